@@ -1,0 +1,95 @@
+package glmj.cli;
+
+import glmj.gguf.GGUFFormatException;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.NoSuchFileException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code glmj} command: one entry point whose subcommands run, inspect, measure and quantize GLM-5 GGUF models. */
+@Command(
+        name = "glmj",
+        mixinStandardHelpOptions = true,
+        versionProvider = Main.Version.class,
+        description = {
+            "Runs quantized GGUF builds of GLM-5 (llama.cpp architecture glm-dsa) on the CPU.",
+            "Without a model file, commands use the tiny GLM-5 built into glmj."
+        },
+        subcommands = {InfoCommand.class, CommandLine.HelpCommand.class},
+        footer = {"", "Run 'glmj help COMMAND' for a command's options and examples."})
+public final class Main implements Runnable {
+
+    /** Exit code for bad input: a missing file, a malformed model, a wrong option. */
+    static final int EXIT_BAD_INPUT = 2;
+    /** Exit code for a bug in glmj itself. */
+    static final int EXIT_INTERNAL_ERROR = 1;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(execute(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    }
+
+    /** Runs the command line with the given streams and returns the exit code; tests call this directly. */
+    static int execute(String[] args, PrintWriter out, PrintWriter err) {
+        CommandLine commandLine = new CommandLine(new Main());
+        commandLine.setOut(out);
+        commandLine.setErr(err);
+        commandLine.setExitCodeExceptionMapper(exception -> EXIT_BAD_INPUT);
+        commandLine.setParameterExceptionHandler((exception, arguments) -> {
+            err.println("glmj: " + exception.getMessage());
+            err.println("Run 'glmj " + commandPath(exception.getCommandLine()) + "--help' for usage.");
+            return EXIT_BAD_INPUT;
+        });
+        commandLine.setExecutionExceptionHandler((exception, cmd, parseResult) -> {
+            String problem = describe(exception);
+            if (problem == null) {
+                err.println("glmj: internal error, please report it with the command line you ran:");
+                exception.printStackTrace(err);
+                return EXIT_INTERNAL_ERROR;
+            }
+            err.println("glmj: " + problem);
+            return EXIT_BAD_INPUT;
+        });
+        return commandLine.execute(args);
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    private static String commandPath(CommandLine commandLine) {
+        String path = commandLine.getCommandSpec().qualifiedName(" ");
+        return path.equals("glmj") ? "" : path.substring("glmj ".length()) + " ";
+    }
+
+    /**
+     * One line that says what went wrong and where, for the failures a user can cause and fix;
+     * {@code null} for anything else, which is a bug of ours.
+     */
+    static String describe(Exception exception) {
+        Throwable cause = exception instanceof UncheckedIOException unchecked ? unchecked.getCause() : exception;
+        return switch (cause) {
+            case NoSuchFileException missing -> missing.getFile() + ": no such file";
+            case AccessDeniedException denied -> denied.getFile() + ": permission denied";
+            case GGUFFormatException malformed -> malformed.getMessage();
+            case IOException io -> io.getMessage() != null ? io.getMessage() : io.toString();
+            case UserInputException input -> input.getMessage();
+            default -> null;
+        };
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String version = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"glmj " + (version != null ? version : "development build"),
+                    "Java " + Runtime.version() + " (" + System.getProperty("java.vm.name") + ")"};
+        }
+    }
+}
