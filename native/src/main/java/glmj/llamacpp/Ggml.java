@@ -1,0 +1,232 @@
+package glmj.llamacpp;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+
+import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BOOLEAN;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
+/** Bindings to what glmj uses of {@code ggml.h} and {@code ggml-backend.h}, in jextract's style. */
+public final class Ggml {
+    private Ggml() {}
+
+    /** {@code struct ggml_type_traits}. */
+    public static final class ggml_type_traits {
+        private ggml_type_traits() {}
+
+        public static final StructLayout LAYOUT = MemoryLayout.structLayout(
+                ADDRESS.withName("type_name"),
+                JAVA_LONG.withName("blck_size"),
+                JAVA_LONG.withName("blck_size_interleave"),
+                JAVA_LONG.withName("type_size"),
+                JAVA_BOOLEAN.withName("is_quantized"),
+                MemoryLayout.paddingLayout(7),
+                ADDRESS.withName("to_float"),
+                ADDRESS.withName("from_float_ref"));
+
+        private static long offset(String field) {
+            return LAYOUT.byteOffset(groupElement(field));
+        }
+
+        public static MemorySegment type_name(MemorySegment traits) {
+            return traits.get(ADDRESS, offset("type_name"));
+        }
+
+        public static long blck_size(MemorySegment traits) {
+            return traits.get(JAVA_LONG, offset("blck_size"));
+        }
+
+        public static long type_size(MemorySegment traits) {
+            return traits.get(JAVA_LONG, offset("type_size"));
+        }
+
+        public static boolean is_quantized(MemorySegment traits) {
+            return traits.get(JAVA_BOOLEAN, offset("is_quantized"));
+        }
+
+        public static MemorySegment to_float(MemorySegment traits) {
+            return traits.get(ADDRESS, offset("to_float"));
+        }
+
+        public static MemorySegment from_float_ref(MemorySegment traits) {
+            return traits.get(ADDRESS, offset("from_float_ref"));
+        }
+    }
+
+    /** {@code typedef void (*ggml_to_float_t)(const void * x, float * y, int64_t k)}; also the shape of {@code ggml_from_float_t}. */
+    public static final class ggml_to_float_t {
+        private ggml_to_float_t() {}
+
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, JAVA_LONG);
+        private static final MethodHandle INVOKER = Linker.nativeLinker().downcallHandle(DESC);
+
+        public static void invoke(MemorySegment function, MemorySegment x, MemorySegment y, long k) {
+            try {
+                INVOKER.invokeExact(function, x, y, k);
+            } catch (Throwable t) {
+                throw new AssertionError(t);
+            }
+        }
+    }
+
+    /** {@code typedef void (*ggml_log_callback)(enum ggml_log_level level, const char * text, void * user_data)}. */
+    public static final class ggml_log_callback {
+        private ggml_log_callback() {}
+
+        public interface Function {
+            void apply(int level, MemorySegment text, MemorySegment userData);
+        }
+
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(JAVA_INT, ADDRESS, ADDRESS);
+
+        public static MemorySegment allocate(Function function, Arena arena) {
+            try {
+                MethodHandle apply = MethodHandles.lookup().findVirtual(Function.class, "apply", DESC.toMethodType());
+                return Linker.nativeLinker().upcallStub(apply.bindTo(function), DESC, arena);
+            } catch (ReflectiveOperationException e) {
+                throw new AssertionError(e);
+            }
+        }
+    }
+
+    private static final class ggml_version {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(ADDRESS);
+        static final MethodHandle HANDLE = LlamaLibrary.downcall("ggml_version", DESC);
+    }
+
+    /** {@code const char * ggml_version(void)}. */
+    public static MemorySegment ggml_version() {
+        try {
+            return ((MemorySegment) ggml_version.HANDLE.invokeExact()).reinterpret(Long.MAX_VALUE);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    private static final class ggml_get_type_traits {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(ADDRESS, JAVA_INT);
+        static final MethodHandle HANDLE = LlamaLibrary.downcall("ggml_get_type_traits", DESC);
+    }
+
+    /** {@code const struct ggml_type_traits * ggml_get_type_traits(enum ggml_type type)}. */
+    public static MemorySegment ggml_get_type_traits(int type) {
+        try {
+            return ((MemorySegment) ggml_get_type_traits.HANDLE.invokeExact(type)).reinterpret(ggml_type_traits.LAYOUT.byteSize());
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    private static final class ggml_quantize_chunk {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS);
+        static final MethodHandle HANDLE = LlamaLibrary.downcall("ggml_quantize_chunk", DESC);
+    }
+
+    /** {@code size_t ggml_quantize_chunk(type, const float * src, void * dst, int64_t start, int64_t nrows, int64_t n_per_row, const float * imatrix)}. */
+    public static long ggml_quantize_chunk(int type, MemorySegment src, MemorySegment dst, long start, long nrows, long nPerRow, MemorySegment imatrix) {
+        try {
+            return (long) ggml_quantize_chunk.HANDLE.invokeExact(type, src, dst, start, nrows, nPerRow, imatrix);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    private static final class ggml_quantize_requires_imatrix {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(JAVA_BOOLEAN, JAVA_INT);
+        static final MethodHandle HANDLE = LlamaLibrary.downcall("ggml_quantize_requires_imatrix", DESC);
+    }
+
+    /** {@code bool ggml_quantize_requires_imatrix(enum ggml_type type)}. */
+    public static boolean ggml_quantize_requires_imatrix(int type) {
+        try {
+            return (boolean) ggml_quantize_requires_imatrix.HANDLE.invokeExact(type);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    private static final class ggml_fp16_to_fp32 {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(JAVA_FLOAT, JAVA_SHORT);
+        static final MethodHandle HANDLE = LlamaLibrary.downcall("ggml_fp16_to_fp32", DESC);
+    }
+
+    /** {@code float ggml_fp16_to_fp32(ggml_fp16_t)}. */
+    public static float ggml_fp16_to_fp32(short half) {
+        try {
+            return (float) ggml_fp16_to_fp32.HANDLE.invokeExact(half);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    private static final class ggml_backend_load_all_from_path {
+        static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(ADDRESS);
+        static final MethodHandle HANDLE = LlamaLibrary.downcall("ggml_backend_load_all_from_path", DESC);
+    }
+
+    /** {@code void ggml_backend_load_all_from_path(const char * dir_path)}. */
+    public static void ggml_backend_load_all_from_path(MemorySegment directory) {
+        try {
+            ggml_backend_load_all_from_path.HANDLE.invokeExact(directory);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    private static final class ggml_backend_reg_count {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(JAVA_LONG);
+        static final MethodHandle HANDLE = LlamaLibrary.downcall("ggml_backend_reg_count", DESC);
+    }
+
+    /** {@code size_t ggml_backend_reg_count(void)}. */
+    public static long ggml_backend_reg_count() {
+        try {
+            return (long) ggml_backend_reg_count.HANDLE.invokeExact();
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    private static final class ggml_log_set {
+        static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(ADDRESS, ADDRESS);
+        static final MethodHandle HANDLE = LlamaLibrary.downcall("ggml_log_set", DESC);
+    }
+
+    /** {@code void ggml_log_set(ggml_log_callback log_callback, void * user_data)}. */
+    public static void ggml_log_set(MemorySegment callback, MemorySegment userData) {
+        try {
+            ggml_log_set.HANDLE.invokeExact(callback, userData);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    /** Decodes {@code n} values of {@code type} at {@code src} into floats at {@code dst} with ggml's {@code to_float}. */
+    public static void toFloat(int type, MemorySegment src, MemorySegment dst, long n) {
+        MemorySegment function = ggml_type_traits.to_float(ggml_get_type_traits(type));
+        if (function.equals(MemorySegment.NULL)) {
+            throw new IllegalArgumentException("ggml has no to_float for type " + type);
+        }
+        ggml_to_float_t.invoke(function, src, dst, n);
+    }
+
+    /** Quantizes {@code n} floats at {@code src} into blocks of {@code type} at {@code dst} with ggml's reference quantizer. */
+    public static void fromFloatRef(int type, MemorySegment src, MemorySegment dst, long n) {
+        MemorySegment function = ggml_type_traits.from_float_ref(ggml_get_type_traits(type));
+        if (function.equals(MemorySegment.NULL)) {
+            throw new IllegalArgumentException("ggml has no from_float_ref for type " + type);
+        }
+        ggml_to_float_t.invoke(function, src, dst, n);
+    }
+}

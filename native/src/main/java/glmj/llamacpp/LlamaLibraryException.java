@@ -1,0 +1,12 @@
+package glmj.llamacpp;
+
+/** The llama.cpp libraries are missing, unloadable, or of a version glmj is not checked against. */
+public final class LlamaLibraryException extends RuntimeException {
+    LlamaLibraryException(String message) {
+        super(message);
+    }
+
+    LlamaLibraryException(String message, Throwable cause) {
+        super(message, cause);
+    }
+}

@@ -1,0 +1,58 @@
+package glmj.llamacpp;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import glmj.tensor.GGMLType;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import org.junit.jupiter.api.Test;
+
+/** Our table of tensor types against ggml's own type traits, id by id. */
+class GgmlTypeTraitsTest {
+
+    @Test
+    void everyTypeHasGgmlsNameBlockSizeAndBytes() {
+        Oracle.library();
+        for (GGMLType type : GGMLType.values()) {
+            MemorySegment traits = Ggml.ggml_get_type_traits(type.id);
+            String name = Ggml.ggml_type_traits.type_name(traits).reinterpret(64).getString(0);
+            assertEquals(type.ggmlName, name, type.name());
+            assertEquals(type.blockSize, Ggml.ggml_type_traits.blck_size(traits), type.name());
+            assertEquals(type.typeSize, Ggml.ggml_type_traits.type_size(traits), type.name());
+        }
+    }
+
+    @Test
+    void idsWeLackAreRemovedTypesInGgml() {
+        Oracle.library();
+        int highest = GGMLType.values()[GGMLType.values().length - 1].id;
+        for (int id = 0; id <= highest; id++) {
+            if (GGMLType.byId(id) == null) {
+                MemorySegment traits = Ggml.ggml_get_type_traits(id);
+                assertEquals(0, Ggml.ggml_type_traits.blck_size(traits), "ggml still defines type id " + id);
+            }
+        }
+    }
+
+    @Test
+    void toFloatDecodesACraftedQ4KBlock() {
+        Oracle.library();
+        try (var arena = Arena.ofConfined()) {
+            MemorySegment block = arena.allocate(GGMLType.Q4_K.typeSize);
+            block.set(ValueLayout.JAVA_SHORT_UNALIGNED, 0, (short) 0x3C00);
+            block.set(ValueLayout.JAVA_BYTE, 4, (byte) 1);
+            block.set(ValueLayout.JAVA_BYTE, 5, (byte) 1);
+            for (int i = 16; i < 16 + 128; i++) {
+                block.set(ValueLayout.JAVA_BYTE, i, (byte) 0x21);
+            }
+            MemorySegment out = arena.allocate(256L * Float.BYTES);
+            Ggml.toFloat(GGMLType.Q4_K.id, block, out, 256);
+            float[] values = out.toArray(ValueLayout.JAVA_FLOAT);
+            assertEquals(1f, values[0]);
+            assertEquals(2f, values[32]);
+            assertEquals(0f, values[64]);
+            assertEquals(0f, values[255]);
+        }
+    }
+}

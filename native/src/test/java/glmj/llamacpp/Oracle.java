@@ -1,0 +1,30 @@
+package glmj.llamacpp;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * The llama.cpp v0.5.0 install the comparison tests run against. A missing install fails the test (never skips it),
+ * so that CI cannot pass without comparing.
+ */
+final class Oracle {
+    private Oracle() {}
+
+    static LlamaLibrary library() {
+        try {
+            return LlamaLibrary.load();
+        } catch (LlamaLibraryException e) {
+            throw new AssertionError(e.getMessage() + " (the comparison tests need llama.cpp: run scripts/install-llama)", e);
+        }
+    }
+
+    /** A file of llama.cpp's source tree, installed beside the libraries by scripts/install-llama. */
+    static Path source(String relative) {
+        String root = System.getProperty("glmj.llama.src", ".deps/llama-v0.5.0/src");
+        Path file = Path.of(root, relative);
+        if (!Files.exists(file)) {
+            throw new AssertionError(file + " is missing: run scripts/install-llama");
+        }
+        return file;
+    }
+}
