@@ -21,6 +21,10 @@ public final class LittleEndian {
         return seg.get(ValueLayout.JAVA_BYTE, offset);
     }
 
+    public static int i16(MemorySegment seg, long offset) {
+        return seg.get(SHORT, offset);
+    }
+
     public static int u16(MemorySegment seg, long offset) {
         return seg.get(SHORT, offset) & 0xFFFF;
     }

@@ -24,7 +24,7 @@ public final class Q8_KBlock {
     }
 
     public static int bsum(MemorySegment blocks, long block, int group) {
-        return blocks.get(LittleEndian.SHORT, block + BSUMS_OFFSET + 2L * group);
+        return LittleEndian.i16(blocks, block + BSUMS_OFFSET + 2L * group);
     }
 
     public static void dequantize(MemorySegment blocks, long block, float[] dst, int dstOffset) {
