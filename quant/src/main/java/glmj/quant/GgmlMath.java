@@ -34,7 +34,7 @@ final class GgmlMath {
      * narrowing casts ({@code (int8_t)}, {@code (uint8_t)}) then keep the low byte of this.
      */
     static int truncateLikeX86(float value) {
-        if (value > -2147483649f && value < 2147483648f) {
+        if (value >= -0x1p31f && value < 0x1p31f) {
             return (int) value;
         }
         return Integer.MIN_VALUE;
