@@ -1,0 +1,9 @@
+package glmj.tensor;
+
+import java.lang.foreign.MemorySegment;
+
+/** Decodes the one block at {@code blockOffset} into {@code blockSize} floats at {@code dst[dstOffset]}. */
+@FunctionalInterface
+interface BlockDecoder {
+    void dequantize(MemorySegment blocks, long blockOffset, float[] dst, int dstOffset);
+}
