@@ -1,15 +1,12 @@
 package glmj.quant;
 
+import glmj.tensor.blocks.LittleEndian;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 
-/** Little-endian scalar stores into block memory. */
+/** Scalar stores into block memory, in the little-endian order of {@link LittleEndian}. */
 final class BlockIo {
-
-    private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private BlockIo() {
     }
@@ -19,14 +16,14 @@ final class BlockIo {
     }
 
     static void putShort(MemorySegment segment, long offset, short value) {
-        segment.set(SHORT, offset, value);
+        segment.set(LittleEndian.SHORT, offset, value);
     }
 
     static void putInt(MemorySegment segment, long offset, int value) {
-        segment.set(INT, offset, value);
+        segment.set(LittleEndian.INT, offset, value);
     }
 
     static void putFloat(MemorySegment segment, long offset, float value) {
-        segment.set(FLOAT, offset, value);
+        segment.set(LittleEndian.FLOAT, offset, value);
     }
 }

@@ -1,5 +1,7 @@
 package glmj.quant;
 
+import glmj.tensor.blocks.FloatFormats;
+
 import java.lang.foreign.MemorySegment;
 
 import static glmj.quant.BlockIo.putShort;
@@ -12,13 +14,13 @@ final class FloatConverters {
 
     static void toF16(float[] x, int xo, MemorySegment y, long yo, int count) {
         for (int i = 0; i < count; i++) {
-            putShort(y, yo + 2L * i, HalfFloats.toF16(x[xo + i]));
+            putShort(y, yo + 2L * i, FloatFormats.f32ToF16(x[xo + i]));
         }
     }
 
     static void toBF16(float[] x, int xo, MemorySegment y, long yo, int count) {
         for (int i = 0; i < count; i++) {
-            putShort(y, yo + 2L * i, HalfFloats.toBF16(x[xo + i]));
+            putShort(y, yo + 2L * i, FloatFormats.f32ToBf16(x[xo + i]));
         }
     }
 }

@@ -1,5 +1,14 @@
 package glmj.quant;
 
+import glmj.tensor.blocks.KScales;
+import glmj.tensor.blocks.Q2_KBlock;
+import glmj.tensor.blocks.Q3_KBlock;
+import glmj.tensor.blocks.Q4_KBlock;
+import glmj.tensor.blocks.Q5_KBlock;
+import glmj.tensor.blocks.Q6_KBlock;
+import glmj.tensor.blocks.Q8_KBlock;
+import glmj.tensor.blocks.FloatFormats;
+
 import java.lang.foreign.MemorySegment;
 
 import static glmj.quant.BlockIo.putByte;
@@ -17,13 +26,6 @@ final class KQuantizers {
 
     private static final int QK_K = 256;
 
-    // provisional field offsets, replaced by the glmj.tensor.blocks constants on merge
-    private static final int Q2_K_SCALES = 0, Q2_K_QS = 16, Q2_K_D = 80, Q2_K_DMIN = 82, Q2_K_SIZE = 84;
-    private static final int Q3_K_HMASK = 0, Q3_K_QS = 32, Q3_K_SCALES = 96, Q3_K_D = 108, Q3_K_SIZE = 110;
-    private static final int Q4_K_D = 0, Q4_K_DMIN = 2, Q4_K_SCALES = 4, Q4_K_QS = 16, Q4_K_SIZE = 144;
-    private static final int Q5_K_D = 0, Q5_K_DMIN = 2, Q5_K_SCALES = 4, Q5_K_QH = 16, Q5_K_QS = 48, Q5_K_SIZE = 176;
-    private static final int Q6_K_QL = 0, Q6_K_QH = 128, Q6_K_SCALES = 192, Q6_K_D = 208, Q6_K_SIZE = 210;
-    private static final int Q8_K_D = 0, Q8_K_QS = 4, Q8_K_BSUMS = 260, Q8_K_SIZE = 292;
 
     private KQuantizers() {
     }
@@ -41,7 +43,7 @@ final class KQuantizers {
         Scratch s = new Scratch();
         byte[] levels = s.levels;
         int[] packedScales = new int[QK_K / 16];
-        for (int b = 0; b < blocks; b++, xo += QK_K, yo += Q2_K_SIZE) {
+        for (int b = 0; b < blocks; b++, xo += QK_K, yo += Q2_KBlock.BYTES) {
             float maxScale = 0;
             float maxMin = 0;
             for (int j = 0; j < QK_K / 16; j++) {
@@ -63,10 +65,10 @@ final class KQuantizers {
                 for (int j = 0; j < QK_K / 16; j++) {
                     packedScales[j] = nearestInt(iscale * s.scales[j]) & 0xFF;
                 }
-                d = HalfFloats.toF16(maxScale / 15.f);
+                d = FloatFormats.f32ToF16(maxScale / 15.f);
             } else {
                 java.util.Arrays.fill(packedScales, 0);
-                d = HalfFloats.toF16(0.f);
+                d = FloatFormats.f32ToF16(0.f);
             }
             short dmin;
             if (maxMin > 0) {
@@ -74,34 +76,34 @@ final class KQuantizers {
                 for (int j = 0; j < QK_K / 16; j++) {
                     packedScales[j] = (packedScales[j] | (nearestInt(iscale * s.mins[j]) << 4)) & 0xFF;
                 }
-                dmin = HalfFloats.toF16(maxMin / 15.f);
+                dmin = FloatFormats.f32ToF16(maxMin / 15.f);
             } else {
-                dmin = HalfFloats.toF16(0.f);
+                dmin = FloatFormats.f32ToF16(0.f);
             }
             for (int j = 0; j < QK_K / 16; j++) {
-                float dl = Float.float16ToFloat(d) * (packedScales[j] & 0xF);
+                float dl = FloatFormats.f16ToF32(d) * (packedScales[j] & 0xF);
                 if (dl == 0) {
                     continue;
                 }
-                float ml = Float.float16ToFloat(dmin) * (packedScales[j] >>> 4);
+                float ml = FloatFormats.f16ToF32(dmin) * (packedScales[j] >>> 4);
                 for (int i = 0; i < 16; i++) {
                     levels[16 * j + i] = (byte) clamp(nearestInt((x[xo + 16 * j + i] + ml) / dl), 0, 3);
                 }
             }
             for (int j = 0; j < QK_K / 16; j++) {
-                putByte(y, yo + Q2_K_SCALES + j, packedScales[j]);
+                putByte(y, yo + Q2_KBlock.SCALES_OFFSET + j, packedScales[j]);
             }
-            putTwoBitQuants(levels, y, yo + Q2_K_QS);
-            putShort(y, yo + Q2_K_D, d);
-            putShort(y, yo + Q2_K_DMIN, dmin);
+            putTwoBitQuants(levels, y, yo + Q2_KBlock.QS_OFFSET);
+            putShort(y, yo + Q2_KBlock.D_OFFSET, d);
+            putShort(y, yo + Q2_KBlock.DMIN_OFFSET, dmin);
         }
     }
 
     static void q3_K(float[] x, int xo, MemorySegment y, long yo, int blocks) {
         Scratch s = new Scratch();
         byte[] levels = s.levels;
-        int[] sixBitScales = new int[QK_K / 16];
-        for (int b = 0; b < blocks; b++, xo += QK_K, yo += Q3_K_SIZE) {
+        int[] blockScales = new int[QK_K / 16];
+        for (int b = 0; b < blocks; b++, xo += QK_K, yo += Q3_KBlock.BYTES) {
             float maxScale = 0;
             float amax = 0;
             for (int j = 0; j < QK_K / 16; j++) {
@@ -116,15 +118,15 @@ final class KQuantizers {
             if (maxScale != 0) {
                 float iscale = -32.f / maxScale;
                 for (int j = 0; j < QK_K / 16; j++) {
-                    sixBitScales[j] = clamp((byte) nearestInt(iscale * s.scales[j]), -32, 31) + 32;
+                    blockScales[j] = clamp((byte) nearestInt(iscale * s.scales[j]), -32, 31);
                 }
-                d = HalfFloats.toF16(1 / iscale);
+                d = FloatFormats.f32ToF16(1 / iscale);
             } else {
-                java.util.Arrays.fill(sixBitScales, 0);
-                d = HalfFloats.toF16(0.f);
+                java.util.Arrays.fill(blockScales, -32); // all-zero scale bits
+                d = FloatFormats.f32ToF16(0.f);
             }
             for (int j = 0; j < QK_K / 16; j++) {
-                float dl = Float.float16ToFloat(d) * (sixBitScales[j] - 32);
+                float dl = FloatFormats.f16ToF32(d) * blockScales[j];
                 if (dl == 0) {
                     continue;
                 }
@@ -142,11 +144,11 @@ final class KQuantizers {
                         levels[j] -= 4;
                     }
                 }
-                putByte(y, yo + Q3_K_HMASK + m, hmask);
+                putByte(y, yo + Q3_KBlock.HMASK_OFFSET + m, hmask);
             }
-            putTwoBitQuants(levels, y, yo + Q3_K_QS);
-            putQ3KScales(sixBitScales, y, yo + Q3_K_SCALES);
-            putShort(y, yo + Q3_K_D, d);
+            putTwoBitQuants(levels, y, yo + Q3_KBlock.QS_OFFSET);
+            Q3_KBlock.putScales(y, yo, blockScales);
+            putShort(y, yo + Q3_KBlock.D_OFFSET, d);
         }
     }
 
@@ -155,19 +157,19 @@ final class KQuantizers {
         byte[] levels = s.levels;
         int[] scaleLevels = new int[QK_K / 32];
         int[] minLevels = new int[QK_K / 32];
-        for (int b = 0; b < blocks; b++, xo += QK_K, yo += Q4_K_SIZE) {
+        for (int b = 0; b < blocks; b++, xo += QK_K, yo += Q4_KBlock.BYTES) {
             short[] dAndMin = quantizeScalesAndMins(x, xo, s, 15, -1.f, 20, scaleLevels, minLevels);
             for (int j = 0; j < QK_K / 32; j++) {
                 requantize(x, xo + 32 * j, levels, 32 * j, dAndMin, scaleLevels[j], minLevels[j], 15);
             }
-            putShort(y, yo + Q4_K_D, dAndMin[0]);
-            putShort(y, yo + Q4_K_DMIN, dAndMin[1]);
-            putKScales(scaleLevels, minLevels, y, yo + Q4_K_SCALES);
+            putShort(y, yo + Q4_KBlock.D_OFFSET, dAndMin[0]);
+            putShort(y, yo + Q4_KBlock.DMIN_OFFSET, dAndMin[1]);
+            KScales.put(y, yo + Q4_KBlock.SCALES_OFFSET, scaleLevels, minLevels);
             for (int chunk = 0; chunk < QK_K / 64; chunk++) {
                 for (int l = 0; l < 32; l++) {
                     int low = levels[64 * chunk + l];
                     int high = levels[64 * chunk + 32 + l];
-                    putByte(y, yo + Q4_K_QS + 32 * chunk + l, low | (high << 4));
+                    putByte(y, yo + Q4_KBlock.QS_OFFSET + 32 * chunk + l, low | (high << 4));
                 }
             }
         }
@@ -179,25 +181,25 @@ final class KQuantizers {
         int[] scaleLevels = new int[QK_K / 32];
         int[] minLevels = new int[QK_K / 32];
         int[] highBits = new int[32];
-        for (int b = 0; b < blocks; b++, xo += QK_K, yo += Q5_K_SIZE) {
+        for (int b = 0; b < blocks; b++, xo += QK_K, yo += Q5_KBlock.BYTES) {
             short[] dAndMin = quantizeScalesAndMins(x, xo, s, 31, -0.5f, 15, scaleLevels, minLevels);
             for (int j = 0; j < QK_K / 32; j++) {
                 requantize(x, xo + 32 * j, levels, 32 * j, dAndMin, scaleLevels[j], minLevels[j], 31);
             }
-            putShort(y, yo + Q5_K_D, dAndMin[0]);
-            putShort(y, yo + Q5_K_DMIN, dAndMin[1]);
-            putKScales(scaleLevels, minLevels, y, yo + Q5_K_SCALES);
+            putShort(y, yo + Q5_KBlock.D_OFFSET, dAndMin[0]);
+            putShort(y, yo + Q5_KBlock.DMIN_OFFSET, dAndMin[1]);
+            KScales.put(y, yo + Q5_KBlock.SCALES_OFFSET, scaleLevels, minLevels);
             java.util.Arrays.fill(highBits, 0);
             for (int chunk = 0; chunk < QK_K / 64; chunk++) {
                 for (int l = 0; l < 32; l++) {
                     int low = levels[64 * chunk + l];
                     int high = levels[64 * chunk + 32 + l];
                     highBits[l] |= (low >>> 4) << (2 * chunk) | (high >>> 4) << (2 * chunk + 1);
-                    putByte(y, yo + Q5_K_QS + 32 * chunk + l, (low & 0xF) | ((high & 0xF) << 4));
+                    putByte(y, yo + Q5_KBlock.QS_OFFSET + 32 * chunk + l, (low & 0xF) | ((high & 0xF) << 4));
                 }
             }
             for (int l = 0; l < 32; l++) {
-                putByte(y, yo + Q5_K_QH + l, highBits[l]);
+                putByte(y, yo + Q5_KBlock.QH_OFFSET + l, highBits[l]);
             }
         }
     }
@@ -206,7 +208,7 @@ final class KQuantizers {
         Scratch s = new Scratch();
         byte[] levels = s.levels;
         byte[] blockScales = new byte[QK_K / 16];
-        for (int b = 0; b < blocks; b++, xo += QK_K, yo += Q6_K_SIZE) {
+        for (int b = 0; b < blocks; b++, xo += QK_K, yo += Q6_KBlock.BYTES) {
             float maxScale = 0;
             float maxAbsScale = 0;
             for (int ib = 0; ib < QK_K / 16; ib++) {
@@ -219,16 +221,16 @@ final class KQuantizers {
                 }
             }
             if (maxAbsScale < GROUP_MAX_EPS) {
-                y.asSlice(yo, Q6_K_SIZE).fill((byte) 0);
+                y.asSlice(yo, Q6_KBlock.BYTES).fill((byte) 0);
                 continue;
             }
             float iscale = -128.f / maxScale;
-            short d = HalfFloats.toF16(1 / iscale);
+            short d = FloatFormats.f32ToF16(1 / iscale);
             for (int ib = 0; ib < QK_K / 16; ib++) {
                 blockScales[ib] = (byte) Math.min(127, nearestInt(iscale * s.scales[ib]));
             }
             for (int j = 0; j < QK_K / 16; j++) {
-                float dl = Float.float16ToFloat(d) * blockScales[j];
+                float dl = FloatFormats.f16ToF32(d) * blockScales[j];
                 if (dl == 0) {
                     continue;
                 }
@@ -243,23 +245,23 @@ final class KQuantizers {
                     int q2 = levels[base + l + 32];
                     int q3 = levels[base + l + 64];
                     int q4 = levels[base + l + 96];
-                    putByte(y, yo + Q6_K_QL + 64 * half + l, (q1 & 0xF) | ((q3 & 0xF) << 4));
-                    putByte(y, yo + Q6_K_QL + 64 * half + l + 32, (q2 & 0xF) | ((q4 & 0xF) << 4));
-                    putByte(y, yo + Q6_K_QH + 32 * half + l, (q1 >> 4) | ((q2 >> 4) << 2) | ((q3 >> 4) << 4) | ((q4 >> 4) << 6));
+                    putByte(y, yo + Q6_KBlock.QL_OFFSET + 64 * half + l, (q1 & 0xF) | ((q3 & 0xF) << 4));
+                    putByte(y, yo + Q6_KBlock.QL_OFFSET + 64 * half + l + 32, (q2 & 0xF) | ((q4 & 0xF) << 4));
+                    putByte(y, yo + Q6_KBlock.QH_OFFSET + 32 * half + l, (q1 >> 4) | ((q2 >> 4) << 2) | ((q3 >> 4) << 4) | ((q4 >> 4) << 6));
                 }
             }
             for (int ib = 0; ib < QK_K / 16; ib++) {
-                putByte(y, yo + Q6_K_SCALES + ib, blockScales[ib]);
+                putByte(y, yo + Q6_KBlock.SCALES_OFFSET + ib, blockScales[ib]);
             }
-            putShort(y, yo + Q6_K_D, d);
+            putShort(y, yo + Q6_KBlock.D_OFFSET, d);
         }
     }
 
     static void q8_K(float[] x, int xo, MemorySegment y, long yo, int blocks) {
-        for (int b = 0; b < blocks; b++, xo += QK_K, yo += Q8_K_SIZE) {
+        for (int b = 0; b < blocks; b++, xo += QK_K, yo += Q8_KBlock.BYTES) {
             float max = GgmlMath.signedMaxByMagnitude(x, xo, QK_K);
             if (max == 0) {
-                y.asSlice(yo, Q8_K_SIZE).fill((byte) 0);
+                y.asSlice(yo, Q8_KBlock.BYTES).fill((byte) 0);
                 continue;
             }
             float iscale = -127.f / max;
@@ -268,12 +270,12 @@ final class KQuantizers {
                 for (int i = 0; i < 16; i++) {
                     int j = 16 * group + i;
                     byte q = (byte) Math.min(127, nearestInt(iscale * x[xo + j]));
-                    putByte(y, yo + Q8_K_QS + j, q);
+                    putByte(y, yo + Q8_KBlock.QS_OFFSET + j, q);
                     sum += q;
                 }
-                putShort(y, yo + Q8_K_BSUMS + 2L * group, (short) sum);
+                putShort(y, yo + Q8_KBlock.BSUMS_OFFSET + 2L * group, (short) sum);
             }
-            putFloat(y, yo + Q8_K_D, 1 / iscale);
+            putFloat(y, yo + Q8_KBlock.D_OFFSET, 1 / iscale);
         }
     }
 
@@ -311,17 +313,17 @@ final class KQuantizers {
             scaleLevels[j] = Math.min(63, nearestInt(inverseScale * s.scales[j]) & 0xFF);
             minLevels[j] = Math.min(63, nearestInt(inverseMin * s.mins[j]) & 0xFF);
         }
-        return new short[] {HalfFloats.toF16(maxScale / 63.f), HalfFloats.toF16(maxMin / 63.f)};
+        return new short[] {FloatFormats.f32ToF16(maxScale / 63.f), FloatFormats.f32ToF16(maxMin / 63.f)};
     }
 
     /** Requantizes one 32-weight sub-block against its final (f16-rounded) scale and min. */
     private static void requantize(float[] x, int xo, byte[] levels, int levelOffset, short[] dAndMin, int scaleLevel,
                                    int minLevel, int nmax) {
-        float d = Float.float16ToFloat(dAndMin[0]) * scaleLevel;
+        float d = FloatFormats.f16ToF32(dAndMin[0]) * scaleLevel;
         if (d == 0) {
             return;
         }
-        float dm = Float.float16ToFloat(dAndMin[1]) * minLevel;
+        float dm = FloatFormats.f16ToF32(dAndMin[1]) * minLevel;
         for (int i = 0; i < 32; i++) {
             levels[levelOffset + i] = (byte) clamp(nearestInt((x[xo + i] + dm) / d), 0, nmax);
         }
@@ -336,38 +338,5 @@ final class KQuantizers {
                         | (levels[base + l + 64] << 4) | (levels[base + l + 96] << 6));
             }
         }
-    }
-
-    /** Q3_K's 16 six-bit scales in 12 bytes: low nibbles in bytes 0-7, high bit pairs in bytes 8-11. */
-    private static void putQ3KScales(int[] sixBitScales, MemorySegment y, long offset) {
-        byte[] packed = new byte[12];
-        for (int j = 0; j < 16; j++) {
-            int l = sixBitScales[j];
-            if (j < 8) {
-                packed[j] = (byte) (l & 0xF);
-            } else {
-                packed[j - 8] |= (byte) ((l & 0xF) << 4);
-            }
-            packed[8 + j % 4] |= (byte) ((l >> 4) << (2 * (j / 4)));
-        }
-        MemorySegment.copy(MemorySegment.ofArray(packed), 0, y, offset, 12);
-    }
-
-    /** Q4_K/Q5_K's 8 six-bit scales and 8 six-bit mins in 12 bytes (the layout {@code get_scale_min_k4} reads). */
-    private static void putKScales(int[] scaleLevels, int[] minLevels, MemorySegment y, long offset) {
-        byte[] packed = new byte[12];
-        for (int j = 0; j < 8; j++) {
-            int ls = scaleLevels[j];
-            int lm = minLevels[j];
-            if (j < 4) {
-                packed[j] = (byte) ls;
-                packed[j + 4] = (byte) lm;
-            } else {
-                packed[j + 4] = (byte) ((ls & 0xF) | ((lm & 0xF) << 4));
-                packed[j - 4] |= (byte) ((ls >> 4) << 6);
-                packed[j] |= (byte) ((lm >> 4) << 6);
-            }
-        }
-        MemorySegment.copy(MemorySegment.ofArray(packed), 0, y, offset, 12);
     }
 }

@@ -1,5 +1,10 @@
 package glmj.quant;
 
+import glmj.tensor.blocks.IQ4_NLBlock;
+import glmj.tensor.blocks.IQTables;
+import glmj.tensor.blocks.IQ4_XSBlock;
+import glmj.tensor.blocks.FloatFormats;
+
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 
@@ -16,18 +21,12 @@ import static glmj.quant.GgmlMath.nearestInt;
  */
 final class NonLinearQuantizers {
 
-    /** ggml's {@code kvalues_iq4nl}: the 16 levels a 4-bit index selects. */
-    static final byte[] IQ4_NL_VALUES = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
-
     /** The level nearest zero; what an all-zero block's indices become where ggml defines them. */
     private static final byte ZERO_INDEX = 8;
 
     private static final int BLOCK = 32;
     private static final int QK_K = 256;
 
-    // provisional field offsets, replaced by the glmj.tensor.blocks constants on merge
-    private static final int IQ4_NL_D = 0, IQ4_NL_QS = 2, IQ4_NL_SIZE = 18;
-    private static final int IQ4_XS_D = 0, IQ4_XS_SCALES_H = 2, IQ4_XS_SCALES_L = 4, IQ4_XS_QS = 8, IQ4_XS_SIZE = 136;
 
     private NonLinearQuantizers() {
     }
@@ -41,10 +40,10 @@ final class NonLinearQuantizers {
         byte[] levels = new byte[BLOCK];
         float[] weights = new float[BLOCK];
         Arrays.fill(levels, ZERO_INDEX);
-        for (int b = 0; b < blocks; b++, xo += BLOCK, yo += IQ4_NL_SIZE) {
+        for (int b = 0; b < blocks; b++, xo += BLOCK, yo += IQ4_NLBlock.BYTES) {
             float scale = fitBlock(x, xo, weights, levels, 0, -1);
-            putShort(y, yo + IQ4_NL_D, HalfFloats.toF16(scale));
-            putIndices(levels, 0, y, yo + IQ4_NL_QS);
+            putShort(y, yo + IQ4_NLBlock.D_OFFSET, FloatFormats.f32ToF16(scale));
+            putIndices(levels, 0, y, yo + IQ4_NLBlock.QS_OFFSET);
         }
     }
 
@@ -53,7 +52,7 @@ final class NonLinearQuantizers {
         byte[] levels = new byte[QK_K];
         float[] weights = new float[BLOCK];
         float[] scales = new float[QK_K / BLOCK];
-        for (int b = 0; b < blocks; b++, xo += QK_K, yo += IQ4_XS_SIZE) {
+        for (int b = 0; b < blocks; b++, xo += QK_K, yo += IQ4_XSBlock.BYTES) {
             float maxScale = 0;
             float amaxScale = 0;
             for (int ib = 0; ib < QK_K / BLOCK; ib++) {
@@ -66,26 +65,20 @@ final class NonLinearQuantizers {
             }
             float d = -maxScale / 32;
             float id = d != 0 ? 1 / d : 0.f;
-            int scalesHigh = 0;
-            byte[] scalesLow = new byte[QK_K / 64];
+            int[] blockScales = new int[QK_K / BLOCK];
             for (int ib = 0; ib < QK_K / BLOCK; ib++) {
                 int l = clamp(nearestInt(id * scales[ib]), -32, 31);
                 float dl = d * l;
                 float idl = dl != 0 ? 1 / dl : 0.f;
                 for (int j = 0; j < BLOCK; j++) {
-                    levels[BLOCK * ib + j] = (byte) bestIndexInt8(IQ4_NL_VALUES, idl * x[xo + BLOCK * ib + j]);
+                    levels[BLOCK * ib + j] = (byte) bestIndexInt8(IQTables.KVALUES_IQ4NL, idl * x[xo + BLOCK * ib + j]);
                 }
-                l += 32;
-                scalesLow[ib / 2] |= (byte) ((l & 0xF) << (4 * (ib % 2)));
-                scalesHigh |= (l >> 4) << (2 * ib);
+                blockScales[ib] = l;
             }
-            putShort(y, yo + IQ4_XS_D, HalfFloats.toF16(d));
-            putShort(y, yo + IQ4_XS_SCALES_H, (short) scalesHigh);
-            for (int i = 0; i < QK_K / 64; i++) {
-                putByte(y, yo + IQ4_XS_SCALES_L + i, scalesLow[i]);
-            }
+            putShort(y, yo + IQ4_XSBlock.D_OFFSET, FloatFormats.f32ToF16(d));
+            IQ4_XSBlock.putScales(y, yo, blockScales);
             for (int ib = 0; ib < QK_K / BLOCK; ib++) {
-                putIndices(levels, BLOCK * ib, y, yo + IQ4_XS_QS + 16L * ib);
+                putIndices(levels, BLOCK * ib, y, yo + IQ4_XSBlock.QS_OFFSET + 16L * ib);
             }
         }
     }
@@ -111,15 +104,15 @@ final class NonLinearQuantizers {
         if (amax < GROUP_MAX_EPS) {
             return 0;
         }
-        float d = ntry > 0 ? -max / IQ4_NL_VALUES[0] : max / IQ4_NL_VALUES[0];
+        float d = ntry > 0 ? -max / IQTables.KVALUES_IQ4NL[0] : max / IQTables.KVALUES_IQ4NL[0];
         float id = 1 / d;
         float sumqx = 0;
         float sumq2 = 0;
         for (int j = 0; j < BLOCK; j++) {
             float v = x[xo + j];
-            int l = bestIndexInt8(IQ4_NL_VALUES, id * v);
+            int l = bestIndexInt8(IQTables.KVALUES_IQ4NL, id * v);
             levels[levelOffset + j] = (byte) l;
-            float q = IQ4_NL_VALUES[l];
+            float q = IQTables.KVALUES_IQ4NL[l];
             float w = weights[j];
             sumqx += w * q * v;
             sumq2 += w * q * q;
@@ -127,12 +120,12 @@ final class NonLinearQuantizers {
         d = sumq2 > 0 ? sumqx / sumq2 : 0.f;
         float best = d * sumqx;
         for (int itry = -ntry; itry <= ntry; itry++) {
-            id = (itry + IQ4_NL_VALUES[0]) / max;
+            id = (itry + IQTables.KVALUES_IQ4NL[0]) / max;
             sumqx = 0;
             sumq2 = 0;
             for (int j = 0; j < BLOCK; j++) {
                 float v = x[xo + j];
-                float q = IQ4_NL_VALUES[bestIndexInt8(IQ4_NL_VALUES, id * v)];
+                float q = IQTables.KVALUES_IQ4NL[bestIndexInt8(IQTables.KVALUES_IQ4NL, id * v)];
                 float w = weights[j];
                 sumqx += w * q * v;
                 sumq2 += w * q * q;

@@ -38,7 +38,7 @@ class GgmlMathTest {
 
     @Test
     void bestIndexPicksNearestLevelAndUpperOnTies() {
-        byte[] levels = NonLinearQuantizers.IQ4_NL_VALUES;
+        byte[] levels = glmj.tensor.blocks.IQTables.KVALUES_IQ4NL;
         assertEquals(0, GgmlMath.bestIndexInt8(levels, -500f));
         assertEquals(15, GgmlMath.bestIndexInt8(levels, 500f));
         assertEquals(8, GgmlMath.bestIndexInt8(levels, 0f));
