@@ -1,5 +1,7 @@
 package glmj.quant;
 
+import java.util.Arrays;
+
 /**
  * The scalar helpers of ggml's reference quantizers (ggml-quants.c), reproduced operation by operation in float
  * arithmetic so that every rounding matches: Java float math is IEEE binary32 like ggml's SSE code, which is compiled
@@ -84,7 +86,7 @@ final class GgmlMath {
     static float makeQxQuants(int n, int nmax, float[] x, int offset, byte[] levels, int levelOffset) {
         float max = signedMaxByMagnitude(x, offset, n);
         if (Math.abs(max) < GROUP_MAX_EPS) {
-            java.util.Arrays.fill(levels, levelOffset, levelOffset + n, (byte) 0);
+            Arrays.fill(levels, levelOffset, levelOffset + n, (byte) 0);
             return 0.f;
         }
         float iscale = -nmax / max;
@@ -133,7 +135,7 @@ final class GgmlMath {
     static float makeQ3Quants(int n, int nmax, float[] x, int offset, byte[] levels, int levelOffset) {
         float max = signedMaxByMagnitude(x, offset, n);
         if (Math.abs(max) < GROUP_MAX_EPS) {
-            java.util.Arrays.fill(levels, levelOffset, levelOffset + n, (byte) 0);
+            Arrays.fill(levels, levelOffset, levelOffset + n, (byte) 0);
             return 0.f;
         }
         float iscale = -nmax / max;
@@ -208,7 +210,7 @@ final class GgmlMath {
             min = 0;
         }
         if (max == min) {
-            java.util.Arrays.fill(levels, levelOffset, levelOffset + n, (byte) 0);
+            Arrays.fill(levels, levelOffset, levelOffset + n, (byte) 0);
             mins[minIndex] = -min;
             return 0.f;
         }

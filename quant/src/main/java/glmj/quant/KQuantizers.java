@@ -10,6 +10,7 @@ import glmj.tensor.blocks.Q8_KBlock;
 import glmj.tensor.blocks.FloatFormats;
 
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 
 import static glmj.quant.BlockIo.putByte;
 import static glmj.quant.BlockIo.putFloat;
@@ -67,7 +68,7 @@ final class KQuantizers {
                 }
                 d = FloatFormats.f32ToF16(maxScale / 15.f);
             } else {
-                java.util.Arrays.fill(packedScales, 0);
+                Arrays.fill(packedScales, 0);
                 d = FloatFormats.f32ToF16(0.f);
             }
             short dmin;
@@ -122,7 +123,7 @@ final class KQuantizers {
                 }
                 d = FloatFormats.f32ToF16(1 / iscale);
             } else {
-                java.util.Arrays.fill(blockScales, -32); // all-zero scale bits
+                Arrays.fill(blockScales, -32); // all-zero scale bits
                 d = FloatFormats.f32ToF16(0.f);
             }
             for (int j = 0; j < QK_K / 16; j++) {
@@ -189,7 +190,7 @@ final class KQuantizers {
             putShort(y, yo + Q5_KBlock.D_OFFSET, dAndMin[0]);
             putShort(y, yo + Q5_KBlock.DMIN_OFFSET, dAndMin[1]);
             KScales.put(y, yo + Q5_KBlock.SCALES_OFFSET, scaleLevels, minLevels);
-            java.util.Arrays.fill(highBits, 0);
+            Arrays.fill(highBits, 0);
             for (int chunk = 0; chunk < QK_K / 64; chunk++) {
                 for (int l = 0; l < 32; l++) {
                     int low = levels[64 * chunk + l];
