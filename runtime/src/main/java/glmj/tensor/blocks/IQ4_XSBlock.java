@@ -1,6 +1,7 @@
 package glmj.tensor.blocks;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 
 /**
  * IQ4_XS: 256 weights in 8 groups of 32, weight = d * (scale(g) - 32) * {@link IQTables#KVALUES_IQ4NL}[q] with
@@ -31,6 +32,20 @@ public final class IQ4_XSBlock {
         int low = (LittleEndian.u8(blocks, block + SCALES_L_OFFSET + g / 2) >>> (4 * (g % 2))) & 0xF;
         int high = (LittleEndian.u16(blocks, block + SCALES_H_OFFSET) >>> (2 * g)) & 3;
         return (low | (high << 4)) - 32;
+    }
+
+    /** Stores the eight signed group scales (-32..31) in the layout {@link #scale} reads. */
+    public static void putScales(MemorySegment blocks, long block, int[] scales) {
+        int high = 0;
+        for (int g = 0; g < 8; g++) {
+            int biased = scales[g] + 32;
+            high |= (biased >>> 4) << (2 * g);
+            if (g % 2 == 1) {
+                int low = ((scales[g - 1] + 32) & 0xF) | ((biased & 0xF) << 4);
+                blocks.set(ValueLayout.JAVA_BYTE, block + SCALES_L_OFFSET + g / 2, (byte) low);
+            }
+        }
+        blocks.set(LittleEndian.SHORT, block + SCALES_H_OFFSET, (short) high);
     }
 
     public static void dequantize(MemorySegment blocks, long block, float[] dst, int dstOffset) {

@@ -28,4 +28,20 @@ public final class KScales {
         }
         return (LittleEndian.u8(seg, scalesOffset + j + 4) >>> 4) | ((LittleEndian.u8(seg, scalesOffset + j) >>> 6) << 4);
     }
+
+    /** Packs eight 6-bit {@code scales} and eight 6-bit {@code mins} (each 0-63) into the field at {@code scalesOffset}. */
+    public static void put(MemorySegment seg, long scalesOffset, int[] scales, int[] mins) {
+        byte[] packed = new byte[BYTES];
+        for (int j = 0; j < 8; j++) {
+            if (j < 4) {
+                packed[j] = (byte) scales[j];
+                packed[j + 4] = (byte) mins[j];
+            } else {
+                packed[j + 4] = (byte) ((scales[j] & 0xF) | ((mins[j] & 0xF) << 4));
+                packed[j - 4] |= (byte) ((scales[j] >>> 4) << 6);
+                packed[j] |= (byte) ((mins[j] >>> 4) << 6);
+            }
+        }
+        MemorySegment.copy(MemorySegment.ofArray(packed), 0, seg, scalesOffset, BYTES);
+    }
 }

@@ -36,6 +36,17 @@ public final class Q3_KBlock {
         return (low | (high << 4)) - 32;
     }
 
+    /** Stores the sixteen signed scales (-32..31) in the layout {@link #scale} reads. */
+    public static void putScales(MemorySegment blocks, long block, int[] scales) {
+        byte[] packed = new byte[12];
+        for (int s = 0; s < 16; s++) {
+            int biased = scales[s] + 32;
+            packed[s & 7] |= (byte) ((biased & 0xF) << (4 * (s >>> 3)));
+            packed[8 + (s & 3)] |= (byte) ((biased >>> 4) << (2 * (s >>> 2)));
+        }
+        MemorySegment.copy(MemorySegment.ofArray(packed), 0, blocks, block + SCALES_OFFSET, 12);
+    }
+
     public static void dequantize(MemorySegment blocks, long block, float[] dst, int dstOffset) {
         float d = d(blocks, block);
         int out = dstOffset;

@@ -1,0 +1,29 @@
+package glmj.quant;
+
+import glmj.tensor.blocks.LittleEndian;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/** Scalar stores into block memory, in the little-endian order of {@link LittleEndian}. */
+final class BlockIo {
+
+    private BlockIo() {
+    }
+
+    static void putByte(MemorySegment segment, long offset, int value) {
+        segment.set(ValueLayout.JAVA_BYTE, offset, (byte) value);
+    }
+
+    static void putShort(MemorySegment segment, long offset, short value) {
+        segment.set(LittleEndian.SHORT, offset, value);
+    }
+
+    static void putInt(MemorySegment segment, long offset, int value) {
+        segment.set(LittleEndian.INT, offset, value);
+    }
+
+    static void putFloat(MemorySegment segment, long offset, float value) {
+        segment.set(LittleEndian.FLOAT, offset, value);
+    }
+}

@@ -1,0 +1,266 @@
+package glmj.quant;
+
+import glmj.tensor.GGMLType;
+import glmj.tensor.blocks.IQ4_XSBlock;
+import glmj.tensor.blocks.IQTables;
+import glmj.tensor.blocks.LittleEndian;
+import glmj.tensor.blocks.Q2_KBlock;
+import glmj.tensor.blocks.Q3_KBlock;
+import glmj.tensor.blocks.Q4_KBlock;
+import glmj.tensor.blocks.Q5_KBlock;
+import glmj.tensor.blocks.Q6_KBlock;
+import glmj.tensor.blocks.Q8_0Block;
+import glmj.tensor.blocks.Q8_KBlock;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Quantize, then dequantize with the runtime's decoders: the error stays within what each format guarantees. */
+class RoundTripTest {
+
+    private static final int N = 2048;
+
+    /** Gaussian rows at magnitudes from tiny to large (within f16 scale range), plus rows with constant runs. */
+    private static List<float[]> rows() {
+        List<float[]> rows = new ArrayList<>();
+        Random random = new Random(11);
+        for (float sigma : new float[] {1e-4f, 0.02f, 1f, 300f}) {
+            float[] row = new float[N];
+            for (int i = 0; i < N; i++) {
+                row[i] = (float) random.nextGaussian() * sigma * (random.nextInt(100) == 0 ? 8 : 1);
+            }
+            rows.add(row);
+        }
+        float[] runs = new float[N];
+        for (int i = 0; i < N; i++) {
+            runs[i] = switch ((i / 16) % 4) {
+                case 0 -> 0.75f;
+                case 1 -> -3f;
+                case 2 -> 0f;
+                default -> random.nextInt(7) - 3;
+            };
+        }
+        rows.add(runs);
+        return rows;
+    }
+
+    private static float[] roundTrip(GGMLType type, float[] row, Arena arena, MemorySegment[] quantized) {
+        quantized[0] = Quantizer.quantize(type, row, arena);
+        float[] back = new float[row.length];
+        type.dequantize(quantized[0], 0, back, 0, row.length);
+        return back;
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"F16", "BF16", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K",
+            "Q8_K", "IQ4_NL", "IQ4_XS"})
+    void zeroRowComesBackZero(GGMLType type) {
+        try (Arena arena = Arena.ofConfined()) {
+            float[] back = roundTrip(type, new float[N], arena, new MemorySegment[1]);
+            for (int i = 0; i < N; i++) {
+                assertEquals(0f, back[i], 0f, type.ggmlName + " element " + i);
+            }
+        }
+    }
+
+    @Test
+    void halfFloatsRoundToTheirPrecision() {
+        try (Arena arena = Arena.ofConfined()) {
+            for (float[] row : rows()) {
+                float[] f16 = roundTrip(GGMLType.F16, row, arena, new MemorySegment[1]);
+                float[] bf16 = roundTrip(GGMLType.BF16, row, arena, new MemorySegment[1]);
+                for (int i = 0; i < N; i++) {
+                    float x = row[i];
+                    // half an ulp of an 11-bit (f16) or 8-bit (bf16) significand; f16 subnormals have a fixed ulp of 2^-24
+                    assertTrue(Math.abs(x - f16[i]) <= Math.max(Math.abs(x) * 0x1p-11f, 0x1p-25f), "f16 of " + x + ": " + f16[i]);
+                    assertTrue(Math.abs(x - bf16[i]) <= Math.abs(x) * 0x1p-8f, "bf16 of " + x + ": " + bf16[i]);
+                }
+            }
+        }
+    }
+
+    @Test
+    void q8_0ErrorIsHalfAStepPlusScaleRounding() {
+        try (Arena arena = Arena.ofConfined()) {
+            for (float[] row : rows()) {
+                MemorySegment[] blocks = new MemorySegment[1];
+                float[] back = roundTrip(GGMLType.Q8_0, row, arena, blocks);
+                for (int b = 0; b < N / 32; b++) {
+                    float amax = 0;
+                    for (int j = 0; j < 32; j++) {
+                        amax = Math.max(amax, Math.abs(row[32 * b + j]));
+                    }
+                    float exactScale = amax / 127;
+                    float storedScale = Q8_0Block.d(blocks[0], (long) b * Q8_0Block.BYTES);
+                    // q = round(x / exactScale) is off by at most half a step; storing the scale as f16 moves q * d by 127 |Δd|
+                    float bound = exactScale / 2 + 127 * Math.abs(exactScale - storedScale) + exactScale * 0x1p-12f;
+                    for (int j = 0; j < 32; j++) {
+                        int i = 32 * b + j;
+                        assertTrue(Math.abs(row[i] - back[i]) <= bound, "q8_0 element " + i + ": " + row[i] + " -> " + back[i] + ", bound " + bound);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void q8_KErrorIsHalfAStep() {
+        try (Arena arena = Arena.ofConfined()) {
+            for (float[] row : rows()) {
+                MemorySegment[] blocks = new MemorySegment[1];
+                float[] back = roundTrip(GGMLType.Q8_K, row, arena, blocks);
+                for (int b = 0; b < N / 256; b++) {
+                    long block = (long) b * Q8_KBlock.BYTES;
+                    float d = Math.abs(Q8_KBlock.d(blocks[0], block));
+                    for (int group = 0; group < 16; group++) {
+                        int sum = 0;
+                        for (int j = 0; j < 16; j++) {
+                            sum += LittleEndian.i8(blocks[0], block + Q8_KBlock.QS_OFFSET + 16 * group + j);
+                        }
+                        assertEquals(sum, Q8_KBlock.bsum(blocks[0], block, group), "q8_K bsum " + group + " of block " + b);
+                    }
+                    for (int j = 0; j < 256; j++) {
+                        int i = 256 * b + j;
+                        assertTrue(Math.abs(row[i] - back[i]) <= d / 2 + d * 0x1p-12f, "q8_K element " + i);
+                    }
+                }
+            }
+        }
+    }
+
+    /** The levels sub-block {@code s} of block {@code block} can represent, as its decoder computes them. */
+    private interface Levels {
+        float[] of(MemorySegment blocks, long block, int s);
+    }
+
+    /**
+     * The K-quants requantize every weight against the final stored scales, so each weight must come back as the
+     * level of its sub-block nearest to it (up to float rounding in the division that picks it).
+     */
+    @ParameterizedTest
+    @EnumSource(names = {"Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_XS"})
+    void kQuantsPickTheNearestLevelOfTheirSubBlock(GGMLType type) {
+        int subBlock = switch (type) {
+            case Q2_K, Q3_K, Q6_K -> 16;
+            default -> 32;
+        };
+        Levels levels = switch (type) {
+            case Q2_K -> (blocks, block, s) -> {
+                int packed = LittleEndian.u8(blocks, block + Q2_KBlock.SCALES_OFFSET + s);
+                return affine(Q2_KBlock.d(blocks, block) * (packed & 0xF), Q2_KBlock.dmin(blocks, block) * (packed >>> 4), 4);
+            };
+            case Q3_K -> (blocks, block, s) -> symmetric(Q3_KBlock.d(blocks, block) * Q3_KBlock.scale(blocks, block, s), 8, 4);
+            case Q4_K -> (blocks, block, s) -> affine(Q4_KBlock.d(blocks, block) * Q4_KBlock.scale(blocks, block, s),
+                    Q4_KBlock.dmin(blocks, block) * Q4_KBlock.min(blocks, block, s), 16);
+            case Q5_K -> (blocks, block, s) -> affine(Q5_KBlock.d(blocks, block) * Q5_KBlock.scale(blocks, block, s),
+                    Q5_KBlock.dmin(blocks, block) * Q5_KBlock.min(blocks, block, s), 32);
+            case Q6_K -> (blocks, block, s) -> symmetric(Q6_KBlock.d(blocks, block) * Q6_KBlock.scale(blocks, block, s), 64, 32);
+            default -> (blocks, block, s) -> {
+                float dg = IQ4_XSBlock.d(blocks, block) * IQ4_XSBlock.scale(blocks, block, s);
+                float[] values = new float[16];
+                for (int k = 0; k < 16; k++) {
+                    values[k] = dg * IQTables.KVALUES_IQ4NL[k];
+                }
+                return values;
+            };
+        };
+        try (Arena arena = Arena.ofConfined()) {
+            for (float[] row : rows()) {
+                MemorySegment[] blocks = new MemorySegment[1];
+                float[] back = roundTrip(type, row, arena, blocks);
+                for (int b = 0; b < N / 256; b++) {
+                    for (int s = 0; s < 256 / subBlock; s++) {
+                        long block = (long) b * type.typeSize;
+                        float[] candidates = levels.of(blocks[0], block, s);
+                        float rounding = Math.abs(candidates[1] - candidates[0]) * 0x1p-16f;
+                        if (type == GGMLType.IQ4_XS) {
+                            // IQ4_XS picks indices with the unrounded super-block scale; rounding it to f16 (half an
+                            // ulp: 2^-11 relative, 2^-25 absolute when subnormal) moves level k by |Δd * scale * k|
+                            float d = Math.abs(IQ4_XSBlock.d(blocks[0], block));
+                            float scaleError = Math.max(d * 0x1p-11f, 0x1p-25f) * Math.abs(IQ4_XSBlock.scale(blocks[0], block, s));
+                            rounding += 2 * scaleError * 127;
+                        }
+                        for (int j = 0; j < subBlock; j++) {
+                            int i = 256 * b + subBlock * s + j;
+                            float nearest = Float.MAX_VALUE;
+                            for (float level : candidates) {
+                                nearest = Math.min(nearest, Math.abs(row[i] - level));
+                            }
+                            float error = Math.abs(row[i] - back[i]);
+                            float slack = rounding + 4 * Math.ulp(Math.abs(row[i]) + Math.abs(back[i]));
+                            assertTrue(error <= nearest + slack, type.ggmlName + " element " + i + ": " + row[i] + " -> "
+                                    + back[i] + " but a level at distance " + nearest + " exists");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static float[] affine(float scale, float min, int count) {
+        float[] values = new float[count];
+        for (int q = 0; q < count; q++) {
+            values[q] = scale * q - min;
+        }
+        return values;
+    }
+
+    private static float[] symmetric(float scale, int count, int offset) {
+        float[] values = new float[count];
+        for (int q = 0; q < count; q++) {
+            values[q] = scale * (q - offset);
+        }
+        return values;
+    }
+
+    /**
+     * Relative RMS error on unit Gaussians stays below the uniform-quantizer estimate step/sqrt(12), with the step
+     * taken from a typical block range (±2.5σ over 32 weights, ±2σ over 16) and the format's levels, doubled to
+     * cover the rounding of scales to a few bits.
+     */
+    @ParameterizedTest
+    @EnumSource(names = {"Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "Q8_K",
+            "IQ4_NL", "IQ4_XS"})
+    void gaussianRmsErrorMatchesTheBitBudget(GGMLType type) {
+        double range = switch (type) {
+            case Q2_K, Q3_K, Q6_K -> 4.0;
+            case Q8_K -> 6.0;
+            default -> 5.0;
+        };
+        int levels = switch (type) {
+            case Q2_K -> 4;
+            case Q3_K -> 8;
+            case Q4_0, Q4_1, Q4_K, IQ4_NL, IQ4_XS -> 16;
+            case Q5_0, Q5_1, Q5_K -> 32;
+            case Q6_K -> 64;
+            default -> 256;
+        };
+        double bound = 2 * (range / (levels - 1)) / Math.sqrt(12);
+        Random random = new Random(3);
+        float[] row = new float[16 * 256];
+        for (int i = 0; i < row.length; i++) {
+            row[i] = (float) random.nextGaussian();
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            float[] back = roundTrip(type, row, arena, new MemorySegment[1]);
+            double squares = 0;
+            double signal = 0;
+            for (int i = 0; i < row.length; i++) {
+                squares += (row[i] - back[i]) * (double) (row[i] - back[i]);
+                signal += row[i] * (double) row[i];
+            }
+            double relativeRms = Math.sqrt(squares / signal);
+            assertTrue(relativeRms <= bound, type.ggmlName + " relative RMS error " + relativeRms + " above " + bound);
+            assertTrue(relativeRms > 0, type.ggmlName + " is lossy, an error of 0 means the data was not quantized");
+        }
+    }
+}
