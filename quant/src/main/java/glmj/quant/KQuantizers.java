@@ -1,0 +1,373 @@
+package glmj.quant;
+
+import java.lang.foreign.MemorySegment;
+
+import static glmj.quant.BlockIo.putByte;
+import static glmj.quant.BlockIo.putFloat;
+import static glmj.quant.BlockIo.putShort;
+import static glmj.quant.GgmlMath.GROUP_MAX_EPS;
+import static glmj.quant.GgmlMath.clamp;
+import static glmj.quant.GgmlMath.makeQ3Quants;
+import static glmj.quant.GgmlMath.makeQkx2Quants;
+import static glmj.quant.GgmlMath.makeQxQuants;
+import static glmj.quant.GgmlMath.nearestInt;
+
+/** The 256-weight super-block quantizers Q2_K to Q6_K and Q8_K ({@code quantize_row_q*_K_ref}). */
+final class KQuantizers {
+
+    private static final int QK_K = 256;
+
+    // provisional field offsets, replaced by the glmj.tensor.blocks constants on merge
+    private static final int Q2_K_SCALES = 0, Q2_K_QS = 16, Q2_K_D = 80, Q2_K_DMIN = 82, Q2_K_SIZE = 84;
+    private static final int Q3_K_HMASK = 0, Q3_K_QS = 32, Q3_K_SCALES = 96, Q3_K_D = 108, Q3_K_SIZE = 110;
+    private static final int Q4_K_D = 0, Q4_K_DMIN = 2, Q4_K_SCALES = 4, Q4_K_QS = 16, Q4_K_SIZE = 144;
+    private static final int Q5_K_D = 0, Q5_K_DMIN = 2, Q5_K_SCALES = 4, Q5_K_QH = 16, Q5_K_QS = 48, Q5_K_SIZE = 176;
+    private static final int Q6_K_QL = 0, Q6_K_QH = 128, Q6_K_SCALES = 192, Q6_K_D = 208, Q6_K_SIZE = 210;
+    private static final int Q8_K_D = 0, Q8_K_QS = 4, Q8_K_BSUMS = 260, Q8_K_SIZE = 292;
+
+    private KQuantizers() {
+    }
+
+    /** Working arrays of one row call, as ggml keeps them on its stack. */
+    private static final class Scratch {
+        final byte[] levels = new byte[QK_K];
+        final byte[] levelsAux = new byte[32];
+        final float[] weights = new float[32];
+        final float[] scales = new float[QK_K / 16];
+        final float[] mins = new float[QK_K / 16];
+    }
+
+    static void q2_K(float[] x, int xo, MemorySegment y, long yo, int blocks) {
+        Scratch s = new Scratch();
+        byte[] levels = s.levels;
+        int[] packedScales = new int[QK_K / 16];
+        for (int b = 0; b < blocks; b++, xo += QK_K, yo += Q2_K_SIZE) {
+            float maxScale = 0;
+            float maxMin = 0;
+            for (int j = 0; j < QK_K / 16; j++) {
+                for (int l = 0; l < 16; l++) {
+                    s.weights[l] = Math.abs(x[xo + 16 * j + l]);
+                }
+                s.scales[j] = makeQkx2Quants(16, 3, x, xo + 16 * j, s.weights, levels, 16 * j, s.mins, j, s.levelsAux,
+                        -0.5f, 0.1f, 15, true);
+                if (s.scales[j] > maxScale) {
+                    maxScale = s.scales[j];
+                }
+                if (s.mins[j] > maxMin) {
+                    maxMin = s.mins[j];
+                }
+            }
+            short d;
+            if (maxScale > 0) {
+                float iscale = 15.f / maxScale;
+                for (int j = 0; j < QK_K / 16; j++) {
+                    packedScales[j] = nearestInt(iscale * s.scales[j]) & 0xFF;
+                }
+                d = HalfFloats.toF16(maxScale / 15.f);
+            } else {
+                java.util.Arrays.fill(packedScales, 0);
+                d = HalfFloats.toF16(0.f);
+            }
+            short dmin;
+            if (maxMin > 0) {
+                float iscale = 15.f / maxMin;
+                for (int j = 0; j < QK_K / 16; j++) {
+                    packedScales[j] = (packedScales[j] | (nearestInt(iscale * s.mins[j]) << 4)) & 0xFF;
+                }
+                dmin = HalfFloats.toF16(maxMin / 15.f);
+            } else {
+                dmin = HalfFloats.toF16(0.f);
+            }
+            for (int j = 0; j < QK_K / 16; j++) {
+                float dl = Float.float16ToFloat(d) * (packedScales[j] & 0xF);
+                if (dl == 0) {
+                    continue;
+                }
+                float ml = Float.float16ToFloat(dmin) * (packedScales[j] >>> 4);
+                for (int i = 0; i < 16; i++) {
+                    levels[16 * j + i] = (byte) clamp(nearestInt((x[xo + 16 * j + i] + ml) / dl), 0, 3);
+                }
+            }
+            for (int j = 0; j < QK_K / 16; j++) {
+                putByte(y, yo + Q2_K_SCALES + j, packedScales[j]);
+            }
+            putTwoBitQuants(levels, y, yo + Q2_K_QS);
+            putShort(y, yo + Q2_K_D, d);
+            putShort(y, yo + Q2_K_DMIN, dmin);
+        }
+    }
+
+    static void q3_K(float[] x, int xo, MemorySegment y, long yo, int blocks) {
+        Scratch s = new Scratch();
+        byte[] levels = s.levels;
+        int[] sixBitScales = new int[QK_K / 16];
+        for (int b = 0; b < blocks; b++, xo += QK_K, yo += Q3_K_SIZE) {
+            float maxScale = 0;
+            float amax = 0;
+            for (int j = 0; j < QK_K / 16; j++) {
+                s.scales[j] = makeQ3Quants(16, 4, x, xo + 16 * j, levels, 16 * j);
+                float scale = Math.abs(s.scales[j]);
+                if (scale > amax) {
+                    amax = scale;
+                    maxScale = s.scales[j];
+                }
+            }
+            short d;
+            if (maxScale != 0) {
+                float iscale = -32.f / maxScale;
+                for (int j = 0; j < QK_K / 16; j++) {
+                    sixBitScales[j] = clamp((byte) nearestInt(iscale * s.scales[j]), -32, 31) + 32;
+                }
+                d = HalfFloats.toF16(1 / iscale);
+            } else {
+                java.util.Arrays.fill(sixBitScales, 0);
+                d = HalfFloats.toF16(0.f);
+            }
+            for (int j = 0; j < QK_K / 16; j++) {
+                float dl = Float.float16ToFloat(d) * (sixBitScales[j] - 32);
+                if (dl == 0) {
+                    continue;
+                }
+                for (int i = 0; i < 16; i++) {
+                    levels[16 * j + i] = (byte) (clamp(nearestInt(x[xo + 16 * j + i] / dl), -4, 3) + 4);
+                }
+            }
+            // the high bit of quant j goes to bit j / 32 of hmask byte j % 32
+            for (int m = 0; m < QK_K / 8; m++) {
+                int hmask = 0;
+                for (int bit = 0; bit < 8; bit++) {
+                    int j = bit * (QK_K / 8) + m;
+                    if (levels[j] > 3) {
+                        hmask |= 1 << bit;
+                        levels[j] -= 4;
+                    }
+                }
+                putByte(y, yo + Q3_K_HMASK + m, hmask);
+            }
+            putTwoBitQuants(levels, y, yo + Q3_K_QS);
+            putQ3KScales(sixBitScales, y, yo + Q3_K_SCALES);
+            putShort(y, yo + Q3_K_D, d);
+        }
+    }
+
+    static void q4_K(float[] x, int xo, MemorySegment y, long yo, int blocks) {
+        Scratch s = new Scratch();
+        byte[] levels = s.levels;
+        int[] scaleLevels = new int[QK_K / 32];
+        int[] minLevels = new int[QK_K / 32];
+        for (int b = 0; b < blocks; b++, xo += QK_K, yo += Q4_K_SIZE) {
+            short[] dAndMin = quantizeScalesAndMins(x, xo, s, 15, -1.f, 20, scaleLevels, minLevels);
+            for (int j = 0; j < QK_K / 32; j++) {
+                requantize(x, xo + 32 * j, levels, 32 * j, dAndMin, scaleLevels[j], minLevels[j], 15);
+            }
+            putShort(y, yo + Q4_K_D, dAndMin[0]);
+            putShort(y, yo + Q4_K_DMIN, dAndMin[1]);
+            putKScales(scaleLevels, minLevels, y, yo + Q4_K_SCALES);
+            for (int chunk = 0; chunk < QK_K / 64; chunk++) {
+                for (int l = 0; l < 32; l++) {
+                    int low = levels[64 * chunk + l];
+                    int high = levels[64 * chunk + 32 + l];
+                    putByte(y, yo + Q4_K_QS + 32 * chunk + l, low | (high << 4));
+                }
+            }
+        }
+    }
+
+    static void q5_K(float[] x, int xo, MemorySegment y, long yo, int blocks) {
+        Scratch s = new Scratch();
+        byte[] levels = s.levels;
+        int[] scaleLevels = new int[QK_K / 32];
+        int[] minLevels = new int[QK_K / 32];
+        int[] highBits = new int[32];
+        for (int b = 0; b < blocks; b++, xo += QK_K, yo += Q5_K_SIZE) {
+            short[] dAndMin = quantizeScalesAndMins(x, xo, s, 31, -0.5f, 15, scaleLevels, minLevels);
+            for (int j = 0; j < QK_K / 32; j++) {
+                requantize(x, xo + 32 * j, levels, 32 * j, dAndMin, scaleLevels[j], minLevels[j], 31);
+            }
+            putShort(y, yo + Q5_K_D, dAndMin[0]);
+            putShort(y, yo + Q5_K_DMIN, dAndMin[1]);
+            putKScales(scaleLevels, minLevels, y, yo + Q5_K_SCALES);
+            java.util.Arrays.fill(highBits, 0);
+            for (int chunk = 0; chunk < QK_K / 64; chunk++) {
+                for (int l = 0; l < 32; l++) {
+                    int low = levels[64 * chunk + l];
+                    int high = levels[64 * chunk + 32 + l];
+                    highBits[l] |= (low >>> 4) << (2 * chunk) | (high >>> 4) << (2 * chunk + 1);
+                    putByte(y, yo + Q5_K_QS + 32 * chunk + l, (low & 0xF) | ((high & 0xF) << 4));
+                }
+            }
+            for (int l = 0; l < 32; l++) {
+                putByte(y, yo + Q5_K_QH + l, highBits[l]);
+            }
+        }
+    }
+
+    static void q6_K(float[] x, int xo, MemorySegment y, long yo, int blocks) {
+        Scratch s = new Scratch();
+        byte[] levels = s.levels;
+        byte[] blockScales = new byte[QK_K / 16];
+        for (int b = 0; b < blocks; b++, xo += QK_K, yo += Q6_K_SIZE) {
+            float maxScale = 0;
+            float maxAbsScale = 0;
+            for (int ib = 0; ib < QK_K / 16; ib++) {
+                float scale = makeQxQuants(16, 32, x, xo + 16 * ib, levels, 16 * ib);
+                s.scales[ib] = scale;
+                float absScale = Math.abs(scale);
+                if (absScale > maxAbsScale) {
+                    maxAbsScale = absScale;
+                    maxScale = scale;
+                }
+            }
+            if (maxAbsScale < GROUP_MAX_EPS) {
+                y.asSlice(yo, Q6_K_SIZE).fill((byte) 0);
+                continue;
+            }
+            float iscale = -128.f / maxScale;
+            short d = HalfFloats.toF16(1 / iscale);
+            for (int ib = 0; ib < QK_K / 16; ib++) {
+                blockScales[ib] = (byte) Math.min(127, nearestInt(iscale * s.scales[ib]));
+            }
+            for (int j = 0; j < QK_K / 16; j++) {
+                float dl = Float.float16ToFloat(d) * blockScales[j];
+                if (dl == 0) {
+                    continue;
+                }
+                for (int i = 0; i < 16; i++) {
+                    levels[16 * j + i] = (byte) (clamp(nearestInt(x[xo + 16 * j + i] / dl), -32, 31) + 32);
+                }
+            }
+            for (int half = 0; half < QK_K / 128; half++) {
+                int base = 128 * half;
+                for (int l = 0; l < 32; l++) {
+                    int q1 = levels[base + l];
+                    int q2 = levels[base + l + 32];
+                    int q3 = levels[base + l + 64];
+                    int q4 = levels[base + l + 96];
+                    putByte(y, yo + Q6_K_QL + 64 * half + l, (q1 & 0xF) | ((q3 & 0xF) << 4));
+                    putByte(y, yo + Q6_K_QL + 64 * half + l + 32, (q2 & 0xF) | ((q4 & 0xF) << 4));
+                    putByte(y, yo + Q6_K_QH + 32 * half + l, (q1 >> 4) | ((q2 >> 4) << 2) | ((q3 >> 4) << 4) | ((q4 >> 4) << 6));
+                }
+            }
+            for (int ib = 0; ib < QK_K / 16; ib++) {
+                putByte(y, yo + Q6_K_SCALES + ib, blockScales[ib]);
+            }
+            putShort(y, yo + Q6_K_D, d);
+        }
+    }
+
+    static void q8_K(float[] x, int xo, MemorySegment y, long yo, int blocks) {
+        for (int b = 0; b < blocks; b++, xo += QK_K, yo += Q8_K_SIZE) {
+            float max = GgmlMath.signedMaxByMagnitude(x, xo, QK_K);
+            if (max == 0) {
+                y.asSlice(yo, Q8_K_SIZE).fill((byte) 0);
+                continue;
+            }
+            float iscale = -127.f / max;
+            for (int group = 0; group < QK_K / 16; group++) {
+                int sum = 0;
+                for (int i = 0; i < 16; i++) {
+                    int j = 16 * group + i;
+                    byte q = (byte) Math.min(127, nearestInt(iscale * x[xo + j]));
+                    putByte(y, yo + Q8_K_QS + j, q);
+                    sum += q;
+                }
+                putShort(y, yo + Q8_K_BSUMS + 2L * group, (short) sum);
+            }
+            putFloat(y, yo + Q8_K_D, 1 / iscale);
+        }
+    }
+
+    /**
+     * The first half of the Q4_K/Q5_K reference: a {@code make_qkx2_quants} fit per 32-weight sub-block, then the
+     * sub-block scales and mins quantized to 6 bits against their maxima. Returns the f16 {@code {d, dmin}}.
+     */
+    private static short[] quantizeScalesAndMins(float[] x, int xo, Scratch s, int nmax, float rmin, int nstep,
+                                                 int[] scaleLevels, int[] minLevels) {
+        float maxScale = 0;
+        float maxMin = 0;
+        for (int j = 0; j < QK_K / 32; j++) {
+            float sumX2 = 0;
+            for (int l = 0; l < 32; l++) {
+                float v = x[xo + 32 * j + l];
+                sumX2 += v * v;
+            }
+            float averageMagnitude = (float) Math.sqrt(sumX2 / 32);
+            for (int l = 0; l < 32; l++) {
+                s.weights[l] = averageMagnitude + Math.abs(x[xo + 32 * j + l]);
+            }
+            s.scales[j] = makeQkx2Quants(32, nmax, x, xo + 32 * j, s.weights, s.levels, 32 * j, s.mins, j, s.levelsAux,
+                    rmin, 0.1f, nstep, false);
+            if (s.scales[j] > maxScale) {
+                maxScale = s.scales[j];
+            }
+            if (s.mins[j] > maxMin) {
+                maxMin = s.mins[j];
+            }
+        }
+        float inverseScale = maxScale > 0 ? 63.f / maxScale : 0.f;
+        float inverseMin = maxMin > 0 ? 63.f / maxMin : 0.f;
+        for (int j = 0; j < QK_K / 32; j++) {
+            // ggml stores nearest_int into a uint8_t before clamping, so a negative value wraps
+            scaleLevels[j] = Math.min(63, nearestInt(inverseScale * s.scales[j]) & 0xFF);
+            minLevels[j] = Math.min(63, nearestInt(inverseMin * s.mins[j]) & 0xFF);
+        }
+        return new short[] {HalfFloats.toF16(maxScale / 63.f), HalfFloats.toF16(maxMin / 63.f)};
+    }
+
+    /** Requantizes one 32-weight sub-block against its final (f16-rounded) scale and min. */
+    private static void requantize(float[] x, int xo, byte[] levels, int levelOffset, short[] dAndMin, int scaleLevel,
+                                   int minLevel, int nmax) {
+        float d = Float.float16ToFloat(dAndMin[0]) * scaleLevel;
+        if (d == 0) {
+            return;
+        }
+        float dm = Float.float16ToFloat(dAndMin[1]) * minLevel;
+        for (int i = 0; i < 32; i++) {
+            levels[levelOffset + i] = (byte) clamp(nearestInt((x[xo + i] + dm) / d), 0, nmax);
+        }
+    }
+
+    /** Q2_K/Q3_K low bits: in each 128-weight half, byte l holds quants l, l+32, l+64, l+96 in bits 0-1, 2-3, 4-5, 6-7. */
+    private static void putTwoBitQuants(byte[] levels, MemorySegment y, long offset) {
+        for (int half = 0; half < QK_K / 128; half++) {
+            int base = 128 * half;
+            for (int l = 0; l < 32; l++) {
+                putByte(y, offset + 32 * half + l, levels[base + l] | (levels[base + l + 32] << 2)
+                        | (levels[base + l + 64] << 4) | (levels[base + l + 96] << 6));
+            }
+        }
+    }
+
+    /** Q3_K's 16 six-bit scales in 12 bytes: low nibbles in bytes 0-7, high bit pairs in bytes 8-11. */
+    private static void putQ3KScales(int[] sixBitScales, MemorySegment y, long offset) {
+        byte[] packed = new byte[12];
+        for (int j = 0; j < 16; j++) {
+            int l = sixBitScales[j];
+            if (j < 8) {
+                packed[j] = (byte) (l & 0xF);
+            } else {
+                packed[j - 8] |= (byte) ((l & 0xF) << 4);
+            }
+            packed[8 + j % 4] |= (byte) ((l >> 4) << (2 * (j / 4)));
+        }
+        MemorySegment.copy(MemorySegment.ofArray(packed), 0, y, offset, 12);
+    }
+
+    /** Q4_K/Q5_K's 8 six-bit scales and 8 six-bit mins in 12 bytes (the layout {@code get_scale_min_k4} reads). */
+    private static void putKScales(int[] scaleLevels, int[] minLevels, MemorySegment y, long offset) {
+        byte[] packed = new byte[12];
+        for (int j = 0; j < 8; j++) {
+            int ls = scaleLevels[j];
+            int lm = minLevels[j];
+            if (j < 4) {
+                packed[j] = (byte) ls;
+                packed[j + 4] = (byte) lm;
+            } else {
+                packed[j + 4] = (byte) ((ls & 0xF) | ((lm & 0xF) << 4));
+                packed[j - 4] |= (byte) ((ls >> 4) << 6);
+                packed[j] |= (byte) ((lm >> 4) << 6);
+            }
+        }
+        MemorySegment.copy(MemorySegment.ofArray(packed), 0, y, offset, 12);
+    }
+}

@@ -1,0 +1,154 @@
+package glmj.quant;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+
+import static glmj.quant.BlockIo.putByte;
+import static glmj.quant.BlockIo.putShort;
+import static glmj.quant.GgmlMath.GROUP_MAX_EPS;
+import static glmj.quant.GgmlMath.bestIndexInt8;
+import static glmj.quant.GgmlMath.clamp;
+import static glmj.quant.GgmlMath.nearestInt;
+
+/**
+ * The 4-bit non-linear quantizers IQ4_NL and IQ4_XS, as ggml's reference entry points run
+ * {@code quantize_row_iq4_nl_impl} without an importance matrix (IQ4_NL with {@code ntry = -1}, IQ4_XS with 7).
+ */
+final class NonLinearQuantizers {
+
+    /** ggml's {@code kvalues_iq4nl}: the 16 levels a 4-bit index selects. */
+    static final byte[] IQ4_NL_VALUES = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+
+    /** The level nearest zero; what an all-zero block's indices become where ggml defines them. */
+    private static final byte ZERO_INDEX = 8;
+
+    private static final int BLOCK = 32;
+    private static final int QK_K = 256;
+
+    // provisional field offsets, replaced by the glmj.tensor.blocks constants on merge
+    private static final int IQ4_NL_D = 0, IQ4_NL_QS = 2, IQ4_NL_SIZE = 18;
+    private static final int IQ4_XS_D = 0, IQ4_XS_SCALES_H = 2, IQ4_XS_SCALES_L = 4, IQ4_XS_QS = 8, IQ4_XS_SIZE = 136;
+
+    private NonLinearQuantizers() {
+    }
+
+    /**
+     * IQ4_NL: each 32-weight block gets the least-squares scale for the indices of its first guess. ggml leaves the
+     * indices buffer untouched for an all-zero block (scale 0), so such a block repeats the previous block's indices;
+     * the same happens here, starting from the zero level (ggml's first buffer contents are undefined).
+     */
+    static void iq4_nl(float[] x, int xo, MemorySegment y, long yo, int blocks) {
+        byte[] levels = new byte[BLOCK];
+        float[] weights = new float[BLOCK];
+        Arrays.fill(levels, ZERO_INDEX);
+        for (int b = 0; b < blocks; b++, xo += BLOCK, yo += IQ4_NL_SIZE) {
+            float scale = fitBlock(x, xo, weights, levels, 0, -1);
+            putShort(y, yo + IQ4_NL_D, HalfFloats.toF16(scale));
+            putIndices(levels, 0, y, yo + IQ4_NL_QS);
+        }
+    }
+
+    /** IQ4_XS: 8 sub-block scales fitted with a 15-step search, quantized to 6 bits against a shared f16 scale. */
+    static void iq4_xs(float[] x, int xo, MemorySegment y, long yo, int blocks) {
+        byte[] levels = new byte[QK_K];
+        float[] weights = new float[BLOCK];
+        float[] scales = new float[QK_K / BLOCK];
+        for (int b = 0; b < blocks; b++, xo += QK_K, yo += IQ4_XS_SIZE) {
+            float maxScale = 0;
+            float amaxScale = 0;
+            for (int ib = 0; ib < QK_K / BLOCK; ib++) {
+                scales[ib] = fitBlock(x, xo + BLOCK * ib, weights, levels, BLOCK * ib, 7);
+                float absScale = Math.abs(scales[ib]);
+                if (absScale > amaxScale) {
+                    amaxScale = absScale;
+                    maxScale = scales[ib];
+                }
+            }
+            float d = -maxScale / 32;
+            float id = d != 0 ? 1 / d : 0.f;
+            int scalesHigh = 0;
+            byte[] scalesLow = new byte[QK_K / 64];
+            for (int ib = 0; ib < QK_K / BLOCK; ib++) {
+                int l = clamp(nearestInt(id * scales[ib]), -32, 31);
+                float dl = d * l;
+                float idl = dl != 0 ? 1 / dl : 0.f;
+                for (int j = 0; j < BLOCK; j++) {
+                    levels[BLOCK * ib + j] = (byte) bestIndexInt8(IQ4_NL_VALUES, idl * x[xo + BLOCK * ib + j]);
+                }
+                l += 32;
+                scalesLow[ib / 2] |= (byte) ((l & 0xF) << (4 * (ib % 2)));
+                scalesHigh |= (l >> 4) << (2 * ib);
+            }
+            putShort(y, yo + IQ4_XS_D, HalfFloats.toF16(d));
+            putShort(y, yo + IQ4_XS_SCALES_H, (short) scalesHigh);
+            for (int i = 0; i < QK_K / 64; i++) {
+                putByte(y, yo + IQ4_XS_SCALES_L + i, scalesLow[i]);
+            }
+            for (int ib = 0; ib < QK_K / BLOCK; ib++) {
+                putIndices(levels, BLOCK * ib, y, yo + IQ4_XS_QS + 16L * ib);
+            }
+        }
+    }
+
+    /**
+     * The per-block part of {@code quantize_row_iq4_nl_impl}: indices for a first scale guess (stored in
+     * {@code levels}), then the x²-weighted least-squares scale for them, improved by trying the guesses
+     * {@code (itry + values[0]) / max} for itry in {@code [-ntry, ntry]} (none when {@code ntry < 0}).
+     * An all-zero block returns 0 and leaves {@code levels} as they were.
+     */
+    private static float fitBlock(float[] x, int xo, float[] weights, byte[] levels, int levelOffset, int ntry) {
+        float amax = 0;
+        float max = 0;
+        for (int j = 0; j < BLOCK; j++) {
+            float v = x[xo + j];
+            weights[j] = v * v;
+            float ax = Math.abs(v);
+            if (ax > amax) {
+                amax = ax;
+                max = v;
+            }
+        }
+        if (amax < GROUP_MAX_EPS) {
+            return 0;
+        }
+        float d = ntry > 0 ? -max / IQ4_NL_VALUES[0] : max / IQ4_NL_VALUES[0];
+        float id = 1 / d;
+        float sumqx = 0;
+        float sumq2 = 0;
+        for (int j = 0; j < BLOCK; j++) {
+            float v = x[xo + j];
+            int l = bestIndexInt8(IQ4_NL_VALUES, id * v);
+            levels[levelOffset + j] = (byte) l;
+            float q = IQ4_NL_VALUES[l];
+            float w = weights[j];
+            sumqx += w * q * v;
+            sumq2 += w * q * q;
+        }
+        d = sumq2 > 0 ? sumqx / sumq2 : 0.f;
+        float best = d * sumqx;
+        for (int itry = -ntry; itry <= ntry; itry++) {
+            id = (itry + IQ4_NL_VALUES[0]) / max;
+            sumqx = 0;
+            sumq2 = 0;
+            for (int j = 0; j < BLOCK; j++) {
+                float v = x[xo + j];
+                float q = IQ4_NL_VALUES[bestIndexInt8(IQ4_NL_VALUES, id * v)];
+                float w = weights[j];
+                sumqx += w * q * v;
+                sumq2 += w * q * q;
+            }
+            if (sumq2 > 0 && sumqx * sumqx > best * sumq2) {
+                d = sumqx / sumq2;
+                best = d * sumqx;
+            }
+        }
+        return d;
+    }
+
+    /** 32 indices in 16 bytes: byte j holds index j in its low nibble and index j + 16 in its high nibble. */
+    private static void putIndices(byte[] levels, int levelOffset, MemorySegment y, long offset) {
+        for (int j = 0; j < 16; j++) {
+            putByte(y, offset + j, levels[levelOffset + j] | (levels[levelOffset + 16 + j] << 4));
+        }
+    }
+}
