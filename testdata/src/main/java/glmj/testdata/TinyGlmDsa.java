@@ -65,7 +65,7 @@ public final class TinyGlmDsa {
     public static final int INDEXER_KEY_LENGTH = 64;
     public static final int INDEXER_TOP_K = 16;
     /** Per block: true for a full indexer, false for one that reuses the top-k of the previous full block. */
-    public static final boolean[] INDEXER_TYPES = {true, true, false, true};
+    private static final boolean[] INDEXER_TYPES = {true, true, false, true};
     public static final float ROPE_FREQ_BASE = 1_000_000f;
     public static final float RMS_NORM_EPS = 1e-5f;
 
@@ -154,6 +154,11 @@ public final class TinyGlmDsa {
         try (Arena arena = Arena.ofConfined()) {
             return writer(variant, vocabulary, arena).writeSplit(directory, baseName, maxTensorsPerShard);
         }
+    }
+
+    /** Whether block {@code block} has a full indexer (false: it reuses the top-k of the previous full block). */
+    public static boolean isIndexerFull(int block) {
+        return INDEXER_TYPES[block];
     }
 
     /** The number of tensors in the model. */
