@@ -19,6 +19,8 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class BpeMerger {
     private static final int CACHE_LIMIT = 1 << 16;
+    /** Longer words (long whitespace or digit-free letter runs) are rare and would bloat the cache. */
+    private static final int CACHED_WORD_MAX_BYTES = 128;
 
     private final int vocabularySize;
     /** Texts of the symbols that are no token, indexed by {@code id - vocabularySize}. */
@@ -71,6 +73,10 @@ final class BpeMerger {
 
     /** Appends the tokens of the word {@code utf8[0, length)} to {@code out}. */
     void encodeWord(byte[] utf8, int length, TokenList out) {
+        if (length > CACHED_WORD_MAX_BYTES) {
+            out.addAll(merge(utf8, length));
+            return;
+        }
         String key = new String(utf8, 0, length, StandardCharsets.ISO_8859_1);
         int[] tokens = cache.get(key);
         if (tokens == null) {

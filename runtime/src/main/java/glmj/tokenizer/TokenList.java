@@ -26,10 +26,6 @@ final class TokenList {
         size += more.length;
     }
 
-    int size() {
-        return size;
-    }
-
     int[] toArray() {
         return Arrays.copyOf(ids, size);
     }

@@ -6,6 +6,7 @@ import glmj.gguf.Metadata;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
@@ -15,6 +16,8 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.IntConsumer;
+import java.util.function.IntSupplier;
 import java.util.stream.IntStream;
 
 /**
@@ -191,7 +194,7 @@ public final class Tokenizer {
 
     /** Metadata ids replace the defaults when in range, in llama-vocab.cpp's order (deprecated FIM keys last). */
     private void readSpecialIds(Metadata metadata, int n) {
-        record Key(String name, java.util.function.IntSupplier get, java.util.function.IntConsumer set) {
+        record Key(String name, IntSupplier get, IntConsumer set) {
         }
         List<Key> keys = List.of(
                 new Key("bos_token_id", () -> ids.bos, v -> ids.bos = v),
@@ -669,7 +672,7 @@ public final class Tokenizer {
             CharBuffer chars;
             try {
                 chars = utf8.reset().decode(ByteBuffer.wrap(pending, 0, length));
-            } catch (java.nio.charset.CharacterCodingException e) {
+            } catch (CharacterCodingException e) {
                 throw new IllegalStateException("UTF-8 decoding with replacement failed", e);
             }
             System.arraycopy(pending, length, pending, 0, pendingLength - length);

@@ -16,14 +16,10 @@ import java.util.Arrays;
 final class UnicodeData {
     static final int MAX_CODEPOINT = 0x10FFFF;
 
+    // category flags as in llama.cpp's unicode_cpt_flags; the splitters only single out these
     static final int UNDEFINED = 0x01;
     static final int NUMBER = 0x02;
     static final int LETTER = 0x04;
-    static final int SEPARATOR = 0x08;
-    static final int ACCENT_MARK = 0x10;
-    static final int PUNCTUATION = 0x20;
-    static final int SYMBOL = 0x40;
-    static final int CONTROL = 0x80;
 
     private static final String RESOURCE = "unicode-categories.txt";
 
@@ -39,17 +35,9 @@ final class UnicodeData {
     private UnicodeData() {
     }
 
-    /** The category flag (one of the constants above) of a codepoint; UNDEFINED outside the Unicode range. */
+    /** The category flag of a codepoint (one bit of 0x01..0x80); UNDEFINED outside the Unicode range. */
     static int category(int codepoint) {
         return codepoint >= 0 && codepoint <= MAX_CODEPOINT ? CATEGORY[codepoint] & 0xFF : UNDEFINED;
-    }
-
-    static boolean isLetter(int codepoint) {
-        return category(codepoint) == LETTER;
-    }
-
-    static boolean isNumber(int codepoint) {
-        return category(codepoint) == NUMBER;
     }
 
     static boolean isWhitespace(int codepoint) {
