@@ -374,7 +374,8 @@ public final class Tokenizer {
     // Encoding
 
     /**
-     * Tokenizes text like {@code llama_tokenize}.
+     * Tokenizes text like {@code llama_tokenize} on its UTF-8 (an unpaired surrogate becomes '?', as in
+     * {@link String#getBytes}).
      *
      * @param addSpecial   add BOS/EOS where the model asks for them (tokenizer.ggml.add_bos_token / add_eos_token)
      * @param parseSpecial recognize control tokens written in the text; without it they are ordinary text
