@@ -21,6 +21,11 @@ public final class Metadata {
         this.values = Collections.unmodifiableMap(values);
     }
 
+    /** The file this metadata was read from (the first shard of a split set). */
+    public Path file() {
+        return file;
+    }
+
     /** The keys in file order. */
     public Set<String> keys() {
         return values.keySet();
