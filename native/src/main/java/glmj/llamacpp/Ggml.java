@@ -212,21 +212,30 @@ public final class Ggml {
         }
     }
 
-    /** Decodes {@code n} values of {@code type} at {@code src} into floats at {@code dst} with ggml's {@code to_float}. */
+    /**
+     * Decodes {@code n} values of {@code type} at {@code src} into floats at {@code dst} with ggml's {@code to_float}, or,
+     * for types whose traits have none (Q8_K, used only for activations), with the {@code dequantize_row_*} function
+     * ggml exports for them.
+     */
     public static void toFloat(int type, MemorySegment src, MemorySegment dst, long n) {
-        MemorySegment function = ggml_type_traits.to_float(ggml_get_type_traits(type));
-        if (function.equals(MemorySegment.NULL)) {
-            throw new IllegalArgumentException("ggml has no to_float for type " + type);
-        }
-        ggml_to_float_t.invoke(function, src, dst, n);
+        MemorySegment traits = ggml_get_type_traits(type);
+        ggml_to_float_t.invoke(orExported(ggml_type_traits.to_float(traits), "dequantize_row_" + typeName(traits)), src, dst, n);
     }
 
-    /** Quantizes {@code n} floats at {@code src} into blocks of {@code type} at {@code dst} with ggml's reference quantizer. */
+    /**
+     * Quantizes {@code n} floats at {@code src} into blocks of {@code type} at {@code dst} with ggml's reference
+     * quantizer ({@code from_float_ref}, or the exported {@code quantize_row_*_ref} where the traits have none).
+     */
     public static void fromFloatRef(int type, MemorySegment src, MemorySegment dst, long n) {
-        MemorySegment function = ggml_type_traits.from_float_ref(ggml_get_type_traits(type));
-        if (function.equals(MemorySegment.NULL)) {
-            throw new IllegalArgumentException("ggml has no from_float_ref for type " + type);
-        }
-        ggml_to_float_t.invoke(function, src, dst, n);
+        MemorySegment traits = ggml_get_type_traits(type);
+        ggml_to_float_t.invoke(orExported(ggml_type_traits.from_float_ref(traits), "quantize_row_" + typeName(traits) + "_ref"), src, dst, n);
+    }
+
+    private static String typeName(MemorySegment traits) {
+        return ggml_type_traits.type_name(traits).reinterpret(64).getString(0);
+    }
+
+    private static MemorySegment orExported(MemorySegment function, String exported) {
+        return function.equals(MemorySegment.NULL) ? LlamaLibrary.load().find(exported) : function;
     }
 }
