@@ -1,6 +1,7 @@
 package glmj.cli;
 
 import glmj.gguf.GGUFFormatException;
+import glmj.llamacpp.LlamaLibraryException;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -80,6 +81,7 @@ public final class Main implements Runnable {
             case GGUFFormatException malformed -> malformed.getMessage();
             case IOException io -> io.getMessage() != null ? io.getMessage() : io.toString();
             case UserInputException input -> input.getMessage();
+            case LlamaLibraryException library -> library.getMessage();
             default -> null;
         };
     }

@@ -72,7 +72,7 @@ class InfoCommandTest {
     void missingFileIsOneLineAndExitCodeTwo(@TempDir Path dir) {
         Run run = glmj("info", dir.resolve("absent.gguf").toString());
         assertEquals(2, run.exitCode());
-        assertEquals(dir.resolve("absent.gguf") + ": no such file", run.err().strip());
+        assertEquals("glmj: " + dir.resolve("absent.gguf") + ": no such file", run.err().strip());
     }
 
     @Test
