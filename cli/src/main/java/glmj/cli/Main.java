@@ -7,6 +7,7 @@ import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -30,6 +31,15 @@ public final class Main implements Runnable {
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
+
+    @CommandLine.Option(
+            names = "--llama-lib",
+            paramLabel = "DIR",
+            scope = CommandLine.ScopeType.INHERITED,
+            description = "Folder of llama.cpp v0.5.0's libraries (default: $GLMJ_LLAMA_LIB, else .deps/llama-v0.5.0/lib).")
+    void llamaLibrary(Path directory) {
+        System.setProperty("glmj.llama.lib", directory.toString());
+    }
 
     public static void main(String[] args) {
         System.exit(execute(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));

@@ -786,4 +786,32 @@ public final class Llama {
             throw new AssertionError(t);
         }
     }
+
+    private static final class llama_memory_seq_rm {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(JAVA_BOOLEAN, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT);
+        static final MethodHandle HANDLE = LlamaLibrary.downcall("llama_memory_seq_rm", DESC);
+    }
+
+    /** {@code bool llama_memory_seq_rm(llama_memory_t mem, llama_seq_id seq_id, llama_pos p0, llama_pos p1)}. */
+    public static boolean llama_memory_seq_rm(MemorySegment mem, int seqId, int p0, int p1) {
+        try {
+            return (boolean) llama_memory_seq_rm.HANDLE.invokeExact(mem, seqId, p0, p1);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    private static final class llama_n_batch {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(JAVA_INT, ADDRESS);
+        static final MethodHandle HANDLE = LlamaLibrary.downcall("llama_n_batch", DESC);
+    }
+
+    /** {@code uint32_t llama_n_batch(const struct llama_context * ctx)}. */
+    public static int llama_n_batch(MemorySegment ctx) {
+        try {
+            return (int) llama_n_batch.HANDLE.invokeExact(ctx);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
 }

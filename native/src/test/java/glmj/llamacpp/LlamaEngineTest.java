@@ -1,0 +1,36 @@
+package glmj.llamacpp;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import glmj.generate.ContextFullException;
+import glmj.testdata.TestModels;
+import java.util.List;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+
+class LlamaEngineTest {
+
+    @Test
+    void truncatingAndFeedingTheSameTokensAgainGivesTheSameLogits() {
+        Oracle.library();
+        int[] prompt = IntStream.range(0, 40).map(i -> 1000 + 37 * i).toArray();
+        try (LlamaEngine engine = new LlamaEngine(List.of(TestModels.tinyQuantMix()), 64, 16, 2)) {
+            assertEquals(151_679, engine.vocabularySize());
+            assertEquals(64, engine.contextSize());
+            float[] first = engine.forward(prompt, 0, prompt.length).clone();
+            assertEquals(40, engine.position());
+            assertTrue(IntStream.range(0, first.length).allMatch(i -> Float.isFinite(first[i])));
+
+            engine.truncate(24);
+            float[] again = engine.forward(prompt, 24, 16);
+            assertEquals(40, engine.position());
+            assertArrayEquals(first, again, 1e-4f, "same tokens at the same positions after truncation");
+
+            ContextFullException full = assertThrows(ContextFullException.class, () -> engine.forward(prompt, 0, 25));
+            assertTrue(full.getMessage().contains("40 tokens held + 25 new > 64"), full.getMessage());
+        }
+    }
+}
