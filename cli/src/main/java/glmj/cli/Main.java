@@ -1,6 +1,8 @@
 package glmj.cli;
 
+import glmj.generate.ContextFullException;
 import glmj.gguf.GGUFFormatException;
+import glmj.llamacpp.LlamaLibrary;
 import glmj.llamacpp.LlamaLibraryException;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -10,6 +12,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.ScopeType;
 
 /** The {@code glmj} command: one entry point whose subcommands run, inspect, measure and quantize GLM-5 GGUF models. */
 @Command(
@@ -20,7 +23,7 @@ import picocli.CommandLine.Command;
             "Runs quantized GGUF builds of GLM-5 (llama.cpp architecture glm-dsa) on the CPU.",
             "Without a model file, commands use the tiny GLM-5 built into glmj."
         },
-        subcommands = {InfoCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {RunCommand.class, InfoCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Run 'glmj help COMMAND' for a command's options and examples."})
 public final class Main implements Runnable {
 
@@ -35,10 +38,18 @@ public final class Main implements Runnable {
     @CommandLine.Option(
             names = "--llama-lib",
             paramLabel = "DIR",
-            scope = CommandLine.ScopeType.INHERITED,
+            scope = ScopeType.INHERIT,
             description = "Folder of llama.cpp v0.5.0's libraries (default: $GLMJ_LLAMA_LIB, else .deps/llama-v0.5.0/lib).")
     void llamaLibrary(Path directory) {
         System.setProperty("glmj.llama.lib", directory.toString());
+    }
+
+    @CommandLine.Option(
+            names = {"-v", "--verbose"},
+            scope = ScopeType.INHERIT,
+            description = "Show llama.cpp's log (by default only its errors).")
+    void verbose(boolean on) {
+        LlamaLibrary.setLogSink(on ? Main::llamaLog : Main::llamaErrors);
     }
 
     public static void main(String[] args) {
@@ -47,6 +58,7 @@ public final class Main implements Runnable {
 
     /** Runs the command line with the given streams and returns the exit code; tests call this directly. */
     static int execute(String[] args, PrintWriter out, PrintWriter err) {
+        LlamaLibrary.setLogSink(Main::llamaErrors);
         CommandLine commandLine = new CommandLine(new Main());
         commandLine.setOut(out);
         commandLine.setErr(err);
@@ -74,6 +86,19 @@ public final class Main implements Runnable {
         spec.commandLine().usage(spec.commandLine().getOut());
     }
 
+    /** ggml's log level for errors. */
+    private static final int LLAMA_LOG_ERROR = 4;
+
+    private static void llamaLog(int level, String line) {
+        System.err.println("llama.cpp: " + line);
+    }
+
+    private static void llamaErrors(int level, String line) {
+        if (level >= LLAMA_LOG_ERROR) {
+            llamaLog(level, line);
+        }
+    }
+
     private static String commandPath(CommandLine commandLine) {
         String path = commandLine.getCommandSpec().qualifiedName(" ");
         return path.equals("glmj") ? "" : path.substring("glmj ".length()) + " ";
@@ -92,6 +117,7 @@ public final class Main implements Runnable {
             case IOException io -> io.getMessage() != null ? io.getMessage() : io.toString();
             case UserInputException input -> input.getMessage();
             case LlamaLibraryException library -> library.getMessage();
+            case ContextFullException full -> full.getMessage();
             default -> null;
         };
     }

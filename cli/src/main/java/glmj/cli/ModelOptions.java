@@ -1,0 +1,56 @@
+package glmj.cli;
+
+import glmj.generate.LanguageModel;
+import glmj.gguf.GGUFFile;
+import glmj.llamacpp.LlamaEngine;
+import glmj.tokenizer.Tokenizer;
+import java.io.IOException;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** Which model to load and how: the options every command that runs a model shares, named like llama.cpp's. */
+final class ModelOptions {
+
+    /** The engines a model can run on. */
+    enum Engine {
+        /** llama.cpp v0.5.0 through glmj's bindings (Metal on Macs, the CPU elsewhere). */
+        llama
+    }
+
+    @Option(names = {"-m", "--model"}, paramLabel = "FILE", description = "GGUF model, or any shard of a split set (default: the built-in tiny GLM-5).")
+    Path model;
+
+    @Option(names = {"-c", "--ctx-size"}, paramLabel = "N", description = "Context size in tokens; 0 takes the model's own (default: ${DEFAULT-VALUE}).")
+    int contextSize = 4096;
+
+    @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "Threads (default: the number of cores, ${DEFAULT-VALUE}).")
+    int threads = Runtime.getRuntime().availableProcessors();
+
+    @Option(names = {"-b", "--batch-size"}, paramLabel = "N", description = "Prompt tokens processed per batch (default: ${DEFAULT-VALUE}).")
+    int batchSize = 512;
+
+    @Option(names = "--engine", paramLabel = "NAME", description = "Engine: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+    Engine engine = Engine.llama;
+
+    /** A loaded model with its tokenizer, closed together. */
+    record Loaded(LanguageModel model, Tokenizer tokenizer, Path path) implements AutoCloseable {
+        @Override
+        public void close() {
+            model.close();
+        }
+    }
+
+    Loaded load() throws IOException {
+        if (contextSize < 0 || threads < 1 || batchSize < 1) {
+            throw new UserInputException("-c must be 0 or more, -t and -b 1 or more (got -c " + contextSize + ", -t " + threads + ", -b " + batchSize + ")");
+        }
+        Path path = model != null ? model : Models.embeddedDefault();
+        try (GGUFFile file = GGUFFile.open(path)) {
+            Tokenizer tokenizer = Tokenizer.fromGGUF(file.metadata());
+            LanguageModel languageModel = switch (engine) {
+                case llama -> new LlamaEngine(file.shards(), contextSize, batchSize, threads);
+            };
+            return new Loaded(languageModel, tokenizer, path);
+        }
+    }
+}

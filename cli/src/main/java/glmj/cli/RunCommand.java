@@ -1,0 +1,95 @@
+package glmj.cli;
+
+import glmj.generate.Generation;
+import glmj.generate.Generator;
+import glmj.sampler.Sampler;
+import glmj.sampler.SamplerSettings;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+@Command(
+        name = "run",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Continues a prompt and streams the text to stdout; prompt and generation speeds go to stderr at the end.",
+            "The prompt comes from -p, from a file with -f, or from stdin."
+        },
+        footer = {"", "Examples:",
+            "  glmj run -m GLM-5-UD-Q2_K_XL-00001-of-00006.gguf -p 'The capital of France is' -n 32",
+            "  glmj run -f prompt.txt --temp 0 -n 128       # greedy: the same text every run",
+            "  echo 'Once upon a time' | glmj run --seed 7"})
+final class RunCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    ModelOptions modelOptions;
+
+    @Mixin
+    SamplingOptions samplingOptions;
+
+    @ArgGroup(exclusive = true)
+    PromptSource prompt;
+
+    static final class PromptSource {
+        @Option(names = {"-p", "--prompt"}, paramLabel = "TEXT", description = "The prompt.")
+        String text;
+
+        @Option(names = {"-f", "--file"}, paramLabel = "FILE", description = "Read the prompt from FILE.")
+        Path file;
+    }
+
+    @Option(names = {"-n", "--n-predict"}, paramLabel = "N", description = "Tokens to generate at most; -1 until the model stops or the context is full (default: ${DEFAULT-VALUE}).")
+    int maxTokens = -1;
+
+    @Override
+    public Integer call() throws IOException {
+        if (maxTokens < -1) {
+            throw new UserInputException("-n must be -1 or more, not " + maxTokens);
+        }
+        String text = promptText();
+        SamplerSettings settings = samplingOptions.settings();
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        try (ModelOptions.Loaded loaded = modelOptions.load()) {
+            int[] tokens = loaded.tokenizer().encode(text, true, true);
+            Generator generator = new Generator(loaded.model(), loaded.tokenizer());
+            Generation generation = generator.generate(tokens, new Sampler(settings, loaded.model().vocabularySize()), maxTokens, piece -> {
+                out.print(piece);
+                out.flush();
+            });
+            out.println();
+            out.flush();
+            err.printf("prompt: %d tokens, %.2f tokens/s; generation: %d tokens, %.2f tokens/s; stopped: %s%n",
+                    generation.promptTokens(), generation.promptTokensPerSecond(),
+                    generation.generatedTokens(), generation.generationTokensPerSecond(),
+                    generation.stopReason().name().toLowerCase().replace('_', ' '));
+            err.flush();
+        }
+        return 0;
+    }
+
+    private String promptText() throws IOException {
+        if (prompt != null && prompt.text != null) {
+            return prompt.text;
+        }
+        if (prompt != null && prompt.file != null) {
+            return Files.readString(prompt.file, StandardCharsets.UTF_8);
+        }
+        if (System.console() != null && System.console().isTerminal()) {
+            throw new UserInputException("no prompt: give -p TEXT, -f FILE, or pipe it to stdin");
+        }
+        return new String(System.in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,81 @@
+package glmj.cli;
+
+import static glmj.cli.InfoCommandTest.glmj;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import glmj.cli.InfoCommandTest.Run;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class RunCommandTest {
+    private static final Pattern STATS = Pattern.compile(
+            "prompt: (\\d+) tokens, [0-9.]+ tokens/s; generation: (\\d+) tokens, [0-9.]+ tokens/s; stopped: (.+)");
+
+    private static Matcher stats(Run run) {
+        assertEquals(0, run.exitCode(), run.err());
+        Matcher matcher = STATS.matcher(run.err());
+        assertTrue(matcher.find(), run.err());
+        return matcher;
+    }
+
+    @Test
+    void greedyRunsRepeatAndStopAtTheTokenLimit() {
+        Run first = glmj("run", "-p", "The capital of France is", "-n", "12", "--temp", "0", "-c", "256");
+        Run second = glmj("run", "-p", "The capital of France is", "-n", "12", "--temp", "0", "-c", "256");
+        assertEquals(first.out(), second.out());
+        assertFalse(first.out().isBlank());
+        Matcher stats = stats(first);
+        assertEquals("12", stats.group(2));
+        assertEquals("token limit", stats.group(3));
+    }
+
+    @Test
+    void seedsRepeatSampledRuns() {
+        Run a = glmj("run", "-p", "Once upon a time", "-n", "16", "--seed", "11", "--temp", "1.5", "--top-k", "0", "--top-p", "1", "--min-p", "0");
+        Run b = glmj("run", "-p", "Once upon a time", "-n", "16", "--seed", "11", "--temp", "1.5", "--top-k", "0", "--top-p", "1", "--min-p", "0");
+        Run c = glmj("run", "-p", "Once upon a time", "-n", "16", "--seed", "12", "--temp", "1.5", "--top-k", "0", "--top-p", "1", "--min-p", "0");
+        assertEquals(a.out(), b.out());
+        assertNotEquals(a.out(), c.out());
+    }
+
+    @Test
+    void aFullContextStopsTheAnswerWithAReason() {
+        Matcher stats = stats(glmj("run", "-p", "Hello there", "-n", "100", "--temp", "0", "-c", "8"));
+        assertEquals("context full", stats.group(3));
+        // the context holds 8 tokens; the last token is sampled from the logits after the 8th and never stored
+        assertEquals(8 + 1, Integer.parseInt(stats.group(1)) + Integer.parseInt(stats.group(2)));
+    }
+
+    @Test
+    void aPromptLongerThanTheContextIsOneLineAndExitCodeTwo() {
+        Run run = glmj("run", "-p", "one two three four five six seven eight nine ten", "-c", "4");
+        assertEquals(2, run.exitCode());
+        assertTrue(run.err().contains("the context is full"), run.err());
+        assertEquals(1, run.err().strip().lines().filter(line -> line.startsWith("glmj:")).count(), run.err());
+    }
+
+    @Test
+    void readsThePromptFromAFile(@TempDir Path dir) throws Exception {
+        Path prompt = Files.writeString(dir.resolve("prompt.txt"), "The capital of France is");
+        Run fromFile = glmj("run", "-f", prompt.toString(), "-n", "6", "--temp", "0", "-c", "64");
+        Run inline = glmj("run", "-p", "The capital of France is", "-n", "6", "--temp", "0", "-c", "64");
+        assertEquals(inline.out(), fromFile.out());
+        Run missing = glmj("run", "-f", dir.resolve("absent.txt").toString());
+        assertEquals(2, missing.exitCode());
+        assertTrue(missing.err().contains("absent.txt: no such file"), missing.err());
+    }
+
+    @Test
+    void badSamplingValuesAreRefused() {
+        Run run = glmj("run", "-p", "x", "--top-p", "1.5");
+        assertEquals(2, run.exitCode());
+        assertTrue(run.err().contains("--top-p"), run.err());
+    }
+}
