@@ -14,9 +14,18 @@ public final class Generator {
     private final Tokenizer tokenizer;
     private volatile boolean cancelled;
 
+    private final boolean showsSpecialTokens;
+
+    /** A generator whose text leaves out special tokens. */
     public Generator(LanguageModel model, Tokenizer tokenizer) {
+        this(model, tokenizer, false);
+    }
+
+    /** A generator whose text shows special tokens (such as {@code </think>}) when {@code showsSpecialTokens}. */
+    public Generator(LanguageModel model, Tokenizer tokenizer, boolean showsSpecialTokens) {
         this.model = model;
         this.tokenizer = tokenizer;
+        this.showsSpecialTokens = showsSpecialTokens;
     }
 
     public LanguageModel model() {
@@ -47,7 +56,7 @@ public final class Generator {
         for (int token : prompt) {
             sampler.accept(token);
         }
-        Tokenizer.StreamDecoder decoder = tokenizer.newStreamDecoder(false);
+        Tokenizer.StreamDecoder decoder = tokenizer.newStreamDecoder(showsSpecialTokens);
         StringBuilder answer = new StringBuilder();
         int[] next = new int[1];
         int generated = 0;

@@ -1,0 +1,266 @@
+package glmj.cli;
+
+import glmj.chat.ChatFormat;
+import glmj.chat.ChatSession;
+import glmj.generate.ContextFullException;
+import glmj.generate.Generation;
+import glmj.generate.Generator;
+import glmj.generate.StopReason;
+import glmj.gguf.GGUFFile;
+import glmj.sampler.SamplerSettings;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import org.jline.reader.EndOfFileException;
+import org.jline.reader.LineReader;
+import org.jline.reader.LineReaderBuilder;
+import org.jline.reader.UserInterruptException;
+import org.jline.reader.impl.DefaultParser;
+import org.jline.terminal.Terminal;
+import org.jline.terminal.TerminalBuilder;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+@Command(
+        name = "chat",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Chats with a model in GLM-5's conversation format: streamed answers, history (up/down arrows),",
+            "multi-line input (end a line with \\ to go on, or wrap a block in \"\"\"), Ctrl-C stops an answer,",
+            "Ctrl-D or /quit leaves. Type /help for the commands."
+        },
+        footer = {"", "Examples:",
+            "  glmj chat -m GLM-5-UD-Q2_K_XL-00001-of-00006.gguf",
+            "  glmj chat --system 'Answer in one sentence.' --no-think --temp 0.6"})
+final class ChatCommand implements Callable<Integer> {
+
+    static final String HELP = """
+            /help                 this list
+            /system TEXT          set the system message (and start over); /system alone shows it
+            /think on|off         let the model reason before answering, or not
+            /set NAME VALUE       temp, top-k, top-p, min-p, repeat-penalty, seed, n (tokens per answer, -1 no limit)
+            /reset                start the conversation over
+            /stats                context use and the last answer's speeds
+            /quit                 leave (also /exit or Ctrl-D)""";
+
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    ModelOptions modelOptions;
+
+    @Mixin
+    SamplingOptions samplingOptions;
+
+    @Option(names = "--system", paramLabel = "TEXT", description = "System message that opens the conversation.")
+    String system = "";
+
+    @Option(names = "--no-think", description = "Answer without reasoning first (like /think off).")
+    boolean noThinking;
+
+    @Option(names = {"-n", "--n-predict"}, paramLabel = "N", description = "Tokens per answer at most; -1 until the model stops (default: ${DEFAULT-VALUE}).")
+    int maxTokens = -1;
+
+    @Override
+    public Integer call() throws IOException {
+        try (Terminal terminal = TerminalBuilder.builder().system(true).build()) {
+            return converse(terminal);
+        }
+    }
+
+    /** The REPL on a terminal; tests give it one over plain streams. */
+    static Terminal streamTerminal(InputStream in, OutputStream out) throws IOException {
+        return TerminalBuilder.builder().system(false).streams(in, out).type(Terminal.TYPE_DUMB).build();
+    }
+
+    int converse(Terminal terminal) throws IOException {
+        PrintWriter out = terminal.writer();
+        SamplerSettings settings = samplingOptions.settings();
+        try (ModelOptions.Loaded loaded = modelOptions.load()) {
+            warnIfTemplateDiffers(loaded.path(), out);
+            Generator generator = new Generator(loaded.model(), loaded.tokenizer(), true);
+            ChatSession session = new ChatSession(generator, settings);
+            session.setSystem(system);
+            session.setThinking(!noThinking);
+            session.setMaxTokens(maxTokens);
+            LineReader reader = LineReaderBuilder.builder()
+                    .terminal(terminal)
+                    .appName("glmj")
+                    .parser(multiLineParser())
+                    .variable(LineReader.HISTORY_FILE, Path.of(System.getProperty("user.home"), ".glmj_history"))
+                    .build();
+            out.printf("glmj chat with %s (%d-token context). /help for commands, Ctrl-D to leave.%n",
+                    loaded.path().getFileName(), loaded.model().contextSize());
+            out.flush();
+            while (true) {
+                String line;
+                try {
+                    line = readInput(reader);
+                } catch (UserInterruptException e) {
+                    continue;
+                } catch (EndOfFileException e) {
+                    return 0;
+                }
+                if (line.isBlank()) {
+                    continue;
+                }
+                if (line.startsWith("/")) {
+                    if (!command(line.strip(), session, out)) {
+                        return 0;
+                    }
+                    continue;
+                }
+                answer(line, session, terminal, out);
+            }
+        }
+    }
+
+    private static DefaultParser multiLineParser() {
+        DefaultParser parser = new DefaultParser();
+        parser.setEofOnEscapedNewLine(true);
+        parser.setEofOnUnclosedQuote(false);
+        parser.setEscapeChars(new char[0]);
+        return parser;
+    }
+
+    /** One input: a line, lines joined by a trailing backslash, or a block between lines of three double quotes. */
+    private static String readInput(LineReader reader) {
+        String line = reader.readLine("> ");
+        if (line.strip().equals("\"\"\"")) {
+            StringBuilder block = new StringBuilder();
+            for (String next = reader.readLine(". "); !next.strip().equals("\"\"\""); next = reader.readLine(". ")) {
+                block.append(block.isEmpty() ? "" : "\n").append(next);
+            }
+            return block.toString();
+        }
+        StringBuilder joined = new StringBuilder();
+        while (line.endsWith("\\")) {
+            joined.append(line, 0, line.length() - 1).append('\n');
+            line = reader.readLine(". ");
+        }
+        return joined.append(line).toString();
+    }
+
+    private void answer(String question, ChatSession session, Terminal terminal, PrintWriter out) {
+        Terminal.SignalHandler previous = terminal.handle(Terminal.Signal.INT, signal -> session.generator().cancel());
+        try {
+            Generation generation = session.reply(question, piece -> {
+                out.print(piece);
+                out.flush();
+            });
+            out.println();
+            if (generation.stopReason() == StopReason.CANCELLED) {
+                out.println("[stopped]");
+            } else if (generation.stopReason() == StopReason.CONTEXT_FULL) {
+                out.println("[the context is full: /reset to start over, or restart with a larger -c]");
+            }
+        } catch (ContextFullException e) {
+            out.println("glmj: " + e.getMessage());
+        } finally {
+            terminal.handle(Terminal.Signal.INT, previous);
+            out.flush();
+        }
+    }
+
+    /** Runs a slash command; false when the user asked to leave. */
+    private boolean command(String line, ChatSession session, PrintWriter out) {
+        String[] words = line.split("\\s+", 3);
+        String argument = line.contains(" ") ? line.substring(line.indexOf(' ') + 1).strip() : "";
+        switch (words[0]) {
+            case "/quit", "/exit" -> {
+                return false;
+            }
+            case "/help" -> out.println(HELP);
+            case "/reset" -> {
+                session.reset();
+                out.println("[conversation cleared]");
+            }
+            case "/system" -> {
+                if (argument.isEmpty()) {
+                    out.println(session.system().isEmpty() ? "[no system message]" : session.system());
+                } else {
+                    session.setSystem(argument);
+                    session.reset();
+                    out.println("[system message set; conversation cleared]");
+                }
+            }
+            case "/think" -> {
+                if (!argument.equals("on") && !argument.equals("off")) {
+                    out.println("usage: /think on|off (now " + (session.thinking() ? "on" : "off") + ")");
+                } else {
+                    session.setThinking(argument.equals("on"));
+                    out.println("[thinking " + argument + "]");
+                }
+            }
+            case "/set" -> set(words, session, out);
+            case "/stats" -> stats(session, out);
+            default -> out.println("unknown command " + words[0] + "; /help lists them");
+        }
+        out.flush();
+        return true;
+    }
+
+    private static void set(String[] words, ChatSession session, PrintWriter out) {
+        if (words.length < 3) {
+            out.println("usage: /set NAME VALUE  (temp, top-k, top-p, min-p, repeat-penalty, seed, n)");
+            return;
+        }
+        SamplerSettings s = session.settings();
+        try {
+            switch (words[1]) {
+                case "temp" -> session.setSettings(s.withTemperature(Float.parseFloat(words[2])));
+                case "top-k" -> session.setSettings(new SamplerSettings(s.temperature(), Integer.parseInt(words[2]), s.topP(), s.minP(),
+                        s.repeatPenalty(), s.frequencyPenalty(), s.presencePenalty(), s.penaltyLastN(), s.seed()));
+                case "top-p" -> session.setSettings(new SamplerSettings(s.temperature(), s.topK(), probability(words[2]), s.minP(),
+                        s.repeatPenalty(), s.frequencyPenalty(), s.presencePenalty(), s.penaltyLastN(), s.seed()));
+                case "min-p" -> session.setSettings(new SamplerSettings(s.temperature(), s.topK(), s.topP(), probability(words[2]),
+                        s.repeatPenalty(), s.frequencyPenalty(), s.presencePenalty(), s.penaltyLastN(), s.seed()));
+                case "repeat-penalty" -> session.setSettings(new SamplerSettings(s.temperature(), s.topK(), s.topP(), s.minP(),
+                        Float.parseFloat(words[2]), s.frequencyPenalty(), s.presencePenalty(), s.penaltyLastN(), s.seed()));
+                case "seed" -> session.setSettings(s.withSeed(Long.parseLong(words[2])));
+                case "n" -> session.setMaxTokens(Integer.parseInt(words[2]));
+                default -> {
+                    out.println("unknown setting " + words[1] + " (temp, top-k, top-p, min-p, repeat-penalty, seed, n)");
+                    return;
+                }
+            }
+            out.println("[" + words[1] + " = " + words[2] + "]");
+        } catch (IllegalArgumentException e) {
+            out.println("not a valid value for " + words[1] + ": " + words[2]);
+        }
+    }
+
+    private static float probability(String text) {
+        float value = Float.parseFloat(text);
+        if (value < 0 || value > 1) {
+            throw new IllegalArgumentException(text);
+        }
+        return value;
+    }
+
+    private static void stats(ChatSession session, PrintWriter out) {
+        out.printf("context: %d tokens; turns: %d; thinking %s; temp %.2f%n", session.contextTokens(),
+                session.messages().size() / 2, session.thinking() ? "on" : "off", session.settings().temperature());
+        Generation last = session.lastGeneration();
+        if (last != null) {
+            out.printf("last answer: prompt %d tokens at %.2f tokens/s, %d tokens generated at %.2f tokens/s (%s)%n",
+                    last.promptTokens(), last.promptTokensPerSecond(), last.generatedTokens(), last.generationTokensPerSecond(),
+                    last.stopReason().name().toLowerCase().replace('_', ' '));
+        }
+    }
+
+    private static void warnIfTemplateDiffers(Path model, PrintWriter out) throws IOException {
+        try (GGUFFile file = GGUFFile.open(model)) {
+            String template = file.metadata().getString("tokenizer.chat_template", "");
+            if (!template.isEmpty() && !ChatFormat.recognizes(template)) {
+                out.println("[the model's chat template is not GLM-5's; glmj talks to it in GLM-5's format anyway]");
+            }
+        }
+    }
+}

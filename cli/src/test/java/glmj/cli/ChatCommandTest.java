@@ -1,0 +1,82 @@
+package glmj.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PipedInputStream;
+import java.io.PipedOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import org.jline.terminal.Terminal;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+class ChatCommandTest {
+
+    /** Runs the REPL over {@code input} as typed lines and returns what it printed. */
+    private static String chat(Path home, String input, String... options) throws Exception {
+        String userHome = System.getProperty("user.home");
+        System.setProperty("user.home", home.toString());
+        try {
+            CommandLine commandLine = new CommandLine(new ChatCommand());
+            commandLine.parseArgs(options);
+            ChatCommand command = commandLine.getCommand();
+            ByteArrayOutputStream printed = new ByteArrayOutputStream();
+            // the typed lines stay open until the REPL is done: a terminal whose input ends drops what it has not read
+            PipedOutputStream typing = new PipedOutputStream();
+            PipedInputStream keyboard = new PipedInputStream(typing, 1 << 16);
+            typing.write(input.getBytes(StandardCharsets.UTF_8));
+            typing.flush();
+            try (Terminal terminal = ChatCommand.streamTerminal(keyboard, printed)) {
+                assertEquals(0, command.converse(terminal));
+            } finally {
+                typing.close();
+            }
+            return printed.toString(StandardCharsets.UTF_8);
+        } finally {
+            System.setProperty("user.home", userHome);
+        }
+    }
+
+    @Test
+    void answersRunsCommandsAndKeepsTheConversationInContext(@TempDir Path home) throws Exception {
+        String printed = chat(home, """
+                /help
+                Hello there
+                /stats
+                /think off
+                /set n 3
+                second \\
+                line
+                /stats
+                /set temp hot
+                /nonsense
+                /quit
+                """, "-c", "512", "--temp", "0", "-n", "6");
+        assertTrue(printed.contains("/think on|off"), printed);
+        assertTrue(printed.contains("turns: 1; thinking on"), printed);
+        assertTrue(printed.contains("6 tokens generated"), printed);
+        assertTrue(printed.contains("[thinking off]"), printed);
+        assertTrue(printed.contains("turns: 2; thinking off"), printed);
+        assertTrue(printed.contains("3 tokens generated"), printed);
+        assertTrue(printed.contains("not a valid value for temp: hot"), printed);
+        assertTrue(printed.contains("unknown command /nonsense"), printed);
+    }
+
+    @Test
+    void theSecondTurnReusesTheFirstFromTheContext(@TempDir Path home) throws Exception {
+        String printed = chat(home, "Hello there\nAnd then?\n/stats\n/quit\n", "-c", "512", "--temp", "0", "-n", "4");
+        // the first turn fed its whole prompt; the second feeds only what follows the part still in the context
+        int secondPrompt = Integer.parseInt(printed.replaceAll("(?s).*last answer: prompt (\\d+) tokens.*", "$1"));
+        assertTrue(secondPrompt < 15, printed);
+    }
+
+    @Test
+    void resetForgetsTheConversation(@TempDir Path home) throws Exception {
+        String printed = chat(home, "Hi\n/reset\n/stats\n/quit\n", "-c", "256", "--temp", "0", "-n", "2");
+        assertTrue(printed.contains("[conversation cleared]"), printed);
+        assertTrue(printed.contains("context: 0 tokens; turns: 0"), printed);
+    }
+}

@@ -1,0 +1,122 @@
+package glmj.chat;
+
+import glmj.generate.Generation;
+import glmj.generate.Generator;
+import glmj.sampler.Sampler;
+import glmj.sampler.SamplerSettings;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * A conversation with a model. Each reply renders the whole conversation in {@link ChatFormat}, keeps the part of
+ * the model's context that still matches it, and processes only the rest, so a long chat is not re-read every turn.
+ */
+public final class ChatSession {
+    private final Generator generator;
+    private final List<ChatMessage> messages = new ArrayList<>();
+    private int[] inContext = new int[0];
+    private String system = "";
+    private boolean thinking = true;
+    private SamplerSettings settings;
+    private int maxTokens = -1;
+    private Generation last;
+
+    public ChatSession(Generator generator, SamplerSettings settings) {
+        this.generator = generator;
+        this.settings = settings;
+    }
+
+    public Generator generator() {
+        return generator;
+    }
+
+    public List<ChatMessage> messages() {
+        return List.copyOf(messages);
+    }
+
+    public String system() {
+        return system;
+    }
+
+    /** Sets the system message that opens the conversation; empty for none. */
+    public void setSystem(String text) {
+        system = text.strip();
+    }
+
+    public boolean thinking() {
+        return thinking;
+    }
+
+    public void setThinking(boolean on) {
+        thinking = on;
+    }
+
+    public SamplerSettings settings() {
+        return settings;
+    }
+
+    public void setSettings(SamplerSettings newSettings) {
+        settings = newSettings;
+    }
+
+    public int maxTokens() {
+        return maxTokens;
+    }
+
+    /** Tokens per answer at most; -1 for no limit but the context. */
+    public void setMaxTokens(int limit) {
+        maxTokens = limit;
+    }
+
+    /** The last reply's counts and times, or {@code null} before the first. */
+    public Generation lastGeneration() {
+        return last;
+    }
+
+    /** Tokens the model's context holds now. */
+    public int contextTokens() {
+        return generator.model().position();
+    }
+
+    /** Forgets the conversation (the system message stays). */
+    public void reset() {
+        messages.clear();
+        inContext = new int[0];
+        generator.model().truncate(0);
+    }
+
+    /** Answers {@code userText}, streaming the answer's text (reasoning included) to {@code text}. */
+    public Generation reply(String userText, Consumer<String> text) {
+        List<ChatMessage> conversation = new ArrayList<>();
+        if (!system.isEmpty()) {
+            conversation.add(ChatMessage.system(system));
+        }
+        conversation.addAll(messages);
+        conversation.add(ChatMessage.user(userText));
+        String prompt = ChatFormat.render(conversation, thinking, true);
+        int[] tokens = generator.tokenizer().encode(prompt, false, true);
+        int kept = commonPrefix(inContext, tokens, generator.model().position());
+        if (kept == tokens.length) {
+            kept--;
+        }
+        generator.model().truncate(kept);
+        int[] fresh = Arrays.copyOfRange(tokens, kept, tokens.length);
+        Generation generation = generator.generate(fresh, new Sampler(settings, generator.model().vocabularySize()), maxTokens, text);
+        messages.add(ChatMessage.user(userText));
+        messages.add(thinking ? ChatFormat.parseAnswer(generation.text()) : ChatMessage.assistant(generation.text().strip(), ""));
+        inContext = tokens;
+        last = generation;
+        return generation;
+    }
+
+    private static int commonPrefix(int[] a, int[] b, int limit) {
+        int n = Math.min(Math.min(a.length, b.length), limit);
+        int i = 0;
+        while (i < n && a[i] == b[i]) {
+            i++;
+        }
+        return i;
+    }
+}
