@@ -40,7 +40,8 @@ import picocli.CommandLine.Model.CommandSpec;
             "INPUT is a text file with one prompt a line, or JSONL with one object a line:",
             "  {\"id\": \"q1\", \"prompt\": \"...\", \"n_predict\": 64, \"temperature\": 0, \"top_k\": 40, \"top_p\": 0.95,",
             "   \"min_p\": 0.05, \"seed\": 7}   (every field but prompt optional; the command line gives the defaults)",
-            "Each prompt starts from an empty context. A prompt that fails gets an \"error\" line and the rest go on."
+            "Each prompt is a user turn in GLM-5's chat format (--raw: continued as written) from an empty context.",
+            "A prompt that fails gets an \"error\" line and the rest go on."
         },
         footer = {"", "Examples:",
             "  glmj batch -m model.gguf prompts.txt -o answers.jsonl",
@@ -57,6 +58,9 @@ final class BatchCommand implements Callable<Integer> {
 
     @Mixin
     SamplingOptions samplingOptions;
+
+    @Mixin
+    PromptOptions promptOptions;
 
     @Parameters(paramLabel = "INPUT", description = "Prompts: a text file (one a line), a .jsonl file, or - for stdin.")
     String input;
@@ -86,7 +90,7 @@ final class BatchCommand implements Callable<Integer> {
             err.printf("batch: %d of %d prompts already answered in %s%n", skipped, prompts.size(), output);
         }
         try (ModelOptions.Loaded loaded = modelOptions.load(); Writer sink = openOutput()) {
-            Generator generator = new Generator(loaded.model(), loaded.tokenizer());
+            Generator generator = new Generator(loaded.model(), loaded.tokenizer(), promptOptions.showsSpecialTokens());
             int finished = skipped;
             for (Prompt prompt : prompts) {
                 if (done.contains(prompt.id())) {
@@ -107,7 +111,7 @@ final class BatchCommand implements Callable<Integer> {
         line.put("prompt", prompt.text());
         try {
             generator.model().truncate(0);
-            int[] tokens = generator.tokenizer().encode(prompt.text(), true, true);
+            int[] tokens = promptOptions.tokens(generator.tokenizer(), prompt.text());
             Sampler sampler = new Sampler(prompt.settings(), generator.model().vocabularySize());
             Generation generation = generator.generate(tokens, sampler, prompt.maxTokens(), piece -> { });
             line.put("text", generation.text());

@@ -21,13 +21,14 @@ import picocli.CommandLine.Model.CommandSpec;
         name = "run",
         mixinStandardHelpOptions = true,
         description = {
-            "Continues a prompt and streams the text to stdout; prompt and generation speeds go to stderr at the end.",
-            "The prompt comes from -p, from a file with -f, or from stdin."
+            "Answers a prompt, streaming the text to stdout; prompt and generation speeds go to stderr at the end.",
+            "The prompt comes from -p, from a file with -f, or from stdin. It is sent as a user turn in GLM-5's chat",
+            "format (the answer starts with the model's reasoning, up to </think>); --raw continues it as written."
         },
         footer = {"", "Examples:",
-            "  glmj run -m GLM-5-UD-Q2_K_XL-00001-of-00006.gguf -p 'The capital of France is' -n 32",
-            "  glmj run -f prompt.txt --temp 0 -n 128       # greedy: the same text every run",
-            "  echo 'Once upon a time' | glmj run --seed 7"})
+            "  glmj run -m GLM-5-UD-Q2_K_XL-00001-of-00006.gguf -p 'What is the capital of France?' -n 256",
+            "  glmj run -f question.txt --temp 0 --no-think   # greedy, no reasoning: the same text every run",
+            "  echo 'Once upon a time' | glmj run --raw --seed 7"})
 final class RunCommand implements Callable<Integer> {
 
     @Spec
@@ -38,6 +39,9 @@ final class RunCommand implements Callable<Integer> {
 
     @Mixin
     SamplingOptions samplingOptions;
+
+    @Mixin
+    PromptOptions promptOptions;
 
     @ArgGroup(exclusive = true)
     PromptSource prompt;
@@ -63,8 +67,8 @@ final class RunCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         try (ModelOptions.Loaded loaded = modelOptions.load()) {
-            int[] tokens = loaded.tokenizer().encode(text, true, true);
-            Generator generator = new Generator(loaded.model(), loaded.tokenizer());
+            int[] tokens = promptOptions.tokens(loaded.tokenizer(), text);
+            Generator generator = new Generator(loaded.model(), loaded.tokenizer(), promptOptions.showsSpecialTokens());
             Generation generation = generator.generate(tokens, new Sampler(settings, loaded.model().vocabularySize()), maxTokens, piece -> {
                 out.print(piece);
                 out.flush();

@@ -78,4 +78,15 @@ class RunCommandTest {
         assertEquals(2, run.exitCode());
         assertTrue(run.err().contains("--top-p"), run.err());
     }
+
+    @Test
+    void promptsGoAsAChatTurnUnlessRaw() {
+        // "Hi" alone is one token; as a chat turn it gains [gMASK] <sop> <|user|> ... <|assistant|> <think>
+        Matcher raw = stats(glmj("run", "--raw", "-p", "Hi", "-n", "1", "--temp", "0", "-c", "64"));
+        Matcher chat = stats(glmj("run", "-p", "Hi", "-n", "1", "--temp", "0", "-c", "64"));
+        Matcher system = stats(glmj("run", "--system", "Be brief.", "-p", "Hi", "-n", "1", "--temp", "0", "-c", "64"));
+        assertEquals(1, Integer.parseInt(raw.group(1)));
+        assertEquals(6, Integer.parseInt(chat.group(1)));
+        assertTrue(Integer.parseInt(system.group(1)) > 6);
+    }
 }
