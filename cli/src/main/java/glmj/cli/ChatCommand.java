@@ -215,14 +215,10 @@ final class ChatCommand implements Callable<Integer> {
         try {
             switch (words[1]) {
                 case "temp" -> session.setSettings(s.withTemperature(Float.parseFloat(words[2])));
-                case "top-k" -> session.setSettings(new SamplerSettings(s.temperature(), Integer.parseInt(words[2]), s.topP(), s.minP(),
-                        s.repeatPenalty(), s.frequencyPenalty(), s.presencePenalty(), s.penaltyLastN(), s.seed()));
-                case "top-p" -> session.setSettings(new SamplerSettings(s.temperature(), s.topK(), probability(words[2]), s.minP(),
-                        s.repeatPenalty(), s.frequencyPenalty(), s.presencePenalty(), s.penaltyLastN(), s.seed()));
-                case "min-p" -> session.setSettings(new SamplerSettings(s.temperature(), s.topK(), s.topP(), probability(words[2]),
-                        s.repeatPenalty(), s.frequencyPenalty(), s.presencePenalty(), s.penaltyLastN(), s.seed()));
-                case "repeat-penalty" -> session.setSettings(new SamplerSettings(s.temperature(), s.topK(), s.topP(), s.minP(),
-                        Float.parseFloat(words[2]), s.frequencyPenalty(), s.presencePenalty(), s.penaltyLastN(), s.seed()));
+                case "top-k" -> session.setSettings(s.withTopK(Integer.parseInt(words[2])));
+                case "top-p" -> session.setSettings(s.withTopP(probability(words[2])));
+                case "min-p" -> session.setSettings(s.withMinP(probability(words[2])));
+                case "repeat-penalty" -> session.setSettings(s.withRepeatPenalty(Float.parseFloat(words[2])));
                 case "seed" -> session.setSettings(s.withSeed(Long.parseLong(words[2])));
                 case "n" -> session.setMaxTokens(Integer.parseInt(words[2]));
                 default -> {

@@ -26,6 +26,22 @@ public record SamplerSettings(
         return new SamplerSettings(value, topK, topP, minP, repeatPenalty, frequencyPenalty, presencePenalty, penaltyLastN, seed);
     }
 
+    public SamplerSettings withTopK(int value) {
+        return new SamplerSettings(temperature, value, topP, minP, repeatPenalty, frequencyPenalty, presencePenalty, penaltyLastN, seed);
+    }
+
+    public SamplerSettings withTopP(float value) {
+        return new SamplerSettings(temperature, topK, value, minP, repeatPenalty, frequencyPenalty, presencePenalty, penaltyLastN, seed);
+    }
+
+    public SamplerSettings withMinP(float value) {
+        return new SamplerSettings(temperature, topK, topP, value, repeatPenalty, frequencyPenalty, presencePenalty, penaltyLastN, seed);
+    }
+
+    public SamplerSettings withRepeatPenalty(float value) {
+        return new SamplerSettings(temperature, topK, topP, minP, value, frequencyPenalty, presencePenalty, penaltyLastN, seed);
+    }
+
     public SamplerSettings withSeed(long value) {
         return new SamplerSettings(temperature, topK, topP, minP, repeatPenalty, frequencyPenalty, presencePenalty, penaltyLastN, value);
     }
