@@ -27,11 +27,11 @@ class TokenizerFixturesTest {
     @ValueSource(strings = {"ggml-vocab-qwen2.gguf", "ggml-vocab-llama-bpe.gguf"})
     void fixturesTokenizeAsRecorded(String vocab) throws IOException {
         Tokenizer tokenizer;
-        try (GGUFFile file = GGUFFile.open(TokenizerMatchesLlamaTest.LlamaSource.file("models/" + vocab))) {
+        try (GGUFFile file = GGUFFile.open(Oracle.source("models/" + vocab))) {
             tokenizer = Tokenizer.fromGGUF(file.metadata());
         }
-        byte[] raw = Files.readAllBytes(TokenizerMatchesLlamaTest.LlamaSource.file("models/" + vocab + ".inp"));
-        List<String> expected = Files.readAllLines(TokenizerMatchesLlamaTest.LlamaSource.file("models/" + vocab + ".out"));
+        byte[] raw = Files.readAllBytes(Oracle.source("models/" + vocab + ".inp"));
+        List<String> expected = Files.readAllLines(Oracle.source("models/" + vocab + ".out"));
         List<byte[]> inputs = split(raw);
         assertEquals(expected.size(), inputs.size(), "fixture inputs and outputs");
         assertTrue(inputs.size() > 30, "fixture of " + inputs.size());
