@@ -36,11 +36,7 @@ final class LlamaModel implements AutoCloseable {
             // llama.cpp finds the other shards itself when the name is <name>-00001-of-0000N.gguf
             loaded = Llama.llama_model_load_from_file(arena.allocateFrom(name), params);
         } else {
-            MemorySegment paths = arena.allocate(ADDRESS, files.size());
-            for (int i = 0; i < files.size(); i++) {
-                paths.setAtIndex(ADDRESS, i, arena.allocateFrom(files.get(i).toString()));
-            }
-            loaded = Llama.llama_model_load_from_splits(paths, files.size(), params);
+            loaded = LlamaEngine.loadModel(arena, files, params);
         }
         if (loaded.equals(MemorySegment.NULL)) {
             arena.close();
@@ -160,8 +156,8 @@ final class LlamaModel implements AutoCloseable {
     }
 
     /**
-     * A context of {@code contextSize} positions that decodes up to {@code batchSize} tokens per call in one ubatch
-     * on {@code threads} threads.
+     * A context of {@code contextSize} positions that decodes up to {@code batchSize} tokens per call on
+     * {@code threads} threads, configured as {@link LlamaEngine} configures its own.
      */
     Context context(int contextSize, int batchSize, int threads) {
         return new Context(contextSize, batchSize, threads);
@@ -186,13 +182,7 @@ final class LlamaModel implements AutoCloseable {
         private int lastBatch;
 
         private Context(int contextSize, int batchSize, int threads) {
-            MemorySegment params = Llama.llama_context_default_params(arena);
-            Llama.llama_context_params.n_ctx(params, contextSize);
-            Llama.llama_context_params.n_batch(params, batchSize);
-            Llama.llama_context_params.n_ubatch(params, batchSize);
-            Llama.llama_context_params.n_threads(params, threads);
-            Llama.llama_context_params.n_threads_batch(params, threads);
-            MemorySegment created = Llama.llama_init_from_model(model, params);
+            MemorySegment created = Llama.llama_init_from_model(model, LlamaEngine.contextParams(arena, contextSize, batchSize, threads));
             if (created.equals(MemorySegment.NULL)) {
                 arena.close();
                 throw new AssertionError("llama.cpp could not create a context of " + contextSize + " for " + name + ":\n" + log());
