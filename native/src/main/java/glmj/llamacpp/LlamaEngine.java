@@ -37,22 +37,12 @@ public final class LlamaEngine implements LanguageModel {
         LlamaLibrary.load();
         MemorySegment modelParams = Llama.llama_model_default_params(arena);
         Llama.llama_model_params.n_gpu_layers(modelParams, 999);
-        MemorySegment paths = arena.allocate(ADDRESS, shards.size());
-        for (int i = 0; i < shards.size(); i++) {
-            paths.setAtIndex(ADDRESS, i, arena.allocateFrom(shards.get(i).toString()));
-        }
-        model = Llama.llama_model_load_from_splits(paths, shards.size(), modelParams);
+        model = loadModel(arena, shards, modelParams);
         if (model.equals(MemorySegment.NULL)) {
             arena.close();
             throw new LlamaLibraryException("llama.cpp could not load " + shards.getFirst() + " (its log above says why)");
         }
-        MemorySegment contextParams = Llama.llama_context_default_params(arena);
-        Llama.llama_context_params.n_ctx(contextParams, contextSize);
-        Llama.llama_context_params.n_batch(contextParams, batchSize);
-        Llama.llama_context_params.n_ubatch(contextParams, batchSize);
-        Llama.llama_context_params.n_threads(contextParams, threads);
-        Llama.llama_context_params.n_threads_batch(contextParams, threads);
-        context = Llama.llama_init_from_model(model, contextParams);
+        context = Llama.llama_init_from_model(model, contextParams(arena, contextSize, batchSize, threads));
         if (context.equals(MemorySegment.NULL)) {
             Llama.llama_model_free(model);
             arena.close();
@@ -65,6 +55,29 @@ public final class LlamaEngine implements LanguageModel {
         this.batchTokens = arena.allocate(JAVA_INT, this.batchSize);
         this.batchStruct = SegmentAllocator.prefixAllocator(arena.allocate(Llama.llama_batch.LAYOUT));
         this.logits = new float[vocabularySize];
+    }
+
+    /** {@code shards} (one file, or every shard of a split set in order) loaded with {@code modelParams}; NULL if llama.cpp refuses. */
+    static MemorySegment loadModel(Arena arena, List<Path> shards, MemorySegment modelParams) {
+        MemorySegment paths = arena.allocate(ADDRESS, shards.size());
+        for (int i = 0; i < shards.size(); i++) {
+            paths.setAtIndex(ADDRESS, i, arena.allocateFrom(shards.get(i).toString()));
+        }
+        return Llama.llama_model_load_from_splits(paths, shards.size(), modelParams);
+    }
+
+    /**
+     * Context parameters as glmj runs llama.cpp: {@code contextSize} positions (0: the model's own), batches of
+     * {@code batchSize} tokens computed as one ubatch, and {@code threads} threads for prompts and generation alike.
+     */
+    static MemorySegment contextParams(Arena arena, int contextSize, int batchSize, int threads) {
+        MemorySegment params = Llama.llama_context_default_params(arena);
+        Llama.llama_context_params.n_ctx(params, contextSize);
+        Llama.llama_context_params.n_batch(params, batchSize);
+        Llama.llama_context_params.n_ubatch(params, batchSize);
+        Llama.llama_context_params.n_threads(params, threads);
+        Llama.llama_context_params.n_threads_batch(params, threads);
+        return params;
     }
 
     @Override

@@ -5,13 +5,12 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import glmj.tensor.GGMLType;
 import glmj.tensor.blocks.IQ1_MBlock;
+import glmj.tensor.blocks.KQuantHeader;
 import glmj.tensor.blocks.LittleEndian;
 import glmj.tensor.blocks.Q2_KBlock;
 import glmj.tensor.blocks.Q3_KBlock;
 import glmj.tensor.blocks.Q4_1Block;
-import glmj.tensor.blocks.Q4_KBlock;
 import glmj.tensor.blocks.Q5_1Block;
-import glmj.tensor.blocks.Q5_KBlock;
 import glmj.tensor.blocks.Q6_KBlock;
 import glmj.tensor.blocks.Q8_KBlock;
 import java.lang.foreign.Arena;
@@ -112,8 +111,7 @@ class DequantizeMatchesGgmlTest {
                 case Q4_1 -> setHalves(blocks, block, random, Q4_1Block.D_OFFSET, Q4_1Block.M_OFFSET);
                 case Q5_1 -> setHalves(blocks, block, random, Q5_1Block.D_OFFSET, Q5_1Block.M_OFFSET);
                 case Q2_K -> setHalves(blocks, block, random, Q2_KBlock.D_OFFSET, Q2_KBlock.DMIN_OFFSET);
-                case Q4_K -> setHalves(blocks, block, random, Q4_KBlock.D_OFFSET, Q4_KBlock.DMIN_OFFSET);
-                case Q5_K -> setHalves(blocks, block, random, Q5_KBlock.D_OFFSET, Q5_KBlock.DMIN_OFFSET);
+                case Q4_K, Q5_K -> setHalves(blocks, block, random, KQuantHeader.D_OFFSET, KQuantHeader.DMIN_OFFSET);
                 case Q3_K -> setHalves(blocks, block, random, Q3_KBlock.D_OFFSET);
                 case Q6_K -> setHalves(blocks, block, random, Q6_KBlock.D_OFFSET);
                 case IQ1_M -> setIq1mScale(blocks, block, randomHalf(random));

@@ -14,7 +14,6 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
@@ -31,9 +30,7 @@ class GgufWriterMatchesLlamaTest {
 
     @BeforeAll
     static void librariesPresent() {
-        String lib = System.getProperty("glmj.llama.lib");
-        assertTrue(lib != null && Files.isDirectory(Path.of(lib)),
-                "llama.cpp libraries not found at " + lib + "; run scripts/install-llama");
+        Oracle.library();
     }
 
     private static GGUFWriter everything() {

@@ -7,10 +7,10 @@ import java.nio.file.Path;
  * The llama.cpp v0.5.0 install the comparison tests run against. A missing install fails the test (never skips it),
  * so that CI cannot pass without comparing.
  */
-final class Oracle {
+public final class Oracle {
     private Oracle() {}
 
-    static LlamaLibrary library() {
+    public static LlamaLibrary library() {
         try {
             return LlamaLibrary.load();
         } catch (LlamaLibraryException e) {
@@ -19,7 +19,7 @@ final class Oracle {
     }
 
     /** A file of llama.cpp's source tree, installed beside the libraries by scripts/install-llama. */
-    static Path source(String relative) {
+    public static Path source(String relative) {
         String root = System.getProperty("glmj.llama.src", ".deps/llama-v0.5.0/src");
         Path file = Path.of(root, relative);
         if (!Files.exists(file)) {

@@ -27,25 +27,23 @@ class TokenizerFixturesTest {
     @ValueSource(strings = {"ggml-vocab-qwen2.gguf", "ggml-vocab-llama-bpe.gguf"})
     void fixturesTokenizeAsRecorded(String vocab) throws IOException {
         Tokenizer tokenizer;
-        try (GGUFFile file = GGUFFile.open(TokenizerMatchesLlamaTest.LlamaSource.file("models/" + vocab))) {
+        try (GGUFFile file = GGUFFile.open(Oracle.source("models/" + vocab))) {
             tokenizer = Tokenizer.fromGGUF(file.metadata());
         }
-        byte[] raw = Files.readAllBytes(TokenizerMatchesLlamaTest.LlamaSource.file("models/" + vocab + ".inp"));
-        List<String> expected = Files.readAllLines(TokenizerMatchesLlamaTest.LlamaSource.file("models/" + vocab + ".out"));
-        List<byte[]> inputs = split(raw);
+        List<byte[]> inputs = inputs(vocab);
+        List<int[]> expected = expected(vocab);
         assertEquals(expected.size(), inputs.size(), "fixture inputs and outputs");
         assertTrue(inputs.size() > 30, "fixture of " + inputs.size());
         for (int i = 0; i < inputs.size(); i++) {
-            int[] want = expected.get(i).isBlank() ? new int[0]
-                    : Arrays.stream(expected.get(i).strip().split(" ")).mapToInt(Integer::parseInt).toArray();
             int[] got = tokenizer.encode(inputs.get(i), false, false);
-            assertEquals(Arrays.toString(want), Arrays.toString(got),
+            assertEquals(Arrays.toString(expected.get(i)), Arrays.toString(got),
                     vocab + " fixture " + i + ": " + TokenizerMatchesLlamaTest.show(inputs.get(i)));
         }
     }
 
-    private static List<byte[]> split(byte[] raw) {
-        String text = new String(raw, StandardCharsets.ISO_8859_1); // byte-preserving
+    /** The texts of fixture {@code vocab}'s .inp file, as bytes. */
+    static List<byte[]> inputs(String vocab) throws IOException {
+        String text = new String(Files.readAllBytes(Oracle.source("models/" + vocab + ".inp")), StandardCharsets.ISO_8859_1); // byte-preserving
         List<byte[]> parts = new ArrayList<>();
         int pos = 0;
         while (pos < text.length()) {
@@ -58,5 +56,12 @@ class TokenizerFixturesTest {
             pos = next + SEPARATOR.length();
         }
         return parts;
+    }
+
+    /** The token ids recorded in fixture {@code vocab}'s .out file, one array per input. */
+    static List<int[]> expected(String vocab) throws IOException {
+        return Files.readAllLines(Oracle.source("models/" + vocab + ".out")).stream()
+                .map(line -> line.isBlank() ? new int[0] : Arrays.stream(line.strip().split(" ")).mapToInt(Integer::parseInt).toArray())
+                .toList();
     }
 }

@@ -12,7 +12,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -43,7 +42,7 @@ class TokenizerMatchesLlamaTest {
     static Path dir;
 
     static Tokenizer ours;
-    static VocabOnlyLlama llama;
+    static LlamaModel llama;
     static List<byte[]> corpus;
 
     @BeforeAll
@@ -52,7 +51,7 @@ class TokenizerMatchesLlamaTest {
         try (GGUFFile file = GGUFFile.open(vocabFile)) {
             ours = Tokenizer.fromGGUF(file.metadata());
         }
-        llama = new VocabOnlyLlama(vocabFile);
+        llama = LlamaModel.loadVocabOnly(vocabFile);
         corpus = TokenizerCorpus.generate(CORPUS_SEED, RANDOM_TEXTS);
     }
 
@@ -65,7 +64,7 @@ class TokenizerMatchesLlamaTest {
 
     /** llama.cpp's qwen2 test vocabulary turned into a GLM-5 one. */
     static Path glm5StyleVocabulary(Path dir) throws IOException {
-        Path source = LlamaSource.file("models/ggml-vocab-qwen2.gguf");
+        Path source = Oracle.source("models/ggml-vocab-qwen2.gguf");
         Path target = dir.resolve("glm5-style-vocab.gguf");
         try (GGUFFile qwen = GGUFFile.open(source)) {
             Metadata metadata = qwen.metadata();
@@ -197,19 +196,4 @@ class TokenizerMatchesLlamaTest {
         return out.append('"').toString();
     }
 
-    /** Files of the llama.cpp source tree the build points to. */
-    static final class LlamaSource {
-        private LlamaSource() {
-        }
-
-        static Path file(String relative) {
-            String src = System.getProperty("glmj.llama.src");
-            Path path = src == null ? null : Path.of(src).resolve(relative);
-            if (path == null || !Files.isRegularFile(path)) {
-                throw new IllegalStateException("llama.cpp source file " + relative + " not found (glmj.llama.src="
-                        + src + "); run scripts/install-llama");
-            }
-            return path;
-        }
-    }
 }

@@ -1,10 +1,10 @@
 package glmj.tokenizer;
 
+import glmj.llamacpp.Oracle;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -17,13 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The category resource is exactly llama.cpp's unicode_ranges_flags, and the whitespace set its unicode_set_whitespace. */
 class UnicodeTableMatchesLlamaTest {
     private static String source() throws IOException {
-        String src = System.getProperty("glmj.llama.src");
-        Path file = src == null ? null : Path.of(src).resolve("src/unicode-data.cpp");
-        if (file == null || !Files.isRegularFile(file)) {
-            throw new IllegalStateException("llama.cpp's src/unicode-data.cpp not found (glmj.llama.src=" + src
-                    + "); run scripts/install-llama");
-        }
-        return Files.readString(file);
+        return Files.readString(Oracle.source("src/unicode-data.cpp"));
     }
 
     private static String block(String source, String name) {

@@ -1,13 +1,13 @@
 package glmj.quant;
 
-import glmj.tensor.blocks.KScales;
+import glmj.tensor.blocks.FloatFormats;
+import glmj.tensor.blocks.KQuantHeader;
 import glmj.tensor.blocks.Q2_KBlock;
 import glmj.tensor.blocks.Q3_KBlock;
 import glmj.tensor.blocks.Q4_KBlock;
 import glmj.tensor.blocks.Q5_KBlock;
 import glmj.tensor.blocks.Q6_KBlock;
 import glmj.tensor.blocks.Q8_KBlock;
-import glmj.tensor.blocks.FloatFormats;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
@@ -163,9 +163,7 @@ final class KQuantizers {
             for (int j = 0; j < QK_K / 32; j++) {
                 requantize(x, xo + 32 * j, levels, 32 * j, dAndMin, scaleLevels[j], minLevels[j], 15);
             }
-            putShort(y, yo + Q4_KBlock.D_OFFSET, dAndMin[0]);
-            putShort(y, yo + Q4_KBlock.DMIN_OFFSET, dAndMin[1]);
-            KScales.put(y, yo + Q4_KBlock.SCALES_OFFSET, scaleLevels, minLevels);
+            KQuantHeader.put(y, yo, dAndMin[0], dAndMin[1], scaleLevels, minLevels);
             for (int chunk = 0; chunk < QK_K / 64; chunk++) {
                 for (int l = 0; l < 32; l++) {
                     int low = levels[64 * chunk + l];
@@ -187,9 +185,7 @@ final class KQuantizers {
             for (int j = 0; j < QK_K / 32; j++) {
                 requantize(x, xo + 32 * j, levels, 32 * j, dAndMin, scaleLevels[j], minLevels[j], 31);
             }
-            putShort(y, yo + Q5_KBlock.D_OFFSET, dAndMin[0]);
-            putShort(y, yo + Q5_KBlock.DMIN_OFFSET, dAndMin[1]);
-            KScales.put(y, yo + Q5_KBlock.SCALES_OFFSET, scaleLevels, minLevels);
+            KQuantHeader.put(y, yo, dAndMin[0], dAndMin[1], scaleLevels, minLevels);
             Arrays.fill(highBits, 0);
             for (int chunk = 0; chunk < QK_K / 64; chunk++) {
                 for (int l = 0; l < 32; l++) {

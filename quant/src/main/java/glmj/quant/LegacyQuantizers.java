@@ -21,93 +21,64 @@ final class LegacyQuantizers {
 
     private static final int QK = 32;
 
-
     private LegacyQuantizers() {
     }
 
     static void q4_0(float[] x, int xo, MemorySegment y, long yo, int blocks) {
+        int[] q = new int[QK];
         for (int b = 0; b < blocks; b++, xo += QK, yo += Q4_0Block.BYTES) {
             float max = signedMaxByMagnitude(x, xo, QK);
             float d = max / -8;
             float id = d != 0 ? 1.0f / d : 0.0f;
             putShort(y, yo + Q4_0Block.D_OFFSET, FloatFormats.f32ToF16(d));
-            for (int j = 0; j < QK / 2; j++) {
-                int q0 = Math.min(15, (byte) truncateLikeX86(x[xo + j] * id + 8.5f));
-                int q1 = Math.min(15, (byte) truncateLikeX86(x[xo + QK / 2 + j] * id + 8.5f));
-                putByte(y, yo + Q4_0Block.QS_OFFSET + j, (q0 & 0xFF) | ((q1 & 0xFF) << 4));
+            for (int j = 0; j < QK; j++) {
+                q[j] = Math.min(15, (byte) truncateLikeX86(x[xo + j] * id + 8.5f));
             }
+            putNibbles(q, y, yo + Q4_0Block.QS_OFFSET);
         }
     }
 
     static void q4_1(float[] x, int xo, MemorySegment y, long yo, int blocks) {
+        int[] q = new int[QK];
         for (int b = 0; b < blocks; b++, xo += QK, yo += Q4_1Block.BYTES) {
-            float min = Float.MAX_VALUE;
-            float max = -Float.MAX_VALUE;
-            for (int j = 0; j < QK; j++) {
-                float v = x[xo + j];
-                if (v < min) {
-                    min = v;
-                }
-                if (v > max) {
-                    max = v;
-                }
-            }
-            float d = (max - min) / 15;
+            float min = minimum(x, xo);
+            float d = (maximum(x, xo) - min) / 15;
             float id = d != 0 ? 1.0f / d : 0.0f;
             putShort(y, yo + Q4_1Block.D_OFFSET, FloatFormats.f32ToF16(d));
             putShort(y, yo + Q4_1Block.M_OFFSET, FloatFormats.f32ToF16(min));
-            for (int j = 0; j < QK / 2; j++) {
-                int q0 = Math.min(15, (byte) truncateLikeX86((x[xo + j] - min) * id + 0.5f));
-                int q1 = Math.min(15, (byte) truncateLikeX86((x[xo + QK / 2 + j] - min) * id + 0.5f));
-                putByte(y, yo + Q4_1Block.QS_OFFSET + j, (q0 & 0xFF) | ((q1 & 0xFF) << 4));
+            for (int j = 0; j < QK; j++) {
+                q[j] = Math.min(15, (byte) truncateLikeX86((x[xo + j] - min) * id + 0.5f));
             }
+            putNibbles(q, y, yo + Q4_1Block.QS_OFFSET);
         }
     }
 
     static void q5_0(float[] x, int xo, MemorySegment y, long yo, int blocks) {
+        int[] q = new int[QK];
         for (int b = 0; b < blocks; b++, xo += QK, yo += Q5_0Block.BYTES) {
             float max = signedMaxByMagnitude(x, xo, QK);
             float d = max / -16;
             float id = d != 0 ? 1.0f / d : 0.0f;
             putShort(y, yo + Q5_0Block.D_OFFSET, FloatFormats.f32ToF16(d));
-            int highBits = 0;
-            for (int j = 0; j < QK / 2; j++) {
-                int q0 = Math.min(31, (byte) truncateLikeX86(x[xo + j] * id + 16.5f)) & 0xFF;
-                int q1 = Math.min(31, (byte) truncateLikeX86(x[xo + QK / 2 + j] * id + 16.5f)) & 0xFF;
-                putByte(y, yo + Q5_0Block.QS_OFFSET + j, (q0 & 0x0F) | ((q1 & 0x0F) << 4));
-                highBits |= ((q0 & 0x10) >>> 4) << j;
-                highBits |= ((q1 & 0x10) >>> 4) << (j + QK / 2);
+            for (int j = 0; j < QK; j++) {
+                q[j] = Math.min(31, (byte) truncateLikeX86(x[xo + j] * id + 16.5f)) & 0xFF;
             }
-            putInt(y, yo + Q5_0Block.QH_OFFSET, highBits);
+            putFiveBitQuants(q, y, yo + Q5_0Block.QS_OFFSET, yo + Q5_0Block.QH_OFFSET);
         }
     }
 
     static void q5_1(float[] x, int xo, MemorySegment y, long yo, int blocks) {
+        int[] q = new int[QK];
         for (int b = 0; b < blocks; b++, xo += QK, yo += Q5_1Block.BYTES) {
-            float min = Float.MAX_VALUE;
-            float max = -Float.MAX_VALUE;
-            for (int j = 0; j < QK; j++) {
-                float v = x[xo + j];
-                if (v < min) {
-                    min = v;
-                }
-                if (v > max) {
-                    max = v;
-                }
-            }
-            float d = (max - min) / 31;
+            float min = minimum(x, xo);
+            float d = (maximum(x, xo) - min) / 31;
             float id = d != 0 ? 1.0f / d : 0.0f;
             putShort(y, yo + Q5_1Block.D_OFFSET, FloatFormats.f32ToF16(d));
             putShort(y, yo + Q5_1Block.M_OFFSET, FloatFormats.f32ToF16(min));
-            int highBits = 0;
-            for (int j = 0; j < QK / 2; j++) {
-                int q0 = truncateLikeX86((x[xo + j] - min) * id + 0.5f) & 0xFF;
-                int q1 = truncateLikeX86((x[xo + QK / 2 + j] - min) * id + 0.5f) & 0xFF;
-                putByte(y, yo + Q5_1Block.QS_OFFSET + j, (q0 & 0x0F) | ((q1 & 0x0F) << 4));
-                highBits |= ((q0 & 0x10) >>> 4) << j;
-                highBits |= ((q1 & 0x10) >>> 4) << (j + QK / 2);
+            for (int j = 0; j < QK; j++) {
+                q[j] = truncateLikeX86((x[xo + j] - min) * id + 0.5f) & 0xFF;
             }
-            putInt(y, yo + Q5_1Block.QH_OFFSET, highBits);
+            putFiveBitQuants(q, y, yo + Q5_1Block.QS_OFFSET, yo + Q5_1Block.QH_OFFSET);
         }
     }
 
@@ -125,5 +96,47 @@ final class LegacyQuantizers {
                 putByte(y, yo + Q8_0Block.QS_OFFSET + j, truncateLikeX86(roundHalfAwayFromZero(x[xo + j] * id)));
             }
         }
+    }
+
+    /** The block's smallest weight, as ggml finds it (a NaN is never taken). */
+    private static float minimum(float[] x, int xo) {
+        float min = Float.MAX_VALUE;
+        for (int j = 0; j < QK; j++) {
+            if (x[xo + j] < min) {
+                min = x[xo + j];
+            }
+        }
+        return min;
+    }
+
+    /** The block's largest weight, as ggml finds it (a NaN is never taken). */
+    private static float maximum(float[] x, int xo) {
+        float max = -Float.MAX_VALUE;
+        for (int j = 0; j < QK; j++) {
+            if (x[xo + j] > max) {
+                max = x[xo + j];
+            }
+        }
+        return max;
+    }
+
+    /** Q4 packing: weights j and j + 16 share byte j, low and high nibble; ggml ORs them unmasked. */
+    private static void putNibbles(int[] q, MemorySegment y, long qsOffset) {
+        for (int j = 0; j < QK / 2; j++) {
+            putByte(y, qsOffset + j, (q[j] & 0xFF) | ((q[j + QK / 2] & 0xFF) << 4));
+        }
+    }
+
+    /** Q5 packing: the low 4 bits as masked nibbles of {@link #putNibbles}, the fifth bit of weight j at bit j of the uint32 qh. */
+    private static void putFiveBitQuants(int[] q, MemorySegment y, long qsOffset, long qhOffset) {
+        int highBits = 0;
+        for (int j = 0; j < QK / 2; j++) {
+            int q0 = q[j];
+            int q1 = q[j + QK / 2];
+            putByte(y, qsOffset + j, (q0 & 0x0F) | ((q1 & 0x0F) << 4));
+            highBits |= ((q0 & 0x10) >>> 4) << j;
+            highBits |= ((q1 & 0x10) >>> 4) << (j + QK / 2);
+        }
+        putInt(y, qhOffset, highBits);
     }
 }

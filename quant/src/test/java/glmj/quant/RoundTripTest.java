@@ -3,11 +3,10 @@ package glmj.quant;
 import glmj.tensor.GGMLType;
 import glmj.tensor.blocks.IQ4_XSBlock;
 import glmj.tensor.blocks.IQTables;
+import glmj.tensor.blocks.KQuantHeader;
 import glmj.tensor.blocks.LittleEndian;
 import glmj.tensor.blocks.Q2_KBlock;
 import glmj.tensor.blocks.Q3_KBlock;
-import glmj.tensor.blocks.Q4_KBlock;
-import glmj.tensor.blocks.Q5_KBlock;
 import glmj.tensor.blocks.Q6_KBlock;
 import glmj.tensor.blocks.Q8_0Block;
 import glmj.tensor.blocks.Q8_KBlock;
@@ -159,10 +158,8 @@ class RoundTripTest {
                 return affine(Q2_KBlock.d(blocks, block) * (packed & 0xF), Q2_KBlock.dmin(blocks, block) * (packed >>> 4), 4);
             };
             case Q3_K -> (blocks, block, s) -> symmetric(Q3_KBlock.d(blocks, block) * Q3_KBlock.scale(blocks, block, s), 8, 4);
-            case Q4_K -> (blocks, block, s) -> affine(Q4_KBlock.d(blocks, block) * Q4_KBlock.scale(blocks, block, s),
-                    Q4_KBlock.dmin(blocks, block) * Q4_KBlock.min(blocks, block, s), 16);
-            case Q5_K -> (blocks, block, s) -> affine(Q5_KBlock.d(blocks, block) * Q5_KBlock.scale(blocks, block, s),
-                    Q5_KBlock.dmin(blocks, block) * Q5_KBlock.min(blocks, block, s), 32);
+            case Q4_K, Q5_K -> (blocks, block, s) -> affine(KQuantHeader.d(blocks, block) * KQuantHeader.scale(blocks, block, s),
+                    KQuantHeader.dmin(blocks, block) * KQuantHeader.min(blocks, block, s), type == GGMLType.Q4_K ? 16 : 32);
             case Q6_K -> (blocks, block, s) -> symmetric(Q6_KBlock.d(blocks, block) * Q6_KBlock.scale(blocks, block, s), 64, 32);
             default -> (blocks, block, s) -> {
                 float dg = IQ4_XSBlock.d(blocks, block) * IQ4_XSBlock.scale(blocks, block, s);

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import glmj.tensor.blocks.IQ4_NLBlock;
-import glmj.tensor.blocks.KScales;
+import glmj.tensor.blocks.KQuantHeader;
 import glmj.tensor.blocks.LittleEndian;
 import glmj.tensor.blocks.MXFP4Block;
 import glmj.tensor.blocks.Q4_0Block;
@@ -90,14 +90,14 @@ class GGMLTypeDequantizeTest {
     @Test
     void q4_KScalesAndMins() {
         MemorySegment seg = blocks(GGMLType.Q4_K, 1);
-        seg.set(LittleEndian.SHORT, Q4_KBlock.D_OFFSET, ONE);
-        seg.set(LittleEndian.SHORT, Q4_KBlock.DMIN_OFFSET, HALF);
+        seg.set(LittleEndian.SHORT, KQuantHeader.D_OFFSET, ONE);
+        seg.set(LittleEndian.SHORT, KQuantHeader.DMIN_OFFSET, HALF);
         int[] scales = {1, 2, 63, 0, 33, 17, 48, 5};
         int[] mins = {0, 4, 1, 62, 7, 40, 3, 63};
-        packKScales(seg, Q4_KBlock.SCALES_OFFSET, scales, mins);
+        packKScales(seg, KQuantHeader.SCALES_OFFSET, scales, mins);
         for (int s = 0; s < 8; s++) {
-            assertEquals(scales[s], Q4_KBlock.scale(seg, 0, s));
-            assertEquals(mins[s], Q4_KBlock.min(seg, 0, s));
+            assertEquals(scales[s], KQuantHeader.scale(seg, 0, s));
+            assertEquals(mins[s], KQuantHeader.min(seg, 0, s));
         }
         for (int l = 0; l < 128; l++) {
             seg.set(ValueLayout.JAVA_BYTE, Q4_KBlock.QS_OFFSET + l, (byte) 0x21);
@@ -110,9 +110,9 @@ class GGMLTypeDequantizeTest {
         }
     }
 
-    /** Packs 6-bit scales and mins the way KScales documents it, independently of its readers. */
+    /** Packs 6-bit scales and mins the way KQuantHeader documents it, independently of its readers. */
     private static void packKScales(MemorySegment seg, long offset, int[] scales, int[] mins) {
-        byte[] packed = new byte[KScales.BYTES];
+        byte[] packed = new byte[KQuantHeader.SCALES_BYTES];
         for (int j = 0; j < 4; j++) {
             packed[j] = (byte) (scales[j] | (scales[j + 4] >> 4) << 6);
             packed[j + 4] = (byte) (mins[j] | (mins[j + 4] >> 4) << 6);

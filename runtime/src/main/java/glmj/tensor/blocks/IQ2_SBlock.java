@@ -47,15 +47,11 @@ public final class IQ2_SBlock {
         int out = dstOffset;
         for (int g = 0; g < 8; g++) {
             int scales = scales(blocks, block, g);
-            float dLow = d * (0.5f + (scales & 0xF)) * 0.25f;
-            float dHigh = d * (0.5f + (scales >>> 4)) * 0.25f;
-            for (int l = 0; l < 4; l++) {
-                float dl = l < 2 ? dLow : dHigh;
-                int grid = 8 * gridIndex(blocks, block, 4 * g + l);
-                int signs = signs(blocks, block, 4 * g + l);
-                for (int j = 0; j < 8; j++) {
-                    dst[out++] = dl * (IQTables.IQ2S_GRID[grid + j] & 0xFF) * ((signs >>> j & 1) != 0 ? -1f : 1f);
-                }
+            float dLow = IQ2Runs.scale(d, scales & 0xF);
+            float dHigh = IQ2Runs.scale(d, scales >>> 4);
+            for (int l = 0; l < 4; l++, out += 8) {
+                int r = 4 * g + l;
+                IQ2Runs.put(dst, out, l < 2 ? dLow : dHigh, IQTables.IQ2S_GRID, gridIndex(blocks, block, r), signs(blocks, block, r));
             }
         }
     }

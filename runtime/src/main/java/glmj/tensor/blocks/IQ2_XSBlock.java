@@ -38,16 +38,11 @@ public final class IQ2_XSBlock {
         int out = dstOffset;
         for (int g = 0; g < 8; g++) {
             int scales = scales(blocks, block, g);
-            float dLow = d * (0.5f + (scales & 0xF)) * 0.25f;
-            float dHigh = d * (0.5f + (scales >>> 4)) * 0.25f;
-            for (int l = 0; l < 4; l++) {
-                float dl = l < 2 ? dLow : dHigh;
+            float dLow = IQ2Runs.scale(d, scales & 0xF);
+            float dHigh = IQ2Runs.scale(d, scales >>> 4);
+            for (int l = 0; l < 4; l++, out += 8) {
                 int run = run(blocks, block, 4 * g + l);
-                int grid = 8 * (run & 511);
-                int signs = IQTables.KSIGNS_IQ2XS[run >>> 9];
-                for (int j = 0; j < 8; j++) {
-                    dst[out++] = dl * (IQTables.IQ2XS_GRID[grid + j] & 0xFF) * ((signs >>> j & 1) != 0 ? -1f : 1f);
-                }
+                IQ2Runs.put(dst, out, l < 2 ? dLow : dHigh, IQTables.IQ2XS_GRID, run & 511, IQTables.KSIGNS_IQ2XS[run >>> 9]);
             }
         }
     }

@@ -38,13 +38,10 @@ public final class IQ2_XXSBlock {
         int out = dstOffset;
         for (int g = 0; g < 8; g++) {
             int signsAndScale = signsAndScale(blocks, block, g);
-            float dg = d * (0.5f + (signsAndScale >>> 28)) * 0.25f;
-            for (int l = 0; l < 4; l++) {
-                int grid = 8 * gridIndex(blocks, block, g, l);
+            float dg = IQ2Runs.scale(d, signsAndScale >>> 28);
+            for (int l = 0; l < 4; l++, out += 8) {
                 int signs = IQTables.KSIGNS_IQ2XS[(signsAndScale >>> (7 * l)) & 127];
-                for (int j = 0; j < 8; j++) {
-                    dst[out++] = dg * (IQTables.IQ2XXS_GRID[grid + j] & 0xFF) * ((signs >>> j & 1) != 0 ? -1f : 1f);
-                }
+                IQ2Runs.put(dst, out, dg, IQTables.IQ2XXS_GRID, gridIndex(blocks, block, g, l), signs);
             }
         }
     }

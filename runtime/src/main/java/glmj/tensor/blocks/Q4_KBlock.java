@@ -3,48 +3,26 @@ package glmj.tensor.blocks;
 import java.lang.foreign.MemorySegment;
 
 /**
- * Q4_K: 256 weights in 8 sub-blocks of 32, weight = d * scale(s) * q - dmin * min(s) with 4-bit q and 6-bit
- * scales and mins ({@link KScales}). Each 32-byte run of qs holds sub-block 2k in its low nibbles and 2k+1 in its
- * high nibbles.
+ * Q4_K: 256 weights in 8 sub-blocks of 32, weight = d * scale(s) * q - dmin * min(s) with 4-bit q; d, dmin and the
+ * 6-bit scales and mins are the {@link KQuantHeader}. Each 32-byte run of qs holds sub-block 2k in its low nibbles
+ * and 2k+1 in its high nibbles.
  */
 public final class Q4_KBlock {
     public static final int WEIGHTS = 256;
-    /** fp16 super-block scale of the scales. */
-    public static final int D_OFFSET = 0;
-    /** fp16 super-block scale of the mins. */
-    public static final int DMIN_OFFSET = 2;
-    /** {@link KScales#BYTES} bytes of packed 6-bit scales and mins. */
-    public static final int SCALES_OFFSET = 4;
     /** 128 bytes of nibbles. */
-    public static final int QS_OFFSET = 16;
-    public static final int BYTES = 144;
+    public static final int QS_OFFSET = KQuantHeader.BYTES;
+    public static final int BYTES = QS_OFFSET + 128;
 
     private Q4_KBlock() {
     }
 
-    public static float d(MemorySegment blocks, long block) {
-        return LittleEndian.f16(blocks, block + D_OFFSET);
-    }
-
-    public static float dmin(MemorySegment blocks, long block) {
-        return LittleEndian.f16(blocks, block + DMIN_OFFSET);
-    }
-
-    public static int scale(MemorySegment blocks, long block, int s) {
-        return KScales.scale(blocks, block + SCALES_OFFSET, s);
-    }
-
-    public static int min(MemorySegment blocks, long block, int s) {
-        return KScales.min(blocks, block + SCALES_OFFSET, s);
-    }
-
     public static void dequantize(MemorySegment blocks, long block, float[] dst, int dstOffset) {
-        float d = d(blocks, block);
-        float dmin = dmin(blocks, block);
+        float d = KQuantHeader.d(blocks, block);
+        float dmin = KQuantHeader.dmin(blocks, block);
         int out = dstOffset;
         for (int s = 0; s < 8; s++) {
-            float dl = d * scale(blocks, block, s);
-            float ml = dmin * min(blocks, block, s);
+            float dl = d * KQuantHeader.scale(blocks, block, s);
+            float ml = dmin * KQuantHeader.min(blocks, block, s);
             long qs = block + QS_OFFSET + 32 * (s >>> 1);
             int shift = 4 * (s & 1);
             for (int l = 0; l < 32; l++) {

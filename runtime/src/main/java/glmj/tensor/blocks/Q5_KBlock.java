@@ -3,50 +3,28 @@ package glmj.tensor.blocks;
 import java.lang.foreign.MemorySegment;
 
 /**
- * Q5_K: 256 weights in 8 sub-blocks of 32, weight = d * scale(s) * q - dmin * min(s) with 5-bit q and 6-bit
- * scales and mins ({@link KScales}). The low 4 bits are packed as in {@link Q4_KBlock}; the fifth bit of element
- * l of sub-block s is bit s of qh byte l.
+ * Q5_K: 256 weights in 8 sub-blocks of 32, weight = d * scale(s) * q - dmin * min(s) with 5-bit q; d, dmin and the
+ * 6-bit scales and mins are the {@link KQuantHeader}. The low 4 bits are packed as in {@link Q4_KBlock}; the fifth
+ * bit of element l of sub-block s is bit s of qh byte l.
  */
 public final class Q5_KBlock {
     public static final int WEIGHTS = 256;
-    /** fp16 super-block scale of the scales. */
-    public static final int D_OFFSET = 0;
-    /** fp16 super-block scale of the mins. */
-    public static final int DMIN_OFFSET = 2;
-    /** {@link KScales#BYTES} bytes of packed 6-bit scales and mins. */
-    public static final int SCALES_OFFSET = 4;
     /** 32 bytes of fifth bits. */
-    public static final int QH_OFFSET = 16;
+    public static final int QH_OFFSET = KQuantHeader.BYTES;
     /** 128 bytes of nibbles. */
-    public static final int QS_OFFSET = 48;
-    public static final int BYTES = 176;
+    public static final int QS_OFFSET = QH_OFFSET + 32;
+    public static final int BYTES = QS_OFFSET + 128;
 
     private Q5_KBlock() {
     }
 
-    public static float d(MemorySegment blocks, long block) {
-        return LittleEndian.f16(blocks, block + D_OFFSET);
-    }
-
-    public static float dmin(MemorySegment blocks, long block) {
-        return LittleEndian.f16(blocks, block + DMIN_OFFSET);
-    }
-
-    public static int scale(MemorySegment blocks, long block, int s) {
-        return KScales.scale(blocks, block + SCALES_OFFSET, s);
-    }
-
-    public static int min(MemorySegment blocks, long block, int s) {
-        return KScales.min(blocks, block + SCALES_OFFSET, s);
-    }
-
     public static void dequantize(MemorySegment blocks, long block, float[] dst, int dstOffset) {
-        float d = d(blocks, block);
-        float dmin = dmin(blocks, block);
+        float d = KQuantHeader.d(blocks, block);
+        float dmin = KQuantHeader.dmin(blocks, block);
         int out = dstOffset;
         for (int s = 0; s < 8; s++) {
-            float dl = d * scale(blocks, block, s);
-            float ml = dmin * min(blocks, block, s);
+            float dl = d * KQuantHeader.scale(blocks, block, s);
+            float ml = dmin * KQuantHeader.min(blocks, block, s);
             long qs = block + QS_OFFSET + 32 * (s >>> 1);
             int shift = 4 * (s & 1);
             for (int l = 0; l < 32; l++) {
