@@ -37,11 +37,8 @@ import picocli.CommandLine.Model.CommandSpec;
         mixinStandardHelpOptions = true,
         description = {
             "Answers many prompts, writing one JSON line per prompt as each finishes, with token counts and speeds.",
-            "INPUT is a text file with one prompt a line, or JSONL with one object a line:",
-            "  {\"id\": \"q1\", \"prompt\": \"...\", \"n_predict\": 64, \"temperature\": 0, \"top_k\": 40, \"top_p\": 0.95,",
-            "   \"min_p\": 0.05, \"seed\": 7}   (every field but prompt optional; the command line gives the defaults)",
-            "Each prompt is a user turn in GLM-5's chat format (--raw: continued as written) from an empty context.",
-            "A prompt that fails gets an \"error\" line and the rest go on."
+            "INPUT is a text file with one prompt a line, or JSONL with one object a line, such as {\"id\": \"q1\", \"prompt\": \"...\", \"n_predict\": 64, \"temperature\": 0, \"top_k\": 40, \"top_p\": 0.95, \"min_p\": 0.05, \"seed\": 7}; every field but prompt is optional, and the command line gives the defaults.",
+            "Each prompt is a user turn in GLM-5's chat format (--raw: continued as written), from an empty context. A prompt that fails gets an \"error\" line and the rest go on."
         },
         footer = {"", "Examples:",
             "  glmj batch -m model.gguf prompts.txt -o answers.jsonl",

@@ -17,8 +17,8 @@ import picocli.CommandLine.Model.CommandSpec;
         name = "bench",
         mixinStandardHelpOptions = true,
         description = {
-            "Measures prompt processing (pp) and generation (tg) speed as llama-bench does: a warm-up, then",
-            "-r repetitions from an empty context with random tokens; prints the mean and deviation in tokens/s."
+            "Measures prompt processing (pp) and generation (tg) speed in tokens/s, as llama-bench does.",
+            "After a warm-up, each of -r repetitions starts from an empty context and processes random tokens; the result is their mean and standard deviation."
         },
         footer = {"", "Examples:",
             "  glmj bench -m model.gguf -p 128 -n 32 -t 2",

@@ -31,9 +31,8 @@ import picocli.CommandLine.Model.CommandSpec;
         name = "chat",
         mixinStandardHelpOptions = true,
         description = {
-            "Chats with a model in GLM-5's conversation format: streamed answers, history (up/down arrows),",
-            "multi-line input (end a line with \\ to go on, or wrap a block in \"\"\"), Ctrl-C stops an answer,",
-            "Ctrl-D or /quit leaves. Type /help for the commands."
+            "Chats with a model in an interactive REPL, in GLM-5's conversation format.",
+            "Answers stream as they are generated; up/down arrows recall history; end a line with \\ to go on, or wrap a block in lines of \"\"\"; Ctrl-C stops an answer, Ctrl-D or /quit leaves. Type /help for the commands."
         },
         footer = {"", "Examples:",
             "  glmj chat -m GLM-5-UD-Q2_K_XL-00001-of-00006.gguf",

@@ -22,8 +22,7 @@ import picocli.CommandLine.Model.CommandSpec;
         mixinStandardHelpOptions = true,
         description = {
             "Answers a prompt, streaming the text to stdout; prompt and generation speeds go to stderr at the end.",
-            "The prompt comes from -p, from a file with -f, or from stdin. It is sent as a user turn in GLM-5's chat",
-            "format (the answer starts with the model's reasoning, up to </think>); --raw continues it as written."
+            "The prompt comes from -p, from a file with -f, or from stdin. It is sent as a user turn in GLM-5's chat format, so the answer starts with the model's reasoning, up to </think>; --raw continues the prompt as written instead."
         },
         footer = {"", "Examples:",
             "  glmj run -m GLM-5-UD-Q2_K_XL-00001-of-00006.gguf -p 'What is the capital of France?' -n 256",
