@@ -2,7 +2,9 @@ package glmj.cli;
 
 import glmj.generate.LanguageModel;
 import glmj.gguf.GGUFFile;
+import glmj.gguf.Metadata;
 import glmj.llamacpp.LlamaEngine;
+import glmj.model.GlmDsaEngine;
 import glmj.tokenizer.Tokenizer;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -13,6 +15,8 @@ final class ModelOptions {
 
     /** The engines a model can run on. */
     enum Engine {
+        /** glmj's own glm-dsa forward pass in Java. */
+        java,
         /** llama.cpp v0.5.0 through glmj's bindings (Metal on Macs, the CPU elsewhere). */
         llama
     }
@@ -30,7 +34,7 @@ final class ModelOptions {
     int batchSize = 512;
 
     @Option(names = "--engine", paramLabel = "NAME", description = "Engine: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
-    Engine engine = Engine.llama;
+    Engine engine = Engine.java;
 
     /** A loaded model with its tokenizer, closed together. */
     record Loaded(LanguageModel model, Tokenizer tokenizer, Path path) implements AutoCloseable {
@@ -46,8 +50,14 @@ final class ModelOptions {
         }
         Path path = model != null ? model : Models.embeddedDefault();
         try (GGUFFile file = GGUFFile.open(path)) {
-            Tokenizer tokenizer = Tokenizer.fromGGUF(file.metadata());
+            Metadata metadata = file.metadata();
+            Tokenizer tokenizer = Tokenizer.fromGGUF(metadata);
+            String contextKey = metadata.getString("general.architecture", "") + ".context_length";
+            if (metadata.has(contextKey) && contextSize > metadata.getInt(contextKey)) {
+                throw new UserInputException("-c " + contextSize + " is more than the model's context of " + metadata.getInt(contextKey) + " tokens");
+            }
             LanguageModel languageModel = switch (engine) {
+                case java -> GlmDsaEngine.open(path, contextSize, batchSize, threads);
                 case llama -> new LlamaEngine(file.shards(), contextSize, batchSize, threads);
             };
             return new Loaded(languageModel, tokenizer, path);

@@ -1,0 +1,322 @@
+package glmj.model;
+
+import glmj.generate.ContextFullException;
+import glmj.gguf.GGUFFile;
+import glmj.gguf.TensorInfo;
+import glmj.kernel.Kernels;
+import glmj.kernel.Weight;
+
+import java.util.Arrays;
+
+/**
+ * The glm-dsa (GLM-5) forward pass as llama.cpp v0.5.0 computes it: MLA attention in its absorbed form, restricted to
+ * the keys chosen by the DSA lightning indexer, then a dense SwiGLU FFN (leading layers) or a sigmoid-routed MoE with
+ * a shared expert. A batch of tokens (prefill) and a single token (decode) take the same path.
+ *
+ * <p>The KV cache keeps per token and layer only the normalized compressed latent (kv_lora) and the rotated rope key,
+ * plus the indexer's key for full indexer layers; like llama.cpp's default cache they are stored rounded to f16.
+ */
+public final class GlmDsa {
+    private final GlmDsaConfig c;
+    private final Kernels k;
+    private final Weights w;
+    private final Rope rope;
+    private final ExpertRouter router;
+    private final int nCtx;
+    private final int maxBatch;
+    private final State s;
+    private int cached;
+
+    /**
+     * @param nCtx     tokens the context holds, at most the model's context_length
+     * @param maxBatch most tokens one {@link #forward} call takes
+     */
+    public GlmDsa(GGUFFile file, int nCtx, int maxBatch, Kernels kernels) {
+        int vocab = Math.toIntExact(file.tensor("token_embd.weight").dim(1));
+        this.c = GlmDsaConfig.from(file.metadata(), vocab);
+        if (nCtx < 1 || nCtx > c.contextLength()) {
+            throw new IllegalArgumentException("n_ctx " + nCtx + " is outside [1, " + c.contextLength() + "] (context_length)");
+        }
+        this.k = kernels;
+        this.w = new Weights(file, c);
+        this.rope = new Rope(c.rope());
+        this.router = ExpertRouter.of(c);
+        this.nCtx = nCtx;
+        this.maxBatch = maxBatch;
+        this.s = new State(c, nCtx, maxBatch);
+    }
+
+    public GlmDsaConfig config() {
+        return c;
+    }
+
+    /** Tokens in the cache: the position the next token gets. */
+    public int position() {
+        return cached;
+    }
+
+    /** Forgets every cached token from {@code position} on; {@code 0} empties the cache. */
+    public void truncate(int position) {
+        if (position < 0 || position > cached) {
+            throw new IllegalArgumentException("cannot truncate a cache of " + cached + " tokens to " + position);
+        }
+        cached = position;
+    }
+
+    /**
+     * Runs {@code count} tokens at the next positions, caching them. With {@code allLogits} writes the logits of every
+     * token ({@code count * vocabularySize} floats) into {@code logits}, else only those of the last token.
+     *
+     * @throws ContextFullException when the tokens do not fit in n_ctx
+     */
+    public void forward(int[] tokens, int offset, int count, float[] logits, boolean allLogits) {
+        if (count < 1 || count > maxBatch) {
+            throw new IllegalArgumentException("batch of " + count + " tokens, expected 1.." + maxBatch);
+        }
+        if (cached + count > nCtx) {
+            throw new ContextFullException(cached, count, nCtx);
+        }
+        int e = c.embeddingLength();
+        for (int t = 0; t < count; t++) {
+            int token = tokens[offset + t];
+            if (token < 0 || token >= c.vocabularySize()) {
+                throw new IllegalArgumentException("token id " + token + " at index " + (offset + t) + " is outside the vocabulary of " + c.vocabularySize());
+            }
+            k.row(w.tokenEmbd, token, s.x, t * e);
+        }
+        for (int t = 0; t < count; t++) {
+            rope.angles(cached + t, s.ropeAngles[t]);
+        }
+        for (int il = 0; il < c.layerCount(); il++) {
+            Weights.Layer layer = w.layers[il];
+            rmsnorm(s.x, layer.attnNorm, s.h, count);
+            attention(il, layer, count);
+            add(s.x, s.attnOut, count * e);
+            rmsnorm(s.x, layer.ffnNorm, s.h, count);
+            if (c.isMoe(il)) {
+                moe(il, layer, count);
+            } else {
+                ffn(layer.ffnGate, layer.ffnUp, layer.ffnDown, s.h, s.ffnOut, count);
+            }
+            add(s.x, s.ffnOut, count * e);
+        }
+        int first = allLogits ? 0 : count - 1;
+        rmsnorm(s.x, w.outputNorm, s.h, count);
+        k.matmul(w.output, s.h, first * e, e, logits, 0, c.vocabularySize(), count - first);
+        cached += count;
+    }
+
+    /** MLA attention of the batch over the cache, restricted to the indexer's selection; result in {@code s.attnOut}. */
+    private void attention(int il, Weights.Layer layer, int count) {
+        int heads = c.headCount(), kvl = c.kvLoraRank(), rl = c.ropeLength(), nope = c.ropeFreeLength();
+        int qk = c.headKeyLength(), latent = kvl + rl;
+
+        k.matmul(layer.qA, s.h, s.qLatent, count);
+        rmsnorm(s.qLatent, layer.qANorm, s.qLatent, count);
+
+        if (c.indexerFull()[il]) {
+            indexer(il, layer, count);
+        }
+
+        k.matmul(layer.qB, s.qLatent, s.q, count);
+        k.matmul(layer.kvAMqa, s.h, s.kvLatent, count);
+        float[] kvCache = s.kvCache[il];
+        for (int t = 0; t < count; t++) {
+            int row = t * latent;
+            rmsnormRow(s.kvLatent, row, kvl, layer.kvANorm, s.kvLatent, row);
+            rope.rotate(s.ropeAngles[t], s.kvLatent, row + kvl);
+            storeF16(s.kvLatent, row, kvCache, (cached + t) * latent, latent);
+            for (int h = 0; h < heads; h++) {
+                rope.rotate(s.ropeAngles[t], s.q, (t * heads + h) * qk + nope);
+            }
+        }
+        // absorb attn_k_b into the query: per head, q_nope (nope) -> kv_lora
+        for (int h = 0; h < heads; h++) {
+            k.matmul(layer.kB[h], s.q, h * qk, heads * qk, s.qAbsorbed, h * kvl, heads * kvl, count);
+        }
+        float scale = c.attentionScale();
+        for (int t = 0; t < count; t++) {
+            int t0 = t;
+            int selected = s.selectedCount[t];
+            int[] keys = s.selected[t];
+            k.parallelFor(heads, h -> {
+                float[] score = s.scores[h];
+                int qRow = (t0 * heads + h) * kvl;
+                int qPe = (t0 * heads + h) * qk + nope;
+                float max = Float.NEGATIVE_INFINITY;
+                for (int i = 0; i < selected; i++) {
+                    int j = keys[i];
+                    float v = (k.dot(s.qAbsorbed, qRow, kvCache, j * latent, kvl)
+                            + k.dot(s.q, qPe, kvCache, j * latent + kvl, rl)) * scale;
+                    score[i] = v;
+                    max = Math.max(max, v);
+                }
+                float sum = 0;
+                for (int i = 0; i < selected; i++) {
+                    score[i] = (float) Math.exp(score[i] - max);
+                    sum += score[i];
+                }
+                Arrays.fill(s.attnLatent, qRow, qRow + kvl, 0f);
+                for (int i = 0; i < selected; i++) {
+                    k.axpy(score[i] / sum, kvCache, keys[i] * latent, s.attnLatent, qRow, kvl);
+                }
+            });
+        }
+        // decompress with attn_v_b: per head, kv_lora -> value length
+        int v = c.headValueLength();
+        for (int h = 0; h < heads; h++) {
+            k.matmul(layer.vB[h], s.attnLatent, h * kvl, heads * kvl, s.attnHeads, h * v, heads * v, count);
+        }
+        k.matmul(layer.output, s.attnHeads, s.attnOut, count);
+    }
+
+    /**
+     * The DSA lightning indexer: scores every visible key with sum over heads of ReLU(q_h . k) * w_h, scaled by
+     * 1/sqrt(head length * heads), and keeps the top-k keys per token in {@code s.selected}.
+     */
+    private void indexer(int il, Weights.Layer layer, int count) {
+        int ih = c.indexerHeadCount(), id = c.indexerHeadLength();
+        k.matmul(layer.indexerQB, s.qLatent, s.indexerQ, count);
+        k.matmul(layer.indexerK, s.h, s.indexerK, count);
+        k.matmul(layer.indexerProj, s.h, s.indexerWeights, count);
+        float[] keyCache = s.indexerKeyCache[il];
+        float weightScale = 1.0f / (float) Math.sqrt((float) (id * ih));
+        for (int t = 0; t < count; t++) {
+            for (int h = 0; h < ih; h++) {
+                int row = (t * ih + h) * id;
+                rope.rotate(s.ropeAngles[t], s.indexerQ, row);
+                hadamard(s.indexerQ, row, id);
+            }
+            layerNorm(s.indexerK, t * id, id, layer.indexerKNorm, layer.indexerKNormBias);
+            rope.rotate(s.ropeAngles[t], s.indexerK, t * id);
+            hadamard(s.indexerK, t * id, id);
+            storeF16(s.indexerK, t * id, keyCache, (cached + t) * id, id);
+            for (int h = 0; h < ih; h++) {
+                s.indexerWeights[t * ih + h] *= weightScale;
+            }
+        }
+        for (int t = 0; t < count; t++) {
+            int t0 = t;
+            int visible = cached + t + 1;
+            float[] score = s.indexerScores[t];
+            k.parallelFor(visible, j -> {
+                float sum = 0;
+                for (int h = 0; h < ih; h++) {
+                    float qk = k.dot(s.indexerQ, (t0 * ih + h) * id, keyCache, j * id, id);
+                    sum += Math.max(qk, 0f) * s.indexerWeights[t0 * ih + h];
+                }
+                score[j] = sum;
+            });
+            s.selectedCount[t] = TopK.select(score, 0, visible, c.indexerTopK(), s.selected[t], s.topKHeap);
+        }
+    }
+
+    /** Sigmoid-routed mixture of experts plus the shared expert, on {@code s.h}; result in {@code s.ffnOut}. */
+    private void moe(int il, Weights.Layer layer, int count) {
+        int e = c.embeddingLength(), experts = c.expertCount(), used = c.expertUsedCount()[il];
+        k.matmul(layer.router, s.h, s.routerLogits, count);
+        for (int t = 0; t < count; t++) {
+            router.route(s.routerLogits, t * experts, layer.expertBias, used, s.chosenExperts[t], s.chosenWeights[t]);
+        }
+        ffn(layer.sharedGate, layer.sharedUp, layer.sharedDown, s.h, s.ffnOut, count);
+        // run each expert once on the tokens that chose it
+        for (int x = 0; x < experts; x++) {
+            int n = 0;
+            for (int t = 0; t < count; t++) {
+                for (int i = 0; i < used; i++) {
+                    if (s.chosenExperts[t][i] == x) {
+                        System.arraycopy(s.h, t * e, s.expertIn, n * e, e);
+                        s.expertTokens[n] = t;
+                        s.expertTokenWeights[n++] = s.chosenWeights[t][i];
+                    }
+                }
+            }
+            if (n > 0) {
+                ffn(layer.expertGate[x], layer.expertUp[x], layer.expertDown[x], s.expertIn, s.expertOut, n);
+                for (int r = 0; r < n; r++) {
+                    k.axpy(s.expertTokenWeights[r], s.expertOut, r * e, s.ffnOut, s.expertTokens[r] * e, e);
+                }
+            }
+        }
+    }
+
+    /** SwiGLU: {@code out = down(silu(gate(in)) * up(in))} for {@code count} rows. */
+    private void ffn(Weight gate, Weight up, Weight down, float[] in, float[] out, int count) {
+        int n = gate.rows();
+        k.matmul(gate, in, 0, gate.cols(), s.ffnGate, 0, n, count);
+        k.matmul(up, in, 0, up.cols(), s.ffnUp, 0, n, count);
+        for (int i = 0; i < count * n; i++) {
+            float g = s.ffnGate[i];
+            s.ffnGate[i] = g / (1.0f + (float) Math.exp(-g)) * s.ffnUp[i];
+        }
+        k.matmul(down, s.ffnGate, 0, n, out, 0, down.rows(), count);
+    }
+
+    private void rmsnorm(float[] in, float[] weight, float[] out, int count) {
+        for (int t = 0; t < count; t++) {
+            rmsnormRow(in, t * weight.length, weight.length, weight, out, t * weight.length);
+        }
+    }
+
+    /** ggml's rms_norm (sum of squares in double, eps added to the mean) followed by the weight. */
+    private void rmsnormRow(float[] in, int inOffset, int n, float[] weight, float[] out, int outOffset) {
+        double sum = 0;
+        for (int i = 0; i < n; i++) {
+            float v = in[inOffset + i];
+            sum += v * v;
+        }
+        float scale = 1.0f / (float) Math.sqrt((float) (sum / n) + c.rmsNormEps());
+        for (int i = 0; i < n; i++) {
+            out[outOffset + i] = in[inOffset + i] * scale * weight[i];
+        }
+    }
+
+    /** ggml's norm (mean and variance in double) followed by weight and bias, in place. */
+    private void layerNorm(float[] x, int offset, int n, float[] weight, float[] bias) {
+        double sum = 0;
+        for (int i = 0; i < n; i++) {
+            sum += x[offset + i];
+        }
+        float mean = (float) (sum / n);
+        double variance = 0;
+        for (int i = 0; i < n; i++) {
+            float d = x[offset + i] - mean;
+            x[offset + i] = d;
+            variance += d * d;
+        }
+        float scale = 1.0f / (float) Math.sqrt((float) (variance / n) + c.indexerKeyNormEps());
+        for (int i = 0; i < n; i++) {
+            x[offset + i] = x[offset + i] * scale * weight[i] + bias[i];
+        }
+    }
+
+    /** Multiplies {@code x[offset..offset+n)} by the orthonormal Walsh-Hadamard matrix of size n (a power of two). */
+    static void hadamard(float[] x, int offset, int n) {
+        for (int len = 1; len < n; len <<= 1) {
+            for (int i = 0; i < n; i += 2 * len) {
+                for (int j = i; j < i + len; j++) {
+                    float a = x[offset + j];
+                    float b = x[offset + j + len];
+                    x[offset + j] = a + b;
+                    x[offset + j + len] = a - b;
+                }
+            }
+        }
+        float scale = 1.0f / (float) Math.sqrt(n);
+        for (int i = 0; i < n; i++) {
+            x[offset + i] *= scale;
+        }
+    }
+
+    private static void add(float[] into, float[] x, int n) {
+        for (int i = 0; i < n; i++) {
+            into[i] += x[i];
+        }
+    }
+
+    private static void storeF16(float[] src, int srcOffset, float[] cache, int cacheOffset, int n) {
+        for (int i = 0; i < n; i++) {
+            cache[cacheOffset + i] = Float.float16ToFloat(Float.floatToFloat16(src[srcOffset + i]));
+        }
+    }
+}

@@ -1,0 +1,82 @@
+package glmj.model;
+
+import glmj.generate.ContextFullException;
+import glmj.generate.LanguageModel;
+import glmj.gguf.GGUFFile;
+import glmj.gguf.TensorInfo;
+import glmj.kernel.Kernels;
+import glmj.kernel.PortableKernels;
+import java.io.IOException;
+import java.nio.file.Path;
+
+/** glmj's own engine: the {@link GlmDsa} forward pass on a mapped GGUF file, as a {@link LanguageModel}. */
+public final class GlmDsaEngine implements LanguageModel {
+    private final GGUFFile file;
+    private final Kernels kernels;
+    private final GlmDsa model;
+    private final int contextSize;
+    private final int batchSize;
+    private final float[] logits;
+
+    private GlmDsaEngine(GGUFFile file, Kernels kernels, int contextSize, int batchSize) {
+        this.file = file;
+        this.kernels = kernels;
+        this.contextSize = contextSize;
+        this.batchSize = batchSize;
+        this.model = new GlmDsa(file, contextSize, batchSize, kernels);
+        this.logits = new float[model.config().vocabularySize()];
+    }
+
+    /**
+     * Opens {@code path} (any shard of a split set) with a context of {@code contextSize} tokens (0: the model's own),
+     * processing prompts in batches of up to {@code batchSize} tokens on {@code threads} threads.
+     */
+    public static GlmDsaEngine open(Path path, int contextSize, int batchSize, int threads) throws IOException {
+        GGUFFile file = GGUFFile.open(path);
+        try {
+            int longestRow = Math.toIntExact(file.tensors().stream().mapToLong(TensorInfo::rowLength).max().orElse(1));
+            int context = contextSize > 0 ? contextSize : file.metadata().getInt(file.metadata().getString("general.architecture") + ".context_length");
+            return new GlmDsaEngine(file, new PortableKernels(threads, longestRow), context, Math.min(batchSize, context));
+        } catch (RuntimeException e) {
+            file.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public int vocabularySize() {
+        return logits.length;
+    }
+
+    @Override
+    public int contextSize() {
+        return contextSize;
+    }
+
+    @Override
+    public int position() {
+        return model.position();
+    }
+
+    @Override
+    public float[] forward(int[] tokens, int offset, int count) {
+        if (model.position() + count > contextSize) {
+            throw new ContextFullException(model.position(), count, contextSize);
+        }
+        for (int done = 0; done < count; done += batchSize) {
+            model.forward(tokens, offset + done, Math.min(batchSize, count - done), logits, false);
+        }
+        return logits;
+    }
+
+    @Override
+    public void truncate(int position) {
+        model.truncate(position);
+    }
+
+    @Override
+    public void close() {
+        kernels.close();
+        file.close();
+    }
+}

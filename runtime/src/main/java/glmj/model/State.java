@@ -1,0 +1,74 @@
+package glmj.model;
+
+/** Every buffer a forward pass uses, sized once from the config, the context and the largest batch. */
+final class State {
+    final float[] x, h, attnOut, ffnOut;
+    final float[][] ropeAngles;
+    final float[] qLatent, q, kvLatent, qAbsorbed, attnLatent, attnHeads;
+    final float[][] scores;
+    final float[] indexerQ, indexerK, indexerWeights;
+    final float[][] indexerScores;
+    final int[][] selected;
+    final int[] selectedCount;
+    final int[] topKHeap;
+    final float[] routerLogits;
+    final int[][] chosenExperts;
+    final float[][] chosenWeights;
+    final float[] expertIn, expertOut, expertTokenWeights;
+    final int[] expertTokens;
+    final float[] ffnGate, ffnUp;
+    /** Per layer and token: the normalized kv latent then the rotated rope key. */
+    final float[][] kvCache;
+    /** Per full-indexer layer and token: the indexer key; null for layers that reuse a selection. */
+    final float[][] indexerKeyCache;
+
+    State(GlmDsaConfig c, int nCtx, int batch) {
+        int e = c.embeddingLength(), heads = c.headCount();
+        x = new float[batch * e];
+        h = new float[batch * e];
+        attnOut = new float[batch * e];
+        ffnOut = new float[batch * e];
+        ropeAngles = new float[batch][c.ropeLength()];
+        qLatent = new float[batch * c.qLoraRank()];
+        q = new float[batch * heads * c.headKeyLength()];
+        kvLatent = new float[batch * (c.kvLoraRank() + c.ropeLength())];
+        qAbsorbed = new float[batch * heads * c.kvLoraRank()];
+        attnLatent = new float[batch * heads * c.kvLoraRank()];
+        attnHeads = new float[batch * heads * c.headValueLength()];
+        scores = new float[heads][Math.min(nCtx, c.indexerTopK())];
+        int ih = c.indexerHeadCount(), id = c.indexerHeadLength();
+        indexerQ = new float[batch * ih * id];
+        indexerK = new float[batch * id];
+        indexerWeights = new float[batch * ih];
+        indexerScores = new float[batch][nCtx];
+        selected = new int[batch][c.indexerTopK()];
+        selectedCount = new int[batch];
+        topKHeap = new int[nCtx];
+        int experts = c.expertCount();
+        routerLogits = new float[batch * experts];
+        int maxUsed = 0, maxFf = 0;
+        for (int il = 0; il < c.layerCount(); il++) {
+            maxUsed = Math.max(maxUsed, c.expertUsedCount()[il]);
+            maxFf = Math.max(maxFf, c.isMoe(il)
+                    ? c.expertFeedForwardLength()[il] * Math.max(1, c.sharedExpertCount())
+                    : c.feedForwardLength()[il]);
+        }
+        chosenExperts = new int[batch][maxUsed];
+        chosenWeights = new float[batch][maxUsed];
+        expertIn = new float[batch * e];
+        expertOut = new float[batch * e];
+        expertTokens = new int[batch];
+        expertTokenWeights = new float[batch];
+        ffnGate = new float[batch * maxFf];
+        ffnUp = new float[batch * maxFf];
+        int latent = c.kvLoraRank() + c.ropeLength();
+        kvCache = new float[c.layerCount()][];
+        indexerKeyCache = new float[c.layerCount()][];
+        for (int il = 0; il < c.layerCount(); il++) {
+            kvCache[il] = new float[nCtx * latent];
+            if (c.indexerFull()[il]) {
+                indexerKeyCache[il] = new float[nCtx * id];
+            }
+        }
+    }
+}

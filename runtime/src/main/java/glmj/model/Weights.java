@@ -1,0 +1,110 @@
+package glmj.model;
+
+import glmj.gguf.GGUFFile;
+import glmj.gguf.TensorInfo;
+import glmj.kernel.Weight;
+import glmj.tensor.GGMLType;
+
+/** The glm-dsa tensors as kernel handles on the mapped file; only norm vectors and biases are read into arrays. */
+final class Weights {
+    final Weight tokenEmbd;
+    final Weight output;
+    final float[] outputNorm;
+    final Layer[] layers;
+
+    static final class Layer {
+        float[] attnNorm, qANorm, kvANorm, ffnNorm;
+        Weight qA, qB, kvAMqa, output;
+        Weight[] kB, vB;
+        Weight indexerQB, indexerK, indexerProj;
+        float[] indexerKNorm, indexerKNormBias;
+        Weight ffnGate, ffnUp, ffnDown;
+        Weight router;
+        float[] expertBias;
+        Weight[] expertGate, expertUp, expertDown;
+        Weight sharedGate, sharedUp, sharedDown;
+    }
+
+    Weights(GGUFFile file, GlmDsaConfig c) {
+        tokenEmbd = Weight.of(file.tensor("token_embd.weight"));
+        output = file.findTensor("output.weight").map(Weight::of).orElse(tokenEmbd);
+        outputNorm = vector(file, "output_norm.weight", c.embeddingLength());
+        layers = new Layer[c.layerCount()];
+        for (int il = 0; il < layers.length; il++) {
+            String b = "blk." + il + ".";
+            Layer l = new Layer();
+            l.attnNorm = vector(file, b + "attn_norm.weight", c.embeddingLength());
+            l.qA = matrix(file, b + "attn_q_a.weight", c.qLoraRank(), c.embeddingLength());
+            l.qANorm = vector(file, b + "attn_q_a_norm.weight", c.qLoraRank());
+            l.qB = matrix(file, b + "attn_q_b.weight", c.headCount() * c.headKeyLength(), c.qLoraRank());
+            l.kvAMqa = matrix(file, b + "attn_kv_a_mqa.weight", c.kvLoraRank() + c.ropeLength(), c.embeddingLength());
+            l.kvANorm = vector(file, b + "attn_kv_a_norm.weight", c.kvLoraRank());
+            l.kB = slices(file, b + "attn_k_b.weight", c.headCount(), c.kvLoraRank(), c.ropeFreeLength());
+            l.vB = slices(file, b + "attn_v_b.weight", c.headCount(), c.headValueLength(), c.kvLoraRank());
+            l.output = matrix(file, b + "attn_output.weight", c.embeddingLength(), c.headCount() * c.headValueLength());
+            if (c.indexerFull()[il]) {
+                int ih = c.indexerHeadCount(), id = c.indexerHeadLength();
+                l.indexerQB = matrix(file, b + "indexer.attn_q_b.weight", ih * id, c.qLoraRank());
+                l.indexerK = matrix(file, b + "indexer.attn_k.weight", id, c.embeddingLength());
+                l.indexerProj = matrix(file, b + "indexer.proj.weight", ih, c.embeddingLength());
+                l.indexerKNorm = vector(file, b + "indexer.k_norm.weight", id);
+                l.indexerKNormBias = vector(file, b + "indexer.k_norm.bias", id);
+            }
+            l.ffnNorm = vector(file, b + "ffn_norm.weight", c.embeddingLength());
+            if (c.isMoe(il)) {
+                int ff = c.expertFeedForwardLength()[il];
+                int shared = ff * c.sharedExpertCount();
+                l.router = matrix(file, b + "ffn_gate_inp.weight", c.expertCount(), c.embeddingLength());
+                l.expertBias = file.findTensor(b + "exp_probs_b.bias").map(t -> read(t, c.expertCount())).orElse(null);
+                l.expertGate = slices(file, b + "ffn_gate_exps.weight", c.expertCount(), ff, c.embeddingLength());
+                l.expertUp = slices(file, b + "ffn_up_exps.weight", c.expertCount(), ff, c.embeddingLength());
+                l.expertDown = slices(file, b + "ffn_down_exps.weight", c.expertCount(), c.embeddingLength(), ff);
+                l.sharedGate = matrix(file, b + "ffn_gate_shexp.weight", shared, c.embeddingLength());
+                l.sharedUp = matrix(file, b + "ffn_up_shexp.weight", shared, c.embeddingLength());
+                l.sharedDown = matrix(file, b + "ffn_down_shexp.weight", c.embeddingLength(), shared);
+            } else {
+                int ff = c.feedForwardLength()[il];
+                l.ffnGate = matrix(file, b + "ffn_gate.weight", ff, c.embeddingLength());
+                l.ffnUp = matrix(file, b + "ffn_up.weight", ff, c.embeddingLength());
+                l.ffnDown = matrix(file, b + "ffn_down.weight", c.embeddingLength(), ff);
+            }
+            layers[il] = l;
+        }
+    }
+
+    private static Weight matrix(GGUFFile file, String name, int rows, int cols) {
+        TensorInfo t = file.tensor(name);
+        if (t.rowLength() != cols || t.rowCount() != rows) {
+            throw new IllegalArgumentException("tensor " + name + " has shape " + java.util.Arrays.toString(t.shape())
+                    + ", expected [" + cols + ", " + rows + "]");
+        }
+        return Weight.of(t);
+    }
+
+    private static Weight[] slices(GGUFFile file, String name, int count, int rows, int cols) {
+        TensorInfo t = file.tensor(name);
+        if (t.dimensionCount() != 3 || t.dim(0) != cols || t.dim(1) != rows || t.dim(2) != count) {
+            throw new IllegalArgumentException("tensor " + name + " has shape " + java.util.Arrays.toString(t.shape())
+                    + ", expected [" + cols + ", " + rows + ", " + count + "]");
+        }
+        Weight[] out = new Weight[count];
+        for (int i = 0; i < count; i++) {
+            out[i] = Weight.slice(t, i);
+        }
+        return out;
+    }
+
+    private static float[] vector(GGUFFile file, String name, int length) {
+        return read(file.tensor(name), length);
+    }
+
+    private static float[] read(TensorInfo t, int length) {
+        if (t.elementCount() != length) {
+            throw new IllegalArgumentException("tensor " + t.name() + " has " + t.elementCount() + " values, expected " + length);
+        }
+        if (t.type() != GGMLType.F32) {
+            throw new IllegalArgumentException("tensor " + t.name() + " is " + t.type().ggmlName + ", expected f32 for a norm or bias vector");
+        }
+        return t.type().dequantizeAll(t.data(), length);
+    }
+}
