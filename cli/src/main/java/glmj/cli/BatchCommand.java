@@ -86,14 +86,14 @@ final class BatchCommand implements Callable<Integer> {
         if (skipped > 0) {
             err.printf("batch: %d of %d prompts already answered in %s%n", skipped, prompts.size(), output);
         }
-        try (ModelOptions.Loaded loaded = modelOptions.load(); Writer sink = openOutput()) {
+        try (ModelOptions.Loaded loaded = modelOptions.load(err); Writer sink = openOutput()) {
             Generator generator = new Generator(loaded.model(), loaded.tokenizer(), promptOptions.showsSpecialTokens());
             int finished = skipped;
             for (Prompt prompt : prompts) {
                 if (done.contains(prompt.id())) {
                     continue;
                 }
-                sink.write(JSON.writeValueAsString(answer(generator, prompt)) + "\n");
+                sink.write(JSON.writeValueAsString(answer(loaded, generator, prompt)) + "\n");
                 sink.flush();
                 err.printf("batch: %d/%d%n", ++finished, prompts.size());
                 err.flush();
@@ -102,13 +102,13 @@ final class BatchCommand implements Callable<Integer> {
         return 0;
     }
 
-    private ObjectNode answer(Generator generator, Prompt prompt) {
+    private ObjectNode answer(ModelOptions.Loaded loaded, Generator generator, Prompt prompt) {
         ObjectNode line = JSON.createObjectNode();
         line.put("id", prompt.id());
         line.put("prompt", prompt.text());
         try {
             generator.model().truncate(0);
-            int[] tokens = promptOptions.tokens(generator.tokenizer(), prompt.text());
+            int[] tokens = promptOptions.tokens(loaded, prompt.text());
             Sampler sampler = new Sampler(prompt.settings(), generator.model().vocabularySize());
             Generation generation = generator.generate(tokens, sampler, prompt.maxTokens(), piece -> { });
             line.put("text", generation.text());

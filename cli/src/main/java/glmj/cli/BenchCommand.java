@@ -51,7 +51,7 @@ final class BenchCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         Map<String, Object> report = new LinkedHashMap<>();
-        try (ModelOptions.Loaded loaded = modelOptions.load()) {
+        try (ModelOptions.Loaded loaded = modelOptions.load(err)) {
             int needed = Math.max(promptTokens, generatedTokens);
             if (needed > loaded.model().contextSize()) {
                 throw new UserInputException("a test of " + needed + " tokens does not fit in a context of "

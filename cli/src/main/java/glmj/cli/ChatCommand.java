@@ -1,12 +1,10 @@
 package glmj.cli;
 
-import glmj.chat.ChatFormat;
 import glmj.chat.ChatSession;
 import glmj.generate.ContextFullException;
 import glmj.generate.Generation;
 import glmj.generate.Generator;
 import glmj.generate.StopReason;
-import glmj.gguf.GGUFFile;
 import glmj.sampler.SamplerSettings;
 import java.io.IOException;
 import java.io.InputStream;
@@ -81,10 +79,9 @@ final class ChatCommand implements Callable<Integer> {
     int converse(Terminal terminal) throws IOException {
         PrintWriter out = terminal.writer();
         SamplerSettings settings = samplingOptions.settings();
-        try (ModelOptions.Loaded loaded = modelOptions.load()) {
-            warnIfTemplateDiffers(loaded.path(), out);
+        try (ModelOptions.Loaded loaded = modelOptions.load(out)) {
             Generator generator = new Generator(loaded.model(), loaded.tokenizer(), true);
-            ChatSession session = new ChatSession(generator, settings);
+            ChatSession session = new ChatSession(generator, loaded.chatFormat(), settings);
             session.setSystem(system);
             session.setThinking(!noThinking);
             session.setMaxTokens(maxTokens);
@@ -247,15 +244,6 @@ final class ChatCommand implements Callable<Integer> {
             out.printf("last answer: prompt %d tokens at %.2f tokens/s, %d tokens generated at %.2f tokens/s (%s)%n",
                     last.promptTokens(), last.promptTokensPerSecond(), last.generatedTokens(), last.generationTokensPerSecond(),
                     last.stopReason().name().toLowerCase().replace('_', ' '));
-        }
-    }
-
-    private static void warnIfTemplateDiffers(Path model, PrintWriter out) throws IOException {
-        try (GGUFFile file = GGUFFile.open(model)) {
-            String template = file.metadata().getString("tokenizer.chat_template", "");
-            if (!template.isEmpty() && !ChatFormat.recognizes(template)) {
-                out.println("[the model's chat template is not GLM-5's; glmj talks to it in GLM-5's format anyway]");
-            }
         }
     }
 }

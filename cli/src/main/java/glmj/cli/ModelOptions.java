@@ -1,5 +1,6 @@
 package glmj.cli;
 
+import glmj.chat.ChatFormat;
 import glmj.generate.LanguageModel;
 import glmj.gguf.GGUFFile;
 import glmj.gguf.Metadata;
@@ -7,6 +8,7 @@ import glmj.llamacpp.LlamaEngine;
 import glmj.model.GlmDsaEngine;
 import glmj.tokenizer.Tokenizer;
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
@@ -36,15 +38,16 @@ final class ModelOptions {
     @Option(names = "--engine", paramLabel = "NAME", description = "Engine: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
     Engine engine = Engine.java;
 
-    /** A loaded model with its tokenizer, closed together. */
-    record Loaded(LanguageModel model, Tokenizer tokenizer, Path path) implements AutoCloseable {
+    /** A loaded model with its tokenizer and chat format, closed together. */
+    record Loaded(LanguageModel model, Tokenizer tokenizer, ChatFormat chatFormat, Path path) implements AutoCloseable {
         @Override
         public void close() {
             model.close();
         }
     }
 
-    Loaded load() throws IOException {
+    /** Loads the model; what is worth telling the user (such as an unusable chat template) goes to {@code notices}. */
+    Loaded load(PrintWriter notices) throws IOException {
         if (contextSize < 0 || threads < 1 || batchSize < 1) {
             throw new UserInputException("-c must be 0 or more, -t and -b 1 or more (got -c " + contextSize + ", -t " + threads + ", -b " + batchSize + ")");
         }
@@ -60,7 +63,8 @@ final class ModelOptions {
                 case java -> GlmDsaEngine.open(path, contextSize, batchSize, threads);
                 case llama -> new LlamaEngine(file.shards(), contextSize, batchSize, threads);
             };
-            return new Loaded(languageModel, tokenizer, path);
+            ChatFormat chatFormat = ChatFormat.fromMetadata(metadata, warning -> notices.println("glmj: " + warning));
+            return new Loaded(languageModel, tokenizer, chatFormat, path);
         }
     }
 }

@@ -1,6 +1,5 @@
 package glmj.cli;
 
-import glmj.chat.ChatFormat;
 import glmj.chat.ChatMessage;
 import glmj.tokenizer.Tokenizer;
 import java.util.ArrayList;
@@ -20,7 +19,8 @@ final class PromptOptions {
     boolean noThinking;
 
     /** The prompt's tokens. */
-    int[] tokens(Tokenizer tokenizer, String prompt) {
+    int[] tokens(ModelOptions.Loaded loaded, String prompt) {
+        Tokenizer tokenizer = loaded.tokenizer();
         if (raw) {
             return tokenizer.encode(prompt, true, true);
         }
@@ -29,7 +29,7 @@ final class PromptOptions {
             conversation.add(ChatMessage.system(system));
         }
         conversation.add(ChatMessage.user(prompt));
-        return tokenizer.encode(ChatFormat.render(conversation, !noThinking, true), false, true);
+        return tokenizer.encode(loaded.chatFormat().render(conversation, !noThinking, true), false, true);
     }
 
     /** Whether answers show special tokens such as {@code </think>}, which end the model's reasoning. */

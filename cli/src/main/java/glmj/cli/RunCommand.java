@@ -65,8 +65,8 @@ final class RunCommand implements Callable<Integer> {
         SamplerSettings settings = samplingOptions.settings();
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        try (ModelOptions.Loaded loaded = modelOptions.load()) {
-            int[] tokens = promptOptions.tokens(loaded.tokenizer(), text);
+        try (ModelOptions.Loaded loaded = modelOptions.load(err)) {
+            int[] tokens = promptOptions.tokens(loaded, text);
             Generator generator = new Generator(loaded.model(), loaded.tokenizer(), promptOptions.showsSpecialTokens());
             Generation generation = generator.generate(tokens, new Sampler(settings, loaded.model().vocabularySize()), maxTokens, piece -> {
                 out.print(piece);

@@ -1,67 +1,197 @@
 package glmj.chat;
 
+import glmj.chat.jinja.JinjaTemplate;
+import glmj.chat.jinja.TemplateException;
+import glmj.gguf.Metadata;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
 
 /**
- * GLM-5's conversation format, the GLM-4.5+ family's (llama.cpp's {@code models/templates/GLM-4.7-Flash.jinja}):
- * {@code [gMASK]<sop>}, then each turn as {@code <|system|>}, {@code <|user|>} or {@code <|assistant|>} followed by its
- * text with no separator; an assistant turn opens with {@code <think>reasoning</think>} when its reasoning is kept
- * (the turns after the last user message) and with a bare {@code </think>} otherwise. The prompt for a new answer
- * ends in {@code <|assistant|><think>} with thinking on, {@code <|assistant|></think>} with it off. The answer ends at
- * {@code <|user|>}, {@code <|observation|>} or {@code <|endoftext|>}, which the tokenizer counts as end of generation.
- * The format is built in rather than rendered from the file's Jinja template, so a file's template is never run.
+ * Turns a conversation into the prompt text of the GLM-4.5+ family (GLM-5 included), special tokens written out, either
+ * with the model file's own chat template (run by our sandboxed {@link JinjaTemplate}) or with the built-in formatter.
+ * The built-in styles reproduce, for system, user and assistant turns, what llama.cpp's models/templates/GLM-4.6.jinja
+ * and GLM-4.7-Flash.jinja render when given {@code enable_thinking}: GLM-5 uses the GLM-4.7 style.
  */
 public final class ChatFormat {
-    public static final String PREFIX = "[gMASK]<sop>";
-    public static final String THINK_OPEN = "<think>";
-    public static final String THINK_CLOSE = "</think>";
+    /** The metadata key of the chat template in a GGUF file. */
+    public static final String TEMPLATE_KEY = "tokenizer.chat_template";
 
-    private ChatFormat() {}
+    /** The texts of the tokens that end an assistant turn. */
+    public static final List<String> STOP_TOKENS = List.of("<|user|>", "<|observation|>", "<|endoftext|>");
 
-    /** Whether a file's chat template is of the GLM-4.5+ family that this format reproduces. */
-    public static boolean recognizes(String template) {
-        return template.contains(PREFIX) && template.contains("<|assistant|>") && template.contains(THINK_CLOSE);
+    public enum Style {
+        /** {@code <|user|>\n...}; thinking off appends {@code /nothink} to user turns and {@code \n<think></think>} to the prompt. */
+        GLM_4_6,
+        /** {@code <|user|>...} with no newlines; the prompt ends in {@code <think>}, or {@code </think>} with thinking off. GLM-5's. */
+        GLM_4_7
     }
 
-    /** The conversation as the model reads it, ready for the next answer when {@code generationPrompt} is set. */
-    public static String render(List<ChatMessage> messages, boolean thinking, boolean generationPrompt) {
+    private static final String PREFIX = "[gMASK]<sop>";
+
+    private final Style style;
+    private final JinjaTemplate template;
+
+    private ChatFormat(Style style, JinjaTemplate template) {
+        this.style = style;
+        this.template = template;
+    }
+
+    /** The built-in GLM-5 format. */
+    public static ChatFormat glm5() {
+        return builtIn(Style.GLM_4_7);
+    }
+
+    public static ChatFormat builtIn(Style style) {
+        return new ChatFormat(style, null);
+    }
+
+    /** A format rendered by a Jinja chat template; a template outside the supported subset is a {@link TemplateException}. */
+    public static ChatFormat fromTemplate(String source) {
+        ChatFormat format = new ChatFormat(null, JinjaTemplate.parse(source));
+        format.render(List.of(ChatMessage.system("s"), ChatMessage.user("u"), ChatMessage.assistant("a", "r"), ChatMessage.user("u")), true, true);
+        return format;
+    }
+
+    /**
+     * The file's chat template when it has one that parses and renders a trial conversation; otherwise the built-in GLM-5
+     * format, after telling {@code warnings} why.
+     */
+    public static ChatFormat fromMetadata(Metadata metadata, Consumer<String> warnings) {
+        if (!metadata.has(TEMPLATE_KEY)) {
+            warnings.accept("the model file has no " + TEMPLATE_KEY + "; using the built-in GLM-5 chat format");
+            return glm5();
+        }
+        try {
+            return fromTemplate(metadata.getString(TEMPLATE_KEY));
+        } catch (TemplateException e) {
+            warnings.accept("the model file's chat template is not usable (" + e.getMessage() + "); using the built-in GLM-5 chat format");
+            return glm5();
+        }
+    }
+
+    /** Whether this format comes from a template rather than the built-in formatter. */
+    public boolean isTemplate() {
+        return template != null;
+    }
+
+    public List<String> stopTokens() {
+        return STOP_TOKENS;
+    }
+
+    /**
+     * The prompt text.
+     *
+     * @param thinking            whether the model should think before answering ({@code enable_thinking})
+     * @param addGenerationPrompt whether to open the assistant turn the model is to write
+     */
+    public String render(List<ChatMessage> messages, boolean thinking, boolean addGenerationPrompt) {
+        if (template != null) {
+            return renderTemplate(messages, thinking, addGenerationPrompt);
+        }
+        return renderBuiltIn(messages, thinking, addGenerationPrompt);
+    }
+
+    /** Whether the generation prompt leaves the model inside a {@code <think>} block, for {@link Reasoning#split}. */
+    public boolean generationPromptOpensThinking(boolean thinking) {
+        return render(List.of(ChatMessage.user("?")), thinking, true).endsWith(Reasoning.OPEN);
+    }
+
+    /** Splits what the model generated after this format's generation prompt into thinking and answer. */
+    public Reasoning splitReasoning(String generated, boolean thinking) {
+        return Reasoning.split(generated, generationPromptOpensThinking(thinking));
+    }
+
+    private String renderTemplate(List<ChatMessage> messages, boolean thinking, boolean addGenerationPrompt) {
+        List<Map<String, Object>> turns = new ArrayList<>();
+        for (ChatMessage m : messages) {
+            Map<String, Object> turn = new LinkedHashMap<>();
+            turn.put("role", m.role().templateName());
+            turn.put("content", m.content());
+            if (m.reasoning() != null) {
+                turn.put("reasoning_content", m.reasoning());
+            }
+            turns.add(turn);
+        }
+        Map<String, Object> variables = new LinkedHashMap<>();
+        variables.put("messages", turns);
+        variables.put("add_generation_prompt", addGenerationPrompt);
+        variables.put("enable_thinking", thinking);
+        return template.render(variables);
+    }
+
+    private String renderBuiltIn(List<ChatMessage> messages, boolean thinking, boolean addGenerationPrompt) {
+        boolean newlines = style == Style.GLM_4_6;
         int lastUser = -1;
         for (int i = 0; i < messages.size(); i++) {
             if (messages.get(i).role() == ChatMessage.Role.USER) {
                 lastUser = i;
             }
         }
-        StringBuilder text = new StringBuilder(PREFIX);
+        StringBuilder out = new StringBuilder(PREFIX);
         for (int i = 0; i < messages.size(); i++) {
-            ChatMessage message = messages.get(i);
-            switch (message.role()) {
-                case SYSTEM -> text.append("<|system|>").append(message.content());
-                case USER -> text.append("<|user|>").append(message.content());
-                case ASSISTANT -> {
-                    text.append("<|assistant|>");
-                    boolean keepsReasoning = i > lastUser && !message.reasoning().isBlank();
-                    text.append(keepsReasoning ? THINK_OPEN + message.reasoning().strip() + THINK_CLOSE : THINK_CLOSE);
-                    text.append(message.content().strip());
+            ChatMessage m = messages.get(i);
+            switch (m.role()) {
+                case SYSTEM -> out.append("<|system|>").append(newlines ? "\n" : "").append(m.content());
+                case USER -> {
+                    out.append("<|user|>").append(newlines ? "\n" : "").append(m.content());
+                    if (newlines && !thinking && !m.content().endsWith("/nothink")) {
+                        out.append("/nothink");
+                    }
                 }
+                case ASSISTANT -> appendAssistant(out, m, i > lastUser, newlines);
             }
         }
-        if (generationPrompt) {
-            text.append("<|assistant|>").append(thinking ? THINK_OPEN : THINK_CLOSE);
+        if (addGenerationPrompt) {
+            out.append("<|assistant|>");
+            if (newlines) {
+                out.append(thinking ? "" : "\n<think></think>");
+            } else {
+                out.append(thinking ? "<think>" : "</think>");
+            }
         }
-        return text.toString();
+        return out.toString();
     }
 
-    /** An answer split into its reasoning (before {@code </think>}) and what it says; no {@code </think>}, no reasoning. */
-    public static ChatMessage parseAnswer(String answer) {
-        int close = answer.indexOf(THINK_CLOSE);
-        if (close < 0) {
-            return ChatMessage.assistant(answer.strip(), "");
+    /**
+     * An assistant turn: its thinking is kept only after the last user turn (the one being answered, e.g. when tool
+     * results follow), earlier turns get an empty think block.
+     */
+    private static void appendAssistant(StringBuilder out, ChatMessage m, boolean afterLastUser, boolean newlines) {
+        String content = m.content();
+        String reasoning = "";
+        if (m.reasoning() != null) {
+            reasoning = m.reasoning();
+        } else if (content.contains(Reasoning.CLOSE)) {
+            String before = content.substring(0, content.indexOf(Reasoning.CLOSE));
+            before = stripNewlines(before, false, true);
+            reasoning = stripNewlines(before.substring(before.lastIndexOf(Reasoning.OPEN) < 0 ? 0
+                    : before.lastIndexOf(Reasoning.OPEN) + Reasoning.OPEN.length()), true, false);
+            content = stripNewlines(content.substring(content.lastIndexOf(Reasoning.CLOSE) + Reasoning.CLOSE.length()), true, false);
         }
-        String reasoning = answer.substring(0, close);
-        int open = reasoning.lastIndexOf(THINK_OPEN);
-        if (open >= 0) {
-            reasoning = reasoning.substring(open + THINK_OPEN.length());
+        out.append("<|assistant|>").append(newlines ? "\n" : "");
+        if (afterLastUser && !reasoning.isEmpty()) {
+            out.append(Reasoning.OPEN).append(reasoning.strip()).append(Reasoning.CLOSE);
+        } else {
+            out.append(newlines ? Reasoning.OPEN : "").append(Reasoning.CLOSE);
         }
-        return ChatMessage.assistant(answer.substring(close + THINK_CLOSE.length()).strip(), reasoning.strip());
+        if (!content.strip().isEmpty()) {
+            out.append(newlines ? "\n" : "").append(content.strip());
+        }
+    }
+
+    private static String stripNewlines(String s, boolean leading, boolean trailing) {
+        int start = 0;
+        int end = s.length();
+        while (leading && start < end && s.charAt(start) == '\n') {
+            start++;
+        }
+        while (trailing && end > start && s.charAt(end - 1) == '\n') {
+            end--;
+        }
+        return s.substring(start, end);
     }
 }

@@ -10,11 +10,12 @@ import java.util.List;
 import java.util.function.Consumer;
 
 /**
- * A conversation with a model. Each reply renders the whole conversation in {@link ChatFormat}, keeps the part of
+ * A conversation with a model. Each reply renders the whole conversation in its {@link ChatFormat}, keeps the part of
  * the model's context that still matches it, and processes only the rest, so a long chat is not re-read every turn.
  */
 public final class ChatSession {
     private final Generator generator;
+    private final ChatFormat format;
     private final List<ChatMessage> messages = new ArrayList<>();
     private int[] inContext = new int[0];
     private String system = "";
@@ -23,8 +24,9 @@ public final class ChatSession {
     private int maxTokens = -1;
     private Generation last;
 
-    public ChatSession(Generator generator, SamplerSettings settings) {
+    public ChatSession(Generator generator, ChatFormat format, SamplerSettings settings) {
         this.generator = generator;
+        this.format = format;
         this.settings = settings;
     }
 
@@ -95,7 +97,7 @@ public final class ChatSession {
         }
         conversation.addAll(messages);
         conversation.add(ChatMessage.user(userText));
-        String prompt = ChatFormat.render(conversation, thinking, true);
+        String prompt = format.render(conversation, thinking, true);
         int[] tokens = generator.tokenizer().encode(prompt, false, true);
         int kept = commonPrefix(inContext, tokens, generator.model().position());
         if (kept == tokens.length) {
@@ -105,7 +107,8 @@ public final class ChatSession {
         int[] fresh = Arrays.copyOfRange(tokens, kept, tokens.length);
         Generation generation = generator.generate(fresh, new Sampler(settings, generator.model().vocabularySize()), maxTokens, text);
         messages.add(ChatMessage.user(userText));
-        messages.add(thinking ? ChatFormat.parseAnswer(generation.text()) : ChatMessage.assistant(generation.text().strip(), ""));
+        Reasoning answer = format.splitReasoning(generation.text(), thinking);
+        messages.add(ChatMessage.assistant(answer.content(), answer.reasoning()));
         inContext = tokens;
         last = generation;
         return generation;
