@@ -52,19 +52,29 @@ final class ModelOptions {
             throw new UserInputException("-c must be 0 or more, -t and -b 1 or more (got -c " + contextSize + ", -t " + threads + ", -b " + batchSize + ")");
         }
         Path path = model != null ? model : Models.embeddedDefault();
-        try (GGUFFile file = GGUFFile.open(path)) {
+        GGUFFile file = GGUFFile.open(path);
+        boolean engineOwnsFile = false;
+        try {
             Metadata metadata = file.metadata();
-            Tokenizer tokenizer = Tokenizer.fromGGUF(metadata);
             String contextKey = metadata.getString("general.architecture", "") + ".context_length";
             if (metadata.has(contextKey) && contextSize > metadata.getInt(contextKey)) {
                 throw new UserInputException("-c " + contextSize + " is more than the model's context of " + metadata.getInt(contextKey) + " tokens");
             }
+            Tokenizer tokenizer = Tokenizer.fromGGUF(metadata);
+            ChatFormat chatFormat = ChatFormat.fromMetadata(metadata, warning -> notices.println("glmj: " + warning));
             LanguageModel languageModel = switch (engine) {
-                case java -> GlmDsaEngine.open(path, contextSize, batchSize, threads);
+                case java -> {
+                    GlmDsaEngine glmDsa = GlmDsaEngine.of(file, contextSize, batchSize, threads);
+                    engineOwnsFile = true;
+                    yield glmDsa;
+                }
                 case llama -> new LlamaEngine(file.shards(), contextSize, batchSize, threads);
             };
-            ChatFormat chatFormat = ChatFormat.fromMetadata(metadata, warning -> notices.println("glmj: " + warning));
             return new Loaded(languageModel, tokenizer, chatFormat, path);
+        } finally {
+            if (!engineOwnsFile) {
+                file.close();
+            }
         }
     }
 }

@@ -34,11 +34,22 @@ public final class GlmDsaEngine implements LanguageModel {
     public static GlmDsaEngine open(Path path, int contextSize, int batchSize, int threads) throws IOException {
         GGUFFile file = GGUFFile.open(path);
         try {
-            int longestRow = Math.toIntExact(file.tensors().stream().mapToLong(TensorInfo::rowLength).max().orElse(1));
-            int context = contextSize > 0 ? contextSize : file.metadata().getInt(file.metadata().getString("general.architecture") + ".context_length");
-            return new GlmDsaEngine(file, new PortableKernels(threads, longestRow), context, Math.min(batchSize, context));
+            return of(file, contextSize, batchSize, threads);
         } catch (RuntimeException e) {
             file.close();
+            throw e;
+        }
+    }
+
+    /** As {@link #open}, on a file already open; the engine takes it over and closes it. */
+    public static GlmDsaEngine of(GGUFFile file, int contextSize, int batchSize, int threads) {
+        int longestRow = Math.toIntExact(file.tensors().stream().mapToLong(TensorInfo::rowLength).max().orElse(1));
+        int context = contextSize > 0 ? contextSize : file.metadata().getInt(file.metadata().getString("general.architecture") + ".context_length");
+        Kernels kernels = new PortableKernels(threads, longestRow);
+        try {
+            return new GlmDsaEngine(file, kernels, context, Math.min(batchSize, context));
+        } catch (RuntimeException e) {
+            kernels.close();
             throw e;
         }
     }
