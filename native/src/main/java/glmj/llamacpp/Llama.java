@@ -56,6 +56,10 @@ public final class Llama {
             params.set(JAVA_INT, offset(LAYOUT, "n_gpu_layers"), value);
         }
 
+        public static void use_extra_bufts(MemorySegment params, boolean value) {
+            params.set(JAVA_BOOLEAN, offset(LAYOUT, "use_extra_bufts"), value);
+        }
+
         public static void vocab_only(MemorySegment params, boolean value) {
             params.set(JAVA_BOOLEAN, offset(LAYOUT, "vocab_only"), value);
         }
