@@ -35,7 +35,7 @@ public final class LlamaEngine implements LanguageModel {
      */
     public LlamaEngine(List<Path> shards, int contextSize, int batchSize, int threads) {
         LlamaLibrary.load();
-        MemorySegment modelParams = Llama.llama_model_default_params(arena);
+        MemorySegment modelParams = modelParams(arena);
         Llama.llama_model_params.n_gpu_layers(modelParams, 999);
         model = loadModel(arena, shards, modelParams);
         if (model.equals(MemorySegment.NULL)) {
@@ -55,6 +55,18 @@ public final class LlamaEngine implements LanguageModel {
         this.batchTokens = arena.allocate(JAVA_INT, this.batchSize);
         this.batchStruct = SegmentAllocator.prefixAllocator(arena.allocate(Llama.llama_batch.LAYOUT));
         this.logits = new float[vocabularySize];
+    }
+
+    /**
+     * Model parameters as glmj loads models into llama.cpp: its defaults, without the CPU "extra buffer types" that
+     * repack weights for AMX and other kernels. On an AMX machine (Sapphire Rapids) v0.5.0 repacks glm-dsa's q4_K,
+     * q5_K, q6_K, q8_0 and iq4_xs attention weights for AMX and then aborts building the decode graph; without the
+     * repacking every CPU matmul takes ggml's plain {@code vec_dot} path on any machine.
+     */
+    static MemorySegment modelParams(Arena arena) {
+        MemorySegment params = Llama.llama_model_default_params(arena);
+        Llama.llama_model_params.use_extra_bufts(params, false);
+        return params;
     }
 
     /** {@code shards} (one file, or every shard of a split set in order) loaded with {@code modelParams}; NULL if llama.cpp refuses. */

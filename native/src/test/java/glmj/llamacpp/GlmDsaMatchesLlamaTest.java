@@ -1,7 +1,7 @@
 package glmj.llamacpp;
 
 import glmj.gguf.GGUFFile;
-import glmj.kernel.PortableKernels;
+import glmj.kernel.VectorKernels;
 import glmj.generate.ContextFullException;
 import glmj.model.GlmDsa;
 import glmj.testdata.TestModels;
@@ -60,7 +60,7 @@ class GlmDsaMatchesLlamaTest {
 
     @Test
     void aFullContextIsRefused() throws IOException {
-        try (GGUFFile gguf = GGUFFile.open(TestModels.tinyF32()); PortableKernels kernels = new PortableKernels(1, 4096)) {
+        try (GGUFFile gguf = GGUFFile.open(TestModels.tinyF32()); VectorKernels kernels = new VectorKernels(1)) {
             IllegalArgumentException tooLong = assertThrows(IllegalArgumentException.class,
                     () -> new GlmDsa(gguf, TinyGlmDsa.CONTEXT_LENGTH + 1, 1, kernels));
             assertTrue(tooLong.getMessage().contains("context_length"), tooLong.getMessage());
@@ -90,7 +90,7 @@ class GlmDsaMatchesLlamaTest {
         }
         float[][] expected = llamaLogits(file, tokens, promptLength);
         float[][] actual = new float[tokens.length][vocab];
-        try (GGUFFile gguf = GGUFFile.open(file); PortableKernels kernels = new PortableKernels(2, 4096)) {
+        try (GGUFFile gguf = GGUFFile.open(file); VectorKernels kernels = new VectorKernels(2)) {
             GlmDsa model = new GlmDsa(gguf, N_CTX, promptLength, kernels);
             float[] logits = new float[promptLength * vocab];
             model.forward(tokens, 0, promptLength, logits, true);

@@ -29,7 +29,7 @@ final class LlamaModel implements AutoCloseable {
 
     private LlamaModel(List<Path> files, boolean vocabOnly) {
         name = files.getFirst().toString();
-        MemorySegment params = Llama.llama_model_default_params(arena);
+        MemorySegment params = LlamaEngine.modelParams(arena);
         Llama.llama_model_params.vocab_only(params, vocabOnly);
         MemorySegment loaded;
         if (files.size() == 1) {

@@ -5,7 +5,7 @@ import glmj.generate.LanguageModel;
 import glmj.gguf.GGUFFile;
 import glmj.gguf.TensorInfo;
 import glmj.kernel.Kernels;
-import glmj.kernel.PortableKernels;
+import glmj.kernel.VectorKernels;
 import java.io.IOException;
 import java.nio.file.Path;
 
@@ -45,7 +45,7 @@ public final class GlmDsaEngine implements LanguageModel {
     public static GlmDsaEngine of(GGUFFile file, int contextSize, int batchSize, int threads) {
         int longestRow = Math.toIntExact(file.tensors().stream().mapToLong(TensorInfo::rowLength).max().orElse(1));
         int context = contextSize > 0 ? contextSize : file.metadata().getInt(file.metadata().getString("general.architecture") + ".context_length");
-        Kernels kernels = new PortableKernels(threads, longestRow);
+        Kernels kernels = new VectorKernels(threads);
         try {
             return new GlmDsaEngine(file, kernels, context, Math.min(batchSize, context));
         } catch (RuntimeException e) {

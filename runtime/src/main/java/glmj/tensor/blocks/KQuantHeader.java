@@ -29,21 +29,35 @@ public final class KQuantHeader {
 
     /** The 6-bit scale of sub-block {@code j} (0-7). */
     public static int scale(MemorySegment blocks, long block, int j) {
-        long scales = block + SCALES_OFFSET;
-        if (j < 4) {
-            return LittleEndian.u8(blocks, scales + j) & 63;
-        }
-        return (LittleEndian.u8(blocks, scales + j + 4) & 0xF) | ((LittleEndian.u8(blocks, scales + j - 4) >>> 6) << 4);
+        return (int) (scales(blocks, block) >>> (8 * j)) & 0xFF;
     }
 
     /** The 6-bit min of sub-block {@code j} (0-7). */
     public static int min(MemorySegment blocks, long block, int j) {
-        long scales = block + SCALES_OFFSET;
-        if (j < 4) {
-            return LittleEndian.u8(blocks, scales + j + 4) & 63;
-        }
-        return (LittleEndian.u8(blocks, scales + j + 4) >>> 4) | ((LittleEndian.u8(blocks, scales + j) >>> 6) << 4);
+        return (int) (mins(blocks, block) >>> (8 * j)) & 0xFF;
     }
+
+    /** The eight 6-bit scales unpacked into the bytes of a long, sub-block j in byte j. */
+    public static long scales(MemorySegment blocks, long block) {
+        int b0 = LittleEndian.i32(blocks, block + SCALES_OFFSET);
+        int b8 = LittleEndian.i32(blocks, block + SCALES_OFFSET + 8);
+        int low = b0 & LOW6;
+        int high = (b8 & LOW4) | (((b0 >>> 6) & LOW2) << 4);
+        return (low & 0xFFFFFFFFL) | ((long) high << 32);
+    }
+
+    /** The eight 6-bit mins unpacked into the bytes of a long, sub-block j in byte j. */
+    public static long mins(MemorySegment blocks, long block) {
+        int b4 = LittleEndian.i32(blocks, block + SCALES_OFFSET + 4);
+        int b8 = LittleEndian.i32(blocks, block + SCALES_OFFSET + 8);
+        int low = b4 & LOW6;
+        int high = ((b8 >>> 4) & LOW4) | (((b4 >>> 6) & LOW2) << 4);
+        return (low & 0xFFFFFFFFL) | ((long) high << 32);
+    }
+
+    private static final int LOW6 = 0x3f3f3f3f;
+    private static final int LOW4 = 0x0f0f0f0f;
+    private static final int LOW2 = 0x03030303;
 
     /** Writes the header: fp16 bits {@code d} and {@code dmin}, eight 6-bit {@code scales} and {@code mins} (each 0-63). */
     public static void put(MemorySegment blocks, long block, short d, short dmin, int[] scales, int[] mins) {

@@ -8,6 +8,7 @@ import java.nio.ByteOrder;
 public final class LittleEndian {
     public static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     public static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    public static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     public static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private LittleEndian() {
@@ -31,6 +32,10 @@ public final class LittleEndian {
 
     public static int i32(MemorySegment seg, long offset) {
         return seg.get(INT, offset);
+    }
+
+    public static long i64(MemorySegment seg, long offset) {
+        return seg.get(LONG, offset);
     }
 
     public static float f32(MemorySegment seg, long offset) {

@@ -31,9 +31,18 @@ public final class Q3_KBlock {
      * its high 2 bits are bits 2*(s/4) of scales byte 8 + s%4.
      */
     public static int scale(MemorySegment blocks, long block, int s) {
-        int low = (LittleEndian.u8(blocks, block + SCALES_OFFSET + (s & 7)) >>> (4 * (s >>> 3))) & 0xF;
-        int high = (LittleEndian.u8(blocks, block + SCALES_OFFSET + 8 + (s & 3)) >>> (2 * (s >>> 2))) & 3;
-        return (low | (high << 4)) - 32;
+        return ((int) (biasedScales(blocks, block, s >>> 3) >>> (8 * (s & 7))) & 0xFF) - 32;
+    }
+
+    /** The scales of sub-blocks 8*half .. 8*half+7 plus 32 (so 0-63), unpacked into the bytes of a long. */
+    public static long biasedScales(MemorySegment blocks, long block, int half) {
+        int b0 = LittleEndian.i32(blocks, block + SCALES_OFFSET);
+        int b4 = LittleEndian.i32(blocks, block + SCALES_OFFSET + 4);
+        int b8 = LittleEndian.i32(blocks, block + SCALES_OFFSET + 8);
+        int shift = 4 * half;
+        int first = ((b0 >>> shift) & 0x0f0f0f0f) | (((b8 >>> shift) & 0x03030303) << 4);
+        int second = ((b4 >>> shift) & 0x0f0f0f0f) | (((b8 >>> (shift + 2)) & 0x03030303) << 4);
+        return (first & 0xFFFFFFFFL) | ((long) second << 32);
     }
 
     /** Stores the sixteen signed scales (-32..31) in the layout {@link #scale} reads. */

@@ -1,0 +1,139 @@
+package glmj.llamacpp;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.MethodHandle;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * Bindings to what glmj uses of {@code ggml-cpu.h}, in jextract's style, from the CPU backend variant ggml itself
+ * would choose on this machine: of the {@code libggml-cpu-*} libraries beside llama.cpp, the one whose
+ * {@code ggml_backend_score} is highest (the variants are built for different instruction sets).
+ */
+public final class GgmlCpu {
+    private GgmlCpu() {}
+
+    /** {@code struct ggml_type_traits_cpu}. */
+    public static final class ggml_type_traits_cpu {
+        private ggml_type_traits_cpu() {}
+
+        public static final StructLayout LAYOUT = MemoryLayout.structLayout(
+                ADDRESS.withName("from_float"),
+                ADDRESS.withName("vec_dot"),
+                JAVA_INT.withName("vec_dot_type"),
+                MemoryLayout.paddingLayout(4),
+                JAVA_LONG.withName("nrows"));
+
+        private static long offset(String field) {
+            return LAYOUT.byteOffset(groupElement(field));
+        }
+
+        public static MemorySegment from_float(MemorySegment traits) {
+            return traits.get(ADDRESS, offset("from_float"));
+        }
+
+        public static MemorySegment vec_dot(MemorySegment traits) {
+            return traits.get(ADDRESS, offset("vec_dot"));
+        }
+
+        public static int vec_dot_type(MemorySegment traits) {
+            return traits.get(JAVA_INT, offset("vec_dot_type"));
+        }
+    }
+
+    /** {@code typedef void (*ggml_vec_dot_t)(int n, float * s, size_t bs, const void * x, size_t bx, const void * y, size_t by, int nrc)}. */
+    public static final class ggml_vec_dot_t {
+        private ggml_vec_dot_t() {}
+
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_INT);
+        private static final MethodHandle INVOKER = Linker.nativeLinker().downcallHandle(DESC);
+
+        public static void invoke(MemorySegment function, int n, MemorySegment s, long bs, MemorySegment x, long bx, MemorySegment y, long by, int nrc) {
+            try {
+                INVOKER.invokeExact(function, n, s, bs, x, bx, y, by, nrc);
+            } catch (Throwable t) {
+                throw new AssertionError(t);
+            }
+        }
+    }
+
+    private static final class Variant {
+        static final Path FILE = chooseVariant(LlamaLibrary.load().directory());
+        static final SymbolLookup SYMBOLS = SymbolLookup.libraryLookup(FILE, Arena.global());
+
+        static MethodHandle downcall(String name, FunctionDescriptor descriptor) {
+            return Linker.nativeLinker().downcallHandle(SYMBOLS.find(name).orElseThrow(
+                    () -> new LlamaLibraryException(FILE + " has no function " + name)), descriptor);
+        }
+    }
+
+    /** The CPU backend library these bindings call. */
+    public static Path variant() {
+        return Variant.FILE;
+    }
+
+    private static final class ggml_cpu_init {
+        static final MethodHandle HANDLE = Variant.downcall("ggml_cpu_init", FunctionDescriptor.ofVoid());
+    }
+
+    /** Initializes the CPU backend's tables; needed before its kernels run. */
+    public static void ggml_cpu_init() {
+        try {
+            ggml_cpu_init.HANDLE.invokeExact();
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    private static final class ggml_get_type_traits_cpu {
+        static final MethodHandle HANDLE = Variant.downcall("ggml_get_type_traits_cpu", FunctionDescriptor.of(ADDRESS, JAVA_INT));
+    }
+
+    public static MemorySegment ggml_get_type_traits_cpu(int type) {
+        try {
+            return ((MemorySegment) ggml_get_type_traits_cpu.HANDLE.invokeExact(type)).reinterpret(ggml_type_traits_cpu.LAYOUT.byteSize());
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    private static Path chooseVariant(Path directory) {
+        List<Path> variants;
+        try (Stream<Path> files = Files.list(directory)) {
+            variants = files.filter(file -> file.getFileName().toString().startsWith("libggml-cpu")).sorted().toList();
+        } catch (IOException e) {
+            throw new LlamaLibraryException("cannot list " + directory + ": " + e.getMessage(), e);
+        }
+        return variants.stream()
+                .filter(file -> score(file) > 0)
+                .max(Comparator.comparingInt(GgmlCpu::score))
+                .orElseThrow(() -> new LlamaLibraryException("no libggml-cpu variant in " + directory + " runs on this CPU"));
+    }
+
+    private static int score(Path variant) {
+        MemorySegment function = SymbolLookup.libraryLookup(variant, Arena.global()).find("ggml_backend_score").orElse(MemorySegment.NULL);
+        if (function.equals(MemorySegment.NULL)) {
+            return 0;
+        }
+        try {
+            return (int) Linker.nativeLinker().downcallHandle(function, FunctionDescriptor.of(JAVA_INT)).invokeExact();
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+}

@@ -1,0 +1,149 @@
+package glmj.kernel;
+
+import glmj.tensor.GGMLType;
+import glmj.tensor.blocks.FloatFormats;
+
+import java.util.Arrays;
+
+/**
+ * Rows of activations converted once per matmul into what the weight type's dot kernel reads, as ggml converts them
+ * to the type's {@code vec_dot_type}: kept f32 for f32 weights, rounded to f16 or bf16 for those, or quantized to 8
+ * bits in blocks of 32 (q8_0: f16 scale amax/127) or 256 (q8_K: f32 scale -max/127, plus the sum of every 16 quants).
+ * The 8-bit quants are kept widened to 16 bits, the width the integer kernels multiply in. Buffers grow to the
+ * largest batch seen and are then reused.
+ */
+final class Activations {
+
+    /** The forms a dot kernel can read. */
+    enum Format {
+        F32(1), F16(1), BF16(1), Q8_0(32), Q8_K(256);
+
+        final int blockSize;
+
+        Format(int blockSize) {
+            this.blockSize = blockSize;
+        }
+
+        /** ggml's vec_dot_type of each weight type (ggml-cpu.c type_traits_cpu). */
+        static Format forWeights(GGMLType type) {
+            return switch (type) {
+                case F32 -> F32;
+                case F16 -> F16;
+                case BF16 -> BF16;
+                case Q4_0, Q5_0, Q8_0, IQ4_NL -> Q8_0;
+                case Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS, IQ3_S, IQ1_S, IQ1_M, IQ4_XS -> Q8_K;
+                default -> throw new IllegalArgumentException("no dot kernel for weights of type " + type.ggmlName);
+            };
+        }
+    }
+
+    Format format;
+    /** Row length. */
+    int cols;
+    /** F32 / F16 / BF16: the values, row after row. */
+    float[] values = new float[0];
+    /** Q8_0 / Q8_K: the quants, row after row. */
+    short[] quants = new short[0];
+    /** Q8_0 / Q8_K: the scale of each block, row after row. */
+    float[] scales = new float[0];
+    /** Q8_K: the sum of each 16 quants, row after row. */
+    int[] sums16 = new int[0];
+
+    /** Converts {@code rows} rows of {@code cols} values, row r at {@code x[offset + r*stride]}. */
+    void convert(Format format, float[] x, int offset, int stride, int rows, int cols) {
+        if (cols % format.blockSize != 0) {
+            throw new IllegalArgumentException("rows of " + cols + " are not whole " + format + " blocks of " + format.blockSize);
+        }
+        this.format = format;
+        this.cols = cols;
+        int n = rows * cols;
+        switch (format) {
+            case F32, F16, BF16 -> {
+                if (values.length < n) {
+                    values = new float[n];
+                }
+                for (int r = 0; r < rows; r++) {
+                    round(format, x, offset + r * stride, values, r * cols, cols);
+                }
+            }
+            case Q8_0, Q8_K -> {
+                if (quants.length < n) {
+                    quants = new short[n];
+                    scales = new float[n / 32];
+                    sums16 = new int[n / 16];
+                }
+                for (int r = 0; r < rows; r++) {
+                    for (int b = r * cols; b < (r + 1) * cols; b += format.blockSize) {
+                        int from = offset + r * stride + b - r * cols;
+                        if (format == Format.Q8_0) {
+                            quantizeQ8_0(x, from, b);
+                        } else {
+                            quantizeQ8_K(x, from, b);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static void round(Format format, float[] x, int from, float[] to, int at, int n) {
+        switch (format) {
+            case F32 -> System.arraycopy(x, from, to, at, n);
+            case F16 -> {
+                for (int i = 0; i < n; i++) {
+                    to[at + i] = Float.float16ToFloat(Float.floatToFloat16(x[from + i]));
+                }
+            }
+            case BF16 -> {
+                for (int i = 0; i < n; i++) {
+                    to[at + i] = FloatFormats.bf16ToF32(FloatFormats.f32ToBf16(x[from + i]) & 0xFFFF);
+                }
+            }
+            default -> throw new AssertionError(format);
+        }
+    }
+
+    /** ggml's x86 quantize_row_q8_0: scale amax/127 stored as f16, quants x*127/amax rounded half to even. */
+    private void quantizeQ8_0(float[] x, int from, int at) {
+        float amax = 0;
+        for (int i = 0; i < 32; i++) {
+            amax = Math.max(amax, Math.abs(x[from + i]));
+        }
+        float id = amax != 0 ? 127.0f / amax : 0.0f;
+        scales[at / 32] = Float.float16ToFloat(Float.floatToFloat16(amax / 127.0f));
+        for (int i = 0; i < 32; i++) {
+            quants[at + i] = (short) Math.rint(x[from + i] * id);
+        }
+    }
+
+    /** ggml's quantize_row_q8_K: scale -max/127 of the value of largest magnitude, quants rounded half to even, capped at 127. */
+    private void quantizeQ8_K(float[] x, int from, int at) {
+        float amax = 0;
+        float max = 0;
+        for (int i = 0; i < 256; i++) {
+            float ax = Math.abs(x[from + i]);
+            if (ax > amax) {
+                amax = ax;
+                max = x[from + i];
+            }
+        }
+        if (amax == 0) {
+            scales[at / 256] = 0;
+            Arrays.fill(quants, at, at + 256, (short) 0);
+            Arrays.fill(sums16, at / 16, at / 16 + 16, 0);
+            return;
+        }
+        float iscale = -127.0f / max;
+        for (int i = 0; i < 256; i++) {
+            quants[at + i] = (short) Math.min(127, (int) Math.rint(iscale * x[from + i]));
+        }
+        for (int g = 0; g < 16; g++) {
+            int sum = 0;
+            for (int i = 0; i < 16; i++) {
+                sum += quants[at + 16 * g + i];
+            }
+            sums16[at / 16 + g] = sum;
+        }
+        scales[at / 256] = 1 / iscale;
+    }
+}

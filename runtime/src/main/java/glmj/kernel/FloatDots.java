@@ -1,0 +1,80 @@
+package glmj.kernel;
+
+import glmj.tensor.blocks.LittleEndian;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+
+import java.lang.foreign.MemorySegment;
+
+import static glmj.kernel.Lanes.F;
+import static glmj.kernel.Lanes.HALF;
+import static glmj.kernel.Lanes.I;
+import static glmj.kernel.Lanes.LE;
+
+/** Dot kernels for float weights (f32, f16, bf16) with activations rounded to the same format. */
+final class FloatDots {
+    private static final int N = F.length();
+
+    private FloatDots() {
+    }
+
+    static float f32(MemorySegment w, long offset, Activations a, int row) {
+        int cols = a.cols;
+        float[] x = a.values;
+        int base = row * cols;
+        FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
+        int i = 0;
+        for (; i + 2 * N <= cols; i += 2 * N) {
+            acc0 = FloatVector.fromMemorySegment(F, w, offset + 4L * i, LE).fma(FloatVector.fromArray(F, x, base + i), acc0);
+            acc1 = FloatVector.fromMemorySegment(F, w, offset + 4L * (i + N), LE).fma(FloatVector.fromArray(F, x, base + i + N), acc1);
+        }
+        float sum = Lanes.sum(acc0.add(acc1));
+        for (; i < cols; i++) {
+            sum += w.get(LittleEndian.FLOAT, offset + 4L * i) * x[base + i];
+        }
+        return sum;
+    }
+
+    static float f16(MemorySegment w, long offset, Activations a, int row) {
+        return halves(w, offset, a, row, false);
+    }
+
+    static float bf16(MemorySegment w, long offset, Activations a, int row) {
+        return halves(w, offset, a, row, true);
+    }
+
+    private static float halves(MemorySegment w, long offset, Activations a, int row, boolean brain) {
+        int cols = a.cols;
+        float[] x = a.values;
+        int base = row * cols;
+        FloatVector acc = FloatVector.zero(F);
+        int i = 0;
+        for (; i + N <= cols; i += N) {
+            IntVector bits = (IntVector) ShortVector.fromMemorySegment(HALF, w, offset + 2L * i, LE).convertShape(VectorOperators.S2I, I, 0);
+            FloatVector weights = brain ? bf16ToFloat(bits) : f16ToFloat(bits);
+            acc = weights.fma(FloatVector.fromArray(F, x, base + i), acc);
+        }
+        float sum = Lanes.sum(acc);
+        for (; i < cols; i++) {
+            int bits = w.get(LittleEndian.SHORT, offset + 2L * i) & 0xFFFF;
+            sum += (brain ? Float.intBitsToFloat(bits << 16) : Float.float16ToFloat((short) bits)) * x[base + i];
+        }
+        return sum;
+    }
+
+    private static FloatVector bf16ToFloat(IntVector bits) {
+        return bits.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    /**
+     * Finite f16 bit patterns (sign-extended to 32 bits) as floats: exponent and mantissa moved into an f32's, then
+     * rebiased by multiplying with 2^112, which also normalizes subnormals exactly.
+     */
+    private static FloatVector f16ToFloat(IntVector bits) {
+        FloatVector magnitude = bits.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f);
+        IntVector sign = bits.and(0x8000).lanewise(VectorOperators.LSHL, 16);
+        return magnitude.reinterpretAsInts().or(sign).reinterpretAsFloats();
+    }
+}

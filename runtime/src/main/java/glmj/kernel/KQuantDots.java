@@ -1,0 +1,192 @@
+package glmj.kernel;
+
+import glmj.tensor.blocks.IQ4_XSBlock;
+import glmj.tensor.blocks.IQTables;
+import glmj.tensor.blocks.KQuantHeader;
+import glmj.tensor.blocks.LittleEndian;
+import glmj.tensor.blocks.Q2_KBlock;
+import glmj.tensor.blocks.Q3_KBlock;
+import glmj.tensor.blocks.Q4_KBlock;
+import glmj.tensor.blocks.Q5_KBlock;
+import glmj.tensor.blocks.Q6_KBlock;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+
+import java.lang.foreign.MemorySegment;
+
+import static glmj.kernel.Lanes.I;
+import static glmj.kernel.Lanes.I16;
+import static glmj.kernel.Lanes.L;
+import static glmj.kernel.Lanes.L16;
+
+/**
+ * Dot kernels for the 256-weight super-block types, with q8_K activations. Per super-block: the integer sum over
+ * sub-blocks of scale * (quants . activation quants), times d_w * d_a in float, less dmin_w * d_a * (mins . the
+ * activations' 16-sums) for the types with mins.
+ */
+final class KQuantDots {
+    private static final ByteVector[] IQ4_VALUES = Lanes.table16(IQTables.KVALUES_IQ4NL);
+
+    private KQuantDots() {
+    }
+
+    private static int byteOf(long packed, int index) {
+        return (int) (packed >>> (8 * index)) & 0xFF;
+    }
+
+    static float q2_K(MemorySegment w, long offset, Activations a, int row) {
+        int blocks = a.cols / 256;
+        short[] q = a.quants;
+        float total = 0;
+        for (int b = 0; b < blocks; b++) {
+            long block = offset + (long) b * Q2_KBlock.BYTES;
+            int at = row * a.cols + 256 * b;
+            long scales0 = LittleEndian.i64(w, block + Q2_KBlock.SCALES_OFFSET);
+            long scales1 = LittleEndian.i64(w, block + Q2_KBlock.SCALES_OFFSET + 8);
+            int minSum = 0;
+            for (int s = 0; s < 16; s++) {
+                minSum += (byteOf(s < 8 ? scales0 : scales1, s & 7) >>> 4) * a.sums16[at / 16 + s];
+            }
+            IntVector acc = IntVector.zero(I);
+            for (int half = 0; half < 2; half++) {
+                long packed = half == 0 ? scales0 : scales1;
+                for (int p = 0; p < 32; p += L) {
+                    ByteVector quants = Lanes.bytes(w, block + Q2_KBlock.QS_OFFSET + 32 * half + p);
+                    for (int j = 0; j < 4; j++) {
+                        IntVector products = Lanes.dot(quants.lanewise(VectorOperators.LSHR, 2 * j).and((byte) 3), q,
+                                at + 128 * half + 32 * j + p);
+                        acc = acc.add(products.mul(Lanes.sixteenScales(p, byteOf(packed, 2 * j) & 0xF, byteOf(packed, 2 * j + 1) & 0xF)));
+                    }
+                }
+            }
+            float d = a.scales[at / 256];
+            total += d * Q2_KBlock.d(w, block) * acc.reduceLanes(VectorOperators.ADD) - d * Q2_KBlock.dmin(w, block) * minSum;
+        }
+        return total;
+    }
+
+    static float q3_K(MemorySegment w, long offset, Activations a, int row) {
+        int blocks = a.cols / 256;
+        short[] q = a.quants;
+        float total = 0;
+        for (int b = 0; b < blocks; b++) {
+            long block = offset + (long) b * Q3_KBlock.BYTES;
+            int at = row * a.cols + 256 * b;
+            IntVector acc = IntVector.zero(I);
+            for (int half = 0; half < 2; half++) {
+                long scales = Q3_KBlock.biasedScales(w, block, half);
+                for (int p = 0; p < 32; p += L) {
+                    ByteVector quants = Lanes.bytes(w, block + Q3_KBlock.QS_OFFSET + 32 * half + p);
+                    ByteVector highBits = Lanes.bytes(w, block + Q3_KBlock.HMASK_OFFSET + p);
+                    for (int j = 0; j < 4; j++) {
+                        // q - 4 when the high bit is clear: (q | bit << 2) - 4
+                        ByteVector values = quants.lanewise(VectorOperators.LSHR, 2 * j).and((byte) 3)
+                                .or(highBits.lanewise(VectorOperators.LSHR, 4 * half + j).and((byte) 1).lanewise(VectorOperators.LSHL, 2))
+                                .sub((byte) 4);
+                        IntVector products = Lanes.dot(values, q, at + 128 * half + 32 * j + p);
+                        acc = acc.add(products.mul(Lanes.sixteenScales(p, byteOf(scales, 2 * j) - 32, byteOf(scales, 2 * j + 1) - 32)));
+                    }
+                }
+            }
+            total += a.scales[at / 256] * Q3_KBlock.d(w, block) * acc.reduceLanes(VectorOperators.ADD);
+        }
+        return total;
+    }
+
+    static float q4_K(MemorySegment w, long offset, Activations a, int row) {
+        return q4or5_K(w, offset, a, row, false);
+    }
+
+    static float q5_K(MemorySegment w, long offset, Activations a, int row) {
+        return q4or5_K(w, offset, a, row, true);
+    }
+
+    /** Q4_K and Q5_K share the header and the nibble layout; Q5_K adds a fifth bit per weight from qh. */
+    private static float q4or5_K(MemorySegment w, long offset, Activations a, int row, boolean fifthBit) {
+        int blocks = a.cols / 256;
+        short[] q = a.quants;
+        int blockBytes = fifthBit ? Q5_KBlock.BYTES : Q4_KBlock.BYTES;
+        int qsOffset = fifthBit ? Q5_KBlock.QS_OFFSET : Q4_KBlock.QS_OFFSET;
+        float total = 0;
+        for (int b = 0; b < blocks; b++) {
+            long block = offset + (long) b * blockBytes;
+            int at = row * a.cols + 256 * b;
+            long scales = KQuantHeader.scales(w, block);
+            long mins = KQuantHeader.mins(w, block);
+            int minSum = 0;
+            for (int s = 0; s < 8; s++) {
+                minSum += byteOf(mins, s) * (a.sums16[at / 16 + 2 * s] + a.sums16[at / 16 + 2 * s + 1]);
+            }
+            IntVector acc = IntVector.zero(I);
+            for (int j = 0; j < 4; j++) {
+                IntVector low = IntVector.zero(I);
+                IntVector high = IntVector.zero(I);
+                for (int p = 0; p < 32; p += L) {
+                    ByteVector nibbles = Lanes.bytes(w, block + qsOffset + 32 * j + p);
+                    ByteVector lowValues = nibbles.and((byte) 0x0F);
+                    ByteVector highValues = nibbles.lanewise(VectorOperators.LSHR, 4);
+                    if (fifthBit) {
+                        ByteVector bits = Lanes.bytes(w, block + Q5_KBlock.QH_OFFSET + p);
+                        lowValues = lowValues.or(bits.lanewise(VectorOperators.LSHR, 2 * j).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
+                        highValues = highValues.or(bits.lanewise(VectorOperators.LSHR, 2 * j + 1).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
+                    }
+                    low = low.add(Lanes.dot(lowValues, q, at + 64 * j + p));
+                    high = high.add(Lanes.dot(highValues, q, at + 64 * j + 32 + p));
+                }
+                acc = acc.add(low.mul(byteOf(scales, 2 * j))).add(high.mul(byteOf(scales, 2 * j + 1)));
+            }
+            float d = a.scales[at / 256];
+            total += d * KQuantHeader.d(w, block) * acc.reduceLanes(VectorOperators.ADD) - d * KQuantHeader.dmin(w, block) * minSum;
+        }
+        return total;
+    }
+
+    static float q6_K(MemorySegment w, long offset, Activations a, int row) {
+        int blocks = a.cols / 256;
+        short[] q = a.quants;
+        float total = 0;
+        for (int b = 0; b < blocks; b++) {
+            long block = offset + (long) b * Q6_KBlock.BYTES;
+            int at = row * a.cols + 256 * b;
+            IntVector acc = IntVector.zero(I);
+            for (int half = 0; half < 2; half++) {
+                long scales = LittleEndian.i64(w, block + Q6_KBlock.SCALES_OFFSET + 8 * half);
+                for (int p = 0; p < 32; p += L) {
+                    ByteVector highPairs = Lanes.bytes(w, block + Q6_KBlock.QH_OFFSET + 32 * half + p);
+                    for (int k = 0; k < 4; k++) {
+                        ByteVector low = Lanes.bytes(w, block + Q6_KBlock.QL_OFFSET + 64 * half + 32 * (k & 1) + p)
+                                .lanewise(VectorOperators.LSHR, 4 * (k >>> 1)).and((byte) 0x0F);
+                        ByteVector values = low.or(highPairs.lanewise(VectorOperators.LSHR, 2 * k).and((byte) 3).lanewise(VectorOperators.LSHL, 4))
+                                .sub((byte) 32);
+                        IntVector products = Lanes.dot(values, q, at + 128 * half + 32 * k + p);
+                        acc = acc.add(products.mul(Lanes.sixteenScales(p, (byte) byteOf(scales, 2 * k), (byte) byteOf(scales, 2 * k + 1))));
+                    }
+                }
+            }
+            total += a.scales[at / 256] * Q6_KBlock.d(w, block) * acc.reduceLanes(VectorOperators.ADD);
+        }
+        return total;
+    }
+
+    static float iq4_xs(MemorySegment w, long offset, Activations a, int row) {
+        int blocks = a.cols / 256;
+        short[] q = a.quants;
+        float total = 0;
+        for (int b = 0; b < blocks; b++) {
+            long block = offset + (long) b * IQ4_XSBlock.BYTES;
+            int at = row * a.cols + 256 * b;
+            int sum = 0;
+            for (int g = 0; g < 8; g++) {
+                IntVector group = IntVector.zero(I16);
+                for (int p = 0; p < 32; p += L16) {
+                    ByteVector values = Lanes.lookup16(Lanes.nibbles16(w, block + IQ4_XSBlock.QS_OFFSET + 16 * g, p), IQ4_VALUES);
+                    group = group.add(Lanes.dot16(values, q, at + 32 * g + p));
+                }
+                sum += IQ4_XSBlock.scale(w, block, g) * group.reduceLanes(VectorOperators.ADD);
+            }
+            total += a.scales[at / 256] * IQ4_XSBlock.d(w, block) * sum;
+        }
+        return total;
+    }
+}

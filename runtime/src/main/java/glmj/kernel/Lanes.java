@@ -1,0 +1,119 @@
+package glmj.kernel;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+
+/**
+ * The vector shapes the kernels compute in, and the integer dot product they share. The integer kernels multiply
+ * 8-bit weights by 8-bit activations in 16-bit lanes ({@link #S}, the machine's preferred width: 512 bits on AVX-512,
+ * 128 on Apple silicon), loading weight bytes at half that width ({@link #B}) so one load fills one short vector.
+ * {@code -Dglmj.vector.bits=128|256|512} picks another width, for tests.
+ */
+final class Lanes {
+    static final int BITS = Integer.getInteger("glmj.vector.bits", ShortVector.SPECIES_PREFERRED.vectorBitSize());
+    static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(BITS));
+    /** Weights (and activations) per integer step: 32 at 512 bits. */
+    static final int L = S.length();
+    static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(BITS / 2));
+    static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, VectorShape.forBitSize(BITS));
+    static final VectorSpecies<Float> F = VectorSpecies.of(float.class, VectorShape.forBitSize(BITS));
+    /** 16-bit lanes matching {@link #F} lane for lane, for f16 and bf16 weights. */
+    static final VectorSpecies<Short> HALF = VectorSpecies.of(short.class, VectorShape.forBitSize(BITS / 2));
+    static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
+    /** At 512 bits one step covers 32 weights: the integer lanes of its second 16 weights. */
+    private static final VectorMask<Integer> SECOND_SIXTEEN = VectorMask.fromLong(I, 0xFF00L);
+
+    /**
+     * Narrower shapes, at most 16 weights per step, for layouts that pack a 32-weight group's halves into the low and
+     * high nibbles of the same 16 bytes (IQ4_NL, IQ4_XS).
+     */
+    static final int L16 = Math.min(L, 16);
+    static final VectorSpecies<Byte> B16 = VectorSpecies.of(byte.class, VectorShape.forBitSize(8 * L16));
+    static final VectorSpecies<Short> S16 = VectorSpecies.of(short.class, VectorShape.forBitSize(16 * L16));
+    static final VectorSpecies<Integer> I16 = VectorSpecies.of(int.class, VectorShape.forBitSize(16 * L16));
+
+    static {
+        if (L < 8 || L > 32) {
+            throw new IllegalStateException("vector width " + BITS + " bits is not one of 128, 256, 512");
+        }
+    }
+
+    private Lanes() {
+    }
+
+    /**
+     * The products of {@link #L} weights {@code w} (signed 8-bit lanes) with activation quants {@code a[at..at+L)},
+     * summed in adjacent pairs into {@link #I}'s lanes. Exact: every product and pair fits 16 bits.
+     */
+    static IntVector dot(ByteVector w, short[] a, int at) {
+        ShortVector products = ((ShortVector) w.convertShape(VectorOperators.B2S, S, 0)).mul(ShortVector.fromArray(S, a, at));
+        IntVector pairs = products.reinterpretAsInts();
+        return pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                .add(pairs.lanewise(VectorOperators.ASHR, 16));
+    }
+
+    /**
+     * The scale of each integer lane of {@link #dot} for weights {@code [p, p+L)} of a 32-weight run whose first 16
+     * weights have scale {@code first} and last 16 {@code second}.
+     */
+    static IntVector sixteenScales(int p, int first, int second) {
+        if (L == 32) {
+            return IntVector.broadcast(I, first).blend(second, SECOND_SIXTEEN);
+        }
+        return IntVector.broadcast(I, p < 16 ? first : second);
+    }
+
+    /** {@link #L} weights at byte {@code offset}. */
+    static ByteVector bytes(MemorySegment w, long offset) {
+        return ByteVector.fromMemorySegment(B, w, offset, LE);
+    }
+
+    /** As {@link #dot} in the narrower shapes: {@link #L16} weights. */
+    static IntVector dot16(ByteVector w, short[] a, int at) {
+        ShortVector products = ((ShortVector) w.convertShape(VectorOperators.B2S, S16, 0)).mul(ShortVector.fromArray(S16, a, at));
+        IntVector pairs = products.reinterpretAsInts();
+        return pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                .add(pairs.lanewise(VectorOperators.ASHR, 16));
+    }
+
+    /**
+     * The 4-bit values of weights {@code [p, p+L16)} of a 32-weight group packed in 16 bytes at {@code offset}: byte j
+     * holds weight j in its low nibble and weight j+16 in its high nibble.
+     */
+    static ByteVector nibbles16(MemorySegment w, long offset, int p) {
+        ByteVector packed = ByteVector.fromMemorySegment(B16, w, offset + (p & 15), LE);
+        return (p < 16 ? packed : packed.lanewise(VectorOperators.LSHR, 4)).and((byte) 0x0F);
+    }
+
+    /** {@code table[index]} in each lane, {@code index} 0-15 and the table from {@link #table16}. */
+    static ByteVector lookup16(ByteVector index, ByteVector[] table) {
+        if (L16 == 16) {
+            return index.selectFrom(table[0]);
+        }
+        ByteVector within = index.and((byte) 7);
+        return within.selectFrom(table[0]).blend(within.selectFrom(table[1]), index.compare(VectorOperators.GE, 8));
+    }
+
+    /** A 16-entry table of signed bytes as {@link #lookup16} reads it: one vector, or halves below 16 lanes. */
+    static ByteVector[] table16(byte[] table) {
+        if (L16 == 16) {
+            return new ByteVector[] {ByteVector.fromArray(B16, table, 0)};
+        }
+        return new ByteVector[] {ByteVector.fromArray(B16, table, 0), ByteVector.fromArray(B16, table, 8)};
+    }
+
+    /** The sum of a float vector's lanes. */
+    static float sum(FloatVector v) {
+        return v.reduceLanes(VectorOperators.ADD);
+    }
+}
