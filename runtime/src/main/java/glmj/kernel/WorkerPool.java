@@ -47,10 +47,11 @@ final class WorkerPool implements AutoCloseable {
             }
             return;
         }
+        int step = generation + 1;
+        // first retire the last step's tickets: a late worker must not pair them with this step's task or count
+        next.set((long) step << 32);
         this.task = task;
         this.count = count;
-        int step = generation + 1;
-        next.set((long) step << 32);
         remaining.set(count);
         failure = null;
         generation = step;
@@ -75,10 +76,14 @@ final class WorkerPool implements AutoCloseable {
 
     private void work(int step, IntConsumer task, int count) {
         while (true) {
-            long ticket = next.getAndIncrement();
+            long ticket = next.get();
             int i = (int) ticket;
             if ((int) (ticket >>> 32) != step || i >= count) {
                 return;
+            }
+            // claim only if the ticket is still this step's: an increment would steal an index from a later step
+            if (!next.compareAndSet(ticket, ticket + 1)) {
+                continue;
             }
             try {
                 task.accept(i);
