@@ -8,10 +8,12 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
+import java.util.Objects;
 
 import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BOOLEAN;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
@@ -61,6 +63,95 @@ public final class Ggml {
 
         public static MemorySegment from_float_ref(MemorySegment traits) {
             return traits.get(ADDRESS, offset("from_float_ref"));
+        }
+    }
+
+    /**
+     * {@code struct ggml_tensor} (ggml.h, {@code GGML_MAX_DIMS} 4, {@code GGML_MAX_OP_PARAMS} 64, {@code GGML_MAX_SRC} 10,
+     * {@code GGML_MAX_NAME} 64): 336 bytes. Accessors for what reading a computed tensor needs; the data of a tensor in
+     * a CPU backend buffer is host memory.
+     */
+    public static final class ggml_tensor {
+        private ggml_tensor() {}
+
+        public static final int GGML_MAX_DIMS = 4;
+        public static final int GGML_MAX_NAME = 64;
+
+        public static final StructLayout LAYOUT = MemoryLayout.structLayout(
+                JAVA_INT.withName("type"),
+                MemoryLayout.paddingLayout(4),
+                ADDRESS.withName("buffer"),
+                MemoryLayout.sequenceLayout(GGML_MAX_DIMS, JAVA_LONG).withName("ne"),
+                MemoryLayout.sequenceLayout(GGML_MAX_DIMS, JAVA_LONG).withName("nb"),
+                JAVA_INT.withName("op"),
+                MemoryLayout.sequenceLayout(64 / 4, JAVA_INT).withName("op_params"),
+                JAVA_INT.withName("flags"),
+                MemoryLayout.sequenceLayout(10, ADDRESS).withName("src"),
+                ADDRESS.withName("view_src"),
+                JAVA_LONG.withName("view_offs"),
+                ADDRESS.withName("data"),
+                MemoryLayout.sequenceLayout(GGML_MAX_NAME, JAVA_BYTE).withName("name"),
+                ADDRESS.withName("extra"),
+                MemoryLayout.sequenceLayout(8, JAVA_BYTE).withName("padding"));
+
+        private static long offset(String field) {
+            return LAYOUT.byteOffset(groupElement(field));
+        }
+
+        /** The struct at {@code address}, a pointer received from ggml. */
+        public static MemorySegment reinterpret(MemorySegment address) {
+            return address.reinterpret(LAYOUT.byteSize());
+        }
+
+        /** {@code enum ggml_type type}. */
+        public static int type(MemorySegment tensor) {
+            return tensor.get(JAVA_INT, offset("type"));
+        }
+
+        /** {@code ne[dim]}: elements along dimension {@code dim}. */
+        public static long ne(MemorySegment tensor, int dim) {
+            return tensor.get(JAVA_LONG, offset("ne") + Objects.checkIndex(dim, GGML_MAX_DIMS) * JAVA_LONG.byteSize());
+        }
+
+        /** {@code nb[dim]}: the stride of dimension {@code dim} in bytes. */
+        public static long nb(MemorySegment tensor, int dim) {
+            return tensor.get(JAVA_LONG, offset("nb") + Objects.checkIndex(dim, GGML_MAX_DIMS) * JAVA_LONG.byteSize());
+        }
+
+        /** {@code void * data}. */
+        public static MemorySegment data(MemorySegment tensor) {
+            return tensor.get(ADDRESS, offset("data"));
+        }
+
+        /** {@code char name[GGML_MAX_NAME]}, up to its terminating zero. */
+        public static String name(MemorySegment tensor) {
+            return tensor.asSlice(offset("name"), GGML_MAX_NAME).getString(0);
+        }
+    }
+
+    /**
+     * {@code typedef bool (*ggml_backend_sched_eval_callback)(struct ggml_tensor * t, bool ask, void * user_data)}
+     * (ggml-backend.h): with {@code ask} true the scheduler asks whether the caller wants node {@code t}; with
+     * {@code ask} false it hands over a wanted node after computing it, and a false return cancels the graph compute.
+     * The tensor address arrives zero-length: read it through {@link ggml_tensor#reinterpret}. An exception must not
+     * leave {@code apply}: the JVM cannot unwind through ggml and exits.
+     */
+    public static final class ggml_backend_sched_eval_callback {
+        private ggml_backend_sched_eval_callback() {}
+
+        public interface Function {
+            boolean apply(MemorySegment t, boolean ask, MemorySegment userData);
+        }
+
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(JAVA_BOOLEAN, ADDRESS, JAVA_BOOLEAN, ADDRESS);
+
+        public static MemorySegment allocate(Function function, Arena arena) {
+            try {
+                MethodHandle apply = MethodHandles.lookup().findVirtual(Function.class, "apply", DESC.toMethodType());
+                return Linker.nativeLinker().upcallStub(apply.bindTo(function), DESC, arena);
+            } catch (ReflectiveOperationException e) {
+                throw new AssertionError(e);
+            }
         }
     }
 

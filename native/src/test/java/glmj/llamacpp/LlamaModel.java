@@ -4,12 +4,19 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
 
 /**
  * A model loaded by llama.cpp, for the tests that compare glmj with it: vocabulary, tokenizer and, through
@@ -17,6 +24,10 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * {@link AssertionError} that carries llama.cpp's log since the model was loaded.
  */
 final class LlamaModel implements AutoCloseable {
+    /** ggml_type values of the tensors {@link Context#captured} reads. */
+    private static final int GGML_TYPE_F32 = 0;
+    private static final int GGML_TYPE_I32 = 26;
+
     /** llama.cpp's log since the most recent load; one sink serves every model, as llama.cpp has one logger. */
     private static final StringBuilder LOG = new StringBuilder();
 
@@ -160,7 +171,39 @@ final class LlamaModel implements AutoCloseable {
      * {@code threads} threads, configured as {@link LlamaEngine} configures its own.
      */
     Context context(int contextSize, int batchSize, int threads) {
-        return new Context(contextSize, batchSize, threads);
+        return new Context(contextSize, batchSize, threads, null);
+    }
+
+    /**
+     * As {@link #context(int, int, int)}, and every {@link Context#decode} keeps a copy of each graph tensor whose name
+     * {@code capture} accepts, read through llama.cpp's eval callback ({@code cb_eval}) as the graph computes it; see
+     * {@link Context#captured}. Names are those the model's graph gives with {@code cb(tensor, name, il)}: the name,
+     * then {@code -il} for a layer's tensors ({@code l_out-3}: the residual stream leaving layer 3), bare for the rest
+     * ({@code embd}, {@code result_norm}, {@code result_output}).
+     */
+    Context context(int contextSize, int batchSize, int threads, Predicate<String> capture) {
+        return new Context(contextSize, batchSize, threads, capture);
+    }
+
+    /**
+     * A graph tensor as llama.cpp computed it: its shape ({@code ne[0]} varies fastest) and its values in that order,
+     * f32 as they are, i32 converted to float.
+     */
+    record Tensor(String name, long[] ne, float[] values) {
+        /** Elements in a row ({@code ne[0]}). */
+        int rowLength() {
+            return Math.toIntExact(ne[0]);
+        }
+
+        /** Rows: the product of {@code ne[1..3]}. */
+        int rows() {
+            return Math.toIntExact(ne[1] * ne[2] * ne[3]);
+        }
+
+        /** A copy of row {@code row}. */
+        float[] row(int row) {
+            return Arrays.copyOfRange(values, row * rowLength(), (row + 1) * rowLength());
+        }
     }
 
     @Override
@@ -180,9 +223,19 @@ final class LlamaModel implements AutoCloseable {
         private final MemorySegment batchOutputs;
         private int position;
         private int lastBatch;
+        /** Which tensors the eval callback keeps; null when no callback is set. */
+        private final Predicate<String> capture;
+        private final Map<String, Tensor> captured = new LinkedHashMap<>();
+        /** What went wrong inside the eval callback, which must not throw into ggml. */
+        private Throwable callbackFailure;
 
-        private Context(int contextSize, int batchSize, int threads) {
-            MemorySegment created = Llama.llama_init_from_model(model, LlamaEngine.contextParams(arena, contextSize, batchSize, threads));
+        private Context(int contextSize, int batchSize, int threads, Predicate<String> capture) {
+            this.capture = capture;
+            MemorySegment params = LlamaEngine.contextParams(arena, contextSize, batchSize, threads);
+            if (capture != null) {
+                Llama.llama_context_params.cb_eval(params, Ggml.ggml_backend_sched_eval_callback.allocate(this::observe, arena), MemorySegment.NULL);
+            }
+            MemorySegment created = Llama.llama_init_from_model(model, params);
             if (created.equals(MemorySegment.NULL)) {
                 arena.close();
                 throw new AssertionError("llama.cpp could not create a context of " + contextSize + " for " + name + ":\n" + log());
@@ -225,7 +278,12 @@ final class LlamaModel implements AutoCloseable {
                 batchOutputs.set(JAVA_BYTE, i, (byte) (allLogits || i == tokens.length - 1 ? 1 : 0));
             }
             Llama.llama_batch.n_tokens(batch, tokens.length);
+            captured.clear();
+            callbackFailure = null;
             int status = Llama.llama_decode(context, batch);
+            if (callbackFailure != null) {
+                throw new AssertionError("reading llama.cpp's tensors in decode at position " + position + " failed", callbackFailure);
+            }
             if (status != 0) {
                 throw new AssertionError("llama_decode returned " + status + " for " + tokens.length + " tokens at position "
                         + position + " of " + name + ":\n" + log());
@@ -244,6 +302,75 @@ final class LlamaModel implements AutoCloseable {
                 throw new AssertionError("llama.cpp kept no logits for token " + i + " of the last decode:\n" + log());
             }
             return logits.reinterpret(vocabularySize() * JAVA_FLOAT.byteSize()).toArray(JAVA_FLOAT);
+        }
+
+        /**
+         * The tensors of the last {@link #decode} that the context's capture filter accepted, by name; where the graph
+         * gives one name to several tensors, the last computed. Empty for a context made without a filter.
+         */
+        Map<String, Tensor> captured() {
+            return Collections.unmodifiableMap(captured);
+        }
+
+        /** The captured tensor {@code name} of the last decode; fails if the graph computed none of that name. */
+        Tensor captured(String name) {
+            Tensor tensor = captured.get(name);
+            if (tensor == null) {
+                throw new AssertionError("llama.cpp computed no tensor " + name + " in the last decode; it computed " + captured.keySet());
+            }
+            return tensor;
+        }
+
+        /**
+         * The eval callback: asked ({@code ask}) whether a node is wanted, then handed each wanted node once computed.
+         * Exceptions are kept for {@link #decode} to throw, and cancel the rest of the graph.
+         */
+        private boolean observe(MemorySegment address, boolean ask, MemorySegment userData) {
+            try {
+                MemorySegment tensor = Ggml.ggml_tensor.reinterpret(address);
+                String tensorName = Ggml.ggml_tensor.name(tensor);
+                if (!capture.test(tensorName)) {
+                    return !ask; // not wanted; a node handed over unasked-for is not a reason to cancel
+                }
+                if (!ask) {
+                    captured.put(tensorName, read(tensorName, tensor));
+                }
+                return true;
+            } catch (Throwable e) {
+                callbackFailure = e;
+                return false;
+            }
+        }
+
+        /** Copies an f32 or i32 tensor in host memory, following its strides. */
+        private static Tensor read(String tensorName, MemorySegment tensor) {
+            int type = Ggml.ggml_tensor.type(tensor);
+            if (type != GGML_TYPE_F32 && type != GGML_TYPE_I32) {
+                throw new IllegalStateException(tensorName + " has ggml type " + type + "; only f32 and i32 tensors are read");
+            }
+            long[] ne = new long[4];
+            long[] nb = new long[4];
+            long extent = 4;
+            for (int d = 0; d < 4; d++) {
+                ne[d] = Ggml.ggml_tensor.ne(tensor, d);
+                nb[d] = Ggml.ggml_tensor.nb(tensor, d);
+                extent += (ne[d] - 1) * nb[d];
+            }
+            MemorySegment data = Ggml.ggml_tensor.data(tensor).reinterpret(extent);
+            float[] values = new float[Math.toIntExact(ne[0] * ne[1] * ne[2] * ne[3])];
+            int i = 0;
+            for (long i3 = 0; i3 < ne[3]; i3++) {
+                for (long i2 = 0; i2 < ne[2]; i2++) {
+                    for (long i1 = 0; i1 < ne[1]; i1++) {
+                        long row = i3 * nb[3] + i2 * nb[2] + i1 * nb[1];
+                        for (long i0 = 0; i0 < ne[0]; i0++) {
+                            long at = row + i0 * nb[0];
+                            values[i++] = type == GGML_TYPE_F32 ? data.get(JAVA_FLOAT_UNALIGNED, at) : data.get(JAVA_INT_UNALIGNED, at);
+                        }
+                    }
+                }
+            }
+            return new Tensor(tensorName, ne, values);
         }
 
         /** Forgets every decoded token, to start again at position 0. */

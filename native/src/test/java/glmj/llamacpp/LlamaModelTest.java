@@ -53,6 +53,29 @@ class LlamaModelTest {
     }
 
     @Test
+    void theEvalCallbackHandsOverTheGraphsNamedTensors() {
+        try (LlamaModel model = LlamaModel.load(TestModels.tinyF32());
+             LlamaModel.Context context = model.context(64, 16, 2, name -> name.startsWith("l_out-") || name.equals("result_output"))) {
+            context.decode(PROMPT, true);
+            assertEquals(model.layerCount() + 1, context.captured().size(), context.captured().keySet().toString());
+            for (int il = 0; il < model.layerCount(); il++) {
+                LlamaModel.Tensor residual = context.captured("l_out-" + il);
+                assertArrayEquals(new long[] {model.embeddingLength(), PROMPT.length, 1, 1}, residual.ne(), residual.name());
+            }
+            // the logits as the graph computed them are those llama_get_logits_ith returns: the tensor is read right
+            LlamaModel.Tensor logits = context.captured("result_output");
+            assertArrayEquals(new long[] {model.vocabularySize(), PROMPT.length, 1, 1}, logits.ne());
+            for (int t = 0; t < PROMPT.length; t++) {
+                assertArrayEquals(context.logits(t), logits.row(t), "position " + t);
+            }
+            context.decode(new int[] {7}, true);
+            assertEquals(1, context.captured("l_out-0").rows(), "each decode captures afresh");
+            AssertionError absent = assertThrows(AssertionError.class, () -> context.captured("ffn_out-0"));
+            assertTrue(absent.getMessage().contains("no tensor ffn_out-0"), absent.getMessage());
+        }
+    }
+
+    @Test
     void misuseFailsWithAMessage() {
         try (LlamaModel model = LlamaModel.load(TestModels.tinyF32());
              LlamaModel.Context context = model.context(64, 16, 2)) {

@@ -70,6 +70,14 @@ public final class GlmDsa {
      * @throws ContextFullException when the tokens do not fit in n_ctx
      */
     public void forward(int[] tokens, int offset, int count, float[] logits, boolean allLogits) {
+        forward(tokens, offset, count, logits, allLogits, null);
+    }
+
+    /**
+     * {@link #forward(int[], int, int, float[], boolean)} showing {@code probe} (if not null) the residual stream
+     * between layers, which it may replace.
+     */
+    public void forward(int[] tokens, int offset, int count, float[] logits, boolean allLogits, LayerProbe probe) {
         if (count < 1 || count > maxBatch) {
             throw new IllegalArgumentException("batch of " + count + " tokens, expected 1.." + maxBatch);
         }
@@ -88,6 +96,9 @@ public final class GlmDsa {
             rope.angles(cached + t, s.ropeAngles[t]);
         }
         for (int il = 0; il < c.layerCount(); il++) {
+            if (probe != null) {
+                probe.residual(il, s.x, count);
+            }
             Weights.Layer layer = w.layers[il];
             rmsnorm(s.x, layer.attnNorm, s.h, count);
             attention(il, layer, count);
@@ -99,6 +110,9 @@ public final class GlmDsa {
                 ffn(layer.ffnGate, layer.ffnUp, layer.ffnDown, s.h, s.ffnOut, count);
             }
             add(s.x, s.ffnOut, count * e);
+        }
+        if (probe != null) {
+            probe.residual(c.layerCount(), s.x, count);
         }
         int first = allLogits ? 0 : count - 1;
         rmsnorm(s.x, w.outputNorm, s.h, count);
