@@ -42,21 +42,18 @@ final class KQuantDots {
         for (int b = 0; b < blocks; b++) {
             long block = offset + (long) b * Q2_KBlock.BYTES;
             int at = row * a.cols + 256 * b;
-            long scales0 = LittleEndian.i64(w, block + Q2_KBlock.SCALES_OFFSET);
-            long scales1 = LittleEndian.i64(w, block + Q2_KBlock.SCALES_OFFSET + 8);
-            int minSum = 0;
-            for (int s = 0; s < 16; s++) {
-                minSum += (byteOf(s < 8 ? scales0 : scales1, s & 7) >>> 4) * a.sums16[at / 16 + s];
-            }
+            ByteVector mins = Lanes.shiftRight(ByteVector.fromMemorySegment(ByteVector.SPECIES_128, w, block + Q2_KBlock.SCALES_OFFSET, Lanes.LE), 4)
+                    .and((byte) 0x0F);
+            int minSum = Lanes.dotSixteen(mins, a.sums16, at / 16);
+            ByteVector scales = Lanes.sixteenBytes(w, block + Q2_KBlock.SCALES_OFFSET).and((byte) 0x0F);
             IntVector acc = IntVector.zero(I);
             for (int half = 0; half < 2; half++) {
-                long packed = half == 0 ? scales0 : scales1;
                 for (int p = 0; p < 32; p += L) {
                     ByteVector quants = Lanes.bytes(w, block + Q2_KBlock.QS_OFFSET + 32 * half + p);
                     for (int j = 0; j < 4; j++) {
-                        IntVector products = Lanes.dot(quants.lanewise(VectorOperators.LSHR, 2 * j).and((byte) 3), q,
-                                at + 128 * half + 32 * j + p);
-                        acc = acc.add(products.mul(Lanes.sixteenScales(p, byteOf(packed, 2 * j) & 0xF, byteOf(packed, 2 * j + 1) & 0xF)));
+                        // |q * a * scale| <= 3 * 127 * 15 fits 16 bits
+                        acc = acc.add(Lanes.dotScaled(Lanes.shiftRight(quants, 2 * j).and((byte) 3), q, at + 128 * half + 32 * j + p,
+                                Lanes.sixteenScales(scales, 8 * half + 2 * j, p)));
                     }
                 }
             }
@@ -81,8 +78,8 @@ final class KQuantDots {
                     ByteVector highBits = Lanes.bytes(w, block + Q3_KBlock.HMASK_OFFSET + p);
                     for (int j = 0; j < 4; j++) {
                         // q - 4 when the high bit is clear: (q | bit << 2) - 4
-                        ByteVector values = quants.lanewise(VectorOperators.LSHR, 2 * j).and((byte) 3)
-                                .or(highBits.lanewise(VectorOperators.LSHR, 4 * half + j).and((byte) 1).lanewise(VectorOperators.LSHL, 2))
+                        ByteVector values = Lanes.shiftRight(quants, 2 * j).and((byte) 3)
+                                .or(Lanes.shiftLeft(Lanes.shiftRight(highBits, 4 * half + j).and((byte) 1), 2))
                                 .sub((byte) 4);
                         IntVector products = Lanes.dot(values, q, at + 128 * half + 32 * j + p);
                         acc = acc.add(products.mul(Lanes.sixteenScales(p, byteOf(scales, 2 * j) - 32, byteOf(scales, 2 * j + 1) - 32)));
@@ -125,11 +122,11 @@ final class KQuantDots {
                 for (int p = 0; p < 32; p += L) {
                     ByteVector nibbles = Lanes.bytes(w, block + qsOffset + 32 * j + p);
                     ByteVector lowValues = nibbles.and((byte) 0x0F);
-                    ByteVector highValues = nibbles.lanewise(VectorOperators.LSHR, 4);
+                    ByteVector highValues = Lanes.shiftRight(nibbles, 4).and((byte) 0x0F);
                     if (fifthBit) {
                         ByteVector bits = Lanes.bytes(w, block + Q5_KBlock.QH_OFFSET + p);
-                        lowValues = lowValues.or(bits.lanewise(VectorOperators.LSHR, 2 * j).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
-                        highValues = highValues.or(bits.lanewise(VectorOperators.LSHR, 2 * j + 1).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
+                        lowValues = lowValues.or(Lanes.shiftLeft(Lanes.shiftRight(bits, 2 * j).and((byte) 1), 4));
+                        highValues = highValues.or(Lanes.shiftLeft(Lanes.shiftRight(bits, 2 * j + 1).and((byte) 1), 4));
                     }
                     low = low.add(Lanes.dot(lowValues, q, at + 64 * j + p));
                     high = high.add(Lanes.dot(highValues, q, at + 64 * j + 32 + p));
@@ -155,9 +152,9 @@ final class KQuantDots {
                 for (int p = 0; p < 32; p += L) {
                     ByteVector highPairs = Lanes.bytes(w, block + Q6_KBlock.QH_OFFSET + 32 * half + p);
                     for (int k = 0; k < 4; k++) {
-                        ByteVector low = Lanes.bytes(w, block + Q6_KBlock.QL_OFFSET + 64 * half + 32 * (k & 1) + p)
-                                .lanewise(VectorOperators.LSHR, 4 * (k >>> 1)).and((byte) 0x0F);
-                        ByteVector values = low.or(highPairs.lanewise(VectorOperators.LSHR, 2 * k).and((byte) 3).lanewise(VectorOperators.LSHL, 4))
+                        ByteVector low = Lanes.shiftRight(Lanes.bytes(w, block + Q6_KBlock.QL_OFFSET + 64 * half + 32 * (k & 1) + p),
+                                4 * (k >>> 1)).and((byte) 0x0F);
+                        ByteVector values = low.or(Lanes.shiftLeft(Lanes.shiftRight(highPairs, 2 * k).and((byte) 3), 4))
                                 .sub((byte) 32);
                         IntVector products = Lanes.dot(values, q, at + 128 * half + 32 * k + p);
                         acc = acc.add(products.mul(Lanes.sixteenScales(p, (byte) byteOf(scales, 2 * k), (byte) byteOf(scales, 2 * k + 1))));

@@ -4,9 +4,9 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
@@ -30,8 +30,8 @@ final class Lanes {
     static final VectorSpecies<Short> HALF = VectorSpecies.of(short.class, VectorShape.forBitSize(BITS / 2));
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
-    /** At 512 bits one step covers 32 weights: the integer lanes of its second 16 weights. */
-    private static final VectorMask<Integer> SECOND_SIXTEEN = VectorMask.fromLong(I, 0xFF00L);
+    /** At 512 bits one step covers 32 weights: 1 in the integer lanes of its second 16 weights, else 0. */
+    private static final IntVector SECOND_SIXTEEN = IntVector.zero(I).addIndex(1).lanewise(VectorOperators.LSHR, 3);
 
     /**
      * Narrower shapes, at most 16 weights per step, for layouts that pack a 32-weight group's halves into the low and
@@ -68,9 +68,69 @@ final class Lanes {
      */
     static IntVector sixteenScales(int p, int first, int second) {
         if (L == 32) {
-            return IntVector.broadcast(I, first).blend(second, SECOND_SIXTEEN);
+            // arithmetic rather than a blend, which C2 does not compile to one instruction here
+            return SECOND_SIXTEEN.mul(second - first).add(first);
         }
         return IntVector.broadcast(I, p < 16 ? first : second);
+    }
+
+    /**
+     * As {@link #dot}, each product also multiplied by its lane's {@code scales} in 16 bits: exact when every
+     * weight * activation * scale fits 16 bits (2-bit and 3-bit weights with 4-bit or 6-bit scales), saving a 32-bit
+     * multiply per step.
+     */
+    static IntVector dotScaled(ByteVector w, short[] a, int at, ShortVector scales) {
+        ShortVector products = ((ShortVector) w.convertShape(VectorOperators.B2S, S, 0)).mul(ShortVector.fromArray(S, a, at)).mul(scales);
+        IntVector pairs = products.reinterpretAsInts();
+        return pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                .add(pairs.lanewise(VectorOperators.ASHR, 16));
+    }
+
+    /**
+     * The 16 signed bytes at {@code offset} (one per 16-weight sub-block of a 256-weight super-block), ready for
+     * {@link #sixteenScales(ByteVector, int, int)}.
+     */
+    static ByteVector sixteenBytes(MemorySegment w, long offset) {
+        ByteVector sixteen = ByteVector.fromMemorySegment(ByteVector.SPECIES_128, w, offset, LE);
+        return L >= 16 ? (ByteVector) sixteen.reinterpretShape(B, 0) : sixteen;
+    }
+
+    /**
+     * The 16-bit lane scales for weights {@code [p, p+L)} of the 32-weight run made of sub-blocks {@code first} and
+     * {@code first + 1}, from a {@link #sixteenBytes} vector of the super-block's sub-block scales.
+     */
+    static ShortVector sixteenScales(ByteVector scales, int first, int p) {
+        if (L == 32) {
+            return (ShortVector) scales.rearrange(SUB_BLOCK_PAIRS[first / 2]).convertShape(VectorOperators.B2S, S, 0);
+        }
+        return ShortVector.broadcast(S, scales.lane(first + p / 16));
+    }
+
+    /** At 512 bits, lanes 0-15 take byte 2k and lanes 16-31 byte 2k+1, for k 0-7. */
+    private static final VectorShuffle<Byte>[] SUB_BLOCK_PAIRS = subBlockPairs();
+
+    @SuppressWarnings("unchecked")
+    private static VectorShuffle<Byte>[] subBlockPairs() {
+        VectorShuffle<Byte>[] shuffles = new VectorShuffle[8];
+        for (int k = 0; k < 8; k++) {
+            int pair = k;
+            shuffles[k] = VectorShuffle.fromOp(B, lane -> Math.min(2 * pair + lane / 16, B.length() - 1));
+        }
+        return shuffles;
+    }
+
+    /**
+     * Each byte of {@code v} shifted right by {@code bits}, with the high bits of the next byte shifted in: callers
+     * mask the low bits they keep. Shifting 32-bit lanes compiles to one instruction for any count, where a byte shift
+     * by a count C2 cannot prove constant falls back to scalar code.
+     */
+    static ByteVector shiftRight(ByteVector v, int bits) {
+        return v.reinterpretAsInts().lanewise(VectorOperators.LSHR, bits).reinterpretAsBytes();
+    }
+
+    /** Each byte of {@code v} shifted left by {@code bits}; every byte must be below {@code 256 >> bits}. */
+    static ByteVector shiftLeft(ByteVector v, int bits) {
+        return v.reinterpretAsInts().lanewise(VectorOperators.LSHL, bits).reinterpretAsBytes();
     }
 
     /** {@link #L} weights at byte {@code offset}. */
@@ -92,7 +152,7 @@ final class Lanes {
      */
     static ByteVector nibbles16(MemorySegment w, long offset, int p) {
         ByteVector packed = ByteVector.fromMemorySegment(B16, w, offset + (p & 15), LE);
-        return (p < 16 ? packed : packed.lanewise(VectorOperators.LSHR, 4)).and((byte) 0x0F);
+        return (p < 16 ? packed : shiftRight(packed, 4)).and((byte) 0x0F);
     }
 
     /** {@code table[index]} in each lane, {@code index} 0-15 and the table from {@link #table16}. */
@@ -110,6 +170,16 @@ final class Lanes {
             return new ByteVector[] {ByteVector.fromArray(B16, table, 0)};
         }
         return new ByteVector[] {ByteVector.fromArray(B16, table, 0), ByteVector.fromArray(B16, table, 8)};
+    }
+
+    /** The dot product of 16 non-negative bytes with {@code ints[at..at+16)}. */
+    static int dotSixteen(ByteVector sixteen, int[] ints, int at) {
+        IntVector sum = IntVector.zero(I);
+        for (int part = 0; part < 16 / I.length(); part++) {
+            IntVector values = (IntVector) sixteen.convertShape(VectorOperators.B2I, I, part);
+            sum = sum.add(values.mul(IntVector.fromArray(I, ints, at + part * I.length())));
+        }
+        return sum.reduceLanes(VectorOperators.ADD);
     }
 
     /** The sum of a float vector's lanes. */
