@@ -51,30 +51,38 @@ final class Activations {
 
     /** Converts {@code rows} rows of {@code cols} values, row r at {@code x[offset + r*stride]}. */
     void convert(Format format, float[] x, int offset, int stride, int rows, int cols) {
+        convert(format, x, offset, stride, rows, cols, 0);
+    }
+
+    /**
+     * Converts {@code rows} rows into rows {@code firstRow..} of these activations, keeping rows before it (so groups
+     * with separate inputs fill one buffer in turn).
+     */
+    void convert(Format format, float[] x, int offset, int stride, int rows, int cols, int firstRow) {
         if (cols % format.blockSize != 0) {
             throw new IllegalArgumentException("rows of " + cols + " are not whole " + format + " blocks of " + format.blockSize);
         }
         this.format = format;
         this.cols = cols;
-        int n = rows * cols;
+        int n = (firstRow + rows) * cols;
         switch (format) {
             case F32, F16, BF16 -> {
                 if (values.length < n) {
-                    values = new float[n];
+                    values = Arrays.copyOf(values, n);
                 }
-                for (int r = 0; r < rows; r++) {
-                    round(format, x, offset + r * stride, values, r * cols, cols);
+                for (int r = firstRow; r < firstRow + rows; r++) {
+                    round(format, x, offset + (r - firstRow) * stride, values, r * cols, cols);
                 }
             }
             case Q8_0, Q8_K -> {
                 if (quants.length < n) {
-                    quants = new short[n];
-                    scales = new float[n / 32];
-                    sums16 = new int[n / 16];
+                    quants = Arrays.copyOf(quants, n);
+                    scales = Arrays.copyOf(scales, n / 32);
+                    sums16 = Arrays.copyOf(sums16, n / 16);
                 }
-                for (int r = 0; r < rows; r++) {
+                for (int r = firstRow; r < firstRow + rows; r++) {
                     for (int b = r * cols; b < (r + 1) * cols; b += format.blockSize) {
-                        int from = offset + r * stride + b - r * cols;
+                        int from = offset + (r - firstRow) * stride + b - r * cols;
                         if (format == Format.Q8_0) {
                             quantizeQ8_0(x, from, b);
                         } else {

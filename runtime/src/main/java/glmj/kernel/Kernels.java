@@ -14,6 +14,15 @@ public interface Kernels extends AutoCloseable {
      */
     void matmul(Weight w, float[] x, int xOffset, int xStride, float[] out, int outOffset, int outStride, int batch);
 
+    /**
+     * {@code groups} matmuls of weights with the same type and shape as one parallel step: matmul g multiplies
+     * {@code weights[g]} with the rows at {@code x[xOffset + g*xGroupStride + b*xStride]} and writes
+     * {@code out[outOffset + g*outGroupStride + b*outStride + r]}. An {@code xGroupStride} of 0 shares one input (the
+     * gate and up projections of several experts); otherwise each group has its own (the heads of attn_k_b).
+     */
+    void matmuls(Weight[] weights, int groups, float[] x, int xOffset, int xGroupStride, int xStride,
+                 float[] out, int outOffset, int outGroupStride, int outStride, int batch);
+
     /** {@link #matmul(Weight, float[], int, int, float[], int, int, int)} on densely packed rows. */
     default void matmul(Weight w, float[] x, float[] out, int batch) {
         matmul(w, x, 0, w.cols(), out, 0, w.rows(), batch);

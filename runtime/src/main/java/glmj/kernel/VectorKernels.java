@@ -21,11 +21,16 @@ public final class VectorKernels implements Kernels {
     private final Activations activations = new Activations();
     private final IntConsumer matmulRange = this::matmulRange;
 
-    /** The matmul in flight, read by every thread of the step. */
-    private Weight weight;
+    private final Weight[] single = new Weight[1];
+
+    /** The matmuls in flight, read by every thread of the step. */
+    private Weight[] weights;
+    private int groups;
+    private boolean sharedInput;
     private DotKernel kernel;
     private float[] out;
     private int outOffset;
+    private int outGroupStride;
     private int outStride;
     private int batch;
     private int ranges;
@@ -36,28 +41,58 @@ public final class VectorKernels implements Kernels {
 
     @Override
     public void matmul(Weight w, float[] x, int xOffset, int xStride, float[] out, int outOffset, int outStride, int batch) {
-        activations.convert(Activations.Format.forWeights(w.type()), x, xOffset, xStride, batch, w.cols());
-        this.weight = w;
-        this.kernel = DotKernel.of(w.type());
+        single[0] = w;
+        matmuls(single, 1, x, xOffset, 0, xStride, out, outOffset, 0, outStride, batch);
+    }
+
+    @Override
+    public void matmuls(Weight[] weights, int groups, float[] x, int xOffset, int xGroupStride, int xStride,
+                        float[] out, int outOffset, int outGroupStride, int outStride, int batch) {
+        Weight first = weights[0];
+        for (int g = 1; g < groups; g++) {
+            if (weights[g].type() != first.type() || weights[g].rows() != first.rows() || weights[g].cols() != first.cols()) {
+                throw new IllegalArgumentException("grouped matmul of " + weights[g].name() + " and " + first.name()
+                        + ", which differ in type or shape");
+            }
+        }
+        Activations.Format format = Activations.Format.forWeights(first.type());
+        if (xGroupStride == 0) {
+            activations.convert(format, x, xOffset, xStride, batch, first.cols());
+        } else {
+            for (int g = 0; g < groups; g++) {
+                activations.convert(format, x, xOffset + g * xGroupStride, xStride, batch, first.cols(), g * batch);
+            }
+        }
+        this.weights = weights;
+        this.groups = groups;
+        this.sharedInput = xGroupStride == 0;
+        this.kernel = DotKernel.of(first.type());
         this.out = out;
         this.outOffset = outOffset;
+        this.outGroupStride = outGroupStride;
         this.outStride = outStride;
         this.batch = batch;
-        this.ranges = Math.min(pool.threads(), w.rows());
+        this.ranges = (int) Math.min(pool.threads(), (long) groups * first.rows());
         pool.run(ranges, matmulRange);
     }
 
+    /** One thread's share of the step: a contiguous range of all the groups' rows, taken group after group. */
     private void matmulRange(int range) {
-        Weight w = weight;
-        int first = (int) ((long) w.rows() * range / ranges);
-        int end = (int) ((long) w.rows() * (range + 1) / ranges);
-        long rowBytes = w.rowBytes();
+        int rows = weights[0].rows();
+        long total = (long) groups * rows;
+        long first = total * range / ranges;
+        long end = total * (range + 1) / ranges;
+        long rowBytes = weights[0].rowBytes();
         for (int tile = 0; tile < batch; tile += TOKEN_TILE) {
             int tileEnd = Math.min(batch, tile + TOKEN_TILE);
-            for (int r = first; r < end; r++) {
+            for (long row = first; row < end; row++) {
+                int g = (int) (row / rows);
+                int r = (int) (row - (long) g * rows);
                 long offset = r * rowBytes;
+                int activationRow = sharedInput ? 0 : g * batch;
+                int at = outOffset + g * outGroupStride + r;
                 for (int b = tile; b < tileEnd; b++) {
-                    out[outOffset + b * outStride + r] = kernel.dot(w.data(), offset, activations, b);
+                    out[at + b * outStride] = kernel.dot(weights[g].data(), offset, activations, activationRow + b);
                 }
             }
         }

@@ -145,9 +145,7 @@ public final class GlmDsa {
             }
         }
         // absorb attn_k_b into the query: per head, q_nope (nope) -> kv_lora
-        for (int h = 0; h < heads; h++) {
-            k.matmul(layer.kB[h], s.q, h * qk, heads * qk, s.qAbsorbed, h * kvl, heads * kvl, count);
-        }
+        k.matmuls(layer.kB, heads, s.q, 0, qk, heads * qk, s.qAbsorbed, 0, kvl, heads * kvl, count);
         float scale = c.attentionScale();
         for (int t = 0; t < count; t++) {
             int t0 = t;
@@ -178,9 +176,7 @@ public final class GlmDsa {
         }
         // decompress with attn_v_b: per head, kv_lora -> value length
         int v = c.headValueLength();
-        for (int h = 0; h < heads; h++) {
-            k.matmul(layer.vB[h], s.attnLatent, h * kvl, heads * kvl, s.attnHeads, h * v, heads * v, count);
-        }
+        k.matmuls(layer.vB, heads, s.attnLatent, 0, kvl, heads * kvl, s.attnHeads, 0, v, heads * v, count);
         k.matmul(layer.output, s.attnHeads, s.attnOut, count);
     }
 
@@ -233,7 +229,33 @@ public final class GlmDsa {
             router.route(s.routerLogits, t * experts, layer.expertBias, used, s.chosenExperts[t], s.chosenWeights[t]);
         }
         ffn(layer.sharedGate, layer.sharedUp, layer.sharedDown, s.h, s.ffnOut, count);
-        // run each expert once on the tokens that chose it
+        if (count == 1) {
+            // decode: the chosen experts' matmuls as one step each for gate and up, and for down; summed in expert
+            // order, as a prefill sums them, so a token's result does not depend on how the prompt was batched
+            int[] chosen = s.chosenExperts[0];
+            float[] weights = s.chosenWeights[0];
+            for (int i = 1; i < used; i++) {
+                for (int j = i; j > 0 && chosen[j - 1] > chosen[j]; j--) {
+                    int x = chosen[j];
+                    chosen[j] = chosen[j - 1];
+                    chosen[j - 1] = x;
+                    float w = weights[j];
+                    weights[j] = weights[j - 1];
+                    weights[j - 1] = w;
+                }
+            }
+            for (int i = 0; i < used; i++) {
+                s.gates[i] = layer.expertGate[chosen[i]];
+                s.ups[i] = layer.expertUp[chosen[i]];
+                s.downs[i] = layer.expertDown[chosen[i]];
+            }
+            swiGlu(s.gates, s.ups, s.downs, used, s.h, 0, s.expertOut, 1);
+            for (int i = 0; i < used; i++) {
+                k.axpy(weights[i], s.expertOut, i * e, s.ffnOut, 0, e);
+            }
+            return;
+        }
+        // prefill: each expert once, on the tokens that chose it, so its weights are read once per batch
         for (int x = 0; x < experts; x++) {
             int n = 0;
             for (int t = 0; t < count; t++) {
@@ -256,14 +278,34 @@ public final class GlmDsa {
 
     /** SwiGLU: {@code out = down(silu(gate(in)) * up(in))} for {@code count} rows. */
     private void ffn(Weight gate, Weight up, Weight down, float[] in, float[] out, int count) {
-        int n = gate.rows();
-        k.matmul(gate, in, 0, gate.cols(), s.ffnGate, 0, n, count);
-        k.matmul(up, in, 0, up.cols(), s.ffnUp, 0, n, count);
-        for (int i = 0; i < count * n; i++) {
-            float g = s.ffnGate[i];
-            s.ffnGate[i] = g / (1.0f + (float) Math.exp(-g)) * s.ffnUp[i];
+        s.gates[0] = gate;
+        s.ups[0] = up;
+        s.downs[0] = down;
+        swiGlu(s.gates, s.ups, s.downs, 1, in, 0, out, count);
+    }
+
+    /**
+     * SwiGLU of {@code n} FFNs with one input: FFN i writes {@code down_i(silu(gate_i(in)) * up_i(in))} for the
+     * {@code count} rows at {@code out[i * count * n_embd]}. Gates and ups run as one step when they are alike.
+     */
+    private void swiGlu(Weight[] gates, Weight[] ups, Weight[] downs, int n, float[] in, int inOffset, float[] out, int count) {
+        int ff = gates[0].rows(), cols = gates[0].cols();
+        int half = n * count * ff;
+        if (gates[0].type() == ups[0].type() && ups[0].rows() == ff) {
+            System.arraycopy(gates, 0, s.gatesAndUps, 0, n);
+            System.arraycopy(ups, 0, s.gatesAndUps, n, n);
+            k.matmuls(s.gatesAndUps, 2 * n, in, inOffset, 0, cols, s.ffnGateUp, 0, count * ff, ff, count);
+        } else {
+            k.matmuls(gates, n, in, inOffset, 0, cols, s.ffnGateUp, 0, count * ff, ff, count);
+            k.matmuls(ups, n, in, inOffset, 0, cols, s.ffnGateUp, half, count * ff, ff, count);
         }
-        k.matmul(down, s.ffnGate, 0, n, out, 0, down.rows(), count);
+        float[] a = s.ffnGateUp;
+        for (int i = 0; i < half; i++) {
+            float g = a[i];
+            a[i] = g / (1.0f + (float) Math.exp(-g)) * a[half + i];
+        }
+        int e = downs[0].rows();
+        k.matmuls(downs, n, a, 0, count * ff, ff, out, 0, count * e, e, count);
     }
 
     private void rmsnorm(float[] in, float[] weight, float[] out, int count) {

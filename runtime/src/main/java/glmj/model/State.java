@@ -1,5 +1,7 @@
 package glmj.model;
 
+import glmj.kernel.Weight;
+
 /** Every buffer a forward pass uses, sized once from the config, the context and the largest batch. */
 final class State {
     final float[] x, h, attnOut, ffnOut;
@@ -16,7 +18,10 @@ final class State {
     final float[][] chosenWeights;
     final float[] expertIn, expertOut, expertTokenWeights;
     final int[] expertTokens;
-    final float[] ffnGate, ffnUp;
+    /** SwiGLU buffers: the gate projections of every FFN in a step, then their up projections. */
+    final float[] ffnGateUp;
+    /** The FFNs of one step: one, or the chosen experts of a decode step; and gates then ups, for one matmul step. */
+    final Weight[] gates, ups, downs, gatesAndUps;
     /** Per layer and token: the normalized kv latent then the rotated rope key. */
     final float[][] kvCache;
     /** Per full-indexer layer and token: the indexer key; null for layers that reuse a selection. */
@@ -56,11 +61,15 @@ final class State {
         chosenExperts = new int[batch][maxUsed];
         chosenWeights = new float[batch][maxUsed];
         expertIn = new float[batch * e];
-        expertOut = new float[batch * e];
+        expertOut = new float[Math.max(batch, maxUsed) * e];
         expertTokens = new int[batch];
         expertTokenWeights = new float[batch];
-        ffnGate = new float[batch * maxFf];
-        ffnUp = new float[batch * maxFf];
+        ffnGateUp = new float[2 * Math.max(batch, maxUsed) * maxFf];
+        int ffns = Math.max(1, maxUsed);
+        gates = new Weight[ffns];
+        ups = new Weight[ffns];
+        downs = new Weight[ffns];
+        gatesAndUps = new Weight[2 * ffns];
         int latent = c.kvLoraRank() + c.ropeLength();
         kvCache = new float[c.layerCount()][];
         indexerKeyCache = new float[c.layerCount()][];
