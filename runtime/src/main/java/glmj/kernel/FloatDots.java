@@ -53,7 +53,7 @@ final class FloatDots {
         int i = 0;
         for (; i + N <= cols; i += N) {
             IntVector bits = (IntVector) ShortVector.fromMemorySegment(HALF, w, offset + 2L * i, LE).convertShape(VectorOperators.S2I, I, 0);
-            FloatVector weights = brain ? bf16ToFloat(bits) : f16ToFloat(bits);
+            FloatVector weights = brain ? bf16ToFloat(bits) : Lanes.f16ToFloat(bits);
             acc = weights.fma(FloatVector.fromArray(F, x, base + i), acc);
         }
         float sum = Lanes.sum(acc);
@@ -66,15 +66,5 @@ final class FloatDots {
 
     private static FloatVector bf16ToFloat(IntVector bits) {
         return bits.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-    }
-
-    /**
-     * Finite f16 bit patterns (sign-extended to 32 bits) as floats: exponent and mantissa moved into an f32's, then
-     * rebiased by multiplying with 2^112, which also normalizes subnormals exactly.
-     */
-    private static FloatVector f16ToFloat(IntVector bits) {
-        FloatVector magnitude = bits.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f);
-        IntVector sign = bits.and(0x8000).lanewise(VectorOperators.LSHL, 16);
-        return magnitude.reinterpretAsInts().or(sign).reinterpretAsFloats();
     }
 }

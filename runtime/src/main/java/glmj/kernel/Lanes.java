@@ -182,6 +182,21 @@ final class Lanes {
         return sum.reduceLanes(VectorOperators.ADD);
     }
 
+    /**
+     * Finite f16 bit patterns (sign-extended to 32 bits) as floats: exponent and mantissa moved into an f32's, then
+     * rebiased by multiplying with 2^112, which also normalizes subnormals exactly.
+     */
+    static FloatVector f16ToFloat(IntVector bits) {
+        FloatVector magnitude = bits.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f);
+        IntVector sign = bits.and(0x8000).lanewise(VectorOperators.LSHL, 16);
+        return magnitude.reinterpretAsInts().or(sign).reinterpretAsFloats();
+    }
+
+    /** {@link #F}'s lane count of f16 values at byte {@code offset}, as floats. */
+    static FloatVector halves(MemorySegment segment, long offset) {
+        return f16ToFloat((IntVector) ShortVector.fromMemorySegment(HALF, segment, offset, LE).convertShape(VectorOperators.S2I, I, 0));
+    }
+
     /** The sum of a float vector's lanes. */
     static float sum(FloatVector v) {
         return v.reduceLanes(VectorOperators.ADD);

@@ -6,6 +6,9 @@ import glmj.gguf.TensorInfo;
 import glmj.kernel.Kernels;
 import glmj.kernel.Weight;
 
+import glmj.tensor.blocks.LittleEndian;
+
+import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 
 /**
@@ -134,12 +137,12 @@ public final class GlmDsa {
 
         k.matmul(layer.qB, s.qLatent, s.q, count);
         k.matmul(layer.kvAMqa, s.h, s.kvLatent, count);
-        float[] kvCache = s.kvCache[il];
+        MemorySegment kvCache = s.kvCache[il];
         for (int t = 0; t < count; t++) {
             int row = t * latent;
             rmsnormRow(s.kvLatent, row, kvl, layer.kvANorm, s.kvLatent, row);
             rope.rotate(s.ropeAngles[t], s.kvLatent, row + kvl);
-            storeF16(s.kvLatent, row, kvCache, (cached + t) * latent, latent);
+            storeF16(s.kvLatent, row, kvCache, (long) (cached + t) * latent, latent);
             for (int h = 0; h < heads; h++) {
                 rope.rotate(s.ropeAngles[t], s.q, (t * heads + h) * qk + nope);
             }
@@ -158,8 +161,9 @@ public final class GlmDsa {
                 float max = Float.NEGATIVE_INFINITY;
                 for (int i = 0; i < selected; i++) {
                     int j = keys[i];
-                    float v = (k.dot(s.qAbsorbed, qRow, kvCache, j * latent, kvl)
-                            + k.dot(s.q, qPe, kvCache, j * latent + kvl, rl)) * scale;
+                    long key = 2L * j * latent;
+                    float v = (k.dotHalf(s.qAbsorbed, qRow, kvCache, key, kvl)
+                            + k.dotHalf(s.q, qPe, kvCache, key + 2L * kvl, rl)) * scale;
                     score[i] = v;
                     max = Math.max(max, v);
                 }
@@ -170,7 +174,7 @@ public final class GlmDsa {
                 }
                 Arrays.fill(s.attnLatent, qRow, qRow + kvl, 0f);
                 for (int i = 0; i < selected; i++) {
-                    k.axpy(score[i] / sum, kvCache, keys[i] * latent, s.attnLatent, qRow, kvl);
+                    k.axpyHalf(score[i] / sum, kvCache, 2L * keys[i] * latent, s.attnLatent, qRow, kvl);
                 }
             });
         }
@@ -189,7 +193,7 @@ public final class GlmDsa {
         k.matmul(layer.indexerQB, s.qLatent, s.indexerQ, count);
         k.matmul(layer.indexerK, s.h, s.indexerK, count);
         k.matmul(layer.indexerProj, s.h, s.indexerWeights, count);
-        float[] keyCache = s.indexerKeyCache[il];
+        MemorySegment keyCache = s.indexerKeyCache[il];
         float weightScale = 1.0f / (float) Math.sqrt((float) (id * ih));
         for (int t = 0; t < count; t++) {
             for (int h = 0; h < ih; h++) {
@@ -200,7 +204,7 @@ public final class GlmDsa {
             layerNorm(s.indexerK, t * id, id, layer.indexerKNorm, layer.indexerKNormBias);
             rope.rotate(s.ropeAngles[t], s.indexerK, t * id);
             hadamard(s.indexerK, t * id, id);
-            storeF16(s.indexerK, t * id, keyCache, (cached + t) * id, id);
+            storeF16(s.indexerK, t * id, keyCache, (long) (cached + t) * id, id);
             for (int h = 0; h < ih; h++) {
                 s.indexerWeights[t * ih + h] *= weightScale;
             }
@@ -212,7 +216,7 @@ public final class GlmDsa {
             k.parallelFor(visible, j -> {
                 float sum = 0;
                 for (int h = 0; h < ih; h++) {
-                    float qk = k.dot(s.indexerQ, (t0 * ih + h) * id, keyCache, j * id, id);
+                    float qk = k.dotHalf(s.indexerQ, (t0 * ih + h) * id, keyCache, 2L * j * id, id);
                     sum += Math.max(qk, 0f) * s.indexerWeights[t0 * ih + h];
                 }
                 score[j] = sum;
@@ -370,9 +374,10 @@ public final class GlmDsa {
         }
     }
 
-    private static void storeF16(float[] src, int srcOffset, float[] cache, int cacheOffset, int n) {
+    /** Stores values rounded to f16, as llama.cpp's default cache does, at element {@code at} of {@code cache}. */
+    private static void storeF16(float[] src, int srcOffset, MemorySegment cache, long at, int n) {
         for (int i = 0; i < n; i++) {
-            cache[cacheOffset + i] = Float.float16ToFloat(Float.floatToFloat16(src[srcOffset + i]));
+            cache.set(LittleEndian.SHORT, 2 * (at + i), Float.floatToFloat16(src[srcOffset + i]));
         }
     }
 }

@@ -2,6 +2,9 @@ package glmj.model;
 
 import glmj.kernel.Weight;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
 /** Every buffer a forward pass uses, sized once from the config, the context and the largest batch. */
 final class State {
     final float[] x, h, attnOut, ffnOut;
@@ -22,10 +25,10 @@ final class State {
     final float[] ffnGateUp;
     /** The FFNs of one step: one, or the chosen experts of a decode step; and gates then ups, for one matmul step. */
     final Weight[] gates, ups, downs, gatesAndUps;
-    /** Per layer and token: the normalized kv latent then the rotated rope key. */
-    final float[][] kvCache;
-    /** Per full-indexer layer and token: the indexer key; null for layers that reuse a selection. */
-    final float[][] indexerKeyCache;
+    /** Per layer and token, as f16 off the heap: the normalized kv latent then the rotated rope key. */
+    final MemorySegment[] kvCache;
+    /** Per full-indexer layer and token, as f16 off the heap: the indexer key; null for layers that reuse a selection. */
+    final MemorySegment[] indexerKeyCache;
 
     State(GlmDsaConfig c, int nCtx, int batch) {
         int e = c.embeddingLength(), heads = c.headCount();
@@ -71,12 +74,14 @@ final class State {
         downs = new Weight[ffns];
         gatesAndUps = new Weight[2 * ffns];
         int latent = c.kvLoraRank() + c.ropeLength();
-        kvCache = new float[c.layerCount()][];
-        indexerKeyCache = new float[c.layerCount()][];
+        // off the heap, so the heap stays small whatever the context; freed with this state
+        Arena arena = Arena.ofAuto();
+        kvCache = new MemorySegment[c.layerCount()];
+        indexerKeyCache = new MemorySegment[c.layerCount()];
         for (int il = 0; il < c.layerCount(); il++) {
-            kvCache[il] = new float[nCtx * latent];
+            kvCache[il] = arena.allocate(2L * nCtx * latent, 64);
             if (c.indexerFull()[il]) {
-                indexerKeyCache[il] = new float[nCtx * id];
+                indexerKeyCache[il] = arena.allocate(2L * nCtx * id, 64);
             }
         }
     }
