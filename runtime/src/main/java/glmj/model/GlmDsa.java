@@ -10,6 +10,7 @@ import glmj.tensor.blocks.LittleEndian;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
+import java.util.function.IntConsumer;
 
 /**
  * The glm-dsa (GLM-5) forward pass as llama.cpp v0.5.0 computes it: MLA attention in its absorbed form, restricted to
@@ -149,34 +150,10 @@ public final class GlmDsa {
         }
         // absorb attn_k_b into the query: per head, q_nope (nope) -> kv_lora
         k.matmuls(layer.kB, heads, s.q, 0, qk, heads * qk, s.qAbsorbed, 0, kvl, heads * kvl, count);
-        float scale = c.attentionScale();
+        attending.cache = kvCache;
         for (int t = 0; t < count; t++) {
-            int t0 = t;
-            int selected = s.selectedCount[t];
-            int[] keys = s.selected[t];
-            k.parallelFor(heads, h -> {
-                float[] score = s.scores[h];
-                int qRow = (t0 * heads + h) * kvl;
-                int qPe = (t0 * heads + h) * qk + nope;
-                float max = Float.NEGATIVE_INFINITY;
-                for (int i = 0; i < selected; i++) {
-                    int j = keys[i];
-                    long key = 2L * j * latent;
-                    float v = (k.dotHalf(s.qAbsorbed, qRow, kvCache, key, kvl)
-                            + k.dotHalf(s.q, qPe, kvCache, key + 2L * kvl, rl)) * scale;
-                    score[i] = v;
-                    max = Math.max(max, v);
-                }
-                float sum = 0;
-                for (int i = 0; i < selected; i++) {
-                    score[i] = (float) Math.exp(score[i] - max);
-                    sum += score[i];
-                }
-                Arrays.fill(s.attnLatent, qRow, qRow + kvl, 0f);
-                for (int i = 0; i < selected; i++) {
-                    k.axpyHalf(score[i] / sum, kvCache, 2L * keys[i] * latent, s.attnLatent, qRow, kvl);
-                }
-            });
+            attending.token = t;
+            k.parallelFor(heads, attendHead);
         }
         // decompress with attn_v_b: per head, kv_lora -> value length
         int v = c.headValueLength();
@@ -209,19 +186,68 @@ public final class GlmDsa {
                 s.indexerWeights[t * ih + h] *= weightScale;
             }
         }
+        attending.cache = keyCache;
         for (int t = 0; t < count; t++) {
-            int t0 = t;
+            attending.token = t;
             int visible = cached + t + 1;
-            float[] score = s.indexerScores[t];
-            k.parallelFor(visible, j -> {
-                float sum = 0;
-                for (int h = 0; h < ih; h++) {
-                    float qk = k.dotHalf(s.indexerQ, (t0 * ih + h) * id, keyCache, 2L * j * id, id);
-                    sum += Math.max(qk, 0f) * s.indexerWeights[t0 * ih + h];
-                }
-                score[j] = sum;
-            });
-            s.selectedCount[t] = TopK.select(score, 0, visible, c.indexerTopK(), s.selected[t], s.topKHeap);
+            k.parallelFor((visible + KEYS_PER_TASK - 1) / KEYS_PER_TASK, scoreKeys);
+            s.selectedCount[t] = TopK.select(s.indexerScores[t], 0, visible, c.indexerTopK(), s.selected[t], s.topKHeap);
+        }
+    }
+
+    /** Indexer keys scored per parallel task: enough to outweigh handing out a task. */
+    private static final int KEYS_PER_TASK = 64;
+
+    /** The token a parallel step of {@link #attendHead} or {@link #scoreKeys} works on, and the cache it reads. */
+    private static final class Attending {
+        int token;
+        MemorySegment cache;
+    }
+
+    private final Attending attending = new Attending();
+    private final IntConsumer attendHead = this::attendHead;
+    private final IntConsumer scoreKeys = this::scoreKeys;
+
+    /** Attention of head {@code h} of the token in flight over its selected keys, into {@code s.attnLatent}. */
+    private void attendHead(int h) {
+        int heads = c.headCount(), kvl = c.kvLoraRank(), rl = c.ropeLength(), nope = c.ropeFreeLength();
+        int latent = kvl + rl, t = attending.token, selected = s.selectedCount[t];
+        int[] keys = s.selected[t];
+        MemorySegment cache = attending.cache;
+        float[] score = s.scores[h];
+        int qRow = (t * heads + h) * kvl;
+        int qPe = (t * heads + h) * c.headKeyLength() + nope;
+        float scale = c.attentionScale();
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < selected; i++) {
+            long key = 2L * keys[i] * latent;
+            float v = (k.dotHalf(s.qAbsorbed, qRow, cache, key, kvl) + k.dotHalf(s.q, qPe, cache, key + 2L * kvl, rl)) * scale;
+            score[i] = v;
+            max = Math.max(max, v);
+        }
+        float sum = 0;
+        for (int i = 0; i < selected; i++) {
+            score[i] = (float) Math.exp(score[i] - max);
+            sum += score[i];
+        }
+        Arrays.fill(s.attnLatent, qRow, qRow + kvl, 0f);
+        for (int i = 0; i < selected; i++) {
+            k.axpyHalf(score[i] / sum, cache, 2L * keys[i] * latent, s.attnLatent, qRow, kvl);
+        }
+    }
+
+    /** Indexer scores of keys {@code [task * KEYS_PER_TASK, ...)} for the token in flight. */
+    private void scoreKeys(int task) {
+        int ih = c.indexerHeadCount(), id = c.indexerHeadLength(), t = attending.token;
+        int end = Math.min(cached + t + 1, (task + 1) * KEYS_PER_TASK);
+        float[] score = s.indexerScores[t];
+        for (int j = task * KEYS_PER_TASK; j < end; j++) {
+            float sum = 0;
+            for (int h = 0; h < ih; h++) {
+                float qk = k.dotHalf(s.indexerQ, (t * ih + h) * id, attending.cache, 2L * j * id, id);
+                sum += Math.max(qk, 0f) * s.indexerWeights[t * ih + h];
+            }
+            score[j] = sum;
         }
     }
 
