@@ -92,51 +92,64 @@ final class KQuantDots {
     }
 
     static float q4_K(MemorySegment w, long offset, Activations a, int row) {
-        return q4or5_K(w, offset, a, row, false);
+        int blocks = a.cols / 256;
+        short[] q = a.quants;
+        float total = 0;
+        for (int b = 0; b < blocks; b++) {
+            long block = offset + (long) b * Q4_KBlock.BYTES;
+            int at = row * a.cols + 256 * b;
+            long scales = KQuantHeader.scales(w, block);
+            // one accumulator only: vectors carried around a loop in more variables end up boxed on the heap
+            IntVector acc = IntVector.zero(I);
+            for (int j = 0; j < 4; j++) {
+                for (int p = 0; p < 32; p += L) {
+                    ByteVector nibbles = Lanes.bytes(w, block + Q4_KBlock.QS_OFFSET + 32 * j + p);
+                    acc = acc.add(Lanes.dot(nibbles.and((byte) 0x0F), q, at + 64 * j + p).mul(byteOf(scales, 2 * j)))
+                            .add(Lanes.dot(Lanes.shiftRight(nibbles, 4).and((byte) 0x0F), q, at + 64 * j + 32 + p).mul(byteOf(scales, 2 * j + 1)));
+                }
+            }
+            float d = a.scales[at / 256];
+            total += d * KQuantHeader.d(w, block) * acc.reduceLanes(VectorOperators.ADD)
+                    - d * KQuantHeader.dmin(w, block) * minSum(w, block, a, at);
+        }
+        return total;
     }
 
     static float q5_K(MemorySegment w, long offset, Activations a, int row) {
-        return q4or5_K(w, offset, a, row, true);
-    }
-
-    /** Q4_K and Q5_K share the header and the nibble layout; Q5_K adds a fifth bit per weight from qh. */
-    private static float q4or5_K(MemorySegment w, long offset, Activations a, int row, boolean fifthBit) {
         int blocks = a.cols / 256;
         short[] q = a.quants;
-        int blockBytes = fifthBit ? Q5_KBlock.BYTES : Q4_KBlock.BYTES;
-        int qsOffset = fifthBit ? Q5_KBlock.QS_OFFSET : Q4_KBlock.QS_OFFSET;
         float total = 0;
         for (int b = 0; b < blocks; b++) {
-            long block = offset + (long) b * blockBytes;
+            long block = offset + (long) b * Q5_KBlock.BYTES;
             int at = row * a.cols + 256 * b;
             long scales = KQuantHeader.scales(w, block);
-            long mins = KQuantHeader.mins(w, block);
-            int minSum = 0;
-            for (int s = 0; s < 8; s++) {
-                minSum += byteOf(mins, s) * (a.sums16[at / 16 + 2 * s] + a.sums16[at / 16 + 2 * s + 1]);
-            }
             IntVector acc = IntVector.zero(I);
             for (int j = 0; j < 4; j++) {
-                IntVector low = IntVector.zero(I);
-                IntVector high = IntVector.zero(I);
                 for (int p = 0; p < 32; p += L) {
-                    ByteVector nibbles = Lanes.bytes(w, block + qsOffset + 32 * j + p);
-                    ByteVector lowValues = nibbles.and((byte) 0x0F);
-                    ByteVector highValues = Lanes.shiftRight(nibbles, 4).and((byte) 0x0F);
-                    if (fifthBit) {
-                        ByteVector bits = Lanes.bytes(w, block + Q5_KBlock.QH_OFFSET + p);
-                        lowValues = lowValues.or(Lanes.shiftLeft(Lanes.shiftRight(bits, 2 * j).and((byte) 1), 4));
-                        highValues = highValues.or(Lanes.shiftLeft(Lanes.shiftRight(bits, 2 * j + 1).and((byte) 1), 4));
-                    }
-                    low = low.add(Lanes.dot(lowValues, q, at + 64 * j + p));
-                    high = high.add(Lanes.dot(highValues, q, at + 64 * j + 32 + p));
+                    ByteVector nibbles = Lanes.bytes(w, block + Q5_KBlock.QS_OFFSET + 32 * j + p);
+                    ByteVector fifth = Lanes.bytes(w, block + Q5_KBlock.QH_OFFSET + p);
+                    ByteVector low = nibbles.and((byte) 0x0F).or(Lanes.shiftLeft(Lanes.shiftRight(fifth, 2 * j).and((byte) 1), 4));
+                    ByteVector high = Lanes.shiftRight(nibbles, 4).and((byte) 0x0F)
+                            .or(Lanes.shiftLeft(Lanes.shiftRight(fifth, 2 * j + 1).and((byte) 1), 4));
+                    acc = acc.add(Lanes.dot(low, q, at + 64 * j + p).mul(byteOf(scales, 2 * j)))
+                            .add(Lanes.dot(high, q, at + 64 * j + 32 + p).mul(byteOf(scales, 2 * j + 1)));
                 }
-                acc = acc.add(low.mul(byteOf(scales, 2 * j))).add(high.mul(byteOf(scales, 2 * j + 1)));
             }
             float d = a.scales[at / 256];
-            total += d * KQuantHeader.d(w, block) * acc.reduceLanes(VectorOperators.ADD) - d * KQuantHeader.dmin(w, block) * minSum;
+            total += d * KQuantHeader.d(w, block) * acc.reduceLanes(VectorOperators.ADD)
+                    - d * KQuantHeader.dmin(w, block) * minSum(w, block, a, at);
         }
         return total;
+    }
+
+    /** Q4_K / Q5_K: the mins dotted with the activations' sums over each 32-weight sub-block. */
+    private static int minSum(MemorySegment w, long block, Activations a, int at) {
+        long mins = KQuantHeader.mins(w, block);
+        int sum = 0;
+        for (int s = 0; s < 8; s++) {
+            sum += byteOf(mins, s) * (a.sums16[at / 16 + 2 * s] + a.sums16[at / 16 + 2 * s + 1]);
+        }
+        return sum;
     }
 
     static float q6_K(MemorySegment w, long offset, Activations a, int row) {
@@ -173,16 +186,15 @@ final class KQuantDots {
         for (int b = 0; b < blocks; b++) {
             long block = offset + (long) b * IQ4_XSBlock.BYTES;
             int at = row * a.cols + 256 * b;
-            int sum = 0;
+            IntVector acc = IntVector.zero(I16);
             for (int g = 0; g < 8; g++) {
-                IntVector group = IntVector.zero(I16);
+                int scale = IQ4_XSBlock.scale(w, block, g);
                 for (int p = 0; p < 32; p += L16) {
                     ByteVector values = Lanes.lookup16(Lanes.nibbles16(w, block + IQ4_XSBlock.QS_OFFSET + 16 * g, p), IQ4_VALUES);
-                    group = group.add(Lanes.dot16(values, q, at + 32 * g + p));
+                    acc = acc.add(Lanes.dot16(values, q, at + 32 * g + p).mul(scale));
                 }
-                sum += IQ4_XSBlock.scale(w, block, g) * group.reduceLanes(VectorOperators.ADD);
             }
-            total += a.scales[at / 256] * IQ4_XSBlock.d(w, block) * sum;
+            total += a.scales[at / 256] * IQ4_XSBlock.d(w, block) * acc.reduceLanes(VectorOperators.ADD);
         }
         return total;
     }

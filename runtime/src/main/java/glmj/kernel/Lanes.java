@@ -41,6 +41,7 @@ final class Lanes {
     static final VectorSpecies<Byte> B16 = VectorSpecies.of(byte.class, VectorShape.forBitSize(8 * L16));
     static final VectorSpecies<Short> S16 = VectorSpecies.of(short.class, VectorShape.forBitSize(16 * L16));
     static final VectorSpecies<Integer> I16 = VectorSpecies.of(int.class, VectorShape.forBitSize(16 * L16));
+    static final VectorSpecies<Float> F16 = VectorSpecies.of(float.class, VectorShape.forBitSize(16 * L16));
 
     static {
         if (L < 8 || L > 32) {

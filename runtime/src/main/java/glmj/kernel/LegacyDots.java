@@ -11,6 +11,7 @@ import jdk.incubator.vector.VectorOperators;
 import java.lang.foreign.MemorySegment;
 
 import static glmj.kernel.Lanes.F;
+import static glmj.kernel.Lanes.F16;
 import static glmj.kernel.Lanes.I;
 import static glmj.kernel.Lanes.I16;
 import static glmj.kernel.Lanes.L;
@@ -30,12 +31,11 @@ final class LegacyDots {
         for (int b = 0; b < blocks; b++) {
             long block = offset + (long) b * Q8_0Block.BYTES;
             int at = row * a.cols + 32 * b;
-            IntVector sum = IntVector.zero(I);
+            FloatVector scale = FloatVector.broadcast(F, Q8_0Block.d(w, block) * a.scales[at / 32]);
             for (int p = 0; p < 32; p += L) {
-                sum = sum.add(Lanes.dot(Lanes.bytes(w, block + Q8_0Block.QS_OFFSET + p), q, at + p));
+                IntVector sums = Lanes.dot(Lanes.bytes(w, block + Q8_0Block.QS_OFFSET + p), q, at + p);
+                acc = ((FloatVector) sums.convert(VectorOperators.I2F, 0)).fma(scale, acc);
             }
-            float scale = Q8_0Block.d(w, block) * a.scales[at / 32];
-            acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, scale), acc);
         }
         return Lanes.sum(acc);
     }
@@ -43,17 +43,16 @@ final class LegacyDots {
     static float iq4_nl(MemorySegment w, long offset, Activations a, int row) {
         int blocks = a.cols / 32;
         short[] q = a.quants;
-        float total = 0;
+        FloatVector acc = FloatVector.zero(F16);
         for (int b = 0; b < blocks; b++) {
             long block = offset + (long) b * IQ4_NLBlock.BYTES;
             int at = row * a.cols + 32 * b;
-            IntVector sum = IntVector.zero(I16);
+            FloatVector scale = FloatVector.broadcast(F16, IQ4_NLBlock.d(w, block) * a.scales[at / 32]);
             for (int p = 0; p < 32; p += L16) {
                 ByteVector values = Lanes.lookup16(Lanes.nibbles16(w, block + IQ4_NLBlock.QS_OFFSET, p), IQ4_VALUES);
-                sum = sum.add(Lanes.dot16(values, q, at + p));
+                acc = ((FloatVector) Lanes.dot16(values, q, at + p).convert(VectorOperators.I2F, 0)).fma(scale, acc);
             }
-            total += IQ4_NLBlock.d(w, block) * a.scales[at / 32] * sum.reduceLanes(VectorOperators.ADD);
         }
-        return total;
+        return Lanes.sum(acc);
     }
 }
