@@ -45,7 +45,8 @@ class VectorKernelsMatchGgmlTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"F32", "F16", "BF16", "Q8_0", "IQ4_NL", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_XS"})
+    @EnumSource(names = {"F32", "F16", "BF16", "Q8_0", "IQ4_NL", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_XS",
+            "IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ3_XXS", "IQ3_S", "IQ1_S", "IQ1_M"})
     void matmulMatchesGgmlVecDot(GGMLType type) {
         Random random = new Random(0xD07_0000L + type.id);
         try (Arena arena = Arena.ofShared(); VectorKernels kernels = new VectorKernels(2)) {

@@ -28,6 +28,13 @@ interface DotKernel {
             case Q5_K -> KQuantDots::q5_K;
             case Q6_K -> KQuantDots::q6_K;
             case IQ4_XS -> KQuantDots::iq4_xs;
+            case IQ2_XXS -> IQuantDots::iq2_xxs;
+            case IQ2_XS -> IQuantDots::iq2_xs;
+            case IQ2_S -> IQuantDots::iq2_s;
+            case IQ3_XXS -> IQuantDots::iq3_xxs;
+            case IQ3_S -> IQuantDots::iq3_s;
+            case IQ1_S -> IQuantDots::iq1_s;
+            case IQ1_M -> IQuantDots::iq1_m;
             default -> throw new IllegalArgumentException("no dot kernel for weights of type " + type.ggmlName);
         };
     }

@@ -24,41 +24,69 @@ public final class IQ1_MBlock {
     private IQ1_MBlock() {
     }
 
-    private static int scaleWord(MemorySegment blocks, long block, int w) {
-        return LittleEndian.u16(blocks, block + SCALES_OFFSET + 2L * w);
+    /** The 8 scale bytes as one little-endian long: scale word w in bits 16w..16w+15. */
+    public static long scales(MemorySegment blocks, long block) {
+        return LittleEndian.i64(blocks, block + SCALES_OFFSET);
     }
 
     /** The super-block scale, assembled from the top nibbles of the four scale words. */
-    public static float d(MemorySegment blocks, long block) {
-        int half = (scaleWord(blocks, block, 0) >>> 12)
-                | ((scaleWord(blocks, block, 1) >>> 8) & 0x00F0)
-                | ((scaleWord(blocks, block, 2) >>> 4) & 0x0F00)
-                | (scaleWord(blocks, block, 3) & 0xF000);
+    public static float d(long scales) {
+        int half = (int) ((scales >>> 12) & 0x000F)
+                | (int) ((scales >>> 24) & 0x00F0)
+                | (int) ((scales >>> 36) & 0x0F00)
+                | (int) ((scales >>> 48) & 0xF000);
         return FloatFormats.f16ToF32(half);
     }
 
-    /** The 3-bit scale of half-group {@code h} (0-15, 16 weights each). */
-    public static int scale(MemorySegment blocks, long block, int h) {
-        return (scaleWord(blocks, block, h / 4) >>> (3 * (h % 4))) & 7;
+    public static float d(MemorySegment blocks, long block) {
+        return d(scales(blocks, block));
     }
 
-    /** The qh nibble of run {@code r}: high index bits 0-2, shift sign bit 3. */
-    public static int qh(MemorySegment blocks, long block, int r) {
-        return (LittleEndian.u8(blocks, block + QH_OFFSET + r / 2) >>> (4 * (r % 2))) & 0xF;
+    /** The 3-bit scale of half-group {@code h} (0-15, 16 weights each): bits 3(h%4).. of scale word h/4. */
+    public static int scale(long scales, int h) {
+        return (int) (scales >>> (16 * (h / 4) + 3 * (h % 4))) & 7;
     }
 
-    public static int gridIndex(MemorySegment blocks, long block, int r) {
-        return LittleEndian.u8(blocks, block + QS_OFFSET + r) | ((qh(blocks, block, r) & 7) << 8);
+    /** The low index bytes of the four runs of group {@code g} (0-7) of 32 weights: run 4g+l in byte l. */
+    public static int lowIndices(MemorySegment blocks, long block, int g) {
+        return LittleEndian.i32(blocks, block + QS_OFFSET + 4L * g);
+    }
+
+    /** The two qh bytes of group {@code g}: run 4g+l's nibble in bits 4l..4l+3 (high index bits 0-2, shift sign bit 3). */
+    public static int qh(MemorySegment blocks, long block, int g) {
+        return LittleEndian.u16(blocks, block + QH_OFFSET + 2L * g);
+    }
+
+    /**
+     * Run {@code l} (0-3) of a group, from its {@link #lowIndices} and {@link #qh}, as 12 bits: the grid index in bits
+     * 0-10 (the qs byte, then the qh nibble's bits 0-2) and the shift's sign in bit 11 (the nibble's bit 3).
+     */
+    public static int run(int lowIndices, int qh, int l) {
+        return ((lowIndices >>> (8 * l)) & 0xFF) | (((qh >>> (4 * l)) & 0xF) << 8);
+    }
+
+    /** The index into {@link IQTables#IQ1S_GRID} of a {@link #run}. */
+    public static int gridIndex(int run) {
+        return run & 0x7FF;
+    }
+
+    /** The sign of a {@link #run}'s shift: -1 when bit 11 is set (the shift is -{@link #DELTA}), else 1. */
+    public static int deltaSign(int run) {
+        return 1 - ((run >>> 10) & 2); // branch-free: the bit is random, a branch would mispredict
     }
 
     public static void dequantize(MemorySegment blocks, long block, float[] dst, int dstOffset) {
-        float d = d(blocks, block);
+        long scales = scales(blocks, block);
+        float d = d(scales);
         int out = dstOffset;
-        for (int h = 0; h < 16; h++) {
-            float dh = d * (2 * scale(blocks, block, h) + 1);
-            for (int r = 2 * h; r < 2 * h + 2; r++) {
-                float delta = (qh(blocks, block, r) & 8) != 0 ? -DELTA : DELTA;
-                int grid = 8 * gridIndex(blocks, block, r);
+        for (int g = 0; g < 8; g++) {
+            int lowIndices = lowIndices(blocks, block, g);
+            int qh = qh(blocks, block, g);
+            for (int l = 0; l < 4; l++) {
+                float dh = d * (2 * scale(scales, 2 * g + l / 2) + 1);
+                int run = run(lowIndices, qh, l);
+                float delta = deltaSign(run) * DELTA;
+                int grid = 8 * gridIndex(run);
                 for (int j = 0; j < 8; j++) {
                     dst[out++] = dh * (IQTables.IQ1S_GRID[grid + j] + delta);
                 }

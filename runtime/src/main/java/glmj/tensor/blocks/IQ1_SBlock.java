@@ -26,12 +26,28 @@ public final class IQ1_SBlock {
         return LittleEndian.f16(blocks, block + D_OFFSET);
     }
 
+    /** The low index bytes of the four runs of group {@code g} (0-7): run 4g+l in byte l. */
+    public static int lowIndices(MemorySegment blocks, long block, int g) {
+        return LittleEndian.i32(blocks, block + QS_OFFSET + 4L * g);
+    }
+
     public static int qh(MemorySegment blocks, long block, int g) {
         return LittleEndian.u16(blocks, block + QH_OFFSET + 2L * g);
     }
 
-    public static int gridIndex(MemorySegment blocks, long block, int g, int l) {
-        return LittleEndian.u8(blocks, block + QS_OFFSET + 4L * g + l) | (((qh(blocks, block, g) >>> (3 * l)) & 7) << 8);
+    /** The grid index of run {@code l} (0-3) of a group, from its {@link #lowIndices} and {@link #qh}. */
+    public static int gridIndex(int lowIndices, int qh, int l) {
+        return ((lowIndices >>> (8 * l)) & 0xFF) | (((qh >>> (3 * l)) & 7) << 8);
+    }
+
+    /** The 3-bit scale level of a group's {@link #qh}. */
+    public static int scale(int qh) {
+        return (qh >>> 12) & 7;
+    }
+
+    /** The sign of the group's shift: -1 when qh bit 15 is set (the shift is -{@link #DELTA}), else 1. */
+    public static int deltaSign(int qh) {
+        return 1 - ((qh >>> 14) & 2); // branch-free: the bit is random, a branch would mispredict
     }
 
     public static void dequantize(MemorySegment blocks, long block, float[] dst, int dstOffset) {
@@ -39,10 +55,11 @@ public final class IQ1_SBlock {
         int out = dstOffset;
         for (int g = 0; g < 8; g++) {
             int qh = qh(blocks, block, g);
-            float dg = d * (2 * ((qh >>> 12) & 7) + 1);
-            float delta = (qh & 0x8000) != 0 ? -DELTA : DELTA;
+            int lowIndices = lowIndices(blocks, block, g);
+            float dg = d * (2 * scale(qh) + 1);
+            float delta = deltaSign(qh) * DELTA;
             for (int l = 0; l < 4; l++) {
-                int grid = 8 * gridIndex(blocks, block, g, l);
+                int grid = 8 * gridIndex(lowIndices, qh, l);
                 for (int j = 0; j < 8; j++) {
                     dst[out++] = dg * (IQTables.IQ1S_GRID[grid + j] + delta);
                 }

@@ -29,15 +29,35 @@ public final class IQ2_SBlock {
         return LittleEndian.f16(blocks, block + D_OFFSET);
     }
 
-    public static int gridIndex(MemorySegment blocks, long block, int r) {
-        int high = (LittleEndian.u8(blocks, block + QH_OFFSET + r / 4) >>> (2 * (r % 4))) & 3;
-        return LittleEndian.u8(blocks, block + QS_OFFSET + r) | (high << 8);
+    /** The low index bytes of the four runs of group {@code g} (0-7): run 4g+l in byte l. */
+    public static int lowIndices(MemorySegment blocks, long block, int g) {
+        return LittleEndian.i32(blocks, block + QS_OFFSET + 4L * g);
     }
 
-    public static int signs(MemorySegment blocks, long block, int r) {
-        return LittleEndian.u8(blocks, block + SIGNS_OFFSET + r);
+    /** The qh byte of group {@code g}: the high 2 bits of run 4g+l's grid index in bits 2l, 2l+1. */
+    public static int highIndices(MemorySegment blocks, long block, int g) {
+        return LittleEndian.u8(blocks, block + QH_OFFSET + g);
     }
 
+    /**
+     * The index into {@link IQTables#IQ2S_GRID} of run {@code l} (0-3) of a group,
+     * from its {@link #lowIndices} and {@link #highIndices}.
+     */
+    public static int gridIndex(int lowIndices, int highIndices, int l) {
+        return ((lowIndices >>> (8 * l)) & 0xFF) | (((highIndices >>> (2 * l)) & 3) << 8);
+    }
+
+    /** The sign bytes of the four runs of group {@code g}: run 4g+l in byte l, whose bit j negates weight j. */
+    public static int signs(MemorySegment blocks, long block, int g) {
+        return LittleEndian.i32(blocks, block + SIGNS_OFFSET + 4L * g);
+    }
+
+    /** The sign byte of run {@code l} (0-3) from a group's {@link #signs}. */
+    public static int runSigns(int signs, int l) {
+        return (signs >>> (8 * l)) & 0xFF;
+    }
+
+    /** The scale byte of group {@code g} (0-7), laid out as {@link IQ2_XSBlock#scale}. */
     public static int scales(MemorySegment blocks, long block, int g) {
         return LittleEndian.u8(blocks, block + SCALES_OFFSET + g);
     }
@@ -47,11 +67,13 @@ public final class IQ2_SBlock {
         int out = dstOffset;
         for (int g = 0; g < 8; g++) {
             int scales = scales(blocks, block, g);
-            float dLow = IQ2Runs.scale(d, scales & 0xF);
-            float dHigh = IQ2Runs.scale(d, scales >>> 4);
+            float dLow = IQ2Runs.scale(d, IQ2_XSBlock.scale(scales, 0));
+            float dHigh = IQ2Runs.scale(d, IQ2_XSBlock.scale(scales, 1));
+            int lowIndices = lowIndices(blocks, block, g);
+            int highIndices = highIndices(blocks, block, g);
+            int signs = signs(blocks, block, g);
             for (int l = 0; l < 4; l++, out += 8) {
-                int r = 4 * g + l;
-                IQ2Runs.put(dst, out, l < 2 ? dLow : dHigh, IQTables.IQ2S_GRID, gridIndex(blocks, block, r), signs(blocks, block, r));
+                IQ2Runs.put(dst, out, l < 2 ? dLow : dHigh, IQTables.IQ2S_GRID, gridIndex(lowIndices, highIndices, l), runSigns(signs, l));
             }
         }
     }

@@ -24,13 +24,34 @@ public final class IQ2_XSBlock {
         return LittleEndian.f16(blocks, block + D_OFFSET);
     }
 
-    /** The grid index (bits 0-8) and sign index (bits 9-15) of run {@code r} (0-31). */
-    public static int run(MemorySegment blocks, long block, int r) {
-        return LittleEndian.u16(blocks, block + QS_OFFSET + 2L * r);
+    /** The four runs of group {@code g} (0-7) of 32 weights: run 4g+l in bits 16l..16l+15. */
+    public static long runs(MemorySegment blocks, long block, int g) {
+        return LittleEndian.i64(blocks, block + QS_OFFSET + 8L * g);
     }
 
+    /** Run {@code l} (0-3) of a group's {@link #runs}: a grid index (bits 0-8) and a sign index (bits 9-15). */
+    public static int run(long runs, int l) {
+        return (int) (runs >>> (16 * l)) & 0xFFFF;
+    }
+
+    /** The index into {@link IQTables#IQ2XS_GRID} of a {@link #run}. */
+    public static int gridIndex(int run) {
+        return run & 511;
+    }
+
+    /** The index into {@link IQTables#KSIGNS_IQ2XS} of the signs of a {@link #run}. */
+    public static int signIndex(int run) {
+        return run >>> 9;
+    }
+
+    /** The scale byte of group {@code g} (0-7). */
     public static int scales(MemorySegment blocks, long block, int g) {
         return LittleEndian.u8(blocks, block + SCALES_OFFSET + g);
+    }
+
+    /** The 4-bit scale level of half {@code half} (0: weights 0-15, 1: 16-31) of a group with scale byte {@code scales}. */
+    public static int scale(int scales, int half) {
+        return (scales >>> (4 * half)) & 0xF;
     }
 
     public static void dequantize(MemorySegment blocks, long block, float[] dst, int dstOffset) {
@@ -38,11 +59,12 @@ public final class IQ2_XSBlock {
         int out = dstOffset;
         for (int g = 0; g < 8; g++) {
             int scales = scales(blocks, block, g);
-            float dLow = IQ2Runs.scale(d, scales & 0xF);
-            float dHigh = IQ2Runs.scale(d, scales >>> 4);
+            float dLow = IQ2Runs.scale(d, scale(scales, 0));
+            float dHigh = IQ2Runs.scale(d, scale(scales, 1));
+            long runs = runs(blocks, block, g);
             for (int l = 0; l < 4; l++, out += 8) {
-                int run = run(blocks, block, 4 * g + l);
-                IQ2Runs.put(dst, out, l < 2 ? dLow : dHigh, IQTables.IQ2XS_GRID, run & 511, IQTables.KSIGNS_IQ2XS[run >>> 9]);
+                int run = run(runs, l);
+                IQ2Runs.put(dst, out, l < 2 ? dLow : dHigh, IQTables.IQ2XS_GRID, gridIndex(run), IQTables.KSIGNS_IQ2XS[signIndex(run)]);
             }
         }
     }

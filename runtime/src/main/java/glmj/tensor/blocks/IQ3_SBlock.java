@@ -29,13 +29,29 @@ public final class IQ3_SBlock {
         return LittleEndian.f16(blocks, block + D_OFFSET);
     }
 
-    public static int gridIndex(MemorySegment blocks, long block, int quad) {
-        int high = (LittleEndian.u8(blocks, block + QH_OFFSET + quad / 8) >>> (quad % 8)) & 1;
-        return LittleEndian.u8(blocks, block + QS_OFFSET + quad) | (high << 8);
+    /** The low index bytes of the 8 quads of group {@code g} (0-7): quad 8g+k in byte k. */
+    public static long lowIndices(MemorySegment blocks, long block, int g) {
+        return LittleEndian.i64(blocks, block + QS_OFFSET + 8L * g);
     }
 
-    public static int signs(MemorySegment blocks, long block, int run) {
-        return LittleEndian.u8(blocks, block + SIGNS_OFFSET + run);
+    /** The qh byte of group {@code g}: the ninth bit of quad 8g+k's grid index in bit k. */
+    public static int highIndices(MemorySegment blocks, long block, int g) {
+        return LittleEndian.u8(blocks, block + QH_OFFSET + g);
+    }
+
+    /** The grid index of quad {@code k} (0-7) of a group, from its {@link #lowIndices} and {@link #highIndices}. */
+    public static int gridIndex(long lowIndices, int highIndices, int k) {
+        return ((int) (lowIndices >>> (8 * k)) & 0xFF) | (((highIndices >>> k) & 1) << 8);
+    }
+
+    /** The sign bytes of the four runs of group {@code g}: run 4g+l in byte l, whose bit j negates weight j. */
+    public static int signs(MemorySegment blocks, long block, int g) {
+        return LittleEndian.i32(blocks, block + SIGNS_OFFSET + 4L * g);
+    }
+
+    /** The sign byte of run {@code l} (0-3) from a group's {@link #signs}. */
+    public static int runSigns(int signs, int l) {
+        return (signs >>> (8 * l)) & 0xFF;
     }
 
     /** The 4-bit scale of group {@code g} (0-7) of 32 weights. */
@@ -48,11 +64,13 @@ public final class IQ3_SBlock {
         int out = dstOffset;
         for (int g = 0; g < 8; g++) {
             float dg = d * (1 + 2 * scale(blocks, block, g));
+            long lowIndices = lowIndices(blocks, block, g);
+            int highIndices = highIndices(blocks, block, g);
+            int groupSigns = signs(blocks, block, g);
             for (int l = 0; l < 4; l++) {
-                int run = 4 * g + l;
-                int signs = signs(blocks, block, run);
+                int signs = runSigns(groupSigns, l);
                 for (int half = 0; half < 2; half++) {
-                    int grid = 4 * gridIndex(blocks, block, 2 * run + half);
+                    int grid = 4 * gridIndex(lowIndices, highIndices, 2 * l + half);
                     for (int j = 0; j < 4; j++) {
                         int sign = signs >>> (4 * half + j) & 1;
                         dst[out++] = dg * (IQTables.IQ3S_GRID[grid + j] & 0xFF) * (sign != 0 ? -1f : 1f);

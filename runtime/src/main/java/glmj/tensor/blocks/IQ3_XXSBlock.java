@@ -24,12 +24,28 @@ public final class IQ3_XXSBlock {
         return LittleEndian.f16(blocks, block + D_OFFSET);
     }
 
-    public static int gridIndex(MemorySegment blocks, long block, int quad) {
-        return LittleEndian.u8(blocks, block + QS_OFFSET + quad);
+    /** The 8 grid indices of group {@code g} (0-7): quad 8g+k in byte k. */
+    public static long quads(MemorySegment blocks, long block, int g) {
+        return LittleEndian.i64(blocks, block + QS_OFFSET + 8L * g);
+    }
+
+    /** Grid index {@code k} (0-7) of a group's {@link #quads}: weights 4k..4k+3 of the group. */
+    public static int gridIndex(long quads, int k) {
+        return (int) (quads >>> (8 * k)) & 0xFF;
     }
 
     public static int signsAndScale(MemorySegment blocks, long block, int g) {
         return LittleEndian.i32(blocks, block + SCALES_AND_SIGNS_OFFSET + 4L * g);
+    }
+
+    /** The 4-bit scale level of a signs-and-scale word, laid out as IQ2_XXS's. */
+    public static int scale(int signsAndScale) {
+        return IQ2_XXSBlock.scale(signsAndScale);
+    }
+
+    /** The 7-bit index into {@link IQTables#KSIGNS_IQ2XS} of the signs of run {@code l} (0-3, weights 8l..8l+7). */
+    public static int signIndex(int signsAndScale, int l) {
+        return IQ2_XXSBlock.signIndex(signsAndScale, l);
     }
 
     public static void dequantize(MemorySegment blocks, long block, float[] dst, int dstOffset) {
@@ -37,11 +53,12 @@ public final class IQ3_XXSBlock {
         int out = dstOffset;
         for (int g = 0; g < 8; g++) {
             int signsAndScale = signsAndScale(blocks, block, g);
-            float dg = d * (0.5f + (signsAndScale >>> 28)) * 0.5f;
+            long quads = quads(blocks, block, g);
+            float dg = d * (0.5f + scale(signsAndScale)) * 0.5f;
             for (int l = 0; l < 4; l++) {
-                int signs = IQTables.KSIGNS_IQ2XS[(signsAndScale >>> (7 * l)) & 127];
+                int signs = IQTables.KSIGNS_IQ2XS[signIndex(signsAndScale, l)];
                 for (int half = 0; half < 2; half++) {
-                    int grid = 4 * gridIndex(blocks, block, 8 * g + 2 * l + half);
+                    int grid = 4 * gridIndex(quads, 2 * l + half);
                     for (int j = 0; j < 4; j++) {
                         int sign = signs >>> (4 * half + j) & 1;
                         dst[out++] = dg * (IQTables.IQ3XXS_GRID[grid + j] & 0xFF) * (sign != 0 ? -1f : 1f);
