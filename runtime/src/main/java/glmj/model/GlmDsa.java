@@ -191,7 +191,7 @@ public final class GlmDsa {
             attending.token = t;
             int visible = cached + t + 1;
             k.parallelFor((visible + KEYS_PER_TASK - 1) / KEYS_PER_TASK, scoreKeys);
-            s.selectedCount[t] = TopK.select(s.indexerScores[t], 0, visible, c.indexerTopK(), s.selected[t], s.topKHeap);
+            s.selectedCount[t] = TopK.select(s.indexerScores, 0, visible, c.indexerTopK(), s.selected[t], s.topKHeap);
         }
     }
 
@@ -240,7 +240,7 @@ public final class GlmDsa {
     private void scoreKeys(int task) {
         int ih = c.indexerHeadCount(), id = c.indexerHeadLength(), t = attending.token;
         int end = Math.min(cached + t + 1, (task + 1) * KEYS_PER_TASK);
-        float[] score = s.indexerScores[t];
+        float[] score = s.indexerScores;
         for (int j = task * KEYS_PER_TASK; j < end; j++) {
             float sum = 0;
             for (int h = 0; h < ih; h++) {

@@ -3,7 +3,6 @@ package glmj.model;
 import glmj.generate.ContextFullException;
 import glmj.generate.LanguageModel;
 import glmj.gguf.GGUFFile;
-import glmj.gguf.TensorInfo;
 import glmj.kernel.Kernels;
 import glmj.kernel.VectorKernels;
 import java.io.IOException;
@@ -43,7 +42,6 @@ public final class GlmDsaEngine implements LanguageModel {
 
     /** As {@link #open}, on a file already open; the engine takes it over and closes it. */
     public static GlmDsaEngine of(GGUFFile file, int contextSize, int batchSize, int threads) {
-        int longestRow = Math.toIntExact(file.tensors().stream().mapToLong(TensorInfo::rowLength).max().orElse(1));
         int context = contextSize > 0 ? contextSize : file.metadata().getInt(file.metadata().getString("general.architecture") + ".context_length");
         Kernels kernels = new VectorKernels(threads);
         try {

@@ -12,7 +12,8 @@ final class State {
     final float[] qLatent, q, kvLatent, qAbsorbed, attnLatent, attnHeads;
     final float[][] scores;
     final float[] indexerQ, indexerK, indexerWeights;
-    final float[][] indexerScores;
+    /** The indexer scores of the token being selected for: one row, reused token after token. */
+    final float[] indexerScores;
     final int[][] selected;
     final int[] selectedCount;
     final int[] topKHeap;
@@ -48,7 +49,7 @@ final class State {
         indexerQ = new float[batch * ih * id];
         indexerK = new float[batch * id];
         indexerWeights = new float[batch * ih];
-        indexerScores = new float[batch][nCtx];
+        indexerScores = new float[nCtx];
         selected = new int[batch][c.indexerTopK()];
         selectedCount = new int[batch];
         topKHeap = new int[nCtx];
