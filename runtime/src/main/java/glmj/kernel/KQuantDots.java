@@ -11,6 +11,7 @@ import glmj.tensor.blocks.Q5_KBlock;
 import glmj.tensor.blocks.Q6_KBlock;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
@@ -50,11 +51,15 @@ final class KQuantDots {
             for (int half = 0; half < 2; half++) {
                 for (int p = 0; p < 32; p += L) {
                     ByteVector quants = Lanes.bytes(w, block + Q2_KBlock.QS_OFFSET + 32 * half + p);
-                    for (int j = 0; j < 4; j++) {
-                        // |q * a * scale| <= 3 * 127 * 15 fits 16 bits
-                        acc = acc.add(Lanes.dotScaled(Lanes.shiftRight(quants, 2 * j).and((byte) 3), q, at + 128 * half + 32 * j + p,
-                                Lanes.sixteenScales(scales, 8 * half + 2 * j, p)));
+                    int first = at + 128 * half + p;
+                    // |q * a * scale| <= 3 * 127 * 15, so the four shifts' products sum within 16 bits
+                    ShortVector products = Lanes.scaledProducts(quants.and((byte) 3), q, first,
+                            Lanes.sixteenScales(scales, 8 * half, p));
+                    for (int shift = 1; shift < 4; shift++) {
+                        products = products.add(Lanes.scaledProducts(Lanes.shiftRight(quants, 2 * shift).and((byte) 3), q,
+                                first + 32 * shift, Lanes.sixteenScales(scales, 8 * half + 2 * shift, p)));
                     }
+                    acc = acc.add(Lanes.pairSums(products));
                 }
             }
             float d = a.scales[at / 256];

@@ -57,10 +57,7 @@ final class Lanes {
      * summed in adjacent pairs into {@link #I}'s lanes. Exact: every product and pair fits 16 bits.
      */
     static IntVector dot(ByteVector w, short[] a, int at) {
-        ShortVector products = ((ShortVector) w.convertShape(VectorOperators.B2S, S, 0)).mul(ShortVector.fromArray(S, a, at));
-        IntVector pairs = products.reinterpretAsInts();
-        return pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                .add(pairs.lanewise(VectorOperators.ASHR, 16));
+        return pairSums(((ShortVector) w.convertShape(VectorOperators.B2S, S, 0)).mul(ShortVector.fromArray(S, a, at)));
     }
 
     /**
@@ -76,12 +73,16 @@ final class Lanes {
     }
 
     /**
-     * As {@link #dot}, each product also multiplied by its lane's {@code scales} in 16 bits: exact when every
-     * weight * activation * scale fits 16 bits (2-bit and 3-bit weights with 4-bit or 6-bit scales), saving a 32-bit
-     * multiply per step.
+     * The products of {@link #L} weights {@code w} with activation quants {@code a[at..at+L)}, each also multiplied by
+     * its lane's {@code scales}, in 16 bits: for callers whose weight * activation * scale (and their sums, until
+     * {@link #pairSums}) fit 16 bits, as 2-bit weights' with 4-bit scales do.
      */
-    static IntVector dotScaled(ByteVector w, short[] a, int at, ShortVector scales) {
-        ShortVector products = ((ShortVector) w.convertShape(VectorOperators.B2S, S, 0)).mul(ShortVector.fromArray(S, a, at)).mul(scales);
+    static ShortVector scaledProducts(ByteVector w, short[] a, int at, ShortVector scales) {
+        return ((ShortVector) w.convertShape(VectorOperators.B2S, S, 0)).mul(ShortVector.fromArray(S, a, at)).mul(scales);
+    }
+
+    /** Adjacent pairs of 16-bit lanes summed into {@link #I}'s 32-bit lanes. */
+    static IntVector pairSums(ShortVector products) {
         IntVector pairs = products.reinterpretAsInts();
         return pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                 .add(pairs.lanewise(VectorOperators.ASHR, 16));
