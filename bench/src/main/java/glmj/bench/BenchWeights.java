@@ -1,0 +1,139 @@
+package glmj.bench;
+
+import glmj.kernel.VectorKernels;
+import glmj.kernel.Weight;
+import glmj.quant.Quantizer;
+import glmj.tensor.GGMLType;
+import glmj.tensor.blocks.IQ1_MBlock;
+import glmj.tensor.blocks.KQuantHeader;
+import glmj.tensor.blocks.LittleEndian;
+import glmj.tensor.blocks.Q2_KBlock;
+import glmj.tensor.blocks.Q3_KBlock;
+import glmj.tensor.blocks.Q6_KBlock;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * Weights for the benchmarks: realistic blocks of every type the kernels read, and which types those are.
+ *
+ * <p>Where the {@code quant} module has a quantizer for the type, the blocks are random Gaussian weights quantized by
+ * it (the scales, mins and quants a real model has); otherwise (F32, and the i-quants, for which glmj has no quantizer)
+ * every byte is random except the f16 scales, which get ordinary magnitudes, as in the kernel tests.
+ */
+public final class BenchWeights {
+    /** The standard deviation of the random weights: what a trained projection's weights are like. */
+    private static final double WEIGHT_SCALE = 0.02;
+
+    private BenchWeights() {
+    }
+
+    /**
+     * Every type {@link VectorKernels#matmul} can multiply in this build, found by trying a one-row matmul of each
+     * readable type, from most to fewest bits per weight. A type gains a place here the day its dot kernel lands.
+     */
+    public static List<GGMLType> benchmarkable() {
+        List<GGMLType> types = new ArrayList<>();
+        try (Arena arena = Arena.ofShared(); VectorKernels kernels = new VectorKernels(1)) {
+            for (GGMLType type : GGMLType.values()) {
+                if (!type.isReadable() || type == GGMLType.Q8_K) { // q8_K is only an activation format
+                    continue;
+                }
+                int cols = Math.max(256, type.blockSize);
+                MemorySegment data = arena.allocate(type.byteSize(cols), 64);
+                fill(type, data, 1, cols, new Random(type.id));
+                try {
+                    kernels.matmul(new Weight(type.ggmlName, data, type, 1, cols), new float[cols], new float[1], 1);
+                    types.add(type);
+                } catch (IllegalArgumentException | UnsupportedOperationException noKernel) {
+                    // not multipliable in this checkout
+                }
+            }
+        }
+        types.sort(Comparator.comparingDouble(GGMLType::bitsPerWeight).reversed());
+        return types;
+    }
+
+    /**
+     * Fills {@code data} with {@code rows} rows of {@code cols} weights of {@code type}. The first {@code patchRows}
+     * rows are made as the class comment says and repeated over the rest (content does not change how fast a kernel
+     * streams, and this keeps a gigabyte of weights quick to make).
+     */
+    public static void fill(GGMLType type, MemorySegment data, long rows, int cols, int patchRows, Random random) {
+        int patch = (int) Math.min(rows, patchRows);
+        long patchBytes = patch * type.byteSize(cols);
+        fill(type, data.asSlice(0, patchBytes), patch, cols, random);
+        long total = rows * type.byteSize(cols);
+        for (long at = patchBytes; at < total; at += patchBytes) {
+            MemorySegment.copy(data, 0, data, at, Math.min(patchBytes, total - at));
+        }
+    }
+
+    /** Fills {@code data} with {@code rows} rows of {@code cols} weights of {@code type}, each row made afresh. */
+    public static void fill(GGMLType type, MemorySegment data, int rows, int cols, Random random) {
+        long bytes = rows * type.byteSize(cols);
+        if (type == GGMLType.F32) {
+            for (long i = 0; i < bytes / Float.BYTES; i++) {
+                data.set(LittleEndian.FLOAT, Float.BYTES * i, (float) (random.nextGaussian() * WEIGHT_SCALE));
+            }
+        } else if (Quantizer.canQuantize(type)) {
+            float[] row = new float[cols];
+            for (int r = 0; r < rows; r++) {
+                for (int i = 0; i < cols; i++) {
+                    row[i] = (float) (random.nextGaussian() * WEIGHT_SCALE);
+                }
+                Quantizer.quantize(type, row, 0, data, r * type.byteSize(cols), cols);
+            }
+        } else {
+            randomBlocks(type, data.asSlice(0, bytes), random);
+        }
+    }
+
+    /** Random quant bytes with ordinary, finite f16 scales. */
+    private static void randomBlocks(GGMLType type, MemorySegment blocks, Random random) {
+        byte[] bytes = new byte[Math.toIntExact(blocks.byteSize())];
+        random.nextBytes(bytes);
+        MemorySegment.copy(bytes, 0, blocks, ValueLayout.JAVA_BYTE, 0, bytes.length);
+        if (type.blockSize == 1) { // f16 or bf16 without a quantizer: ordinary values
+            for (long i = 0; i < blocks.byteSize() / 2; i++) {
+                float value = (float) (random.nextGaussian() * WEIGHT_SCALE);
+                short bits = type == GGMLType.F16 ? Float.floatToFloat16(value) : (short) (Float.floatToRawIntBits(value) >>> 16);
+                blocks.set(LittleEndian.SHORT, 2 * i, bits);
+            }
+            return;
+        }
+        for (long block = 0; block < blocks.byteSize(); block += type.typeSize) {
+            switch (type) {
+                case Q2_K -> setHalves(blocks, block, random, Q2_KBlock.D_OFFSET, Q2_KBlock.DMIN_OFFSET);
+                case Q4_K, Q5_K -> setHalves(blocks, block, random, KQuantHeader.D_OFFSET, KQuantHeader.DMIN_OFFSET);
+                case Q3_K -> setHalves(blocks, block, random, Q3_KBlock.D_OFFSET);
+                case Q6_K -> setHalves(blocks, block, random, Q6_KBlock.D_OFFSET);
+                case IQ1_M -> { // the f16 scale is spread over the top nibbles of the four scale words
+                    short half = ordinaryHalf(random);
+                    for (int w = 0; w < 4; w++) {
+                        long offset = block + IQ1_MBlock.SCALES_OFFSET + 2L * w;
+                        int word = blocks.get(LittleEndian.SHORT, offset) & 0x0FFF | ((half >>> (4 * w)) & 0xF) << 12;
+                        blocks.set(LittleEndian.SHORT, offset, (short) word);
+                    }
+                }
+                default -> setHalves(blocks, block, random, 0); // every other block format starts with its f16 scale
+            }
+        }
+    }
+
+    private static void setHalves(MemorySegment blocks, long block, Random random, int... offsets) {
+        for (int offset : offsets) {
+            blocks.set(LittleEndian.SHORT, block + offset, ordinaryHalf(random));
+        }
+    }
+
+    /** A block scale around 0.002 (within a factor of e for two blocks in three): weights of a few hundredths. */
+    private static short ordinaryHalf(Random random) {
+        return Float.floatToFloat16((float) (0.002 * Math.exp(random.nextGaussian() * 0.5)));
+    }
+}
