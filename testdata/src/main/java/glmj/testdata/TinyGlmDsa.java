@@ -59,7 +59,7 @@ public final class TinyGlmDsa {
     public static final float ROPE_FREQ_BASE = 1_000_000f;
     public static final float RMS_NORM_EPS = 1e-5f;
 
-    private static final GlmDsaShape SHAPE = new GlmDsaShape(
+    static final GlmDsaShape SHAPE = new GlmDsaShape(
             EMBEDDING_LENGTH, LEADING_DENSE_BLOCK_COUNT, CONTEXT_LENGTH, FEED_FORWARD_LENGTH,
             HEAD_COUNT, Q_LORA_RANK, KV_LORA_RANK, QK_NOPE_HEAD_DIM, QK_ROPE_HEAD_DIM, VALUE_LENGTH_MLA,
             EXPERT_COUNT, EXPERT_USED_COUNT, EXPERT_SHARED_COUNT, EXPERT_FEED_FORWARD_LENGTH, EXPERT_WEIGHTS_SCALE,
