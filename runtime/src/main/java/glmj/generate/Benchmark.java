@@ -9,7 +9,8 @@ import java.util.SplittableRandom;
  * empty context) and times {@code n} random tokens, processed as one prompt ({@code pp}) or one token per step
  * ({@code tg}); the figure is the mean and standard deviation of the repetitions' tokens per second. The depth tokens
  * are processed once, untimed, and every run goes back to them by forgetting what came after, as llama-bench restores
- * its saved depth state.
+ * its saved depth state. Unlike llama-bench, whose tg warm-up is a single token, every warm-up is a whole run: a Java
+ * engine is still being compiled by the JIT after one token.
  */
 public final class Benchmark {
     private final LanguageModel model;
@@ -64,7 +65,7 @@ public final class Benchmark {
 
     public Result generation(int tokens, int repetitions) {
         fillDepth();
-        runGeneration(randomTokens(1));
+        runGeneration(randomTokens(tokens));
         double[] speeds = new double[repetitions];
         for (int r = 0; r < repetitions; r++) {
             int[] steps = randomTokens(tokens);

@@ -62,7 +62,7 @@ class BenchmarkTest {
                 "truncate 300", "forward 16 at 300",                             // pp warm-up
                 "truncate 300", "forward 16 at 300",
                 "truncate 300", "forward 16 at 300",
-                "truncate 300", "forward 1 at 300",                              // tg warm-up
+                "truncate 300", "forward 1 at 300", "forward 1 at 301",          // tg warm-up
                 "truncate 300", "forward 1 at 300", "forward 1 at 301"), model.calls);
     }
 
@@ -72,7 +72,7 @@ class BenchmarkTest {
         Benchmark.Result tg = new Benchmark(model, -1, 0).generation(3, 1);
 
         assertEquals("tg3", tg.test());
-        assertEquals(List.of("truncate 0", "forward 1 at 0",
+        assertEquals(List.of("truncate 0", "forward 1 at 0", "forward 1 at 1", "forward 1 at 2",
                 "truncate 0", "forward 1 at 0", "forward 1 at 1", "forward 1 at 2"), model.calls);
     }
 }
