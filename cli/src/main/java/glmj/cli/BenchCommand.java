@@ -30,7 +30,7 @@ import picocli.CommandLine.Model.CommandSpec;
         },
         footer = {"", "Examples:",
             "  glmj bench -m model.gguf -p 128 -n 32 -t 2",
-            "  glmj bench -m model.gguf -p 0 -n 32 -d 4096       # generation after 4096 tokens of context",
+            "  glmj bench -m model.gguf -p 0 -n 32 -d 4096   # tg after 4096 tokens",
             "  glmj bench -m model.gguf --json | jq .tg_tps",
             "  glmj bench --memory -t 2"})
 final class BenchCommand implements Callable<Integer> {

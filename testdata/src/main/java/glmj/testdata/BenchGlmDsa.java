@@ -32,7 +32,7 @@ public final class BenchGlmDsa {
     public enum Scale {
         /** About 1.1 GB: n_embd 1024, 20 blocks (1 dense, 19 MoE). */
         FULL(1024, 20),
-        /** The same design at test size: n_embd 256, 3 blocks (1 dense, 2 MoE), about 55 MB. */
+        /** The same design at test size: n_embd 256, 3 blocks (1 dense, 2 MoE), about 75 MB. */
         SMALL(256, 3);
 
         final int embeddingLength;
