@@ -9,6 +9,7 @@ import java.io.PrintStream;
 import java.lang.foreign.Arena;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Locale;
 
 /**
  * GLM-5 scaled down to about 1 GB for speed measurements, with random weights: the tiny model's tensor set, metadata
@@ -61,8 +62,9 @@ public final class BenchGlmDsa {
      */
     public static void write(Path file, Scale scale) throws IOException {
         GlmVocabulary vocabulary = GlmVocabulary.load(TestModels.qwen2Vocabulary());
-        String name = "glmj bench GLM-5 " + scale.name().toLowerCase() + " UD_Q2_K_XL (random weights)";
-        String label = "bench model (" + scale.name().toLowerCase() + ")";
+        String size = scale.name().toLowerCase(Locale.ROOT);
+        String name = "glmj bench GLM-5 " + size + " UD_Q2_K_XL (random weights)";
+        String label = "bench model (" + size + ")";
         try (Arena arena = Arena.ofShared()) {
             GlmDsaGenerator.writer(shape(scale), new UnslothQ2KXl(), name, vocabulary, arena, progressOn(System.err, label))
                     .write(file);
@@ -77,9 +79,13 @@ public final class BenchGlmDsa {
         Arrays.fill(everyIndexerFull, true);
         return new GlmDsaShape(
                 embd, LEADING_DENSE_BLOCK_COUNT, CONTEXT_LENGTH, 2 * embd,
+                // GLM-5's kv_lora rank and its nope, rope and value head lengths
                 heads, halfWidth, 512, 192, 64, 256,
+                // one shared expert; GLM-5's routed scaling factor
                 EXPERT_COUNT, EXPERT_USED_COUNT, 1, halfWidth, 2.5f,
+                // GLM-5's indexer head length
                 heads / 2, 128, INDEXER_TOP_K, everyIndexerFull,
+                // GLM-5's rope base and RMS norm epsilon
                 1_000_000f, 1e-5f);
     }
 
