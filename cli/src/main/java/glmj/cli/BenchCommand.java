@@ -2,8 +2,13 @@ package glmj.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import glmj.generate.Benchmark;
+import glmj.generate.MemoryBandwidth;
+import glmj.gguf.ActiveWeights;
+import glmj.gguf.GGUFFile;
+import glmj.gguf.Metadata;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -18,12 +23,19 @@ import picocli.CommandLine.Model.CommandSpec;
         mixinStandardHelpOptions = true,
         description = {
             "Measures prompt processing (pp) and generation (tg) speed in tokens/s, as llama-bench does.",
-            "After a warm-up, each of -r repetitions starts from an empty context and processes random tokens; the result is their mean and standard deviation."
+            "After a warm-up, each of -r repetitions starts from a context holding -d tokens (empty by default) and processes random tokens; the result is their mean and standard deviation.",
+            "The context holds exactly the depth and the longer test unless -c says otherwise.",
+            "--json also reports the weight bytes a decode step reads (active_bytes_per_token).",
+            "--memory measures the machine's memory read bandwidth with -t threads instead, the roof decoding speed is bounded by."
         },
         footer = {"", "Examples:",
             "  glmj bench -m model.gguf -p 128 -n 32 -t 2",
-            "  glmj bench -m model.gguf --json | jq .tg_tps"})
+            "  glmj bench -m model.gguf -p 0 -n 32 -d 4096   # tg after 4096 tokens",
+            "  glmj bench -m model.gguf --json | jq .tg_tps",
+            "  glmj bench --memory -t 2"})
 final class BenchCommand implements Callable<Integer> {
+    /** The region --memory reads: larger than any CPU's last-level cache. */
+    private static final long MEMORY_REGION_BYTES = 1L << 30;
 
     @Spec
     CommandSpec spec;
@@ -37,34 +49,62 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = {"-n", "--n-gen"}, paramLabel = "N", description = "Tokens per tg run; 0 skips tg (default: ${DEFAULT-VALUE}).")
     int generatedTokens = 128;
 
-    @Option(names = {"-r", "--repetitions"}, paramLabel = "N", description = "Repetitions of each test (default: ${DEFAULT-VALUE}).")
+    @Option(names = {"-d", "--n-depth"}, paramLabel = "N", description = "Tokens already in the context when each run starts, processed once untimed (default: ${DEFAULT-VALUE}).")
+    int depth = 0;
+
+    @Option(names = {"-r", "--repetitions"}, paramLabel = "N", description = "Repetitions of each test, or read passes with --memory (default: ${DEFAULT-VALUE}).")
     int repetitions = 5;
 
     @Option(names = "--json", description = "Print one JSON object (with pp_tps and tg_tps, the means) instead of a table.")
     boolean json;
 
+    @Option(names = "--memory", description = "Measure memory read bandwidth (GB/s, the best of -r passes over 1 GiB) instead of a model.")
+    boolean memory;
+
     @Override
     public Integer call() throws IOException {
-        if (promptTokens < 0 || generatedTokens < 0 || repetitions < 1 || promptTokens + generatedTokens == 0) {
-            throw new UserInputException("-p and -n must be 0 or more and not both 0, -r 1 or more");
+        if (memory) {
+            return measureMemory();
+        }
+        if (promptTokens < 0 || generatedTokens < 0 || depth < 0 || repetitions < 1 || promptTokens + generatedTokens == 0) {
+            throw new UserInputException("-p, -n and -d must be 0 or more, -p and -n not both 0, -r 1 or more");
         }
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        int needed = depth + Math.max(promptTokens, generatedTokens);
+        long activeBytes;
+        try (GGUFFile file = GGUFFile.open(modelOptions.path())) {
+            activeBytes = ActiveWeights.bytesPerToken(file);
+            if (!spec.commandLine().getParseResult().hasMatchedOption("--ctx-size")) {
+                Metadata metadata = file.metadata();
+                int modelContext = metadata.getInt(metadata.getString("general.architecture", "") + ".context_length", Integer.MAX_VALUE);
+                if (needed > modelContext) {
+                    throw new UserInputException("-d " + depth + " and a test of " + (needed - depth) + " tokens need a context of "
+                            + needed + ", more than the model's " + modelContext);
+                }
+                modelOptions.contextSize = needed;
+            }
+        }
         Map<String, Object> report = new LinkedHashMap<>();
         try (ModelOptions.Loaded loaded = modelOptions.load(err)) {
-            int needed = Math.max(promptTokens, generatedTokens);
             if (needed > loaded.model().contextSize()) {
-                throw new UserInputException("a test of " + needed + " tokens does not fit in a context of "
-                        + loaded.model().contextSize() + " (raise -c)");
+                throw new UserInputException("a test of " + (needed - depth) + " tokens" + (depth > 0 ? " at depth " + depth : "")
+                        + " does not fit in a context of " + loaded.model().contextSize() + " (raise -c)");
             }
             int firstToken = loaded.tokenizer().addsBos() ? loaded.tokenizer().bosToken() : -1;
-            Benchmark benchmark = new Benchmark(loaded.model(), firstToken);
+            Benchmark benchmark = new Benchmark(loaded.model(), firstToken, depth);
             report.put("model", loaded.path().toString());
             report.put("engine", modelOptions.engine.name());
             report.put("threads", modelOptions.threads);
             report.put("repetitions", repetitions);
+            report.put("n_depth", depth);
+            report.put("active_bytes_per_token", activeBytes);
             if (!json) {
-                out.printf("%-40s  %-6s  %7s  %8s  %20s%n", "model", "engine", "threads", "test", "tokens/s");
+                out.printf("%-40s  %-6s  %7s  %16s  %20s%n", "model", "engine", "threads", "test", "tokens/s");
+            }
+            if (depth > 0) {
+                err.printf("bench: filling the context with %d tokens (untimed)...%n", depth);
+                err.flush();
             }
             if (promptTokens > 0) {
                 err.printf("bench: pp%d, %d repetitions...%n", promptTokens, repetitions);
@@ -91,9 +131,33 @@ final class BenchCommand implements Callable<Integer> {
         report.put(key + "_samples", result.tokensPerSecond());
         if (!json) {
             String name = loaded.path().getFileName().toString();
-            out.printf("%-40s  %-6s  %7d  %8s  %11.2f ± %6.2f%n", name.length() > 40 ? "..." + name.substring(name.length() - 37) : name,
+            out.printf("%-40s  %-6s  %7d  %16s  %11.2f ± %6.2f%n", name.length() > 40 ? "..." + name.substring(name.length() - 37) : name,
                     modelOptions.engine.name(), modelOptions.threads, result.test(), result.mean(), result.standardDeviation());
             out.flush();
         }
+    }
+
+    private int measureMemory() throws IOException {
+        if (modelOptions.threads < 1 || repetitions < 1) {
+            throw new UserInputException("-t and -r must be 1 or more");
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        spec.commandLine().getErr().printf("bench: reading %s with %d threads, %d passes...%n",
+                Units.bytes(MEMORY_REGION_BYTES), modelOptions.threads, repetitions);
+        spec.commandLine().getErr().flush();
+        MemoryBandwidth.Result result = MemoryBandwidth.measure(MEMORY_REGION_BYTES, modelOptions.threads, repetitions);
+        if (json) {
+            Map<String, Object> report = new LinkedHashMap<>();
+            report.put("threads", result.threads());
+            report.put("memory_bytes", result.bytes());
+            report.put("read_gbps", result.best() / 1e9);
+            report.put("read_gbps_samples", Arrays.stream(result.bytesPerSecond()).map(speed -> speed / 1e9).toArray());
+            out.println(new ObjectMapper().writeValueAsString(report));
+        } else {
+            out.printf("memory read bandwidth: %.2f GB/s (%d threads, best of %d passes over %s)%n",
+                    result.best() / 1e9, result.threads(), repetitions, Units.bytes(result.bytes()));
+        }
+        out.flush();
+        return 0;
     }
 }

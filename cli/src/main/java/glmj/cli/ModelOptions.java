@@ -46,12 +46,17 @@ final class ModelOptions {
         }
     }
 
+    /** The model file: the one named, or the built-in tiny GLM-5. */
+    Path path() {
+        return model != null ? model : Models.embeddedDefault();
+    }
+
     /** Loads the model; what is worth telling the user (such as an unusable chat template) goes to {@code notices}. */
     Loaded load(PrintWriter notices) throws IOException {
         if (contextSize < 0 || threads < 1 || batchSize < 1) {
             throw new UserInputException("-c must be 0 or more, -t and -b 1 or more (got -c " + contextSize + ", -t " + threads + ", -b " + batchSize + ")");
         }
-        Path path = model != null ? model : Models.embeddedDefault();
+        Path path = path();
         GGUFFile file = GGUFFile.open(path);
         boolean engineOwnsFile = false;
         try {

@@ -7,6 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import glmj.cli.InfoCommandTest.Run;
+import glmj.gguf.ActiveWeights;
+import glmj.gguf.GGUFFile;
+import glmj.testdata.TestModels;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
 
 class BenchCommandTest {
@@ -35,5 +40,42 @@ class BenchCommandTest {
         Run run = glmj("bench", "-p", "300", "-n", "0", "-c", "256");
         assertEquals(2, run.exitCode());
         assertTrue(run.err().contains("does not fit in a context of 256"), run.err());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"java", "llama"})
+    void depthRunsTheTestsAfterThatManyTokens(String engine) throws Exception {
+        Run run = glmj("bench", "--engine", engine, "-p", "8", "-n", "4", "-d", "40", "-r", "2", "-t", "2", "--json");
+        assertEquals(0, run.exitCode(), run.err());
+        JsonNode report = new ObjectMapper().readTree(run.out());
+        assertEquals(40, report.get("n_depth").asInt());
+        assertTrue(report.get("pp_tps").asDouble() > 0);
+        assertTrue(report.get("tg_tps").asDouble() > 0);
+        try (GGUFFile model = GGUFFile.open(TestModels.embeddedDefault())) {
+            assertEquals(ActiveWeights.bytesPerToken(model), report.get("active_bytes_per_token").asLong());
+        }
+    }
+
+    @Test
+    void tableNamesTheDepthAsLlamaBenchDoes() {
+        Run run = glmj("bench", "-p", "0", "-n", "2", "-d", "8", "-r", "1");
+        assertEquals(0, run.exitCode(), run.err());
+        assertTrue(run.out().contains("tg2 @ d8"), run.out());
+    }
+
+    @Test
+    void aDepthBeyondTheModelsContextIsRefused() {
+        Run run = glmj("bench", "-p", "0", "-n", "4", "-d", "5000");
+        assertEquals(2, run.exitCode());
+        assertTrue(run.err().contains("need a context of 5004, more than the model's 4096"), run.err());
+    }
+
+    @Test
+    void memoryReportsReadBandwidth() throws Exception {
+        Run run = glmj("bench", "--memory", "-r", "1", "-t", "1", "--json");
+        assertEquals(0, run.exitCode(), run.err());
+        JsonNode report = new ObjectMapper().readTree(run.out());
+        assertEquals(1, report.get("threads").asInt());
+        assertTrue(report.get("read_gbps").asDouble() > 0.1, run.out());
     }
 }

@@ -5,19 +5,31 @@ import java.util.SplittableRandom;
 
 /**
  * Prompt-processing and generation speed of a {@link LanguageModel}, measured as llama-bench measures them: one
- * warm-up, then each repetition starts from an empty context and times {@code n} random tokens, processed as one
- * prompt ({@code pp}) or one token per step ({@code tg}); the figure is the mean and standard deviation of the
- * repetitions' tokens per second.
+ * warm-up, then each repetition starts from a context holding {@code depth} tokens (llama-bench's {@code -d}; 0 is an
+ * empty context) and times {@code n} random tokens, processed as one prompt ({@code pp}) or one token per step
+ * ({@code tg}); the figure is the mean and standard deviation of the repetitions' tokens per second. The depth tokens
+ * are processed once, untimed, and every run goes back to them by forgetting what came after, as llama-bench restores
+ * its saved depth state. Unlike llama-bench, whose tg warm-up is a single token, every warm-up is a whole run: a Java
+ * engine is still being compiled by the JIT after one token.
  */
 public final class Benchmark {
     private final LanguageModel model;
     private final int firstToken;
+    private final int depth;
     private final SplittableRandom random = new SplittableRandom(42);
+    private boolean depthFilled;
 
-    /** {@code firstToken} starts every run, as the BOS token starts llama-bench's; -1 when the model adds none. */
-    public Benchmark(LanguageModel model, int firstToken) {
+    /**
+     * {@code firstToken} starts every run and the depth tokens, as the BOS token starts llama-bench's; -1 when the
+     * model adds none. {@code depth} tokens precede every timed run.
+     */
+    public Benchmark(LanguageModel model, int firstToken, int depth) {
+        if (depth < 0) {
+            throw new IllegalArgumentException("depth must be 0 or more, got " + depth);
+        }
         this.model = model;
         this.firstToken = firstToken;
+        this.depth = depth;
     }
 
     /** One test's repetitions, in tokens per second. */
@@ -39,20 +51,21 @@ public final class Benchmark {
     }
 
     public Result promptProcessing(int tokens, int repetitions) {
-        int[] prompt = randomTokens(tokens);
-        runPrompt(prompt);
+        fillDepth();
+        runPrompt(randomTokens(tokens));
         double[] speeds = new double[repetitions];
         for (int r = 0; r < repetitions; r++) {
-            prompt = randomTokens(tokens);
+            int[] prompt = randomTokens(tokens);
             long start = System.nanoTime();
             runPrompt(prompt);
             speeds[r] = tokens * 1e9 / (System.nanoTime() - start);
         }
-        return new Result("pp" + tokens, tokens, speeds);
+        return new Result(testName("pp", tokens), tokens, speeds);
     }
 
     public Result generation(int tokens, int repetitions) {
-        runGeneration(randomTokens(1));
+        fillDepth();
+        runGeneration(randomTokens(tokens));
         double[] speeds = new double[repetitions];
         for (int r = 0; r < repetitions; r++) {
             int[] steps = randomTokens(tokens);
@@ -60,16 +73,29 @@ public final class Benchmark {
             runGeneration(steps);
             speeds[r] = tokens * 1e9 / (System.nanoTime() - start);
         }
-        return new Result("tg" + tokens, tokens, speeds);
+        return new Result(testName("tg", tokens), tokens, speeds);
+    }
+
+    /** llama-bench's name for a test: {@code pp512}, or {@code tg128 @ d4096} at a depth. */
+    private String testName(String kind, int tokens) {
+        return kind + tokens + (depth > 0 ? " @ d" + depth : "");
+    }
+
+    private void fillDepth() {
+        if (depth > 0 && !depthFilled) {
+            model.truncate(0);
+            model.forward(randomTokens(depth), 0, depth);
+            depthFilled = true;
+        }
     }
 
     private void runPrompt(int[] prompt) {
-        model.truncate(0);
+        model.truncate(depth);
         model.forward(prompt, 0, prompt.length);
     }
 
     private void runGeneration(int[] steps) {
-        model.truncate(0);
+        model.truncate(depth);
         for (int i = 0; i < steps.length; i++) {
             model.forward(steps, i, 1);
         }

@@ -1,23 +1,15 @@
 package glmj.testdata;
 
-import glmj.gguf.GGUFValueType;
 import glmj.gguf.GGUFWriter;
-import glmj.quant.Quantizer;
 import glmj.tensor.GGMLType;
+import glmj.testdata.GlmDsaGenerator.Role;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.SplittableRandom;
 
 /**
  * A tiny GLM-5 ({@code glm-dsa}) with random weights: GLM-5's tensor names, metadata keys, layer kinds and tokenizer,
@@ -36,7 +28,7 @@ public final class TinyGlmDsa {
     public static final String GENERATOR_VERSION = "tiny-glm-dsa/1";
     public static final String GENERATOR_KEY = "glmj.testdata.generator";
 
-    public static final String ARCHITECTURE = "glm-dsa";
+    public static final String ARCHITECTURE = GlmDsaGenerator.ARCHITECTURE;
     public static final int EMBEDDING_LENGTH = 256;
     public static final int BLOCK_COUNT = 4;
     public static final int LEADING_DENSE_BLOCK_COUNT = 1;
@@ -58,8 +50,6 @@ public final class TinyGlmDsa {
     public static final int EXPERT_SHARED_COUNT = 1;
     public static final int EXPERT_FEED_FORWARD_LENGTH = 256;
     public static final float EXPERT_WEIGHTS_SCALE = 2.5f;
-    /** llama.cpp's {@code LLAMA_EXPERT_GATING_FUNC_TYPE_SIGMOID}. */
-    public static final int EXPERT_GATING_FUNC_SIGMOID = 2;
     public static final int INDEXER_HEAD_COUNT = 4;
     /** A power of two: llama.cpp rotates indexer keys with a Hadamard matrix of this size. */
     public static final int INDEXER_KEY_LENGTH = 64;
@@ -69,23 +59,15 @@ public final class TinyGlmDsa {
     public static final float ROPE_FREQ_BASE = 1_000_000f;
     public static final float RMS_NORM_EPS = 1e-5f;
 
-    /** llama.cpp's {@code llama_ftype}: ALL_F32 and MOSTLY_Q2_K. */
-    private static final int FILE_TYPE_ALL_F32 = 0;
-    private static final int FILE_TYPE_MOSTLY_Q2_K = 10;
-    private static final String CHAT_TEMPLATE_RESOURCE = "glmj/testdata/glm5-chat-template.jinja";
-    private static final ValueLayout.OfFloat FLOAT_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    /** Weights generated per step, bounding the heap a tensor needs while it is made. */
-    private static final int CHUNK_WEIGHTS = 1 << 20;
-
-    /** What a tensor does, which decides its type in each variant. */
-    enum Role {
-        TOKEN_EMBD, OUTPUT, NORM, ATTN_Q_A, ATTN_Q_B, ATTN_KV_A_MQA, ATTN_K_B, ATTN_V_B, ATTN_OUTPUT,
-        INDEXER_Q_B, INDEXER_K, INDEXER_PROJ, FFN_GATE_UP, FFN_DOWN, ROUTER, EXPERT_GATE_UP, EXPERT_DOWN,
-        SHARED_GATE_UP, SHARED_DOWN
-    }
+    static final GlmDsaShape SHAPE = new GlmDsaShape(
+            EMBEDDING_LENGTH, LEADING_DENSE_BLOCK_COUNT, CONTEXT_LENGTH, FEED_FORWARD_LENGTH,
+            HEAD_COUNT, Q_LORA_RANK, KV_LORA_RANK, QK_NOPE_HEAD_DIM, QK_ROPE_HEAD_DIM, VALUE_LENGTH_MLA,
+            EXPERT_COUNT, EXPERT_USED_COUNT, EXPERT_SHARED_COUNT, EXPERT_FEED_FORWARD_LENGTH, EXPERT_WEIGHTS_SCALE,
+            INDEXER_HEAD_COUNT, INDEXER_KEY_LENGTH, INDEXER_TOP_K, INDEXER_TYPES,
+            ROPE_FREQ_BASE, RMS_NORM_EPS);
 
     /** The tensor types of a generated model. */
-    public enum Variant {
+    public enum Variant implements GlmDsaGenerator.QuantMix {
         /** Every tensor F32. */
         F32,
         /**
@@ -97,7 +79,8 @@ public final class TinyGlmDsa {
          */
         UD_Q2_K_XL;
 
-        GGMLType typeOf(Role role) {
+        @Override
+        public GGMLType typeOf(Role role, int block) {
             if (this == F32) {
                 return GGMLType.F32;
             }
@@ -115,19 +98,9 @@ public final class TinyGlmDsa {
             };
         }
 
-        int fileType() {
-            return this == F32 ? FILE_TYPE_ALL_F32 : FILE_TYPE_MOSTLY_Q2_K;
-        }
-    }
-
-    /** One tensor to generate; {@code shape} is in ggml order (shape[0] is the row length). */
-    record TensorSpec(String name, Role role, Weights.Init init, long... shape) {
-        long elementCount() {
-            long n = 1;
-            for (long d : shape) {
-                n *= d;
-            }
-            return n;
+        @Override
+        public int fileType() {
+            return this == F32 ? GlmDsaGenerator.FILE_TYPE_ALL_F32 : GlmDsaGenerator.FILE_TYPE_MOSTLY_Q2_K;
         }
     }
 
@@ -137,7 +110,7 @@ public final class TinyGlmDsa {
     /** Writes the model as one GGUF file. */
     public static void write(Path file, Variant variant) throws IOException {
         GlmVocabulary vocabulary = GlmVocabulary.load(TestModels.qwen2Vocabulary());
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofShared()) {
             writer(variant, vocabulary, arena).write(file);
         }
     }
@@ -151,19 +124,19 @@ public final class TinyGlmDsa {
     public static List<Path> writeSplit(Path directory, String baseName, Variant variant, int maxTensorsPerShard)
             throws IOException {
         GlmVocabulary vocabulary = GlmVocabulary.load(TestModels.qwen2Vocabulary());
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofShared()) {
             return writer(variant, vocabulary, arena).writeSplit(directory, baseName, maxTensorsPerShard);
         }
     }
 
     /** Whether block {@code block} has a full indexer (false: it reuses the top-k of the previous full block). */
     public static boolean isIndexerFull(int block) {
-        return INDEXER_TYPES[block];
+        return SHAPE.isIndexerFull(block);
     }
 
     /** The number of tensors in the model. */
     public static int tensorCount() {
-        return tensors(1).size();
+        return GlmDsaGenerator.tensors(SHAPE, 1).size();
     }
 
     /** The number of tokens: the BPE tokens of the bundled vocabulary plus GLM-5's added tokens. */
@@ -193,145 +166,7 @@ public final class TinyGlmDsa {
     }
 
     private static GGUFWriter writer(Variant variant, GlmVocabulary vocabulary, Arena arena) {
-        GGUFWriter w = new GGUFWriter();
-        String a = ARCHITECTURE + ".";
-        w.putString("general.architecture", ARCHITECTURE)
-                .putString("general.type", "model")
-                .putString("general.name", "glmj tiny GLM-5 " + variant.name() + " (random weights)")
-                .putString(GENERATOR_KEY, TestModels.fingerprint())
-                .putUInt32("general.file_type", variant.fileType());
-        if (variant != Variant.F32) {
-            w.putUInt32("general.quantization_version", 2);
-        }
-        w.putUInt32(a + "block_count", BLOCK_COUNT)
-                .putUInt32(a + "context_length", CONTEXT_LENGTH)
-                .putUInt32(a + "embedding_length", EMBEDDING_LENGTH)
-                .putUInt32(a + "feed_forward_length", FEED_FORWARD_LENGTH)
-                .putUInt32(a + "attention.head_count", HEAD_COUNT)
-                .putUInt32(a + "attention.head_count_kv", 1)
-                .putFloat32(a + "rope.freq_base", ROPE_FREQ_BASE)
-                .putFloat32(a + "attention.layer_norm_rms_epsilon", RMS_NORM_EPS)
-                .putUInt32(a + "expert_used_count", EXPERT_USED_COUNT)
-                .putUInt32(a + "expert_gating_func", EXPERT_GATING_FUNC_SIGMOID)
-                .putUInt32(a + "leading_dense_block_count", LEADING_DENSE_BLOCK_COUNT)
-                .putUInt32(a + "vocab_size", vocabulary.size())
-                .putUInt32(a + "attention.q_lora_rank", Q_LORA_RANK)
-                .putUInt32(a + "attention.kv_lora_rank", KV_LORA_RANK)
-                .putUInt32(a + "attention.key_length", KEY_LENGTH)
-                .putUInt32(a + "attention.value_length", VALUE_LENGTH)
-                .putUInt32(a + "attention.key_length_mla", KEY_LENGTH_MLA)
-                .putUInt32(a + "attention.value_length_mla", VALUE_LENGTH_MLA)
-                .putUInt32(a + "expert_feed_forward_length", EXPERT_FEED_FORWARD_LENGTH)
-                .putUInt32(a + "expert_count", EXPERT_COUNT)
-                .putUInt32(a + "expert_shared_count", EXPERT_SHARED_COUNT)
-                .putFloat32(a + "expert_weights_scale", EXPERT_WEIGHTS_SCALE)
-                .putBool(a + "expert_weights_norm", true)
-                .putUInt32(a + "rope.dimension_count", QK_ROPE_HEAD_DIM)
-                .putUInt32(a + "nextn_predict_layers", 0)
-                .putUInt32(a + "attention.indexer.head_count", INDEXER_HEAD_COUNT)
-                .putUInt32(a + "attention.indexer.key_length", INDEXER_KEY_LENGTH)
-                .putUInt32(a + "attention.indexer.top_k", INDEXER_TOP_K)
-                .putArray(a + "attention.indexer.types", GGUFValueType.BOOL, INDEXER_TYPES.clone());
-        w.putString("tokenizer.ggml.model", "gpt2")
-                .putString("tokenizer.ggml.pre", "glm4")
-                .putArray("tokenizer.ggml.tokens", GGUFValueType.STRING, vocabulary.tokens)
-                .putArray("tokenizer.ggml.token_type", GGUFValueType.INT32, vocabulary.tokenTypes)
-                .putArray("tokenizer.ggml.merges", GGUFValueType.STRING, vocabulary.merges)
-                .putUInt32("tokenizer.ggml.eos_token_id", vocabulary.specialId("<|endoftext|>"))
-                .putUInt32("tokenizer.ggml.padding_token_id", vocabulary.specialId("<|endoftext|>"))
-                .putUInt32("tokenizer.ggml.bos_token_id", vocabulary.specialId("[gMASK]"))
-                .putUInt32("tokenizer.ggml.eot_token_id", vocabulary.specialId("<|user|>"))
-                .putUInt32("tokenizer.ggml.unknown_token_id", vocabulary.specialId("<|endoftext|>"))
-                .putUInt32("tokenizer.ggml.eom_token_id", vocabulary.specialId("<|observation|>"))
-                .putString("tokenizer.chat_template", chatTemplate());
-        for (TensorSpec spec : tensors(vocabulary.size())) {
-            GGMLType type = variant.typeOf(spec.role());
-            w.addTensor(spec.name(), type, spec.shape(), generate(spec, type, arena));
-        }
-        return w;
-    }
-
-    /** Every tensor, in the order llama.cpp's converter writes them: embeddings, blocks, output norm and head. */
-    static List<TensorSpec> tensors(int vocabularySize) {
-        List<TensorSpec> t = new ArrayList<>();
-        t.add(new TensorSpec("token_embd.weight", Role.TOKEN_EMBD, Weights.Init.EMBEDDING, EMBEDDING_LENGTH, vocabularySize));
-        for (int il = 0; il < BLOCK_COUNT; il++) {
-            String b = "blk." + il + ".";
-            t.add(gain(b + "attn_norm.weight", EMBEDDING_LENGTH));
-            t.add(matrix(b + "attn_q_a.weight", Role.ATTN_Q_A, EMBEDDING_LENGTH, Q_LORA_RANK));
-            t.add(gain(b + "attn_q_a_norm.weight", Q_LORA_RANK));
-            t.add(matrix(b + "attn_q_b.weight", Role.ATTN_Q_B, Q_LORA_RANK, (long) HEAD_COUNT * KEY_LENGTH_MLA));
-            t.add(matrix(b + "attn_kv_a_mqa.weight", Role.ATTN_KV_A_MQA, EMBEDDING_LENGTH, KV_LORA_RANK + QK_ROPE_HEAD_DIM));
-            t.add(gain(b + "attn_kv_a_norm.weight", KV_LORA_RANK));
-            t.add(matrix(b + "attn_k_b.weight", Role.ATTN_K_B, QK_NOPE_HEAD_DIM, KV_LORA_RANK, HEAD_COUNT));
-            t.add(matrix(b + "attn_v_b.weight", Role.ATTN_V_B, KV_LORA_RANK, VALUE_LENGTH_MLA, HEAD_COUNT));
-            t.add(matrix(b + "attn_output.weight", Role.ATTN_OUTPUT, (long) HEAD_COUNT * VALUE_LENGTH_MLA, EMBEDDING_LENGTH));
-            if (INDEXER_TYPES[il]) {
-                t.add(matrix(b + "indexer.attn_q_b.weight", Role.INDEXER_Q_B, Q_LORA_RANK, (long) INDEXER_HEAD_COUNT * INDEXER_KEY_LENGTH));
-                t.add(matrix(b + "indexer.attn_k.weight", Role.INDEXER_K, EMBEDDING_LENGTH, INDEXER_KEY_LENGTH));
-                t.add(gain(b + "indexer.k_norm.weight", INDEXER_KEY_LENGTH));
-                t.add(new TensorSpec(b + "indexer.k_norm.bias", Role.NORM, Weights.Init.BIAS, INDEXER_KEY_LENGTH));
-                t.add(matrix(b + "indexer.proj.weight", Role.INDEXER_PROJ, EMBEDDING_LENGTH, INDEXER_HEAD_COUNT));
-            }
-            t.add(gain(b + "ffn_norm.weight", EMBEDDING_LENGTH));
-            if (il < LEADING_DENSE_BLOCK_COUNT) {
-                t.add(matrix(b + "ffn_gate.weight", Role.FFN_GATE_UP, EMBEDDING_LENGTH, FEED_FORWARD_LENGTH));
-                t.add(matrix(b + "ffn_up.weight", Role.FFN_GATE_UP, EMBEDDING_LENGTH, FEED_FORWARD_LENGTH));
-                t.add(matrix(b + "ffn_down.weight", Role.FFN_DOWN, FEED_FORWARD_LENGTH, EMBEDDING_LENGTH));
-            } else {
-                int shared = EXPERT_FEED_FORWARD_LENGTH * EXPERT_SHARED_COUNT;
-                t.add(matrix(b + "ffn_gate_inp.weight", Role.ROUTER, EMBEDDING_LENGTH, EXPERT_COUNT));
-                t.add(new TensorSpec(b + "exp_probs_b.bias", Role.NORM, Weights.Init.BIAS, EXPERT_COUNT));
-                t.add(matrix(b + "ffn_gate_exps.weight", Role.EXPERT_GATE_UP, EMBEDDING_LENGTH, EXPERT_FEED_FORWARD_LENGTH, EXPERT_COUNT));
-                t.add(matrix(b + "ffn_up_exps.weight", Role.EXPERT_GATE_UP, EMBEDDING_LENGTH, EXPERT_FEED_FORWARD_LENGTH, EXPERT_COUNT));
-                t.add(matrix(b + "ffn_down_exps.weight", Role.EXPERT_DOWN, EXPERT_FEED_FORWARD_LENGTH, EMBEDDING_LENGTH, EXPERT_COUNT));
-                t.add(matrix(b + "ffn_gate_shexp.weight", Role.SHARED_GATE_UP, EMBEDDING_LENGTH, shared));
-                t.add(matrix(b + "ffn_up_shexp.weight", Role.SHARED_GATE_UP, EMBEDDING_LENGTH, shared));
-                t.add(matrix(b + "ffn_down_shexp.weight", Role.SHARED_DOWN, shared, EMBEDDING_LENGTH));
-            }
-        }
-        t.add(gain("output_norm.weight", EMBEDDING_LENGTH));
-        t.add(matrix("output.weight", Role.OUTPUT, EMBEDDING_LENGTH, vocabularySize));
-        return t;
-    }
-
-    private static TensorSpec matrix(String name, Role role, long... shape) {
-        return new TensorSpec(name, role, Weights.Init.MATRIX, shape);
-    }
-
-    private static TensorSpec gain(String name, long length) {
-        return new TensorSpec(name, Role.NORM, Weights.Init.GAIN, length);
-    }
-
-    /** The tensor's weights as {@code type}, made row chunk by row chunk from the tensor's own random stream. */
-    private static MemorySegment generate(TensorSpec spec, GGMLType type, Arena arena) {
-        long rowLength = spec.shape()[0];
-        long count = spec.elementCount();
-        MemorySegment data = arena.allocate(type.byteSize(count), 64);
-        SplittableRandom random = Weights.stream(spec.name());
-        int rowsPerChunk = (int) Math.max(1, CHUNK_WEIGHTS / rowLength);
-        float[] chunk = new float[(int) Math.min(count, rowsPerChunk * rowLength)];
-        for (long done = 0; done < count; ) {
-            int n = (int) Math.min(chunk.length, count - done);
-            Weights.fill(random, spec.init(), rowLength, chunk, n);
-            if (type == GGMLType.F32) {
-                MemorySegment.copy(chunk, 0, data, FLOAT_LE, done * Float.BYTES, n);
-            } else {
-                Quantizer.quantize(type, chunk, 0, data, type.byteSize(done), n);
-            }
-            done += n;
-        }
-        return data;
-    }
-
-    private static String chatTemplate() {
-        try (InputStream in = TinyGlmDsa.class.getClassLoader().getResourceAsStream(CHAT_TEMPLATE_RESOURCE)) {
-            if (in == null) {
-                throw new IllegalStateException("resource " + CHAT_TEMPLATE_RESOURCE + " is missing from the classpath");
-            }
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8).stripTrailing();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        String name = "glmj tiny GLM-5 " + variant.name() + " (random weights)";
+        return GlmDsaGenerator.writer(SHAPE, variant, name, vocabulary, arena, GlmDsaGenerator.Progress.NONE);
     }
 }

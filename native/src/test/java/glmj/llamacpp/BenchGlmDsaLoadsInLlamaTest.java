@@ -1,0 +1,68 @@
+package glmj.llamacpp;
+
+import glmj.model.GlmDsaEngine;
+import glmj.testdata.BenchGlmDsa;
+import glmj.testdata.TestModels;
+import glmj.testdata.TinyGlmDsa;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * llama.cpp v0.5.0 loads and runs the bench model, made at its small scale by the code that makes the full one (which
+ * is too big for a test): every tensor it asks for is there, and a prompt decodes to finite, varied logits. glmj's
+ * engine runs it too.
+ */
+class BenchGlmDsaLoadsInLlamaTest {
+    private static final String PROMPT = "[gMASK]<sop><|user|>Count the letters of this sentence, then say which is the most frequent."
+            + "<|assistant|><think>";
+    private static final int CONTEXT_SIZE = 256;
+    private static final int THREADS = 2;
+
+    @Test
+    void llamaLoadsAndDecodes() {
+        Path file = TestModels.benchModel(BenchGlmDsa.Scale.SMALL);
+        try (LlamaModel model = LlamaModel.load(file)) {
+            assertEquals(TinyGlmDsa.ARCHITECTURE, model.metadata("general.architecture"));
+            assertEquals(3, model.layerCount());
+            assertEquals(256, model.embeddingLength());
+            assertEquals(TinyGlmDsa.vocabularySize(), model.vocabularySize());
+            assertEquals(String.valueOf(BenchGlmDsa.EXPERT_COUNT), model.metadata("glm-dsa.expert_count"));
+
+            int[] tokens = model.tokenize(PROMPT, true, true);
+            try (LlamaModel.Context context = model.context(CONTEXT_SIZE, CONTEXT_SIZE, THREADS)) {
+                context.decode(tokens, false);
+                assertFiniteAndVaried(context.logits(-1));
+            }
+            assertFalse(LlamaModel.log().contains("missing tensor"), LlamaModel::log);
+        }
+    }
+
+    @Test
+    void glmjEngineDecodes() throws IOException {
+        int[] tokens;
+        try (LlamaModel model = LlamaModel.loadVocabOnly(TestModels.benchModel(BenchGlmDsa.Scale.SMALL))) {
+            tokens = model.tokenize(PROMPT, true, true);
+        }
+        try (GlmDsaEngine engine = GlmDsaEngine.open(TestModels.benchModel(BenchGlmDsa.Scale.SMALL), CONTEXT_SIZE, CONTEXT_SIZE, THREADS)) {
+            assertFiniteAndVaried(engine.forward(tokens, 0, tokens.length));
+        }
+    }
+
+    private static void assertFiniteAndVaried(float[] logits) {
+        assertEquals(TinyGlmDsa.vocabularySize(), logits.length);
+        float min = Float.POSITIVE_INFINITY;
+        float max = Float.NEGATIVE_INFINITY;
+        for (float v : logits) {
+            assertTrue(Float.isFinite(v), "non-finite logit " + v);
+            min = Math.min(min, v);
+            max = Math.max(max, v);
+        }
+        assertTrue(max - min > 1e-3f, "logits all equal to " + min);
+    }
+}

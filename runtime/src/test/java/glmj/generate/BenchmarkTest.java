@@ -1,0 +1,78 @@
+package glmj.generate;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+class BenchmarkTest {
+
+    /** Records every call, as "truncate P" or "forward N at P". */
+    private static final class RecordingModel implements LanguageModel {
+        final List<String> calls = new ArrayList<>();
+        private int position;
+
+        @Override
+        public int vocabularySize() {
+            return 100;
+        }
+
+        @Override
+        public int contextSize() {
+            return 1000;
+        }
+
+        @Override
+        public int position() {
+            return position;
+        }
+
+        @Override
+        public float[] forward(int[] tokens, int offset, int count) {
+            calls.add("forward " + count + " at " + position);
+            position += count;
+            return new float[vocabularySize()];
+        }
+
+        @Override
+        public void truncate(int newPosition) {
+            calls.add("truncate " + newPosition);
+            position = newPosition;
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    @Test
+    void depthIsFilledOnceAndEveryRunStartsAtIt() {
+        RecordingModel model = new RecordingModel();
+        Benchmark benchmark = new Benchmark(model, 1, 300);
+
+        Benchmark.Result pp = benchmark.promptProcessing(16, 2);
+        Benchmark.Result tg = benchmark.generation(2, 1);
+
+        assertEquals("pp16 @ d300", pp.test());
+        assertEquals("tg2 @ d300", tg.test());
+        assertEquals(List.of(
+                "truncate 0", "forward 300 at 0",
+                "truncate 300", "forward 16 at 300",                             // pp warm-up
+                "truncate 300", "forward 16 at 300",
+                "truncate 300", "forward 16 at 300",
+                "truncate 300", "forward 1 at 300", "forward 1 at 301",          // tg warm-up
+                "truncate 300", "forward 1 at 300", "forward 1 at 301"), model.calls);
+    }
+
+    @Test
+    void withoutDepthEveryRunStartsFromAnEmptyContext() {
+        RecordingModel model = new RecordingModel();
+        Benchmark.Result tg = new Benchmark(model, -1, 0).generation(3, 1);
+
+        assertEquals("tg3", tg.test());
+        assertEquals(List.of("truncate 0", "forward 1 at 0", "forward 1 at 1", "forward 1 at 2",
+                "truncate 0", "forward 1 at 0", "forward 1 at 1", "forward 1 at 2"), model.calls);
+    }
+}

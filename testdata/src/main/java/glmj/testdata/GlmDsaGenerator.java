@@ -1,0 +1,271 @@
+package glmj.testdata;
+
+import glmj.gguf.GGUFValueType;
+import glmj.gguf.GGUFWriter;
+import glmj.quant.Quantizer;
+import glmj.tensor.GGMLType;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Writes a GLM-5 ({@code glm-dsa}) with random weights from its {@link GlmDsaShape} and a {@link QuantMix}: GLM-5's
+ * tensor names, metadata keys, layer kinds and tokenizer. The tiny test models and the bench model are both made
+ * here. Each tensor is generated from its own random stream (see {@link Weights}), so the bytes do not depend on how
+ * many threads make them.
+ */
+final class GlmDsaGenerator {
+    static final String ARCHITECTURE = "glm-dsa";
+    /** llama.cpp's {@code LLAMA_EXPERT_GATING_FUNC_TYPE_SIGMOID}. */
+    static final int EXPERT_GATING_FUNC_SIGMOID = 2;
+    /** llama.cpp's {@code llama_ftype}: ALL_F32 and MOSTLY_Q2_K. */
+    static final int FILE_TYPE_ALL_F32 = 0;
+    static final int FILE_TYPE_MOSTLY_Q2_K = 10;
+
+    private static final String CHAT_TEMPLATE_RESOURCE = "glmj/testdata/glm5-chat-template.jinja";
+    private static final ValueLayout.OfFloat FLOAT_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    /** Weights generated per step, bounding the heap a tensor needs while it is made. */
+    private static final int CHUNK_WEIGHTS = 1 << 20;
+
+    /** What a tensor does, which decides its type in a {@link QuantMix}. */
+    enum Role {
+        TOKEN_EMBD, OUTPUT, NORM, ATTN_Q_A, ATTN_Q_B, ATTN_KV_A_MQA, ATTN_K_B, ATTN_V_B, ATTN_OUTPUT,
+        INDEXER_Q_B, INDEXER_K, INDEXER_PROJ, FFN_GATE_UP, FFN_DOWN, ROUTER, EXPERT_GATE_UP, EXPERT_DOWN,
+        SHARED_GATE_UP, SHARED_DOWN
+    }
+
+    /** The tensor types of a generated model. */
+    interface QuantMix {
+        /** The type of a tensor with {@code role} in block {@code block} (-1 for the tensors outside the blocks). */
+        GGMLType typeOf(Role role, int block);
+
+        /** {@code general.file_type}: llama.cpp's {@code llama_ftype}. */
+        int fileType();
+    }
+
+    /** Told the tensor bytes made so far, from the generating threads one at a time. */
+    @FunctionalInterface
+    interface Progress {
+        Progress NONE = (done, total) -> { };
+
+        void madeBytes(long done, long total);
+    }
+
+    /** One tensor to generate; {@code shape} is in ggml order (shape[0] is the row length); block -1 is outside the blocks. */
+    record TensorSpec(String name, Role role, int block, Weights.Init init, long... shape) {
+        long elementCount() {
+            long n = 1;
+            for (long d : shape) {
+                n *= d;
+            }
+            return n;
+        }
+    }
+
+    private GlmDsaGenerator() {
+    }
+
+    /** A writer holding the whole model, its tensors generated (on every core) into {@code arena}. */
+    static GGUFWriter writer(GlmDsaShape shape, QuantMix mix, String modelName, GlmVocabulary vocabulary, Arena arena,
+            Progress progress) {
+        GGUFWriter w = new GGUFWriter();
+        String a = ARCHITECTURE + ".";
+        w.putString("general.architecture", ARCHITECTURE)
+                .putString("general.type", "model")
+                .putString("general.name", modelName)
+                .putString(TinyGlmDsa.GENERATOR_KEY, TestModels.fingerprint())
+                .putUInt32("general.file_type", mix.fileType());
+        if (mix.fileType() != FILE_TYPE_ALL_F32) {
+            w.putUInt32("general.quantization_version", 2);
+        }
+        w.putUInt32(a + "block_count", shape.blockCount())
+                .putUInt32(a + "context_length", shape.contextLength())
+                .putUInt32(a + "embedding_length", shape.embeddingLength())
+                .putUInt32(a + "feed_forward_length", shape.feedForwardLength())
+                .putUInt32(a + "attention.head_count", shape.headCount())
+                .putUInt32(a + "attention.head_count_kv", 1)
+                .putFloat32(a + "rope.freq_base", shape.ropeFreqBase())
+                .putFloat32(a + "attention.layer_norm_rms_epsilon", shape.rmsNormEps())
+                .putUInt32(a + "expert_used_count", shape.expertUsedCount())
+                .putUInt32(a + "expert_gating_func", EXPERT_GATING_FUNC_SIGMOID)
+                .putUInt32(a + "leading_dense_block_count", shape.leadingDenseBlockCount())
+                .putUInt32(a + "vocab_size", vocabulary.size())
+                .putUInt32(a + "attention.q_lora_rank", shape.qLoraRank())
+                .putUInt32(a + "attention.kv_lora_rank", shape.kvLoraRank())
+                .putUInt32(a + "attention.key_length", shape.keyLength())
+                .putUInt32(a + "attention.value_length", shape.valueLength())
+                .putUInt32(a + "attention.key_length_mla", shape.keyLengthMla())
+                .putUInt32(a + "attention.value_length_mla", shape.valueLengthMla())
+                .putUInt32(a + "expert_feed_forward_length", shape.expertFeedForwardLength())
+                .putUInt32(a + "expert_count", shape.expertCount())
+                .putUInt32(a + "expert_shared_count", shape.expertSharedCount())
+                .putFloat32(a + "expert_weights_scale", shape.expertWeightsScale())
+                .putBool(a + "expert_weights_norm", true)
+                .putUInt32(a + "rope.dimension_count", shape.qkRopeHeadDim())
+                .putUInt32(a + "nextn_predict_layers", 0)
+                .putUInt32(a + "attention.indexer.head_count", shape.indexerHeadCount())
+                .putUInt32(a + "attention.indexer.key_length", shape.indexerKeyLength())
+                .putUInt32(a + "attention.indexer.top_k", shape.indexerTopK())
+                .putArray(a + "attention.indexer.types", GGUFValueType.BOOL, shape.indexerTypes());
+        w.putString("tokenizer.ggml.model", "gpt2")
+                .putString("tokenizer.ggml.pre", "glm4")
+                .putArray("tokenizer.ggml.tokens", GGUFValueType.STRING, vocabulary.tokens)
+                .putArray("tokenizer.ggml.token_type", GGUFValueType.INT32, vocabulary.tokenTypes)
+                .putArray("tokenizer.ggml.merges", GGUFValueType.STRING, vocabulary.merges)
+                .putUInt32("tokenizer.ggml.eos_token_id", vocabulary.specialId("<|endoftext|>"))
+                .putUInt32("tokenizer.ggml.padding_token_id", vocabulary.specialId("<|endoftext|>"))
+                .putUInt32("tokenizer.ggml.bos_token_id", vocabulary.specialId("[gMASK]"))
+                .putUInt32("tokenizer.ggml.eot_token_id", vocabulary.specialId("<|user|>"))
+                .putUInt32("tokenizer.ggml.unknown_token_id", vocabulary.specialId("<|endoftext|>"))
+                .putUInt32("tokenizer.ggml.eom_token_id", vocabulary.specialId("<|observation|>"))
+                .putString("tokenizer.chat_template", chatTemplate());
+        List<TensorSpec> specs = tensors(shape, vocabulary.size());
+        MemorySegment[] data = generateAll(specs, mix, arena, progress);
+        for (int i = 0; i < specs.size(); i++) {
+            TensorSpec spec = specs.get(i);
+            w.addTensor(spec.name(), mix.typeOf(spec.role(), spec.block()), spec.shape(), data[i]);
+        }
+        return w;
+    }
+
+    /** Every tensor, in the order llama.cpp's converter writes them: embeddings, blocks, output norm and head. */
+    static List<TensorSpec> tensors(GlmDsaShape s, int vocabularySize) {
+        int embd = s.embeddingLength();
+        List<TensorSpec> t = new ArrayList<>();
+        t.add(new TensorSpec("token_embd.weight", Role.TOKEN_EMBD, -1, Weights.Init.EMBEDDING, embd, vocabularySize));
+        for (int il = 0; il < s.blockCount(); il++) {
+            String b = "blk." + il + ".";
+            t.add(gain(b + "attn_norm.weight", il, embd));
+            t.add(matrix(b + "attn_q_a.weight", Role.ATTN_Q_A, il, embd, s.qLoraRank()));
+            t.add(gain(b + "attn_q_a_norm.weight", il, s.qLoraRank()));
+            t.add(matrix(b + "attn_q_b.weight", Role.ATTN_Q_B, il, s.qLoraRank(), (long) s.headCount() * s.keyLengthMla()));
+            t.add(matrix(b + "attn_kv_a_mqa.weight", Role.ATTN_KV_A_MQA, il, embd, s.kvLoraRank() + s.qkRopeHeadDim()));
+            t.add(gain(b + "attn_kv_a_norm.weight", il, s.kvLoraRank()));
+            t.add(matrix(b + "attn_k_b.weight", Role.ATTN_K_B, il, s.qkNopeHeadDim(), s.kvLoraRank(), s.headCount()));
+            t.add(matrix(b + "attn_v_b.weight", Role.ATTN_V_B, il, s.kvLoraRank(), s.valueLengthMla(), s.headCount()));
+            t.add(matrix(b + "attn_output.weight", Role.ATTN_OUTPUT, il, (long) s.headCount() * s.valueLengthMla(), embd));
+            if (s.isIndexerFull(il)) {
+                t.add(matrix(b + "indexer.attn_q_b.weight", Role.INDEXER_Q_B, il, s.qLoraRank(),
+                        (long) s.indexerHeadCount() * s.indexerKeyLength()));
+                t.add(matrix(b + "indexer.attn_k.weight", Role.INDEXER_K, il, embd, s.indexerKeyLength()));
+                t.add(gain(b + "indexer.k_norm.weight", il, s.indexerKeyLength()));
+                t.add(new TensorSpec(b + "indexer.k_norm.bias", Role.NORM, il, Weights.Init.BIAS, s.indexerKeyLength()));
+                t.add(matrix(b + "indexer.proj.weight", Role.INDEXER_PROJ, il, embd, s.indexerHeadCount()));
+            }
+            t.add(gain(b + "ffn_norm.weight", il, embd));
+            if (il < s.leadingDenseBlockCount()) {
+                t.add(matrix(b + "ffn_gate.weight", Role.FFN_GATE_UP, il, embd, s.feedForwardLength()));
+                t.add(matrix(b + "ffn_up.weight", Role.FFN_GATE_UP, il, embd, s.feedForwardLength()));
+                t.add(matrix(b + "ffn_down.weight", Role.FFN_DOWN, il, s.feedForwardLength(), embd));
+            } else {
+                int experts = s.expertCount();
+                int expertFf = s.expertFeedForwardLength();
+                int shared = expertFf * s.expertSharedCount();
+                t.add(matrix(b + "ffn_gate_inp.weight", Role.ROUTER, il, embd, experts));
+                t.add(new TensorSpec(b + "exp_probs_b.bias", Role.NORM, il, Weights.Init.BIAS, experts));
+                t.add(matrix(b + "ffn_gate_exps.weight", Role.EXPERT_GATE_UP, il, embd, expertFf, experts));
+                t.add(matrix(b + "ffn_up_exps.weight", Role.EXPERT_GATE_UP, il, embd, expertFf, experts));
+                t.add(matrix(b + "ffn_down_exps.weight", Role.EXPERT_DOWN, il, expertFf, embd, experts));
+                t.add(matrix(b + "ffn_gate_shexp.weight", Role.SHARED_GATE_UP, il, embd, shared));
+                t.add(matrix(b + "ffn_up_shexp.weight", Role.SHARED_GATE_UP, il, embd, shared));
+                t.add(matrix(b + "ffn_down_shexp.weight", Role.SHARED_DOWN, il, shared, embd));
+            }
+        }
+        t.add(gain("output_norm.weight", -1, embd));
+        t.add(matrix("output.weight", Role.OUTPUT, -1, embd, vocabularySize));
+        return t;
+    }
+
+    private static TensorSpec matrix(String name, Role role, int block, long... shape) {
+        return new TensorSpec(name, role, block, Weights.Init.MATRIX, shape);
+    }
+
+    private static TensorSpec gain(String name, int block, long length) {
+        return new TensorSpec(name, Role.NORM, block, Weights.Init.GAIN, length);
+    }
+
+    /** Every tensor's data, made by as many threads as there are cores, biggest tensors first. */
+    private static MemorySegment[] generateAll(List<TensorSpec> specs, QuantMix mix, Arena arena, Progress progress) {
+        MemorySegment[] data = new MemorySegment[specs.size()];
+        long total = 0;
+        for (int i = 0; i < data.length; i++) {
+            TensorSpec spec = specs.get(i);
+            data[i] = arena.allocate(mix.typeOf(spec.role(), spec.block()).byteSize(spec.elementCount()), 64);
+            total += data[i].byteSize();
+        }
+        long totalBytes = total;
+        AtomicLong made = new AtomicLong();
+        // Biggest first, so that no thread is left with a large tensor while the others idle at the end.
+        List<Integer> order = new ArrayList<>(specs.size());
+        for (int i = 0; i < data.length; i++) {
+            order.add(i);
+        }
+        order.sort((x, y) -> Long.compare(data[y].byteSize(), data[x].byteSize()));
+        List<Future<?>> pending = new ArrayList<>();
+        try (ExecutorService pool = Executors.newFixedThreadPool(Runtime.getRuntime().availableProcessors())) {
+            for (int i : order) {
+                TensorSpec spec = specs.get(i);
+                pending.add(pool.submit(() -> {
+                    generate(spec, mix.typeOf(spec.role(), spec.block()), data[i]);
+                    long done = made.addAndGet(data[i].byteSize());
+                    synchronized (progress) {
+                        progress.madeBytes(done, totalBytes);
+                    }
+                }));
+            }
+            for (Future<?> task : pending) {
+                task.get();
+            }
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException runtime ? runtime : new IllegalStateException(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while generating tensors", e);
+        }
+        return data;
+    }
+
+    /** Fills {@code data} with the tensor's weights as {@code type}, row chunk by row chunk from its own random stream. */
+    private static void generate(TensorSpec spec, GGMLType type, MemorySegment data) {
+        long rowLength = spec.shape()[0];
+        long count = spec.elementCount();
+        SplittableRandom random = Weights.stream(spec.name());
+        int rowsPerChunk = (int) Math.max(1, CHUNK_WEIGHTS / rowLength);
+        float[] chunk = new float[(int) Math.min(count, rowsPerChunk * rowLength)];
+        for (long done = 0; done < count; ) {
+            int n = (int) Math.min(chunk.length, count - done);
+            Weights.fill(random, spec.init(), rowLength, chunk, n);
+            if (type == GGMLType.F32) {
+                MemorySegment.copy(chunk, 0, data, FLOAT_LE, done * Float.BYTES, n);
+            } else {
+                Quantizer.quantize(type, chunk, 0, data, type.byteSize(done), n);
+            }
+            done += n;
+        }
+    }
+
+    private static String chatTemplate() {
+        try (InputStream in = GlmDsaGenerator.class.getClassLoader().getResourceAsStream(CHAT_TEMPLATE_RESOURCE)) {
+            if (in == null) {
+                throw new IllegalStateException("resource " + CHAT_TEMPLATE_RESOURCE + " is missing from the classpath");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8).stripTrailing();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
