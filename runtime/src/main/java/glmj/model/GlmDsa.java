@@ -25,6 +25,8 @@ public final class GlmDsa {
     private final int nCtx;
     private final int maxBatch;
     private final State s;
+    /** Per head: ggml's small-batch flash attention, for batches below its tile size. */
+    private final SmallBatchAttention[] smallBatch;
     private int cached;
 
     /**
@@ -44,6 +46,10 @@ public final class GlmDsa {
         this.nCtx = nCtx;
         this.maxBatch = maxBatch;
         this.s = new State(c, nCtx, maxBatch);
+        this.smallBatch = new SmallBatchAttention[c.headCount()];
+        for (int h = 0; h < smallBatch.length; h++) {
+            smallBatch[h] = new SmallBatchAttention(c.kvLoraRank(), c.ropeLength());
+        }
     }
 
     public GlmDsaConfig config() {
@@ -153,6 +159,15 @@ public final class GlmDsa {
             int t0 = t;
             int selected = s.selectedCount[t];
             int[] keys = s.selected[t];
+            if (count < SmallBatchAttention.GGML_FA_TILE_Q) {
+                // llama.cpp's CPU flash attention takes its one-chunk kernel, with an f16 query and f16 V sum, for
+                // batches below its query tile: rounded as it rounds (see SmallBatchAttention). It visits the keys in
+                // cache order; the selection is a set, so sorting it in place changes nothing else.
+                Arrays.sort(keys, 0, selected);
+                k.parallelFor(heads, h -> smallBatch[h].attend(s.qAbsorbed, (t0 * heads + h) * kvl, s.q,
+                        (t0 * heads + h) * qk + nope, kvCache, keys, selected, scale, s.attnLatent, (t0 * heads + h) * kvl));
+                continue;
+            }
             k.parallelFor(heads, h -> {
                 float[] score = s.scores[h];
                 int qRow = (t0 * heads + h) * kvl;
@@ -217,7 +232,8 @@ public final class GlmDsa {
                 float sum = 0;
                 for (int h = 0; h < ih; h++) {
                     float qk = k.dot(s.indexerQ, (t0 * ih + h) * id, keyCache, j * id, id);
-                    sum += Math.max(qk, 0f) * s.indexerWeights[t0 * ih + h];
+                    // fused, as GCC compiles ggml's lightning indexer (score += MAX(qk, 0) * w)
+                    sum = Math.fma(Math.max(qk, 0f), s.indexerWeights[t0 * ih + h], sum);
                 }
                 score[j] = sum;
             });
