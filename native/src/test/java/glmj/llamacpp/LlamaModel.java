@@ -4,6 +4,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -226,6 +227,8 @@ final class LlamaModel implements AutoCloseable {
         /** Which tensors the eval callback keeps; null when no callback is set. */
         private final Predicate<String> capture;
         private final Map<String, Tensor> captured = new LinkedHashMap<>();
+        /** The same tensors in the order computed, every one of a name the graph gives to several. */
+        private final List<Tensor> capturedInOrder = new ArrayList<>();
         /** What went wrong inside the eval callback, which must not throw into ggml. */
         private Throwable callbackFailure;
 
@@ -279,6 +282,7 @@ final class LlamaModel implements AutoCloseable {
             }
             Llama.llama_batch.n_tokens(batch, tokens.length);
             captured.clear();
+            capturedInOrder.clear();
             callbackFailure = null;
             int status = Llama.llama_decode(context, batch);
             if (callbackFailure != null) {
@@ -312,6 +316,15 @@ final class LlamaModel implements AutoCloseable {
             return Collections.unmodifiableMap(captured);
         }
 
+        /**
+         * Every tensor of the last {@link #decode} that the capture filter accepted, in the order the graph computed
+         * them, including those that share a name (such as the unnamed flash-attention result's {@code " (permuted)"}
+         * view in every layer).
+         */
+        List<Tensor> capturedInOrder() {
+            return Collections.unmodifiableList(capturedInOrder);
+        }
+
         /** The captured tensor {@code name} of the last decode; fails if the graph computed none of that name. */
         Tensor captured(String name) {
             Tensor tensor = captured.get(name);
@@ -333,7 +346,9 @@ final class LlamaModel implements AutoCloseable {
                     return !ask; // not wanted; a node handed over unasked-for is not a reason to cancel
                 }
                 if (!ask) {
-                    captured.put(tensorName, read(tensorName, tensor));
+                    Tensor read = read(tensorName, tensor);
+                    captured.put(tensorName, read);
+                    capturedInOrder.add(read);
                 }
                 return true;
             } catch (Throwable e) {

@@ -20,17 +20,27 @@ final class FloatDots {
     private FloatDots() {
     }
 
+    /**
+     * ggml_vec_dot_f32's order, which llama.cpp's single-token matmuls with f32 weights take: four vectors of
+     * partial sums over consecutive runs of lanes, added (0 + 2) + (1 + 3), then across lanes ({@link Lanes#sum});
+     * the tail past the last four vectors one product at a time (none for glm-dsa, whose rows are multiples of 64).
+     * With f16 roundings downstream (KV cache, small-batch attention) a last-bit difference here grows to ~1e-4 of a
+     * layer's output and can decide near-tied greedy tokens. (Batches of 2 or more take llamafile's tinyBLAS in
+     * llama.cpp, one vector of partial sums per output: not reproduced.)
+     */
     static float f32(MemorySegment w, long offset, Activations a, int row) {
         int cols = a.cols;
         float[] x = a.values;
         int base = row * cols;
-        FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, acc2 = acc0, acc3 = acc0;
         int i = 0;
-        for (; i + 2 * N <= cols; i += 2 * N) {
+        for (; i + 4 * N <= cols; i += 4 * N) {
             acc0 = FloatVector.fromMemorySegment(F, w, offset + 4L * i, LE).fma(FloatVector.fromArray(F, x, base + i), acc0);
             acc1 = FloatVector.fromMemorySegment(F, w, offset + 4L * (i + N), LE).fma(FloatVector.fromArray(F, x, base + i + N), acc1);
+            acc2 = FloatVector.fromMemorySegment(F, w, offset + 4L * (i + 2 * N), LE).fma(FloatVector.fromArray(F, x, base + i + 2 * N), acc2);
+            acc3 = FloatVector.fromMemorySegment(F, w, offset + 4L * (i + 3 * N), LE).fma(FloatVector.fromArray(F, x, base + i + 3 * N), acc3);
         }
-        float sum = Lanes.sum(acc0.add(acc1));
+        float sum = Lanes.sum(acc0.add(acc2).add(acc1.add(acc3)));
         for (; i < cols; i++) {
             sum += w.get(LittleEndian.FLOAT, offset + 4L * i) * x[base + i];
         }

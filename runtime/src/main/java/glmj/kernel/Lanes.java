@@ -199,8 +199,25 @@ final class Lanes {
         return f16ToFloat((IntVector) ShortVector.fromMemorySegment(HALF, segment, offset, LE).convertShape(VectorOperators.S2I, I, 0));
     }
 
-    /** The sum of a float vector's lanes. */
+    /**
+     * The sum of a float vector's lanes, always added in the same order: halves added lane-wise (512 to 256 to 128
+     * bits), then lanes {0+2, 1+3}, then those two; for 16 lanes the order of GCC's {@code _mm512_reduce_add_ps},
+     * with which ggml's AVX-512 dot products end. Not {@code reduceLanes(ADD)}, whose order is unspecified and changes
+     * once C2 compiles the caller: the same row dotted at another time (in another batch) then differed in its last
+     * bits, and f16 roundings downstream (the KV cache, small-batch attention) magnify such differences.
+     */
     static float sum(FloatVector v) {
-        return v.reduceLanes(VectorOperators.ADD);
+        if (v.length() == 16) {
+            v = half(v, FloatVector.SPECIES_256);
+        }
+        if (v.length() == 8) {
+            v = half(v, FloatVector.SPECIES_128);
+        }
+        return (v.lane(0) + v.lane(2)) + (v.lane(1) + v.lane(3));
+    }
+
+    /** The lane-wise sum of the low and high halves of {@code v}, as a vector of {@code half}'s shape. */
+    private static FloatVector half(FloatVector v, VectorSpecies<Float> half) {
+        return ((FloatVector) v.reinterpretShape(half, 0)).add((FloatVector) v.reinterpretShape(half, 1));
     }
 }

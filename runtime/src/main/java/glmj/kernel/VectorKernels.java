@@ -109,14 +109,19 @@ public final class VectorKernels implements Kernels {
         w.type().dequantize(w.data(), row * w.rowBytes(), dst, dstOffset, w.cols());
     }
 
+    /** In ggml_vec_dot_f32's order, as {@code FloatDots.f32}: llama.cpp's lightning indexer dots its keys so. */
     @Override
     public float dot(float[] a, int aOffset, float[] b, int bOffset, int n) {
-        FloatVector acc = FloatVector.zero(F);
+        int lanes = F.length();
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, acc2 = acc0, acc3 = acc0;
         int i = 0;
-        for (int upper = F.loopBound(n); i < upper; i += F.length()) {
-            acc = FloatVector.fromArray(F, a, aOffset + i).fma(FloatVector.fromArray(F, b, bOffset + i), acc);
+        for (; i + 4 * lanes <= n; i += 4 * lanes) {
+            acc0 = FloatVector.fromArray(F, a, aOffset + i).fma(FloatVector.fromArray(F, b, bOffset + i), acc0);
+            acc1 = FloatVector.fromArray(F, a, aOffset + i + lanes).fma(FloatVector.fromArray(F, b, bOffset + i + lanes), acc1);
+            acc2 = FloatVector.fromArray(F, a, aOffset + i + 2 * lanes).fma(FloatVector.fromArray(F, b, bOffset + i + 2 * lanes), acc2);
+            acc3 = FloatVector.fromArray(F, a, aOffset + i + 3 * lanes).fma(FloatVector.fromArray(F, b, bOffset + i + 3 * lanes), acc3);
         }
-        float sum = Lanes.sum(acc);
+        float sum = Lanes.sum(acc0.add(acc2).add(acc1.add(acc3)));
         for (; i < n; i++) {
             sum += a[aOffset + i] * b[bOffset + i];
         }

@@ -4,6 +4,7 @@ import glmj.generate.ContextFullException;
 import glmj.gguf.GGUFFile;
 import glmj.gguf.TensorInfo;
 import glmj.kernel.Kernels;
+import glmj.kernel.SmallBatchAttention;
 import glmj.kernel.Weight;
 
 import glmj.tensor.blocks.LittleEndian;
@@ -29,6 +30,8 @@ public final class GlmDsa {
     private final int nCtx;
     private final int maxBatch;
     private final State s;
+    /** Per head: ggml's small-batch flash attention, for batches below its tile size. */
+    private final SmallBatchAttention[] smallBatch;
     private int cached;
 
     /**
@@ -48,6 +51,10 @@ public final class GlmDsa {
         this.nCtx = nCtx;
         this.maxBatch = maxBatch;
         this.s = new State(c, nCtx, maxBatch);
+        this.smallBatch = new SmallBatchAttention[c.headCount()];
+        for (int h = 0; h < smallBatch.length; h++) {
+            smallBatch[h] = new SmallBatchAttention(c.kvLoraRank(), c.ropeLength());
+        }
     }
 
     public GlmDsaConfig config() {
@@ -151,8 +158,14 @@ public final class GlmDsa {
         // absorb attn_k_b into the query: per head, q_nope (nope) -> kv_lora
         k.matmuls(layer.kB, heads, s.q, 0, qk, heads * qk, s.qAbsorbed, 0, kvl, heads * kvl, count);
         attending.cache = kvCache;
+        // llama.cpp's CPU flash attention rounds differently below its query tile (see SmallBatchAttention)
+        attending.smallBatch = count < SmallBatchAttention.GGML_FA_TILE_Q;
         for (int t = 0; t < count; t++) {
             attending.token = t;
+            if (attending.smallBatch) {
+                // llama.cpp visits the keys in cache order there; the selection is a set, so sorting it changes nothing else
+                Arrays.sort(s.selected[t], 0, s.selectedCount[t]);
+            }
             k.parallelFor(heads, attendHead);
         }
         // decompress with attn_v_b: per head, kv_lora -> value length
@@ -202,6 +215,7 @@ public final class GlmDsa {
     private static final class Attending {
         int token;
         MemorySegment cache;
+        boolean smallBatch;
     }
 
     private final Attending attending = new Attending();
@@ -218,6 +232,10 @@ public final class GlmDsa {
         int qRow = (t * heads + h) * kvl;
         int qPe = (t * heads + h) * c.headKeyLength() + nope;
         float scale = c.attentionScale();
+        if (attending.smallBatch) {
+            smallBatch[h].attend(s.qAbsorbed, qRow, s.q, qPe, cache, keys, selected, scale, s.attnLatent, qRow);
+            return;
+        }
         float max = Float.NEGATIVE_INFINITY;
         for (int i = 0; i < selected; i++) {
             long key = 2L * keys[i] * latent;
@@ -245,7 +263,8 @@ public final class GlmDsa {
             float sum = 0;
             for (int h = 0; h < ih; h++) {
                 float qk = k.dotHalf(s.indexerQ, (t * ih + h) * id, attending.cache, 2L * j * id, id);
-                sum += Math.max(qk, 0f) * s.indexerWeights[t * ih + h];
+                // fused, as GCC compiles ggml's lightning indexer (score += MAX(qk, 0) * w)
+                sum = Math.fma(Math.max(qk, 0f), s.indexerWeights[t * ih + h], sum);
             }
             score[j] = sum;
         }
