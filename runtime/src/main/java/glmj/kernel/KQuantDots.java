@@ -37,114 +37,125 @@ final class KQuantDots {
     }
 
     static float q2_K(MemorySegment w, long offset, Activations a, int row) {
-        int blocks = a.cols / 256;
-        short[] q = a.quants;
         float total = 0;
-        for (int b = 0; b < blocks; b++) {
-            long block = offset + (long) b * Q2_KBlock.BYTES;
-            int at = row * a.cols + 256 * b;
-            ByteVector mins = Lanes.shiftRight(ByteVector.fromMemorySegment(ByteVector.SPECIES_128, w, block + Q2_KBlock.SCALES_OFFSET, Lanes.LE), 4)
-                    .and((byte) 0x0F);
-            int minSum = Lanes.dotSixteen(mins, a.sums16, at / 16);
-            ByteVector scales = Lanes.sixteenBytes(w, block + Q2_KBlock.SCALES_OFFSET).and((byte) 0x0F);
-            IntVector acc = IntVector.zero(I);
-            for (int half = 0; half < 2; half++) {
-                for (int p = 0; p < 32; p += L) {
-                    ByteVector quants = Lanes.bytes(w, block + Q2_KBlock.QS_OFFSET + 32 * half + p);
-                    int first = at + 128 * half + p;
-                    // |q * a * scale| <= 3 * 127 * 15, so the four shifts' products sum within 16 bits
-                    ShortVector products = Lanes.scaledProducts(quants.and((byte) 3), q, first,
-                            Lanes.sixteenScales(scales, 8 * half, p));
-                    for (int shift = 1; shift < 4; shift++) {
-                        products = products.add(Lanes.scaledProducts(Lanes.shiftRight(quants, 2 * shift).and((byte) 3), q,
-                                first + 32 * shift, Lanes.sixteenScales(scales, 8 * half + 2 * shift, p)));
-                    }
-                    acc = acc.add(Lanes.pairSums(products));
-                }
-            }
-            float d = a.scales[at / 256];
-            total += d * Q2_KBlock.d(w, block) * acc.reduceLanes(VectorOperators.ADD) - d * Q2_KBlock.dmin(w, block) * minSum;
+        for (int b = 0; b < a.cols / 256; b++) {
+            total += q2_KBlock(w, offset + (long) b * Q2_KBlock.BYTES, a, row * a.cols + 256 * b);
         }
         return total;
+    }
+
+    /** One super-block, in a method of its own: small enough for C2 to keep every vector in registers. */
+    private static float q2_KBlock(MemorySegment w, long block, Activations a, int at) {
+        short[] q = a.quants;
+        ByteVector mins = Lanes.shiftRight(ByteVector.fromMemorySegment(ByteVector.SPECIES_128, w, block + Q2_KBlock.SCALES_OFFSET, Lanes.LE), 4)
+                .and((byte) 0x0F);
+        int minSum = Lanes.dotSixteen(mins, a.sums16, at / 16);
+        ByteVector scales = Lanes.sixteenBytes(w, block + Q2_KBlock.SCALES_OFFSET).and((byte) 0x0F);
+        IntVector acc = IntVector.zero(I);
+        for (int half = 0; half < 2; half++) {
+            for (int p = 0; p < 32; p += L) {
+                ByteVector quants = Lanes.bytes(w, block + Q2_KBlock.QS_OFFSET + 32 * half + p);
+                int first = at + 128 * half + p;
+                // |q * a * scale| <= 3 * 127 * 15, so the four shifts' products sum within 16 bits
+                // written out, not looped: a vector carried around an inner loop is boxed on the heap
+                int sub = 8 * half;
+                ShortVector plane0 = Lanes.scaledProducts(quants.and((byte) 3), q, first, Lanes.sixteenScales(scales, sub, p));
+                ShortVector plane1 = Lanes.scaledProducts(Lanes.shiftRight(quants, 2).and((byte) 3), q, first + 32,
+                        Lanes.sixteenScales(scales, sub + 2, p));
+                ShortVector plane2 = Lanes.scaledProducts(Lanes.shiftRight(quants, 4).and((byte) 3), q, first + 64,
+                        Lanes.sixteenScales(scales, sub + 4, p));
+                ShortVector plane3 = Lanes.scaledProducts(Lanes.shiftRight(quants, 6).and((byte) 3), q, first + 96,
+                        Lanes.sixteenScales(scales, sub + 6, p));
+                acc = acc.add(Lanes.pairSums(plane0.add(plane1).add(plane2.add(plane3))));
+            }
+        }
+        float d = a.scales[at / 256];
+        return d * Q2_KBlock.d(w, block) * acc.reduceLanes(VectorOperators.ADD) - d * Q2_KBlock.dmin(w, block) * minSum;
     }
 
     static float q3_K(MemorySegment w, long offset, Activations a, int row) {
-        int blocks = a.cols / 256;
-        short[] q = a.quants;
         float total = 0;
-        for (int b = 0; b < blocks; b++) {
-            long block = offset + (long) b * Q3_KBlock.BYTES;
-            int at = row * a.cols + 256 * b;
-            IntVector acc = IntVector.zero(I);
-            for (int half = 0; half < 2; half++) {
-                long scales = Q3_KBlock.biasedScales(w, block, half);
-                for (int p = 0; p < 32; p += L) {
-                    ByteVector quants = Lanes.bytes(w, block + Q3_KBlock.QS_OFFSET + 32 * half + p);
-                    ByteVector highBits = Lanes.bytes(w, block + Q3_KBlock.HMASK_OFFSET + p);
-                    for (int j = 0; j < 4; j++) {
-                        // q - 4 when the high bit is clear: (q | bit << 2) - 4
-                        ByteVector values = Lanes.shiftRight(quants, 2 * j).and((byte) 3)
-                                .or(Lanes.shiftLeft(Lanes.shiftRight(highBits, 4 * half + j).and((byte) 1), 2))
-                                .sub((byte) 4);
-                        IntVector products = Lanes.dot(values, q, at + 128 * half + 32 * j + p);
-                        acc = acc.add(products.mul(Lanes.sixteenScales(p, byteOf(scales, 2 * j) - 32, byteOf(scales, 2 * j + 1) - 32)));
-                    }
-                }
-            }
-            total += a.scales[at / 256] * Q3_KBlock.d(w, block) * acc.reduceLanes(VectorOperators.ADD);
+        for (int b = 0; b < a.cols / 256; b++) {
+            total += q3_KBlock(w, offset + (long) b * Q3_KBlock.BYTES, a, row * a.cols + 256 * b);
         }
         return total;
+    }
+
+    /** One super-block, in a method of its own: small enough for C2 to keep every vector in registers. */
+    private static float q3_KBlock(MemorySegment w, long block, Activations a, int at) {
+        short[] q = a.quants;
+        IntVector acc = IntVector.zero(I);
+        for (int half = 0; half < 2; half++) {
+            long scales = Q3_KBlock.biasedScales(w, block, half);
+            for (int p = 0; p < 32; p += L) {
+                ByteVector quants = Lanes.bytes(w, block + Q3_KBlock.QS_OFFSET + 32 * half + p);
+                ByteVector highBits = Lanes.bytes(w, block + Q3_KBlock.HMASK_OFFSET + p);
+                for (int j = 0; j < 4; j++) {
+                    // q - 4 when the high bit is clear: (q | bit << 2) - 4
+                    ByteVector values = Lanes.shiftRight(quants, 2 * j).and((byte) 3)
+                            .or(Lanes.shiftLeft(Lanes.shiftRight(highBits, 4 * half + j).and((byte) 1), 2))
+                            .sub((byte) 4);
+                    IntVector products = Lanes.dot(values, q, at + 128 * half + 32 * j + p);
+                    acc = acc.add(products.mul(Lanes.sixteenScales(p, byteOf(scales, 2 * j) - 32, byteOf(scales, 2 * j + 1) - 32)));
+                }
+            }
+        }
+        return a.scales[at / 256] * Q3_KBlock.d(w, block) * acc.reduceLanes(VectorOperators.ADD);
     }
 
     static float q4_K(MemorySegment w, long offset, Activations a, int row) {
-        int blocks = a.cols / 256;
-        short[] q = a.quants;
         float total = 0;
-        for (int b = 0; b < blocks; b++) {
-            long block = offset + (long) b * Q4_KBlock.BYTES;
-            int at = row * a.cols + 256 * b;
-            long scales = KQuantHeader.scales(w, block);
-            // one accumulator only: vectors carried around a loop in more variables end up boxed on the heap
-            IntVector acc = IntVector.zero(I);
-            for (int j = 0; j < 4; j++) {
-                for (int p = 0; p < 32; p += L) {
-                    ByteVector nibbles = Lanes.bytes(w, block + Q4_KBlock.QS_OFFSET + 32 * j + p);
-                    acc = acc.add(Lanes.dot(nibbles.and((byte) 0x0F), q, at + 64 * j + p).mul(byteOf(scales, 2 * j)))
-                            .add(Lanes.dot(Lanes.shiftRight(nibbles, 4).and((byte) 0x0F), q, at + 64 * j + 32 + p).mul(byteOf(scales, 2 * j + 1)));
-                }
-            }
-            float d = a.scales[at / 256];
-            total += d * KQuantHeader.d(w, block) * acc.reduceLanes(VectorOperators.ADD)
-                    - d * KQuantHeader.dmin(w, block) * minSum(w, block, a, at);
+        for (int b = 0; b < a.cols / 256; b++) {
+            total += q4_KBlock(w, offset + (long) b * Q4_KBlock.BYTES, a, row * a.cols + 256 * b);
         }
         return total;
     }
 
-    static float q5_K(MemorySegment w, long offset, Activations a, int row) {
-        int blocks = a.cols / 256;
+    /** One super-block, in a method of its own: small enough for C2 to keep every vector in registers. */
+    private static float q4_KBlock(MemorySegment w, long block, Activations a, int at) {
         short[] q = a.quants;
-        float total = 0;
-        for (int b = 0; b < blocks; b++) {
-            long block = offset + (long) b * Q5_KBlock.BYTES;
-            int at = row * a.cols + 256 * b;
-            long scales = KQuantHeader.scales(w, block);
-            IntVector acc = IntVector.zero(I);
-            for (int j = 0; j < 4; j++) {
-                for (int p = 0; p < 32; p += L) {
-                    ByteVector nibbles = Lanes.bytes(w, block + Q5_KBlock.QS_OFFSET + 32 * j + p);
-                    ByteVector fifth = Lanes.bytes(w, block + Q5_KBlock.QH_OFFSET + p);
-                    ByteVector low = nibbles.and((byte) 0x0F).or(Lanes.shiftLeft(Lanes.shiftRight(fifth, 2 * j).and((byte) 1), 4));
-                    ByteVector high = Lanes.shiftRight(nibbles, 4).and((byte) 0x0F)
-                            .or(Lanes.shiftLeft(Lanes.shiftRight(fifth, 2 * j + 1).and((byte) 1), 4));
-                    acc = acc.add(Lanes.dot(low, q, at + 64 * j + p).mul(byteOf(scales, 2 * j)))
-                            .add(Lanes.dot(high, q, at + 64 * j + 32 + p).mul(byteOf(scales, 2 * j + 1)));
-                }
+        long scales = KQuantHeader.scales(w, block);
+        // one accumulator only: vectors carried around a loop in more variables end up boxed on the heap
+        IntVector acc = IntVector.zero(I);
+        for (int j = 0; j < 4; j++) {
+            for (int p = 0; p < 32; p += L) {
+                ByteVector nibbles = Lanes.bytes(w, block + Q4_KBlock.QS_OFFSET + 32 * j + p);
+                acc = acc.add(Lanes.dot(nibbles.and((byte) 0x0F), q, at + 64 * j + p).mul(byteOf(scales, 2 * j)))
+                        .add(Lanes.dot(Lanes.shiftRight(nibbles, 4).and((byte) 0x0F), q, at + 64 * j + 32 + p).mul(byteOf(scales, 2 * j + 1)));
             }
-            float d = a.scales[at / 256];
-            total += d * KQuantHeader.d(w, block) * acc.reduceLanes(VectorOperators.ADD)
-                    - d * KQuantHeader.dmin(w, block) * minSum(w, block, a, at);
+        }
+        float d = a.scales[at / 256];
+        return d * KQuantHeader.d(w, block) * acc.reduceLanes(VectorOperators.ADD)
+                - d * KQuantHeader.dmin(w, block) * minSum(w, block, a, at);
+    }
+
+    static float q5_K(MemorySegment w, long offset, Activations a, int row) {
+        float total = 0;
+        for (int b = 0; b < a.cols / 256; b++) {
+            total += q5_KBlock(w, offset + (long) b * Q5_KBlock.BYTES, a, row * a.cols + 256 * b);
         }
         return total;
+    }
+
+    /** One super-block, in a method of its own: small enough for C2 to keep every vector in registers. */
+    private static float q5_KBlock(MemorySegment w, long block, Activations a, int at) {
+        short[] q = a.quants;
+        long scales = KQuantHeader.scales(w, block);
+        IntVector acc = IntVector.zero(I);
+        for (int j = 0; j < 4; j++) {
+            for (int p = 0; p < 32; p += L) {
+                ByteVector nibbles = Lanes.bytes(w, block + Q5_KBlock.QS_OFFSET + 32 * j + p);
+                ByteVector fifth = Lanes.bytes(w, block + Q5_KBlock.QH_OFFSET + p);
+                ByteVector low = nibbles.and((byte) 0x0F).or(Lanes.shiftLeft(Lanes.shiftRight(fifth, 2 * j).and((byte) 1), 4));
+                ByteVector high = Lanes.shiftRight(nibbles, 4).and((byte) 0x0F)
+                        .or(Lanes.shiftLeft(Lanes.shiftRight(fifth, 2 * j + 1).and((byte) 1), 4));
+                acc = acc.add(Lanes.dot(low, q, at + 64 * j + p).mul(byteOf(scales, 2 * j)))
+                        .add(Lanes.dot(high, q, at + 64 * j + 32 + p).mul(byteOf(scales, 2 * j + 1)));
+            }
+        }
+        float d = a.scales[at / 256];
+        return d * KQuantHeader.d(w, block) * acc.reduceLanes(VectorOperators.ADD)
+                - d * KQuantHeader.dmin(w, block) * minSum(w, block, a, at);
     }
 
     /** Q4_K / Q5_K: the mins dotted with the activations' sums over each 32-weight sub-block. */
@@ -158,49 +169,53 @@ final class KQuantDots {
     }
 
     static float q6_K(MemorySegment w, long offset, Activations a, int row) {
-        int blocks = a.cols / 256;
-        short[] q = a.quants;
         float total = 0;
-        for (int b = 0; b < blocks; b++) {
-            long block = offset + (long) b * Q6_KBlock.BYTES;
-            int at = row * a.cols + 256 * b;
-            IntVector acc = IntVector.zero(I);
-            for (int half = 0; half < 2; half++) {
-                long scales = LittleEndian.i64(w, block + Q6_KBlock.SCALES_OFFSET + 8 * half);
-                for (int p = 0; p < 32; p += L) {
-                    ByteVector highPairs = Lanes.bytes(w, block + Q6_KBlock.QH_OFFSET + 32 * half + p);
-                    for (int k = 0; k < 4; k++) {
-                        ByteVector low = Lanes.shiftRight(Lanes.bytes(w, block + Q6_KBlock.QL_OFFSET + 64 * half + 32 * (k & 1) + p),
-                                4 * (k >>> 1)).and((byte) 0x0F);
-                        ByteVector values = low.or(Lanes.shiftLeft(Lanes.shiftRight(highPairs, 2 * k).and((byte) 3), 4))
-                                .sub((byte) 32);
-                        IntVector products = Lanes.dot(values, q, at + 128 * half + 32 * k + p);
-                        acc = acc.add(products.mul(Lanes.sixteenScales(p, (byte) byteOf(scales, 2 * k), (byte) byteOf(scales, 2 * k + 1))));
-                    }
-                }
-            }
-            total += a.scales[at / 256] * Q6_KBlock.d(w, block) * acc.reduceLanes(VectorOperators.ADD);
+        for (int b = 0; b < a.cols / 256; b++) {
+            total += q6_KBlock(w, offset + (long) b * Q6_KBlock.BYTES, a, row * a.cols + 256 * b);
         }
         return total;
     }
 
-    static float iq4_xs(MemorySegment w, long offset, Activations a, int row) {
-        int blocks = a.cols / 256;
+    /** One super-block, in a method of its own: small enough for C2 to keep every vector in registers. */
+    private static float q6_KBlock(MemorySegment w, long block, Activations a, int at) {
         short[] q = a.quants;
-        float total = 0;
-        for (int b = 0; b < blocks; b++) {
-            long block = offset + (long) b * IQ4_XSBlock.BYTES;
-            int at = row * a.cols + 256 * b;
-            IntVector acc = IntVector.zero(I16);
-            for (int g = 0; g < 8; g++) {
-                int scale = IQ4_XSBlock.scale(w, block, g);
-                for (int p = 0; p < 32; p += L16) {
-                    ByteVector values = Lanes.lookup16(Lanes.nibbles16(w, block + IQ4_XSBlock.QS_OFFSET + 16 * g, p), IQ4_VALUES);
-                    acc = acc.add(Lanes.dot16(values, q, at + 32 * g + p).mul(scale));
+        IntVector acc = IntVector.zero(I);
+        for (int half = 0; half < 2; half++) {
+            long scales = LittleEndian.i64(w, block + Q6_KBlock.SCALES_OFFSET + 8 * half);
+            for (int p = 0; p < 32; p += L) {
+                ByteVector highPairs = Lanes.bytes(w, block + Q6_KBlock.QH_OFFSET + 32 * half + p);
+                for (int k = 0; k < 4; k++) {
+                    ByteVector low = Lanes.shiftRight(Lanes.bytes(w, block + Q6_KBlock.QL_OFFSET + 64 * half + 32 * (k & 1) + p),
+                            4 * (k >>> 1)).and((byte) 0x0F);
+                    ByteVector values = low.or(Lanes.shiftLeft(Lanes.shiftRight(highPairs, 2 * k).and((byte) 3), 4))
+                            .sub((byte) 32);
+                    IntVector products = Lanes.dot(values, q, at + 128 * half + 32 * k + p);
+                    acc = acc.add(products.mul(Lanes.sixteenScales(p, (byte) byteOf(scales, 2 * k), (byte) byteOf(scales, 2 * k + 1))));
                 }
             }
-            total += a.scales[at / 256] * IQ4_XSBlock.d(w, block) * acc.reduceLanes(VectorOperators.ADD);
+        }
+        return a.scales[at / 256] * Q6_KBlock.d(w, block) * acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    static float iq4_xs(MemorySegment w, long offset, Activations a, int row) {
+        float total = 0;
+        for (int b = 0; b < a.cols / 256; b++) {
+            total += iq4_xsBlock(w, offset + (long) b * IQ4_XSBlock.BYTES, a, row * a.cols + 256 * b);
         }
         return total;
+    }
+
+    /** One super-block, in a method of its own: small enough for C2 to keep every vector in registers. */
+    private static float iq4_xsBlock(MemorySegment w, long block, Activations a, int at) {
+        short[] q = a.quants;
+        IntVector acc = IntVector.zero(I16);
+        for (int g = 0; g < 8; g++) {
+            int scale = IQ4_XSBlock.scale(w, block, g);
+            for (int p = 0; p < 32; p += L16) {
+                ByteVector values = Lanes.lookup16(Lanes.nibbles16(w, block + IQ4_XSBlock.QS_OFFSET + 16 * g, p), IQ4_VALUES);
+                acc = acc.add(Lanes.dot16(values, q, at + 32 * g + p).mul(scale));
+            }
+        }
+        return a.scales[at / 256] * IQ4_XSBlock.d(w, block) * acc.reduceLanes(VectorOperators.ADD);
     }
 }

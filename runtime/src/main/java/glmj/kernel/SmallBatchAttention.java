@@ -165,17 +165,16 @@ public final class SmallBatchAttention {
         float[] p = lanes;
         int full = n - n % STEP;
         if (G != null) {
-            FloatVector a0 = FloatVector.zero(G), a1 = a0, a2 = a0, a3 = a0;
-            for (int i = 0; i < full; i += STEP) {
-                // f16 times f16 is exact in f32, so the fused multiply-add rounds once, as ggml's does
-                long at = row + 2L * i;
-                a0 = Lanes.halves(cache, at).fma(FloatVector.fromArray(G, query, i), a0);
-                a1 = Lanes.halves(cache, at + 2L * LANES).fma(FloatVector.fromArray(G, query, i + LANES), a1);
-                a2 = Lanes.halves(cache, at + 4L * LANES).fma(FloatVector.fromArray(G, query, i + 2 * LANES), a2);
-                a3 = Lanes.halves(cache, at + 6L * LANES).fma(FloatVector.fromArray(G, query, i + 3 * LANES), a3);
+            // one accumulator per loop: ggml's accumulator j sums elements i * STEP + j * LANES + l, so its four
+            // vectors can be summed one after another (and a vector carried around a loop with others is boxed)
+            for (int j = 0; j < 4; j++) {
+                FloatVector sum = FloatVector.zero(G);
+                for (int i = j * LANES; i < full; i += STEP) {
+                    // f16 times f16 is exact in f32, so the fused multiply-add rounds once, as ggml's does
+                    sum = Lanes.halves(cache, row + 2L * i).fma(FloatVector.fromArray(G, query, i), sum);
+                }
+                sum.intoArray(p, j * LANES);
             }
-            // GGML_F16_VEC_REDUCE: vectors 0 += 2, 1 += 3, 0 += 1
-            a0.add(a2).add(a1.add(a3)).intoArray(p, 0);
         } else {
             Arrays.fill(p, 0f);
             for (int i = 0; i < full; i += STEP) {
@@ -183,9 +182,10 @@ public final class SmallBatchAttention {
                     p[l] = Math.fma(half(cache, row, i + l), query[i + l], p[l]);
                 }
             }
-            for (int l = 0; l < LANES; l++) {
-                p[l] = (p[l] + p[2 * LANES + l]) + (p[LANES + l] + p[3 * LANES + l]);
-            }
+        }
+        // GGML_F16_VEC_REDUCE: vectors 0 += 2, 1 += 3, 0 += 1
+        for (int l = 0; l < LANES; l++) {
+            p[l] = (p[l] + p[2 * LANES + l]) + (p[LANES + l] + p[3 * LANES + l]);
         }
         double sum = LANES == 16 ? reduce16(p) : reduce8(p);
         // the tail one product at a time, added in double (ggml_float)
