@@ -47,10 +47,10 @@ final class KQuantDots {
     /** One super-block, in a method of its own: small enough for C2 to keep every vector in registers. */
     private static float q2_KBlock(MemorySegment w, long block, Activations a, int at) {
         short[] q = a.quants;
-        ByteVector mins = Lanes.shiftRight(ByteVector.fromMemorySegment(ByteVector.SPECIES_128, w, block + Q2_KBlock.SCALES_OFFSET, Lanes.LE), 4)
-                .and((byte) 0x0F);
+        ByteVector mins = Lanes.highNibbles16(w, block + Q2_KBlock.SCALES_OFFSET);
         int minSum = Lanes.dotSixteen(mins, a.sums16, at / 16);
-        ByteVector scales = Lanes.sixteenBytes(w, block + Q2_KBlock.SCALES_OFFSET).and((byte) 0x0F);
+        long scales0 = LittleEndian.i64(w, block + Q2_KBlock.SCALES_OFFSET);
+        long scales1 = LittleEndian.i64(w, block + Q2_KBlock.SCALES_OFFSET + 8);
         IntVector acc = IntVector.zero(I);
         for (int half = 0; half < 2; half++) {
             for (int p = 0; p < 32; p += L) {
@@ -58,14 +58,14 @@ final class KQuantDots {
                 int first = at + 128 * half + p;
                 // |q * a * scale| <= 3 * 127 * 15, so the four shifts' products sum within 16 bits
                 // written out, not looped: a vector carried around an inner loop is boxed on the heap
-                int sub = 8 * half;
-                ShortVector plane0 = Lanes.scaledProducts(quants.and((byte) 3), q, first, Lanes.sixteenScales(scales, sub, p));
+                long scales = half == 0 ? scales0 : scales1;
+                ShortVector plane0 = Lanes.scaledProducts(quants.and((byte) 3), q, first, Lanes.shortScales(p, byteOf(scales, 0) & 0xF, byteOf(scales, 1) & 0xF));
                 ShortVector plane1 = Lanes.scaledProducts(Lanes.shiftRight(quants, 2).and((byte) 3), q, first + 32,
-                        Lanes.sixteenScales(scales, sub + 2, p));
+                        Lanes.shortScales(p, byteOf(scales, 2) & 0xF, byteOf(scales, 3) & 0xF));
                 ShortVector plane2 = Lanes.scaledProducts(Lanes.shiftRight(quants, 4).and((byte) 3), q, first + 64,
-                        Lanes.sixteenScales(scales, sub + 4, p));
+                        Lanes.shortScales(p, byteOf(scales, 4) & 0xF, byteOf(scales, 5) & 0xF));
                 ShortVector plane3 = Lanes.scaledProducts(Lanes.shiftRight(quants, 6).and((byte) 3), q, first + 96,
-                        Lanes.sixteenScales(scales, sub + 6, p));
+                        Lanes.shortScales(p, byteOf(scales, 6) & 0xF, byteOf(scales, 7) & 0xF));
                 acc = acc.add(Lanes.pairSums(plane0.add(plane1).add(plane2.add(plane3))));
             }
         }

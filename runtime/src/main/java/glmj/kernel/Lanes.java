@@ -6,7 +6,6 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
-import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
@@ -89,37 +88,18 @@ final class Lanes {
     }
 
     /**
-     * The 16 signed bytes at {@code offset} (one per 16-weight sub-block of a 256-weight super-block), ready for
-     * {@link #sixteenScales(ByteVector, int, int)}.
+     * As {@link #sixteenScales(int, int, int)}, in the 16-bit lanes of {@link #scaledProducts}: arithmetic on constant
+     * lanes rather than a shuffle looked up from an array, whose class C2 cannot always see (it then boxes vectors).
      */
-    static ByteVector sixteenBytes(MemorySegment w, long offset) {
-        ByteVector sixteen = ByteVector.fromMemorySegment(ByteVector.SPECIES_128, w, offset, LE);
-        return L >= 16 ? (ByteVector) sixteen.reinterpretShape(B, 0) : sixteen;
-    }
-
-    /**
-     * The 16-bit lane scales for weights {@code [p, p+L)} of the 32-weight run made of sub-blocks {@code first} and
-     * {@code first + 1}, from a {@link #sixteenBytes} vector of the super-block's sub-block scales.
-     */
-    static ShortVector sixteenScales(ByteVector scales, int first, int p) {
+    static ShortVector shortScales(int p, int first, int second) {
         if (L == 32) {
-            return (ShortVector) scales.rearrange(SUB_BLOCK_PAIRS[first / 2]).convertShape(VectorOperators.B2S, S, 0);
+            return SECOND_SIXTEEN_SHORTS.mul((short) (second - first)).add((short) first);
         }
-        return ShortVector.broadcast(S, scales.lane(first + p / 16));
+        return ShortVector.broadcast(S, (short) (p < 16 ? first : second));
     }
 
-    /** At 512 bits, lanes 0-15 take byte 2k and lanes 16-31 byte 2k+1, for k 0-7. */
-    private static final VectorShuffle<Byte>[] SUB_BLOCK_PAIRS = subBlockPairs();
-
-    @SuppressWarnings("unchecked")
-    private static VectorShuffle<Byte>[] subBlockPairs() {
-        VectorShuffle<Byte>[] shuffles = new VectorShuffle[8];
-        for (int k = 0; k < 8; k++) {
-            int pair = k;
-            shuffles[k] = VectorShuffle.fromOp(B, lane -> Math.min(2 * pair + lane / 16, B.length() - 1));
-        }
-        return shuffles;
-    }
+    /** At 512 bits: 1 in the 16-bit lanes of a step's second 16 weights, else 0. */
+    private static final ShortVector SECOND_SIXTEEN_SHORTS = ShortVector.zero(S).addIndex(1).lanewise(VectorOperators.LSHR, 4);
 
     /**
      * Each byte of {@code v} shifted right by {@code bits}, with the high bits of the next byte shifted in: callers
@@ -140,6 +120,12 @@ final class Lanes {
         return ByteVector.fromMemorySegment(B, w, offset, LE);
     }
 
+    /** The high nibbles of the 16 bytes at {@code offset}, as 16 byte lanes (Q2_K's mins). */
+    static ByteVector highNibbles16(MemorySegment w, long offset) {
+        ByteVector sixteen = ByteVector.fromMemorySegment(ByteVector.SPECIES_128, w, offset, LE);
+        return sixteen.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F);
+    }
+
     /** As {@link #dot} in the narrower shapes: {@link #L16} weights. */
     static IntVector dot16(ByteVector w, short[] a, int at) {
         ShortVector products = ((ShortVector) w.convertShape(VectorOperators.B2S, S16, 0)).mul(ShortVector.fromArray(S16, a, at));
@@ -154,7 +140,9 @@ final class Lanes {
      */
     static ByteVector nibbles16(MemorySegment w, long offset, int p) {
         ByteVector packed = ByteVector.fromMemorySegment(B16, w, offset + (p & 15), LE);
-        return (p < 16 ? packed : shiftRight(packed, 4)).and((byte) 0x0F);
+        // not shiftRight: a helper called with vectors of two shapes is compiled for neither (C2 then boxes them)
+        return (p < 16 ? packed : packed.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes())
+                .and((byte) 0x0F);
     }
 
     /** {@code table[index]} in each lane, {@code index} 0-15 and the table from {@link #table16}. */
@@ -206,6 +194,14 @@ final class Lanes {
      * once C2 compiles the caller: the same row dotted at another time (in another batch) then differed in its last
      * bits, and f16 roundings downstream (the KV cache, small-batch attention) magnify such differences.
      */
+    /** {@link #sum} for {@link #F16}'s vectors: a helper called with two shapes is compiled well for neither. */
+    static float sum16(FloatVector v) {
+        if (v.length() == 8) {
+            v = half(v, FloatVector.SPECIES_128);
+        }
+        return (v.lane(0) + v.lane(2)) + (v.lane(1) + v.lane(3));
+    }
+
     static float sum(FloatVector v) {
         if (v.length() == 16) {
             v = half(v, FloatVector.SPECIES_256);

@@ -53,6 +53,6 @@ final class LegacyDots {
                 acc = ((FloatVector) Lanes.dot16(values, q, at + p).convert(VectorOperators.I2F, 0)).fma(scale, acc);
             }
         }
-        return Lanes.sum(acc);
+        return Lanes.sum16(acc);
     }
 }
