@@ -86,16 +86,22 @@ public final class VectorKernels implements Kernels {
         long first = total * range / ranges;
         long end = total * (range + 1) / ranges;
         long rowBytes = weights[0].rowBytes();
+        int firstGroup = (int) (first / rows);
+        int lastGroup = (int) ((end - 1) / rows);
         for (int tile = 0; tile < batch; tile += TOKEN_TILE) {
             int tileEnd = Math.min(batch, tile + TOKEN_TILE);
-            for (long row = first; row < end; row++) {
-                int g = (int) (row / rows);
-                int r = (int) (row - (long) g * rows);
-                long offset = r * rowBytes;
+            // group by group, so no row needs a division to find its group
+            for (int g = firstGroup; g <= lastGroup; g++) {
+                MemorySegment data = weights[g].data();
                 int activationRow = sharedInput ? 0 : g * batch;
-                int at = outOffset + g * outGroupStride + r;
-                for (int b = tile; b < tileEnd; b++) {
-                    out[at + b * outStride] = kernel.dot(weights[g].data(), offset, activations, activationRow + b);
+                int at = outOffset + g * outGroupStride;
+                int from = (int) Math.max(0, first - (long) g * rows);
+                int to = (int) Math.min(rows, end - (long) g * rows);
+                for (int r = from; r < to; r++) {
+                    long offset = r * rowBytes;
+                    for (int b = tile; b < tileEnd; b++) {
+                        out[at + r + b * outStride] = kernel.dot(data, offset, activations, activationRow + b);
+                    }
                 }
             }
         }
