@@ -95,8 +95,9 @@ final class KQuantDots {
                     ByteVector values = Lanes.shiftRight(quants, 2 * j).and((byte) 3)
                             .or(Lanes.shiftLeft(Lanes.shiftRight(highBits, 4 * half + j).and((byte) 1), 2))
                             .sub((byte) 4);
-                    IntVector products = Lanes.dot(values, q, at + 128 * half + 32 * j + p);
-                    acc = acc.add(products.mul(Lanes.sixteenScales(p, byteOf(scales, 2 * j) - 32, byteOf(scales, 2 * j + 1) - 32)));
+                    // |q * a * scale| <= 4 * 127 * 32 fits 16 bits
+                    acc = acc.add(Lanes.pairSums(Lanes.scaledProducts(values, q, at + 128 * half + 32 * j + p,
+                            Lanes.shortScales(p, byteOf(scales, 2 * j) - 32, byteOf(scales, 2 * j + 1) - 32))));
                 }
             }
         }
