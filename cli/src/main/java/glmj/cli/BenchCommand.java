@@ -7,6 +7,7 @@ import glmj.gguf.ActiveWeights;
 import glmj.gguf.GGUFFile;
 import glmj.gguf.Metadata;
 import java.io.IOException;
+import java.time.Duration;
 import java.io.PrintWriter;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -55,6 +56,11 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = {"-r", "--repetitions"}, paramLabel = "N", description = "Repetitions of each test, or read passes with --memory (default: ${DEFAULT-VALUE}).")
     int repetitions = 5;
 
+    @Option(names = "--warm-up", paramLabel = "MS", description = {
+            "Warm up each test with whole runs for at least MS milliseconds, at least one run (default: ${DEFAULT-VALUE}).",
+            "The Java engine runs at its compiled speed only once the JIT has compiled it, within its first seconds; llama.cpp gets the same warm-up."})
+    long warmUpMillis = 3000;
+
     @Option(names = "--json", description = "Print one JSON object (with pp_tps and tg_tps, the means) instead of a table.")
     boolean json;
 
@@ -65,6 +71,9 @@ final class BenchCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         if (memory) {
             return measureMemory();
+        }
+        if (warmUpMillis < 0) {
+            throw new UserInputException("--warm-up must be 0 or more milliseconds, got " + warmUpMillis);
         }
         if (promptTokens < 0 || generatedTokens < 0 || depth < 0 || repetitions < 1 || promptTokens + generatedTokens == 0) {
             throw new UserInputException("-p, -n and -d must be 0 or more, -p and -n not both 0, -r 1 or more");
@@ -92,7 +101,7 @@ final class BenchCommand implements Callable<Integer> {
                         + " does not fit in a context of " + loaded.model().contextSize() + " (raise -c)");
             }
             int firstToken = loaded.tokenizer().addsBos() ? loaded.tokenizer().bosToken() : -1;
-            Benchmark benchmark = new Benchmark(loaded.model(), firstToken, depth);
+            Benchmark benchmark = new Benchmark(loaded.model(), firstToken, depth, Duration.ofMillis(warmUpMillis));
             report.put("model", loaded.path().toString());
             report.put("engine", modelOptions.engine.name());
             report.put("threads", modelOptions.threads);

@@ -18,7 +18,7 @@ class BenchCommandTest {
 
     @Test
     void jsonHasTheMeansAndEveryRepetition() throws Exception {
-        Run run = glmj("bench", "-p", "32", "-n", "8", "-r", "3", "-t", "2", "-c", "64", "--json");
+        Run run = glmj("bench", "-p", "32", "-n", "8", "-r", "3", "-t", "2", "-c", "64", "--warm-up", "0", "--json");
         assertEquals(0, run.exitCode(), run.err());
         JsonNode report = new ObjectMapper().readTree(run.out());
         for (String test : new String[] {"pp", "tg"}) {
@@ -45,7 +45,7 @@ class BenchCommandTest {
     @ParameterizedTest
     @ValueSource(strings = {"java", "llama"})
     void depthRunsTheTestsAfterThatManyTokens(String engine) throws Exception {
-        Run run = glmj("bench", "--engine", engine, "-p", "8", "-n", "4", "-d", "40", "-r", "2", "-t", "2", "--json");
+        Run run = glmj("bench", "--engine", engine, "-p", "8", "-n", "4", "-d", "40", "-r", "2", "-t", "2", "--warm-up", "0", "--json");
         assertEquals(0, run.exitCode(), run.err());
         JsonNode report = new ObjectMapper().readTree(run.out());
         assertEquals(40, report.get("n_depth").asInt());
@@ -58,7 +58,7 @@ class BenchCommandTest {
 
     @Test
     void tableNamesTheDepthAsLlamaBenchDoes() {
-        Run run = glmj("bench", "-p", "0", "-n", "2", "-d", "8", "-r", "1");
+        Run run = glmj("bench", "-p", "0", "-n", "2", "-d", "8", "-r", "1", "--warm-up", "0");
         assertEquals(0, run.exitCode(), run.err());
         assertTrue(run.out().contains("tg2 @ d8"), run.out());
     }

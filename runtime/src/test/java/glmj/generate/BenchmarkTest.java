@@ -3,6 +3,7 @@ package glmj.generate;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
+import java.time.Duration;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -50,7 +51,7 @@ class BenchmarkTest {
     @Test
     void depthIsFilledOnceAndEveryRunStartsAtIt() {
         RecordingModel model = new RecordingModel();
-        Benchmark benchmark = new Benchmark(model, 1, 300);
+        Benchmark benchmark = new Benchmark(model, 1, 300, Duration.ZERO);
 
         Benchmark.Result pp = benchmark.promptProcessing(16, 2);
         Benchmark.Result tg = benchmark.generation(2, 1);
@@ -69,7 +70,7 @@ class BenchmarkTest {
     @Test
     void withoutDepthEveryRunStartsFromAnEmptyContext() {
         RecordingModel model = new RecordingModel();
-        Benchmark.Result tg = new Benchmark(model, -1, 0).generation(3, 1);
+        Benchmark.Result tg = new Benchmark(model, -1, 0, Duration.ZERO).generation(3, 1);
 
         assertEquals("tg3", tg.test());
         assertEquals(List.of("truncate 0", "forward 1 at 0", "forward 1 at 1", "forward 1 at 2",
