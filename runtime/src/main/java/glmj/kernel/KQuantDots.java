@@ -46,31 +46,36 @@ final class KQuantDots {
 
     /** One super-block, in a method of its own: small enough for C2 to keep every vector in registers. */
     private static float q2_KBlock(MemorySegment w, long block, Activations a, int at) {
-        short[] q = a.quants;
-        ByteVector mins = Lanes.highNibbles16(w, block + Q2_KBlock.SCALES_OFFSET);
-        int minSum = Lanes.dotSixteen(mins, a.sums16, at / 16);
-        long scales0 = LittleEndian.i64(w, block + Q2_KBlock.SCALES_OFFSET);
-        long scales1 = LittleEndian.i64(w, block + Q2_KBlock.SCALES_OFFSET + 8);
-        IntVector acc = IntVector.zero(I);
+        int minSum = Lanes.dotSixteen(Lanes.highNibbles16(w, block + Q2_KBlock.SCALES_OFFSET), a.sums16, at / 16);
+        int sum = 0;
         for (int half = 0; half < 2; half++) {
-            for (int p = 0; p < 32; p += L) {
-                ByteVector quants = Lanes.bytes(w, block + Q2_KBlock.QS_OFFSET + 32 * half + p);
-                int first = at + 128 * half + p;
-                // |q * a * scale| <= 3 * 127 * 15, so the four shifts' products sum within 16 bits
-                // written out, not looped: a vector carried around an inner loop is boxed on the heap
-                long scales = half == 0 ? scales0 : scales1;
-                ShortVector plane0 = Lanes.scaledProducts(quants.and((byte) 3), q, first, Lanes.shortScales(p, byteOf(scales, 0) & 0xF, byteOf(scales, 1) & 0xF));
-                ShortVector plane1 = Lanes.scaledProducts(Lanes.shiftRight(quants, 2).and((byte) 3), q, first + 32,
-                        Lanes.shortScales(p, byteOf(scales, 2) & 0xF, byteOf(scales, 3) & 0xF));
-                ShortVector plane2 = Lanes.scaledProducts(Lanes.shiftRight(quants, 4).and((byte) 3), q, first + 64,
-                        Lanes.shortScales(p, byteOf(scales, 4) & 0xF, byteOf(scales, 5) & 0xF));
-                ShortVector plane3 = Lanes.scaledProducts(Lanes.shiftRight(quants, 6).and((byte) 3), q, first + 96,
-                        Lanes.shortScales(p, byteOf(scales, 6) & 0xF, byteOf(scales, 7) & 0xF));
-                acc = acc.add(Lanes.pairSums(plane0.add(plane1).add(plane2.add(plane3))));
-            }
+            sum += q2_KHalf(w, block, a.quants, at, half); // one call site: inlined once, within C2's node budget
         }
         float d = a.scales[at / 256];
-        return d * Q2_KBlock.d(w, block) * acc.reduceLanes(VectorOperators.ADD) - d * Q2_KBlock.dmin(w, block) * minSum;
+        return d * Q2_KBlock.d(w, block) * sum - d * Q2_KBlock.dmin(w, block) * minSum;
+    }
+
+    /**
+     * The integer sum of half a Q2_K super-block (128 weights). Kernels are cut into methods this small on purpose:
+     * C2 stops inlining a method's calls once it holds about 18000 nodes (NodeCountInliningCutoff), Vector API code
+     * reaches that quickly, and vectors passed to a call it did not inline are boxed on the heap.
+     */
+    private static int q2_KHalf(MemorySegment w, long block, short[] q, int at, int half) {
+        long scales = LittleEndian.i64(w, block + Q2_KBlock.SCALES_OFFSET + 8 * half);
+        IntVector acc = IntVector.zero(I);
+        for (int p = 0; p < 32; p += L) {
+            ByteVector quants = Lanes.bytes(w, block + Q2_KBlock.QS_OFFSET + 32 * half + p);
+            int first = at + 128 * half + p;
+            // |q * a * scale| <= 3 * 127 * 15, so the four planes' products sum within 16 bits; a loop, not four
+            // copies, keeps the method within C2's node budget
+            ShortVector products = ShortVector.zero(Lanes.S);
+            for (int plane = 0; plane < 4; plane++) {
+                products = products.add(Lanes.scaledProducts(Lanes.shiftRight(quants, 2 * plane).and((byte) 3), q,
+                        first + 32 * plane, Lanes.shortScales(p, byteOf(scales, 2 * plane) & 0xF, byteOf(scales, 2 * plane + 1) & 0xF)));
+            }
+            acc = acc.add(Lanes.pairSums(products));
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
     }
 
     static float q3_K(MemorySegment w, long offset, Activations a, int row) {
@@ -83,25 +88,31 @@ final class KQuantDots {
 
     /** One super-block, in a method of its own: small enough for C2 to keep every vector in registers. */
     private static float q3_KBlock(MemorySegment w, long block, Activations a, int at) {
-        short[] q = a.quants;
-        IntVector acc = IntVector.zero(I);
+        int sum = 0;
         for (int half = 0; half < 2; half++) {
-            long scales = Q3_KBlock.biasedScales(w, block, half);
-            for (int p = 0; p < 32; p += L) {
-                ByteVector quants = Lanes.bytes(w, block + Q3_KBlock.QS_OFFSET + 32 * half + p);
-                ByteVector highBits = Lanes.bytes(w, block + Q3_KBlock.HMASK_OFFSET + p);
-                for (int j = 0; j < 4; j++) {
-                    // q - 4 when the high bit is clear: (q | bit << 2) - 4
-                    ByteVector values = Lanes.shiftRight(quants, 2 * j).and((byte) 3)
-                            .or(Lanes.shiftLeft(Lanes.shiftRight(highBits, 4 * half + j).and((byte) 1), 2))
-                            .sub((byte) 4);
-                    // |q * a * scale| <= 4 * 127 * 32 fits 16 bits
-                    acc = acc.add(Lanes.pairSums(Lanes.scaledProducts(values, q, at + 128 * half + 32 * j + p,
-                            Lanes.shortScales(p, byteOf(scales, 2 * j) - 32, byteOf(scales, 2 * j + 1) - 32))));
-                }
+            sum += q3_KHalf(w, block, a.quants, at, half);
+        }
+        return a.scales[at / 256] * Q3_KBlock.d(w, block) * sum;
+    }
+
+    /** The integer sum of half a Q3_K super-block; a method of its own for the reason {@link #q2_KHalf} gives. */
+    private static int q3_KHalf(MemorySegment w, long block, short[] q, int at, int half) {
+        long scales = Q3_KBlock.biasedScales(w, block, half);
+        IntVector acc = IntVector.zero(I);
+        for (int p = 0; p < 32; p += L) {
+            ByteVector quants = Lanes.bytes(w, block + Q3_KBlock.QS_OFFSET + 32 * half + p);
+            ByteVector highBits = Lanes.bytes(w, block + Q3_KBlock.HMASK_OFFSET + p);
+            for (int j = 0; j < 4; j++) {
+                // q - 4 when the high bit is clear: (q | bit << 2) - 4
+                ByteVector values = Lanes.shiftRight(quants, 2 * j).and((byte) 3)
+                        .or(Lanes.shiftLeft(Lanes.shiftRight(highBits, 4 * half + j).and((byte) 1), 2))
+                        .sub((byte) 4);
+                // |q * a * scale| <= 4 * 127 * 32 fits 16 bits
+                acc = acc.add(Lanes.pairSums(Lanes.scaledProducts(values, q, at + 128 * half + 32 * j + p,
+                        Lanes.shortScales(p, byteOf(scales, 2 * j) - 32, byteOf(scales, 2 * j + 1) - 32))));
             }
         }
-        return a.scales[at / 256] * Q3_KBlock.d(w, block) * acc.reduceLanes(VectorOperators.ADD);
+        return acc.reduceLanes(VectorOperators.ADD);
     }
 
     static float q4_K(MemorySegment w, long offset, Activations a, int row) {
@@ -140,23 +151,31 @@ final class KQuantDots {
 
     /** One super-block, in a method of its own: small enough for C2 to keep every vector in registers. */
     private static float q5_KBlock(MemorySegment w, long block, Activations a, int at) {
-        short[] q = a.quants;
         long scales = KQuantHeader.scales(w, block);
-        IntVector acc = IntVector.zero(I);
+        int sum = 0;
         for (int j = 0; j < 4; j++) {
-            for (int p = 0; p < 32; p += L) {
-                ByteVector nibbles = Lanes.bytes(w, block + Q5_KBlock.QS_OFFSET + 32 * j + p);
-                ByteVector fifth = Lanes.bytes(w, block + Q5_KBlock.QH_OFFSET + p);
-                ByteVector low = nibbles.and((byte) 0x0F).or(Lanes.shiftLeft(Lanes.shiftRight(fifth, 2 * j).and((byte) 1), 4));
-                ByteVector high = Lanes.shiftRight(nibbles, 4).and((byte) 0x0F)
-                        .or(Lanes.shiftLeft(Lanes.shiftRight(fifth, 2 * j + 1).and((byte) 1), 4));
-                acc = acc.add(Lanes.dot(low, q, at + 64 * j + p).mul(byteOf(scales, 2 * j)))
-                        .add(Lanes.dot(high, q, at + 64 * j + 32 + p).mul(byteOf(scales, 2 * j + 1)));
-            }
+            sum += q5_KPair(w, block, a.quants, at, j, byteOf(scales, 2 * j), byteOf(scales, 2 * j + 1));
         }
         float d = a.scales[at / 256];
-        return d * KQuantHeader.d(w, block) * acc.reduceLanes(VectorOperators.ADD)
-                - d * KQuantHeader.dmin(w, block) * minSum(w, block, a, at);
+        return d * KQuantHeader.d(w, block) * sum - d * KQuantHeader.dmin(w, block) * minSum(w, block, a, at);
+    }
+
+    /**
+     * The integer sum of Q5_K sub-blocks 2j and 2j+1 (64 weights, sharing their 32 bytes of nibbles); a method of its
+     * own for the reason {@link #q2_KHalf} gives.
+     */
+    private static int q5_KPair(MemorySegment w, long block, short[] q, int at, int j, int lowScale, int highScale) {
+        IntVector acc = IntVector.zero(I);
+        for (int p = 0; p < 32; p += L) {
+            ByteVector nibbles = Lanes.bytes(w, block + Q5_KBlock.QS_OFFSET + 32 * j + p);
+            ByteVector fifth = Lanes.bytes(w, block + Q5_KBlock.QH_OFFSET + p);
+            ByteVector low = nibbles.and((byte) 0x0F).or(Lanes.shiftLeft(Lanes.shiftRight(fifth, 2 * j).and((byte) 1), 4));
+            ByteVector high = Lanes.shiftRight(nibbles, 4).and((byte) 0x0F)
+                    .or(Lanes.shiftLeft(Lanes.shiftRight(fifth, 2 * j + 1).and((byte) 1), 4));
+            acc = acc.add(Lanes.dot(low, q, at + 64 * j + p).mul(lowScale))
+                    .add(Lanes.dot(high, q, at + 64 * j + 32 + p).mul(highScale));
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
     }
 
     /** Q4_K / Q5_K: the mins dotted with the activations' sums over each 32-weight sub-block. */
