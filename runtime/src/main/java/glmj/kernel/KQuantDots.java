@@ -153,27 +153,24 @@ final class KQuantDots {
     private static float q5_KBlock(MemorySegment w, long block, Activations a, int at) {
         long scales = KQuantHeader.scales(w, block);
         int sum = 0;
-        for (int j = 0; j < 4; j++) {
-            sum += q5_KPair(w, block, a.quants, at, j, byteOf(scales, 2 * j), byteOf(scales, 2 * j + 1));
+        for (int sub = 0; sub < 8; sub++) {
+            sum += byteOf(scales, sub) * q5_KSubBlock(w, block, a.quants, at, sub);
         }
         float d = a.scales[at / 256];
         return d * KQuantHeader.d(w, block) * sum - d * KQuantHeader.dmin(w, block) * minSum(w, block, a, at);
     }
 
     /**
-     * The integer sum of Q5_K sub-blocks 2j and 2j+1 (64 weights, sharing their 32 bytes of nibbles); a method of its
-     * own for the reason {@link #q2_KHalf} gives.
+     * The integer dot product of Q5_K sub-block {@code sub} (32 weights: a nibble of 32 bytes of qs, bit {@code sub}
+     * of qh) with its activations; one sub-block per call for the reason {@link #q2_KHalf} gives.
      */
-    private static int q5_KPair(MemorySegment w, long block, short[] q, int at, int j, int lowScale, int highScale) {
+    private static int q5_KSubBlock(MemorySegment w, long block, short[] q, int at, int sub) {
         IntVector acc = IntVector.zero(I);
         for (int p = 0; p < 32; p += L) {
-            ByteVector nibbles = Lanes.bytes(w, block + Q5_KBlock.QS_OFFSET + 32 * j + p);
-            ByteVector fifth = Lanes.bytes(w, block + Q5_KBlock.QH_OFFSET + p);
-            ByteVector low = nibbles.and((byte) 0x0F).or(Lanes.shiftLeft(Lanes.shiftRight(fifth, 2 * j).and((byte) 1), 4));
-            ByteVector high = Lanes.shiftRight(nibbles, 4).and((byte) 0x0F)
-                    .or(Lanes.shiftLeft(Lanes.shiftRight(fifth, 2 * j + 1).and((byte) 1), 4));
-            acc = acc.add(Lanes.dot(low, q, at + 64 * j + p).mul(lowScale))
-                    .add(Lanes.dot(high, q, at + 64 * j + 32 + p).mul(highScale));
+            ByteVector nibbles = Lanes.shiftRight(Lanes.bytes(w, block + Q5_KBlock.QS_OFFSET + 32 * (sub >>> 1) + p), 4 * (sub & 1));
+            ByteVector fifth = Lanes.shiftRight(Lanes.bytes(w, block + Q5_KBlock.QH_OFFSET + p), sub);
+            ByteVector values = nibbles.and((byte) 0x0F).or(Lanes.shiftLeft(fifth.and((byte) 1), 4));
+            acc = acc.add(Lanes.dot(values, q, at + 32 * sub + p));
         }
         return acc.reduceLanes(VectorOperators.ADD);
     }
