@@ -4,12 +4,8 @@ import glmj.kernel.VectorKernels;
 import glmj.kernel.Weight;
 import glmj.quant.Quantizer;
 import glmj.tensor.GGMLType;
-import glmj.tensor.blocks.IQ1_MBlock;
-import glmj.tensor.blocks.KQuantHeader;
 import glmj.tensor.blocks.LittleEndian;
-import glmj.tensor.blocks.Q2_KBlock;
-import glmj.tensor.blocks.Q3_KBlock;
-import glmj.tensor.blocks.Q6_KBlock;
+import glmj.testdata.BlockScales;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -107,29 +103,7 @@ public final class BenchWeights {
             }
             return;
         }
-        for (long block = 0; block < blocks.byteSize(); block += type.typeSize) {
-            switch (type) {
-                case Q2_K -> setHalves(blocks, block, random, Q2_KBlock.D_OFFSET, Q2_KBlock.DMIN_OFFSET);
-                case Q4_K, Q5_K -> setHalves(blocks, block, random, KQuantHeader.D_OFFSET, KQuantHeader.DMIN_OFFSET);
-                case Q3_K -> setHalves(blocks, block, random, Q3_KBlock.D_OFFSET);
-                case Q6_K -> setHalves(blocks, block, random, Q6_KBlock.D_OFFSET);
-                case IQ1_M -> { // the f16 scale is spread over the top nibbles of the four scale words
-                    short half = ordinaryHalf(random);
-                    for (int w = 0; w < 4; w++) {
-                        long offset = block + IQ1_MBlock.SCALES_OFFSET + 2L * w;
-                        int word = blocks.get(LittleEndian.SHORT, offset) & 0x0FFF | ((half >>> (4 * w)) & 0xF) << 12;
-                        blocks.set(LittleEndian.SHORT, offset, (short) word);
-                    }
-                }
-                default -> setHalves(blocks, block, random, 0); // every other block format starts with its f16 scale
-            }
-        }
-    }
-
-    private static void setHalves(MemorySegment blocks, long block, Random random, int... offsets) {
-        for (int offset : offsets) {
-            blocks.set(LittleEndian.SHORT, block + offset, ordinaryHalf(random));
-        }
+        BlockScales.set(type, blocks, () -> ordinaryHalf(random));
     }
 
     /** A block scale around 0.002 (within a factor of e for two blocks in three): weights of a few hundredths. */

@@ -3,12 +3,8 @@ package glmj.llamacpp;
 import glmj.kernel.VectorKernels;
 import glmj.kernel.Weight;
 import glmj.tensor.GGMLType;
-import glmj.tensor.blocks.IQ1_MBlock;
-import glmj.tensor.blocks.KQuantHeader;
 import glmj.tensor.blocks.LittleEndian;
-import glmj.tensor.blocks.Q2_KBlock;
-import glmj.tensor.blocks.Q3_KBlock;
-import glmj.tensor.blocks.Q6_KBlock;
+import glmj.testdata.BlockScales;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -117,29 +113,7 @@ class VectorKernelsMatchGgmlTest {
             }
             return;
         }
-        for (long block = 0; block < blocks.byteSize(); block += type.typeSize) {
-            switch (type) {
-                case Q2_K -> setHalves(blocks, block, random, Q2_KBlock.D_OFFSET, Q2_KBlock.DMIN_OFFSET);
-                case Q4_K, Q5_K -> setHalves(blocks, block, random, KQuantHeader.D_OFFSET, KQuantHeader.DMIN_OFFSET);
-                case Q3_K -> setHalves(blocks, block, random, Q3_KBlock.D_OFFSET);
-                case Q6_K -> setHalves(blocks, block, random, Q6_KBlock.D_OFFSET);
-                case IQ1_M -> {
-                    short half = ordinaryHalf(random);
-                    for (int w = 0; w < 4; w++) {
-                        long offset = block + IQ1_MBlock.SCALES_OFFSET + 2L * w;
-                        int word = blocks.get(LittleEndian.SHORT, offset) & 0x0FFF | ((half >>> (4 * w)) & 0xF) << 12;
-                        blocks.set(LittleEndian.SHORT, offset, (short) word);
-                    }
-                }
-                default -> setHalves(blocks, block, random, 0);
-            }
-        }
-    }
-
-    private static void setHalves(MemorySegment blocks, long block, Random random, int... offsets) {
-        for (int offset : offsets) {
-            blocks.set(LittleEndian.SHORT, block + offset, ordinaryHalf(random));
-        }
+        BlockScales.set(type, blocks, () -> ordinaryHalf(random));
     }
 
     private static short ordinaryHalf(Random random) {
