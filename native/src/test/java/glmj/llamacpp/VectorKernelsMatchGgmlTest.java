@@ -31,7 +31,10 @@ import static org.junit.jupiter.api.Assertions.fail;
 class VectorKernelsMatchGgmlTest {
     private static final int ROWS = 24;
     private static final int COLS = 4096;
-    private static final int BATCH = 11;
+    /** Below the batch from which quantized weights go through decoded panels: every token dots the stored rows. */
+    private static final int DECODE_BATCH = 3;
+    /** Two panels of four tokens and three single tokens. */
+    private static final int PROMPT_BATCH = 11;
 
     @BeforeAll
     static void initialize() {
@@ -44,44 +47,14 @@ class VectorKernelsMatchGgmlTest {
     @EnumSource(names = {"F32", "F16", "BF16", "Q8_0", "IQ4_NL", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_XS",
             "IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ3_XXS", "IQ3_S", "IQ1_S", "IQ1_M"})
     void matmulMatchesGgmlVecDot(GGMLType type) {
-        Random random = new Random(0xD07_0000L + type.id);
         try (Arena arena = Arena.ofShared(); VectorKernels kernels = new VectorKernels(2)) {
-            long rowBytes = type.byteSize(COLS);
-            MemorySegment weights = arena.allocate(ROWS * rowBytes + 1, 64).asSlice(1); // unaligned on purpose
-            fillRandomBlocks(type, weights, random);
-            float[] x = new float[BATCH * COLS];
-            for (int i = 0; i < x.length; i++) {
-                x[i] = (float) (random.nextGaussian() * (random.nextInt(50) == 0 ? 20 : 1));
-            }
-            float[] ours = new float[BATCH * ROWS];
-            kernels.matmul(new Weight(type.ggmlName, weights, type, ROWS, COLS), x, ours, BATCH);
-
-            MemorySegment traits = GgmlCpu.ggml_get_type_traits_cpu(type.id);
-            int dotType = GgmlCpu.ggml_type_traits_cpu.vec_dot_type(traits);
-            MemorySegment fromFloat = GgmlCpu.ggml_type_traits_cpu.from_float(GgmlCpu.ggml_get_type_traits_cpu(dotType));
-            MemorySegment vecDot = GgmlCpu.ggml_type_traits_cpu.vec_dot(traits);
-            GGMLType activationType = GGMLType.byId(dotType);
-            MemorySegment row = arena.allocate(Float.BYTES * COLS, 64);
-            MemorySegment converted = arena.allocate(activationType.byteSize(COLS), 64);
-            MemorySegment result = arena.allocate(Float.BYTES);
-            float[] dequantized = new float[COLS];
-            for (int b = 0; b < BATCH; b++) {
-                MemorySegment.copy(x, b * COLS, row, ValueLayout.JAVA_FLOAT, 0, COLS);
-                if (dotType == GGMLType.F32.id) {
-                    MemorySegment.copy(row, 0, converted, 0, row.byteSize());
-                } else {
-                    Ggml.ggml_to_float_t.invoke(fromFloat, row, converted, COLS);
-                }
-                float[] roundedX = new float[COLS];
-                activationType.dequantize(converted, 0, roundedX, 0, COLS);
+            Case c = new Case(type, DECODE_BATCH, arena);
+            float[] ours = c.multiply(kernels);
+            for (int b = 0; b < DECODE_BATCH; b++) {
+                c.convert(b);
                 for (int r = 0; r < ROWS; r++) {
-                    GgmlCpu.ggml_vec_dot_t.invoke(vecDot, COLS, result, 0, weights.asSlice(r * rowBytes), 0, converted, 0, 1);
-                    float expected = result.get(ValueLayout.JAVA_FLOAT, 0);
-                    type.dequantize(weights, r * rowBytes, dequantized, 0, COLS);
-                    double magnitude = 0;
-                    for (int i = 0; i < COLS; i++) {
-                        magnitude += Math.abs((double) dequantized[i] * roundedX[i]);
-                    }
+                    float expected = c.ggmlVecDot(r);
+                    double magnitude = c.magnitude(r);
                     int additions = type.blockSize == 1 ? COLS : COLS / type.blockSize * 8;
                     double bound = 2 * additions * 0x1p-24 * magnitude;
                     float actual = ours[b * ROWS + r];
@@ -91,6 +64,132 @@ class VectorKernelsMatchGgmlTest {
                     }
                 }
             }
+        }
+    }
+
+    /**
+     * A prompt's batch of quantized weights goes through decoded panels: each result is the dot product of the row as
+     * ggml's {@code to_float} decodes it (our scalar dequantizers match that bit for bit, see DequantizeMatchesGgmlTest)
+     * with the activations as ggml quantizes them, summed in float. Bound: at most COLS/4 + 4 additions per result in
+     * any vector width, each rounding by at most 2^-24 of the sum of |terms|.
+     */
+    @ParameterizedTest
+    @EnumSource(names = {"Q8_0", "IQ4_NL", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_XS",
+            "IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ3_XXS", "IQ3_S", "IQ1_S", "IQ1_M"})
+    void promptMatmulIsTheDotOfDecodedRows(GGMLType type) {
+        try (Arena arena = Arena.ofShared(); VectorKernels kernels = new VectorKernels(2)) {
+            Case c = new Case(type, PROMPT_BATCH, arena);
+            float[] ours = c.multiply(kernels);
+            for (int b = 0; b < PROMPT_BATCH; b++) {
+                c.convert(b);
+                for (int r = 0; r < ROWS; r++) {
+                    type.dequantize(c.weights, r * c.rowBytes, c.dequantized, 0, COLS);
+                    double expected = 0;
+                    for (int i = 0; i < COLS; i++) {
+                        expected += (double) c.dequantized[i] * c.roundedX[i];
+                    }
+                    double bound = (COLS / 4 + 4) * 0x1p-24 * c.magnitude(r);
+                    float actual = ours[b * ROWS + r];
+                    if (!(Math.abs(actual - expected) <= bound)) {
+                        fail(type.ggmlName + " row " + r + " token " + b + ": ours " + actual + ", exact " + expected
+                                + ", |diff| " + Math.abs(actual - expected) + " > bound " + bound);
+                    }
+                }
+            }
+        }
+    }
+
+    /** Decoding a row (as the prompt path and embedding lookups do) gives the scalar dequantizer's values exactly. */
+    @ParameterizedTest
+    @EnumSource(names = {"F32", "F16", "BF16", "Q8_0", "IQ4_NL", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_XS",
+            "IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ3_XXS", "IQ3_S", "IQ1_S", "IQ1_M"})
+    void rowsDecodeAsTheScalarDequantizer(GGMLType type) {
+        try (Arena arena = Arena.ofShared(); VectorKernels kernels = new VectorKernels(1)) {
+            Case c = new Case(type, 1, arena);
+            Weight w = new Weight(type.ggmlName, c.weights, type, ROWS, COLS);
+            float[] decoded = new float[COLS];
+            for (int r = 0; r < ROWS; r++) {
+                kernels.row(w, r, decoded, 0);
+                type.dequantize(c.weights, r * c.rowBytes, c.dequantized, 0, COLS);
+                for (int i = 0; i < COLS; i++) {
+                    if (Float.floatToIntBits(decoded[i]) != Float.floatToIntBits(c.dequantized[i])) {
+                        fail(type.ggmlName + " row " + r + " weight " + i + ": decoded " + decoded[i] + ", scalar " + c.dequantized[i]);
+                    }
+                }
+            }
+        }
+    }
+
+    /** Random weights and activations of one type, and ggml's conversion of one activation row at a time. */
+    private static final class Case {
+        final GGMLType type;
+        final long rowBytes;
+        final MemorySegment weights;
+        final float[] x;
+        final int batch;
+        final float[] roundedX = new float[COLS];
+        final float[] dequantized = new float[COLS];
+        private final MemorySegment vecDot;
+        private final MemorySegment fromFloat;
+        private final int dotType;
+        private final GGMLType activationType;
+        private final MemorySegment row;
+        private final MemorySegment converted;
+        private final MemorySegment result;
+
+        Case(GGMLType type, int batch, Arena arena) {
+            this.type = type;
+            this.batch = batch;
+            Random random = new Random(0xD07_0000L + type.id + 1000L * batch);
+            rowBytes = type.byteSize(COLS);
+            weights = arena.allocate(ROWS * rowBytes + 1, 64).asSlice(1); // unaligned on purpose
+            fillRandomBlocks(type, weights, random);
+            x = new float[batch * COLS];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) (random.nextGaussian() * (random.nextInt(50) == 0 ? 20 : 1));
+            }
+            MemorySegment traits = GgmlCpu.ggml_get_type_traits_cpu(type.id);
+            dotType = GgmlCpu.ggml_type_traits_cpu.vec_dot_type(traits);
+            fromFloat = GgmlCpu.ggml_type_traits_cpu.from_float(GgmlCpu.ggml_get_type_traits_cpu(dotType));
+            vecDot = GgmlCpu.ggml_type_traits_cpu.vec_dot(traits);
+            activationType = GGMLType.byId(dotType);
+            row = arena.allocate(Float.BYTES * COLS, 64);
+            converted = arena.allocate(activationType.byteSize(COLS), 64);
+            result = arena.allocate(Float.BYTES);
+        }
+
+        /** Our matmul of the whole batch: token b's results at [b * ROWS, (b + 1) * ROWS). */
+        float[] multiply(VectorKernels kernels) {
+            float[] ours = new float[batch * ROWS];
+            kernels.matmul(new Weight(type.ggmlName, weights, type, ROWS, COLS), x, ours, batch);
+            return ours;
+        }
+
+        /** Converts token b as ggml does, into {@link #roundedX} (its values) and ggml's own form for vec_dot. */
+        void convert(int b) {
+            MemorySegment.copy(x, b * COLS, row, ValueLayout.JAVA_FLOAT, 0, COLS);
+            if (dotType == GGMLType.F32.id) {
+                MemorySegment.copy(row, 0, converted, 0, row.byteSize());
+            } else {
+                Ggml.ggml_to_float_t.invoke(fromFloat, row, converted, COLS);
+            }
+            activationType.dequantize(converted, 0, roundedX, 0, COLS);
+        }
+
+        /** ggml's vec_dot of weight row r with the converted token. */
+        float ggmlVecDot(int r) {
+            GgmlCpu.ggml_vec_dot_t.invoke(vecDot, COLS, result, 0, weights.asSlice(r * rowBytes), 0, converted, 0, 1);
+            return result.get(ValueLayout.JAVA_FLOAT, 0);
+        }
+
+        /** The sum of |weight * activation| over row r and the converted token. */
+        double magnitude(int r) {
+            type.dequantize(weights, r * rowBytes, dequantized, 0, COLS);
+            double magnitude = 0;
+            for (int i = 0; i < COLS; i++) {
+                magnitude += Math.abs((double) dequantized[i] * roundedX[i]);
+            }
+            return magnitude;
         }
     }
 

@@ -2,6 +2,9 @@ package glmj.kernel;
 
 import glmj.tensor.GGMLType;
 import glmj.tensor.blocks.FloatFormats;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
 
 import java.util.Arrays;
 
@@ -48,6 +51,8 @@ final class Activations {
     float[] scales = new float[0];
     /** Q8_K: the sum of each 16 quants, row after row. */
     int[] sums16 = new int[0];
+    /** Q8_0 / Q8_K after {@link #expand}: each quant times its block's scale, the value it stands for. */
+    float[] expanded = new float[0];
 
     /** Converts {@code rows} rows of {@code cols} values, row r at {@code x[offset + r*stride]}. */
     void convert(Format format, float[] x, int offset, int stride, int rows, int cols) {
@@ -90,6 +95,22 @@ final class Activations {
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /** Fills {@link #expanded} for the first {@code rows} rows of 8-bit quants. */
+    void expand(int rows) {
+        int n = rows * cols;
+        if (expanded.length < n) {
+            expanded = Arrays.copyOf(expanded, n);
+        }
+        int blockSize = format.blockSize;
+        for (int block = 0; block < n; block += blockSize) {
+            FloatVector scale = FloatVector.broadcast(Lanes.F, scales[block / blockSize]);
+            for (int i = block; i < block + blockSize; i += Lanes.F.length()) {
+                ((FloatVector) ShortVector.fromArray(Lanes.HALF, quants, i).convertShape(VectorOperators.S2F, Lanes.F, 0))
+                        .mul(scale).intoArray(expanded, i);
             }
         }
     }

@@ -37,9 +37,14 @@ public final class VectorKernels implements Kernels {
     private int outStride;
     private int batch;
     private int ranges;
+    /** Whether this step multiplies decoded panels ({@link Panels}) rather than dotting each row with each token. */
+    private boolean panels;
+    /** Each range's panel, grown to the widest rows seen. */
+    private final float[][] panelScratch;
 
     public VectorKernels(int threads) {
         this.pool = new WorkerPool(threads);
+        this.panelScratch = new float[threads][0];
     }
 
     @Override
@@ -76,6 +81,16 @@ public final class VectorKernels implements Kernels {
         this.outStride = outStride;
         this.batch = batch;
         this.ranges = (int) Math.min(pool.threads(), (long) groups * first.rows());
+        this.panels = Panels.pay(first.type(), batch);
+        if (panels) {
+            activations.expand(sharedInput ? batch : groups * batch);
+            int panelSize = Panels.ROWS * first.cols();
+            if (panelScratch[0].length < panelSize) {
+                for (int i = 0; i < panelScratch.length; i++) {
+                    panelScratch[i] = new float[panelSize];
+                }
+            }
+        }
         pool.run(ranges, matmulRange);
     }
 
@@ -85,26 +100,52 @@ public final class VectorKernels implements Kernels {
         long total = (long) groups * rows;
         long first = total * range / ranges;
         long end = total * (range + 1) / ranges;
-        long rowBytes = weights[0].rowBytes();
-        int firstGroup = (int) (first / rows);
-        int lastGroup = (int) ((end - 1) / rows);
+        // group by group, so no row needs a division to find its group
+        for (int g = (int) (first / rows); g <= (int) ((end - 1) / rows); g++) {
+            int from = (int) Math.max(0, first - (long) g * rows);
+            int to = (int) Math.min(rows, end - (long) g * rows);
+            if (panels) {
+                from = panelRows(g, from, to, panelScratch[range]);
+            }
+            dotRows(g, from, to);
+        }
+    }
+
+    /** Rows {@code [from, to)} of group {@code g}, a few tokens at a time so each row is read once per tile from cache. */
+    private void dotRows(int g, int from, int to) {
+        MemorySegment data = weights[g].data();
+        long rowBytes = weights[g].rowBytes();
+        int activationRow = sharedInput ? 0 : g * batch;
+        int at = outOffset + g * outGroupStride;
         for (int tile = 0; tile < batch; tile += TOKEN_TILE) {
             int tileEnd = Math.min(batch, tile + TOKEN_TILE);
-            // group by group, so no row needs a division to find its group
-            for (int g = firstGroup; g <= lastGroup; g++) {
-                MemorySegment data = weights[g].data();
-                int activationRow = sharedInput ? 0 : g * batch;
-                int at = outOffset + g * outGroupStride;
-                int from = (int) Math.max(0, first - (long) g * rows);
-                int to = (int) Math.min(rows, end - (long) g * rows);
-                for (int r = from; r < to; r++) {
-                    long offset = r * rowBytes;
-                    for (int b = tile; b < tileEnd; b++) {
-                        out[at + r + b * outStride] = kernel.dot(data, offset, activations, activationRow + b);
-                    }
+            for (int r = from; r < to; r++) {
+                long offset = r * rowBytes;
+                for (int b = tile; b < tileEnd; b++) {
+                    out[at + r + b * outStride] = kernel.dot(data, offset, activations, activationRow + b);
                 }
             }
         }
+    }
+
+    /**
+     * The whole {@link Panels#ROWS}-row panels of rows {@code [from, to)} of group {@code g}, decoded into
+     * {@code panel}; returns the first row left for {@link #dotRows}.
+     */
+    private int panelRows(int g, int from, int to, float[] panel) {
+        Weight w = weights[g];
+        Dequantizers.RowDecoder decoder = Dequantizers.of(w.type());
+        int cols = w.cols();
+        int activationRow = sharedInput ? 0 : g * batch;
+        int at = outOffset + g * outGroupStride;
+        int r = from;
+        for (; r + Panels.ROWS <= to; r += Panels.ROWS) {
+            for (int k = 0; k < Panels.ROWS; k++) {
+                decoder.decode(w.data(), (r + k) * w.rowBytes(), panel, k * cols, cols);
+            }
+            Panels.multiply(panel, cols, activations.expanded, activationRow, batch, out, at + r, outStride);
+        }
+        return r;
     }
 
     @Override
@@ -112,7 +153,7 @@ public final class VectorKernels implements Kernels {
         if (row < 0 || row >= w.rows()) {
             throw new IllegalArgumentException("row " + row + " of " + w.name() + " which has " + w.rows() + " rows");
         }
-        w.type().dequantize(w.data(), row * w.rowBytes(), dst, dstOffset, w.cols());
+        Dequantizers.of(w.type()).decode(w.data(), row * w.rowBytes(), dst, dstOffset, w.cols());
     }
 
     /** In ggml_vec_dot_f32's order, as {@code FloatDots.f32}: llama.cpp's lightning indexer dots its keys so. */

@@ -1,0 +1,205 @@
+package glmj.kernel;
+
+import glmj.tensor.GGMLType;
+import glmj.tensor.blocks.IQ4_XSBlock;
+import glmj.tensor.blocks.IQTables;
+import glmj.tensor.blocks.KQuantHeader;
+import glmj.tensor.blocks.LittleEndian;
+import glmj.tensor.blocks.Q2_KBlock;
+import glmj.tensor.blocks.Q3_KBlock;
+import glmj.tensor.blocks.Q4_KBlock;
+import glmj.tensor.blocks.Q5_KBlock;
+import glmj.tensor.blocks.Q6_KBlock;
+import glmj.tensor.blocks.Q8_0Block;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+
+import static glmj.kernel.Lanes.F;
+import static glmj.kernel.Lanes.LE;
+
+/**
+ * Rows of weights decoded to f32 with vectors, sixteen weights at a time, giving exactly the values of the scalar
+ * dequantizers in {@code glmj.tensor.blocks} (the same products, rounded once each): for {@link Panels}, which decode
+ * a row once for a whole prompt. Types without one here use the scalar dequantizer.
+ */
+final class Dequantizers {
+    /** Sixteen weights' bytes. */
+    private static final VectorSpecies<Byte> SIXTEEN = ByteVector.SPECIES_128;
+    private static final ByteVector IQ4_VALUES = ByteVector.fromArray(SIXTEEN, IQTables.KVALUES_IQ4NL, 0);
+
+    /** Decodes {@code cols} weights stored at byte {@code offset} of {@code w} into {@code dst[at..at+cols)}. */
+    interface RowDecoder {
+        void decode(MemorySegment w, long offset, float[] dst, int at, int cols);
+    }
+
+    private Dequantizers() {
+    }
+
+    private static final RowDecoder[] DECODERS = new RowDecoder[GGMLType.values().length];
+
+    static {
+        for (GGMLType type : GGMLType.values()) {
+            DECODERS[type.ordinal()] = decoder(type);
+        }
+    }
+
+    /** The decoder for rows of {@code type}. */
+    static RowDecoder of(GGMLType type) {
+        return DECODERS[type.ordinal()];
+    }
+
+    private static RowDecoder decoder(GGMLType type) {
+        return switch (type) {
+            case Q8_0 -> Dequantizers::q8_0;
+            case Q2_K -> Dequantizers::q2_K;
+            case Q3_K -> Dequantizers::q3_K;
+            case Q4_K -> Dequantizers::q4_K;
+            case Q5_K -> Dequantizers::q5_K;
+            case Q6_K -> Dequantizers::q6_K;
+            case IQ4_XS -> Dequantizers::iq4_xs;
+            default -> type::dequantize;
+        };
+    }
+
+    /** {@code dst[at..at+16) = scale * values - offset}, lane for lane. */
+    private static void put(ByteVector values, float scale, float offset, float[] dst, int at) {
+        for (int part = 0; part < 16 / F.length(); part++) {
+            ((FloatVector) values.convertShape(VectorOperators.B2F, F, part)).mul(scale).sub(offset)
+                    .intoArray(dst, at + part * F.length());
+        }
+    }
+
+    private static ByteVector bytes(MemorySegment w, long offset) {
+        return ByteVector.fromMemorySegment(SIXTEEN, w, offset, LE);
+    }
+
+    /** Each byte shifted right by {@code bits} (shifting 32-bit lanes; callers mask the bits they keep). */
+    private static ByteVector shiftRight(ByteVector v, int bits) {
+        return v.reinterpretAsInts().lanewise(VectorOperators.LSHR, bits).reinterpretAsBytes();
+    }
+
+    /** Each byte shifted left by {@code bits}; every byte must be below {@code 256 >> bits}. */
+    private static ByteVector shiftLeft(ByteVector v, int bits) {
+        return v.reinterpretAsInts().lanewise(VectorOperators.LSHL, bits).reinterpretAsBytes();
+    }
+
+    private static int byteOf(long packed, int index) {
+        return (int) (packed >>> (8 * index)) & 0xFF;
+    }
+
+    static void q8_0(MemorySegment w, long offset, float[] dst, int at, int cols) {
+        for (int b = 0; b < cols / 32; b++) {
+            long block = offset + (long) b * Q8_0Block.BYTES;
+            float d = Q8_0Block.d(w, block);
+            for (int part = 0; part < 2; part++) {
+                put(bytes(w, block + Q8_0Block.QS_OFFSET + 16 * part), d, 0, dst, at + 32 * b + 16 * part);
+            }
+        }
+    }
+
+    static void q2_K(MemorySegment w, long offset, float[] dst, int at, int cols) {
+        for (int b = 0; b < cols / 256; b++) {
+            long block = offset + (long) b * Q2_KBlock.BYTES;
+            float d = Q2_KBlock.d(w, block);
+            float dmin = Q2_KBlock.dmin(w, block);
+            for (int half = 0; half < 2; half++) {
+                for (int plane = 0; plane < 4; plane++) {
+                    for (int part = 0; part < 2; part++) {
+                        int sc = LittleEndian.u8(w, block + Q2_KBlock.SCALES_OFFSET + 8 * half + 2 * plane + part);
+                        ByteVector q = shiftRight(bytes(w, block + Q2_KBlock.QS_OFFSET + 32 * half + 16 * part), 2 * plane).and((byte) 3);
+                        put(q, d * (sc & 0xF), dmin * (sc >>> 4), dst, at + 256 * b + 128 * half + 32 * plane + 16 * part);
+                    }
+                }
+            }
+        }
+    }
+
+    static void q3_K(MemorySegment w, long offset, float[] dst, int at, int cols) {
+        for (int b = 0; b < cols / 256; b++) {
+            long block = offset + (long) b * Q3_KBlock.BYTES;
+            float d = Q3_KBlock.d(w, block);
+            for (int half = 0; half < 2; half++) {
+                long scales = Q3_KBlock.biasedScales(w, block, half);
+                for (int plane = 0; plane < 4; plane++) {
+                    for (int part = 0; part < 2; part++) {
+                        ByteVector low = shiftRight(bytes(w, block + Q3_KBlock.QS_OFFSET + 32 * half + 16 * part), 2 * plane).and((byte) 3);
+                        ByteVector high = shiftRight(bytes(w, block + Q3_KBlock.HMASK_OFFSET + 16 * part), 4 * half + plane).and((byte) 1);
+                        // q - 4 when the high bit is clear: (q | bit << 2) - 4
+                        ByteVector q = low.or(shiftLeft(high, 2)).sub((byte) 4);
+                        put(q, d * (byteOf(scales, 2 * plane + part) - 32), 0, dst, at + 256 * b + 128 * half + 32 * plane + 16 * part);
+                    }
+                }
+            }
+        }
+    }
+
+    static void q4_K(MemorySegment w, long offset, float[] dst, int at, int cols) {
+        for (int b = 0; b < cols / 256; b++) {
+            long block = offset + (long) b * Q4_KBlock.BYTES;
+            float d = KQuantHeader.d(w, block);
+            float dmin = KQuantHeader.dmin(w, block);
+            long scales = KQuantHeader.scales(w, block);
+            long mins = KQuantHeader.mins(w, block);
+            for (int sub = 0; sub < 8; sub++) {
+                for (int part = 0; part < 2; part++) {
+                    ByteVector q = shiftRight(bytes(w, block + Q4_KBlock.QS_OFFSET + 32 * (sub >>> 1) + 16 * part), 4 * (sub & 1)).and((byte) 0x0F);
+                    put(q, d * byteOf(scales, sub), dmin * byteOf(mins, sub), dst, at + 256 * b + 32 * sub + 16 * part);
+                }
+            }
+        }
+    }
+
+    static void q5_K(MemorySegment w, long offset, float[] dst, int at, int cols) {
+        for (int b = 0; b < cols / 256; b++) {
+            long block = offset + (long) b * Q5_KBlock.BYTES;
+            float d = KQuantHeader.d(w, block);
+            float dmin = KQuantHeader.dmin(w, block);
+            long scales = KQuantHeader.scales(w, block);
+            long mins = KQuantHeader.mins(w, block);
+            for (int sub = 0; sub < 8; sub++) {
+                for (int part = 0; part < 2; part++) {
+                    ByteVector low = shiftRight(bytes(w, block + Q5_KBlock.QS_OFFSET + 32 * (sub >>> 1) + 16 * part), 4 * (sub & 1)).and((byte) 0x0F);
+                    ByteVector fifth = shiftRight(bytes(w, block + Q5_KBlock.QH_OFFSET + 16 * part), sub).and((byte) 1);
+                    put(low.or(shiftLeft(fifth, 4)), d * byteOf(scales, sub), dmin * byteOf(mins, sub), dst,
+                            at + 256 * b + 32 * sub + 16 * part);
+                }
+            }
+        }
+    }
+
+    static void q6_K(MemorySegment w, long offset, float[] dst, int at, int cols) {
+        for (int b = 0; b < cols / 256; b++) {
+            long block = offset + (long) b * Q6_KBlock.BYTES;
+            float d = Q6_KBlock.d(w, block);
+            for (int half = 0; half < 2; half++) {
+                for (int k = 0; k < 4; k++) {
+                    for (int part = 0; part < 2; part++) {
+                        ByteVector low = shiftRight(bytes(w, block + Q6_KBlock.QL_OFFSET + 64 * half + 32 * (k & 1) + 16 * part),
+                                4 * (k >>> 1)).and((byte) 0x0F);
+                        ByteVector high = shiftRight(bytes(w, block + Q6_KBlock.QH_OFFSET + 32 * half + 16 * part), 2 * k).and((byte) 3);
+                        ByteVector q = low.or(shiftLeft(high, 4)).sub((byte) 32);
+                        put(q, d * Q6_KBlock.scale(w, block, 8 * half + 2 * k + part), 0, dst,
+                                at + 256 * b + 128 * half + 32 * k + 16 * part);
+                    }
+                }
+            }
+        }
+    }
+
+    static void iq4_xs(MemorySegment w, long offset, float[] dst, int at, int cols) {
+        for (int b = 0; b < cols / 256; b++) {
+            long block = offset + (long) b * IQ4_XSBlock.BYTES;
+            float d = IQ4_XSBlock.d(w, block);
+            for (int g = 0; g < 8; g++) {
+                float dg = d * IQ4_XSBlock.scale(w, block, g);
+                ByteVector packed = bytes(w, block + IQ4_XSBlock.QS_OFFSET + 16 * g);
+                put(packed.and((byte) 0x0F).selectFrom(IQ4_VALUES), dg, 0, dst, at + 256 * b + 32 * g);
+                put(shiftRight(packed, 4).and((byte) 0x0F).selectFrom(IQ4_VALUES), dg, 0, dst, at + 256 * b + 32 * g + 16);
+            }
+        }
+    }
+}
