@@ -51,32 +51,26 @@ final class Activations {
     float[] scales = new float[0];
     /** Q8_K: the sum of each 16 quants, row after row. */
     int[] sums16 = new int[0];
-    /** Q8_0 / Q8_K after {@link #expand}: each quant times its block's scale, the value it stands for. */
+    /** Q8_0 / Q8_K when prepared for expanding: each quant times its block's scale, the value it stands for. */
     float[] expanded = new float[0];
-
-    /** Converts {@code rows} rows of {@code cols} values, row r at {@code x[offset + r*stride]}. */
-    void convert(Format format, float[] x, int offset, int stride, int rows, int cols) {
-        convert(format, x, offset, stride, rows, cols, 0);
-    }
+    private boolean expanding;
 
     /**
-     * Converts {@code rows} rows into rows {@code firstRow..} of these activations, keeping rows before it (so groups
-     * with separate inputs fill one buffer in turn).
+     * Makes room for {@code rows} rows of {@code cols} values in {@code format}, and for their {@link #expanded} values
+     * when {@code expanding}; {@link #convertRow} then fills the rows, in any order and from any thread.
      */
-    void convert(Format format, float[] x, int offset, int stride, int rows, int cols, int firstRow) {
+    void prepare(Format format, int rows, int cols, boolean expanding) {
         if (cols % format.blockSize != 0) {
             throw new IllegalArgumentException("rows of " + cols + " are not whole " + format + " blocks of " + format.blockSize);
         }
         this.format = format;
         this.cols = cols;
-        int n = (firstRow + rows) * cols;
+        this.expanding = expanding;
+        int n = rows * cols;
         switch (format) {
             case F32, F16, BF16 -> {
                 if (values.length < n) {
                     values = Arrays.copyOf(values, n);
-                }
-                for (int r = firstRow; r < firstRow + rows; r++) {
-                    round(format, x, offset + (r - firstRow) * stride, values, r * cols, cols);
                 }
             }
             case Q8_0, Q8_K -> {
@@ -85,28 +79,38 @@ final class Activations {
                     scales = Arrays.copyOf(scales, n / 32);
                     sums16 = Arrays.copyOf(sums16, n / 16);
                 }
-                for (int r = firstRow; r < firstRow + rows; r++) {
-                    for (int b = r * cols; b < (r + 1) * cols; b += format.blockSize) {
-                        int from = offset + (r - firstRow) * stride + b - r * cols;
-                        if (format == Format.Q8_0) {
-                            quantizeQ8_0(x, from, b);
-                        } else {
-                            quantizeQ8_K(x, from, b);
-                        }
-                    }
+                if (expanding && expanded.length < n) {
+                    expanded = Arrays.copyOf(expanded, n);
                 }
             }
         }
     }
 
-    /** Fills {@link #expanded} for the first {@code rows} rows of 8-bit quants. */
-    void expand(int rows) {
-        int n = rows * cols;
-        if (expanded.length < n) {
-            expanded = Arrays.copyOf(expanded, n);
+    /** Converts the {@link #cols} values at {@code x[from..]} into row {@code row}. */
+    void convertRow(float[] x, int from, int row) {
+        int at = row * cols;
+        switch (format) {
+            case F32, F16, BF16 -> round(format, x, from, values, at, cols);
+            case Q8_0 -> {
+                for (int b = 0; b < cols; b += 32) {
+                    quantizeQ8_0(x, from + b, at + b);
+                }
+            }
+            case Q8_K -> {
+                for (int b = 0; b < cols; b += 256) {
+                    quantizeQ8_K(x, from + b, at + b);
+                }
+            }
         }
+        if (expanding) {
+            expand(at, at + cols);
+        }
+    }
+
+    /** Fills {@link #expanded} over {@code [from, to)}: each quant times its block's scale. */
+    private void expand(int from, int to) {
         int blockSize = format.blockSize;
-        for (int block = 0; block < n; block += blockSize) {
+        for (int block = from; block < to; block += blockSize) {
             FloatVector scale = FloatVector.broadcast(Lanes.F, scales[block / blockSize]);
             for (int i = block; i < block + blockSize; i += Lanes.F.length()) {
                 ((FloatVector) ShortVector.fromArray(Lanes.HALF, quants, i).convertShape(VectorOperators.S2F, Lanes.F, 0))

@@ -138,34 +138,34 @@ final class Dequantizers {
     }
 
     static void q4_K(MemorySegment w, long offset, float[] dst, int at, int cols) {
-        for (int b = 0; b < cols / 256; b++) {
-            long block = offset + (long) b * Q4_KBlock.BYTES;
-            float d = KQuantHeader.d(w, block);
-            float dmin = KQuantHeader.dmin(w, block);
-            long scales = KQuantHeader.scales(w, block);
-            long mins = KQuantHeader.mins(w, block);
-            for (int sub = 0; sub < 8; sub++) {
-                for (int part = 0; part < 2; part++) {
-                    ByteVector q = shiftRight(bytes(w, block + Q4_KBlock.QS_OFFSET + 32 * (sub >>> 1) + 16 * part), 4 * (sub & 1)).and((byte) 0x0F);
-                    put(q, d * byteOf(scales, sub), dmin * byteOf(mins, sub), dst, at + 256 * b + 32 * sub + 16 * part);
-                }
-            }
-        }
+        withMins(w, offset, dst, at, cols, Q4_KBlock.BYTES, Q4_KBlock.QS_OFFSET, NO_FIFTH_BITS);
     }
 
     static void q5_K(MemorySegment w, long offset, float[] dst, int at, int cols) {
+        withMins(w, offset, dst, at, cols, Q5_KBlock.BYTES, Q5_KBlock.QS_OFFSET, Q5_KBlock.QH_OFFSET);
+    }
+
+    private static final int NO_FIFTH_BITS = -1;
+
+    /**
+     * Q4_K and Q5_K, which share their header and nibble layout: sub-block s's quants are nibble s&1 of 32 bytes of qs,
+     * plus (Q5_K) bit s of qh as their fifth bit.
+     */
+    private static void withMins(MemorySegment w, long offset, float[] dst, int at, int cols, int blockBytes, int qsOffset,
+                                 int qhOffset) {
         for (int b = 0; b < cols / 256; b++) {
-            long block = offset + (long) b * Q5_KBlock.BYTES;
+            long block = offset + (long) b * blockBytes;
             float d = KQuantHeader.d(w, block);
             float dmin = KQuantHeader.dmin(w, block);
             long scales = KQuantHeader.scales(w, block);
             long mins = KQuantHeader.mins(w, block);
             for (int sub = 0; sub < 8; sub++) {
                 for (int part = 0; part < 2; part++) {
-                    ByteVector low = shiftRight(bytes(w, block + Q5_KBlock.QS_OFFSET + 32 * (sub >>> 1) + 16 * part), 4 * (sub & 1)).and((byte) 0x0F);
-                    ByteVector fifth = shiftRight(bytes(w, block + Q5_KBlock.QH_OFFSET + 16 * part), sub).and((byte) 1);
-                    put(low.or(shiftLeft(fifth, 4)), d * byteOf(scales, sub), dmin * byteOf(mins, sub), dst,
-                            at + 256 * b + 32 * sub + 16 * part);
+                    ByteVector q = shiftRight(bytes(w, block + qsOffset + 32 * (sub >>> 1) + 16 * part), 4 * (sub & 1)).and((byte) 0x0F);
+                    if (qhOffset != NO_FIFTH_BITS) {
+                        q = q.or(shiftLeft(shiftRight(bytes(w, block + qhOffset + 16 * part), sub).and((byte) 1), 4));
+                    }
+                    put(q, d * byteOf(scales, sub), dmin * byteOf(mins, sub), dst, at + 256 * b + 32 * sub + 16 * part);
                 }
             }
         }

@@ -19,10 +19,13 @@ import static glmj.kernel.Lanes.F;
 public final class VectorKernels implements Kernels {
     /** Tokens dotted with each weight row while it is in cache. */
     private static final int TOKEN_TILE = 8;
+    /** Input rows from which converting them is worth a parallel step of its own. */
+    private static final int PARALLEL_INPUTS = 4;
 
     private final WorkerPool pool;
     private final Activations activations = new Activations();
     private final IntConsumer matmulRange = this::matmulRange;
+    private final IntConsumer convertRange = this::convertRange;
 
     private final Weight[] single = new Weight[1];
 
@@ -31,6 +34,10 @@ public final class VectorKernels implements Kernels {
     private int groups;
     private boolean sharedInput;
     private DotKernel kernel;
+    private float[] x;
+    private int xOffset;
+    private int xGroupStride;
+    private int xStride;
     private float[] out;
     private int outOffset;
     private int outGroupStride;
@@ -63,27 +70,32 @@ public final class VectorKernels implements Kernels {
                         + ", which differ in type or shape");
             }
         }
-        Activations.Format format = Activations.Format.forWeights(first.type());
-        if (xGroupStride == 0) {
-            activations.convert(format, x, xOffset, xStride, batch, first.cols());
-        } else {
-            for (int g = 0; g < groups; g++) {
-                activations.convert(format, x, xOffset + g * xGroupStride, xStride, batch, first.cols(), g * batch);
-            }
-        }
         this.weights = weights;
         this.groups = groups;
         this.sharedInput = xGroupStride == 0;
         this.kernel = DotKernel.of(first.type());
+        this.x = x;
+        this.xOffset = xOffset;
+        this.xGroupStride = xGroupStride;
+        this.xStride = xStride;
         this.out = out;
         this.outOffset = outOffset;
         this.outGroupStride = outGroupStride;
         this.outStride = outStride;
         this.batch = batch;
-        this.ranges = (int) Math.min(pool.threads(), (long) groups * first.rows());
         this.panels = Panels.pay(first.type(), batch);
+
+        int inputs = sharedInput ? batch : groups * batch;
+        activations.prepare(Activations.Format.forWeights(first.type()), inputs, first.cols(), panels);
+        this.ranges = Math.min(pool.threads(), inputs);
+        if (inputs >= PARALLEL_INPUTS) {
+            pool.run(ranges, convertRange);
+        } else {
+            convertRange(0, 1);
+        }
+
+        this.ranges = (int) Math.min(pool.threads(), (long) groups * first.rows());
         if (panels) {
-            activations.expand(sharedInput ? batch : groups * batch);
             int panelSize = Panels.ROWS * first.cols();
             if (panelScratch[0].length < panelSize) {
                 for (int i = 0; i < panelScratch.length; i++) {
@@ -92,6 +104,19 @@ public final class VectorKernels implements Kernels {
             }
         }
         pool.run(ranges, matmulRange);
+    }
+
+    private void convertRange(int range) {
+        convertRange(range, ranges);
+    }
+
+    /** Input rows {@code [n*range/ranges, n*(range+1)/ranges)} of the step into {@link #activations}. */
+    private void convertRange(int range, int ranges) {
+        int inputs = sharedInput ? batch : groups * batch;
+        for (int i = inputs * range / ranges; i < inputs * (range + 1) / ranges; i++) {
+            int g = i / batch;
+            activations.convertRow(x, xOffset + g * xGroupStride + (i - g * batch) * xStride, i);
+        }
     }
 
     /** One thread's share of the step: a contiguous range of all the groups' rows, taken group after group. */
