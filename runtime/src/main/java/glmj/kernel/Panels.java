@@ -8,7 +8,7 @@ import static glmj.kernel.Lanes.F;
 /**
  * Prompt matmuls of quantized weights: {@link #ROWS} weight rows at a time (a panel) are decoded to f32 once and
  * multiplied with every token of the batch, where the dot kernels decode each weight block again for every token. The
- * tokens are the same 8-bit activation quants the dot kernels read, as floats ({@link Activations#expand}), so each
+ * tokens are the same 8-bit activation quants the dot kernels read, as floats ({@link Activations#expanded}), so each
  * product is one that ggml's {@code vec_dot} forms too; the sums differ from its integer ones only by float rounding.
  */
 final class Panels {
