@@ -20,6 +20,7 @@ import java.lang.foreign.MemorySegment;
 
 import static glmj.kernel.Lanes.F;
 import static glmj.kernel.Lanes.LE;
+import static glmj.kernel.Lanes.byteOf;
 
 /**
  * Rows of weights decoded to f32 with vectors, sixteen weights at a time, giving exactly the values of the scalar
@@ -77,7 +78,11 @@ final class Dequantizers {
         return ByteVector.fromMemorySegment(SIXTEEN, w, offset, LE);
     }
 
-    /** Each byte shifted right by {@code bits} (shifting 32-bit lanes; callers mask the bits they keep). */
+    /**
+     * Each byte shifted right by {@code bits} (shifting 32-bit lanes; callers mask the bits they keep). This and
+     * {@link #shiftLeft} are not {@link Lanes}' shifts, which the dot kernels call with their wider bytes: a helper
+     * called with vectors of two shapes is compiled well for neither.
+     */
     private static ByteVector shiftRight(ByteVector v, int bits) {
         return v.reinterpretAsInts().lanewise(VectorOperators.LSHR, bits).reinterpretAsBytes();
     }
@@ -85,10 +90,6 @@ final class Dequantizers {
     /** Each byte shifted left by {@code bits}; every byte must be below {@code 256 >> bits}. */
     private static ByteVector shiftLeft(ByteVector v, int bits) {
         return v.reinterpretAsInts().lanewise(VectorOperators.LSHL, bits).reinterpretAsBytes();
-    }
-
-    private static int byteOf(long packed, int index) {
-        return (int) (packed >>> (8 * index)) & 0xFF;
     }
 
     static void q8_0(MemorySegment w, long offset, float[] dst, int at, int cols) {

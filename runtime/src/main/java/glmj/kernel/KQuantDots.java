@@ -20,6 +20,7 @@ import static glmj.kernel.Lanes.I;
 import static glmj.kernel.Lanes.I16;
 import static glmj.kernel.Lanes.L;
 import static glmj.kernel.Lanes.L16;
+import static glmj.kernel.Lanes.byteOf;
 
 /**
  * Dot kernels for the 256-weight super-block types, with q8_K activations. Per super-block: the integer sum over
@@ -30,10 +31,6 @@ final class KQuantDots {
     private static final ByteVector[] IQ4_VALUES = Lanes.table16(IQTables.KVALUES_IQ4NL);
 
     private KQuantDots() {
-    }
-
-    private static int byteOf(long packed, int index) {
-        return (int) (packed >>> (8 * index)) & 0xFF;
     }
 
     static float q2_K(MemorySegment w, long offset, Activations a, int row) {

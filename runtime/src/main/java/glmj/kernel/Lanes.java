@@ -115,6 +115,11 @@ final class Lanes {
         return v.reinterpretAsInts().lanewise(VectorOperators.LSHL, bits).reinterpretAsBytes();
     }
 
+    /** Byte {@code index} (0 = lowest) of {@code packed}, unsigned: one of 8 packed scales or mins. */
+    static int byteOf(long packed, int index) {
+        return (int) (packed >>> (8 * index)) & 0xFF;
+    }
+
     /** {@link #L} weights at byte {@code offset}. */
     static ByteVector bytes(MemorySegment w, long offset) {
         return ByteVector.fromMemorySegment(B, w, offset, LE);
