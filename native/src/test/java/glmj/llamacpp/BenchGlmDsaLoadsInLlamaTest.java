@@ -11,7 +11,6 @@ import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * llama.cpp v0.5.0 loads and runs the bench model, made at its small scale by the code that makes the full one (which
@@ -37,7 +36,7 @@ class BenchGlmDsaLoadsInLlamaTest {
             int[] tokens = model.tokenize(PROMPT, true, true);
             try (LlamaModel.Context context = model.context(CONTEXT_SIZE, CONTEXT_SIZE, THREADS)) {
                 context.decode(tokens, false);
-                assertFiniteAndVaried(context.logits(-1));
+                LogitRange.of(context.logits(-1));
             }
             assertFalse(LlamaModel.log().contains("missing tensor"), LlamaModel::log);
         }
@@ -50,19 +49,7 @@ class BenchGlmDsaLoadsInLlamaTest {
             tokens = model.tokenize(PROMPT, true, true);
         }
         try (GlmDsaEngine engine = GlmDsaEngine.open(TestModels.benchModel(BenchGlmDsa.Scale.SMALL), CONTEXT_SIZE, CONTEXT_SIZE, THREADS)) {
-            assertFiniteAndVaried(engine.forward(tokens, 0, tokens.length));
+            LogitRange.of(engine.forward(tokens, 0, tokens.length));
         }
-    }
-
-    private static void assertFiniteAndVaried(float[] logits) {
-        assertEquals(TinyGlmDsa.vocabularySize(), logits.length);
-        float min = Float.POSITIVE_INFINITY;
-        float max = Float.NEGATIVE_INFINITY;
-        for (float v : logits) {
-            assertTrue(Float.isFinite(v), "non-finite logit " + v);
-            min = Math.min(min, v);
-            max = Math.max(max, v);
-        }
-        assertTrue(max - min > 1e-3f, "logits all equal to " + min);
     }
 }

@@ -5,6 +5,7 @@ import glmj.gguf.TensorInfo;
 import glmj.kernel.VectorKernels;
 import glmj.generate.ContextFullException;
 import glmj.model.GlmDsa;
+import glmj.sampler.Sampler;
 import glmj.tensor.GGMLType;
 import glmj.testdata.TestModels;
 import glmj.testdata.TinyGlmDsa;
@@ -189,7 +190,7 @@ class GlmDsaMatchesLlamaTest {
         for (int t = 0; t < tokens.length; t++) {
             worstDelta = Math.max(worstDelta, maxAbsDifference(expected[t], actual[t]));
             worstKl = Math.max(worstKl, kl(expected[t], actual[t]));
-            topAgree += argmax(expected[t]) == argmax(actual[t]) ? 1 : 0;
+            topAgree += Sampler.argmax(expected[t]) == Sampler.argmax(actual[t]) ? 1 : 0;
         }
         System.out.printf("%s free running: max|dlogit| %.5f, max KL %.3e, top-1 agreement %d/%d%n", file.getFileName(),
                 worstDelta, worstKl, topAgree, tokens.length);
@@ -385,7 +386,7 @@ class GlmDsaMatchesLlamaTest {
             double bound = (head.quantized ? amax / 127 : 0) * head.largestWeight + h.length * 0x1p-24 * head.largestWeight * sumAbs;
             float delta = maxAbsDifference(llama.logits[t], ours[t]);
             double kl = kl(llama.logits[t], ours[t]);
-            boolean sameTop = argmax(llama.logits[t]) == argmax(ours[t]);
+            boolean sameTop = Sampler.argmax(llama.logits[t]) == Sampler.argmax(ours[t]);
             boolean nearTie = bestTwoGap(llama.logits[t]) <= 2 * bound;
             worstDelta = Math.max(worstDelta, delta);
             smallestBound = Math.min(smallestBound, bound);
@@ -482,15 +483,5 @@ class GlmDsaMatchesLlamaTest {
             out[i] = x[i] - log;
         }
         return out;
-    }
-
-    private static int argmax(float[] x) {
-        int best = 0;
-        for (int i = 1; i < x.length; i++) {
-            if (x[i] > x[best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 }

@@ -167,20 +167,9 @@ class GreedyContinuationMatchesLlamaTest {
                         }
                     }
                 });
-                chosen[i] = argmax(logits);
+                chosen[i] = Sampler.argmax(logits);
             }
         }
         return chosen;
-    }
-
-    /** The first largest logit, as the greedy sampler picks it. */
-    private static int argmax(float[] logits) {
-        int best = 0;
-        for (int i = 1; i < logits.length; i++) {
-            if (logits[i] > logits[best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 }

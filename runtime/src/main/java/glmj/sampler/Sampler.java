@@ -90,7 +90,8 @@ public final class Sampler {
         }
     }
 
-    private static int argmax(float[] logits) {
+    /** The first largest logit: the token the greedy sampler picks. */
+    public static int argmax(float[] logits) {
         int best = 0;
         for (int i = 1; i < logits.length; i++) {
             if (logits[i] > logits[best]) {
