@@ -114,7 +114,7 @@ final class Activations {
             FloatVector scale = FloatVector.broadcast(Lanes.F, scales[block / blockSize]);
             for (int i = block; i < block + blockSize; i += Lanes.F.length()) {
                 ((FloatVector) ShortVector.fromArray(Lanes.HALF, quants, i).convertShape(VectorOperators.S2F, Lanes.F, 0))
-                        .mul(scale).intoArray(expanded, i);
+                        .lanewise(VectorOperators.MUL, scale).intoArray(expanded, i);
             }
         }
     }

@@ -12,6 +12,7 @@ import static glmj.kernel.Lanes.F;
 import static glmj.kernel.Lanes.HALF;
 import static glmj.kernel.Lanes.I;
 import static glmj.kernel.Lanes.LE;
+import static jdk.incubator.vector.VectorOperators.FMA;
 
 /** Dot kernels for float weights (f32, f16, bf16) with activations rounded to the same format. */
 final class FloatDots {
@@ -35,12 +36,12 @@ final class FloatDots {
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, acc2 = acc0, acc3 = acc0;
         int i = 0;
         for (; i + 4 * N <= cols; i += 4 * N) {
-            acc0 = FloatVector.fromMemorySegment(F, w, offset + 4L * i, LE).fma(FloatVector.fromArray(F, x, base + i), acc0);
-            acc1 = FloatVector.fromMemorySegment(F, w, offset + 4L * (i + N), LE).fma(FloatVector.fromArray(F, x, base + i + N), acc1);
-            acc2 = FloatVector.fromMemorySegment(F, w, offset + 4L * (i + 2 * N), LE).fma(FloatVector.fromArray(F, x, base + i + 2 * N), acc2);
-            acc3 = FloatVector.fromMemorySegment(F, w, offset + 4L * (i + 3 * N), LE).fma(FloatVector.fromArray(F, x, base + i + 3 * N), acc3);
+            acc0 = FloatVector.fromMemorySegment(F, w, offset + 4L * i, LE).lanewise(FMA, FloatVector.fromArray(F, x, base + i), acc0);
+            acc1 = FloatVector.fromMemorySegment(F, w, offset + 4L * (i + N), LE).lanewise(FMA, FloatVector.fromArray(F, x, base + i + N), acc1);
+            acc2 = FloatVector.fromMemorySegment(F, w, offset + 4L * (i + 2 * N), LE).lanewise(FMA, FloatVector.fromArray(F, x, base + i + 2 * N), acc2);
+            acc3 = FloatVector.fromMemorySegment(F, w, offset + 4L * (i + 3 * N), LE).lanewise(FMA, FloatVector.fromArray(F, x, base + i + 3 * N), acc3);
         }
-        float sum = Lanes.sum(acc0.add(acc2).add(acc1.add(acc3)));
+        float sum = Lanes.sum(acc0.lanewise(VectorOperators.ADD, acc2).add(acc1.lanewise(VectorOperators.ADD, acc3)));
         for (; i < cols; i++) {
             sum += w.get(LittleEndian.FLOAT, offset + 4L * i) * x[base + i];
         }
@@ -64,7 +65,7 @@ final class FloatDots {
         for (; i + N <= cols; i += N) {
             IntVector bits = (IntVector) ShortVector.fromMemorySegment(HALF, w, offset + 2L * i, LE).convertShape(VectorOperators.S2I, I, 0);
             FloatVector weights = brain ? bf16ToFloat(bits) : Lanes.f16ToFloat(bits);
-            acc = weights.fma(FloatVector.fromArray(F, x, base + i), acc);
+            acc = weights.lanewise(FMA, FloatVector.fromArray(F, x, base + i), acc);
         }
         float sum = Lanes.sum(acc);
         for (; i < cols; i++) {
@@ -75,6 +76,6 @@ final class FloatDots {
     }
 
     private static FloatVector bf16ToFloat(IntVector bits) {
-        return bits.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+        return (FloatVector) bits.lanewise(VectorOperators.LSHL, Lanes.SIXTEENS).reinterpretShape(F, 0);
     }
 }

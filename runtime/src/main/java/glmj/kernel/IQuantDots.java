@@ -23,6 +23,8 @@ import static glmj.kernel.Lanes.B;
 import static glmj.kernel.Lanes.F;
 import static glmj.kernel.Lanes.I;
 import static glmj.kernel.Lanes.L;
+import static jdk.incubator.vector.VectorOperators.ADD;
+import static jdk.incubator.vector.VectorOperators.FMA;
 
 /**
  * Dot kernels for the grid ("i-quant") types, with q8_K activations, computed as ggml's vec_dot for each: per group
@@ -134,7 +136,7 @@ final class IQuantDots {
 
     /** One run of 8 signed weights in a {@link Lanes#B} vector of 8 lanes (128-bit shapes). */
     private static ByteVector run(long r) {
-        return (ByteVector) LongVector.broadcast(RUNS, r).reinterpretAsBytes().reinterpretShape(B, 0);
+        return (ByteVector) LongVector.broadcast(RUNS, r).reinterpretShape(B, 0);
     }
 
     /** Two runs in a {@link Lanes#B} vector of 16 lanes (256-bit shapes). (A 128-bit blend is not intrinsified.) */
@@ -147,7 +149,8 @@ final class IQuantDots {
      * {@code withLane}, which moves a 256-bit vector's upper half out and back for lanes 2 and 3.
      */
     private static ByteVector runs(long r0, long r1, long r2, long r3) {
-        return LongVector.broadcast(RUNS, r0).blend(r1, LANE1).blend(r2, LANE2).blend(r3, LANE3).reinterpretAsBytes();
+        return LongVector.broadcast(RUNS, r0).blend(LongVector.broadcast(RUNS, r1), LANE1).blend(r2, LANE2).blend(r3, LANE3)
+                .reinterpretAsBytes();
     }
 
     /** The weights {@code [p, p+L)} of four runs, in a {@link Lanes#B} vector. */
@@ -171,7 +174,7 @@ final class IQuantDots {
     private static IntVector dot32(long r0, long r1, long r2, long r3, short[] q, int at, int first, int second) {
         IntVector sum = IntVector.zero(I);
         for (int p = 0; p < 32; p += L) {
-            sum = sum.add(Lanes.dot(step(r0, r1, r2, r3, p), q, at + p).mul(Lanes.sixteenScales(p, first, second)));
+            sum = Lanes.dot(step(r0, r1, r2, r3, p), q, at + p).mul(Lanes.sixteenScales(p, first, second)).add(sum);
         }
         return sum;
     }
@@ -180,14 +183,14 @@ final class IQuantDots {
     private static IntVector dot32(long r0, long r1, long r2, long r3, short[] q, int at, int scale) {
         IntVector sum = IntVector.zero(I);
         for (int p = 0; p < 32; p += L) {
-            sum = sum.add(Lanes.dot(step(r0, r1, r2, r3, p), q, at + p));
+            sum = Lanes.dot(step(r0, r1, r2, r3, p), q, at + p).add(sum);
         }
-        return sum.mul(scale);
+        return sum.lanewise(VectorOperators.MUL, IntVector.broadcast(I, scale));
     }
 
     /** acc + the super-block's integer lanes times its scale {@code d}, lane by lane as ggml's AVX2 kernels do. */
     private static FloatVector accumulate(FloatVector acc, IntVector sum, float d) {
-        return ((FloatVector) sum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), acc);
+        return ((FloatVector) sum.convertShape(VectorOperators.I2F, F, 0)).lanewise(FMA, FloatVector.broadcast(F, d), acc);
     }
 
     private static long iq2xxsRun(long group, int signsAndScale, int l) {
@@ -205,7 +208,7 @@ final class IQuantDots {
             for (int g = 0; g < 8; g++) {
                 long group = IQ2_XXSBlock.group(w, block, g);
                 int word = IQ2_XXSBlock.signsAndScale(group);
-                sum = sum.add(dot32(iq2xxsRun(group, word, 0), iq2xxsRun(group, word, 1), iq2xxsRun(group, word, 2),
+                sum = sum.lanewise(ADD, dot32(iq2xxsRun(group, word, 0), iq2xxsRun(group, word, 1), iq2xxsRun(group, word, 2),
                         iq2xxsRun(group, word, 3), q, at + 32 * g, 2 * IQ2_XXSBlock.scale(word) + 1));
             }
             acc = accumulate(acc, sum, IQ2_XXSBlock.d(w, block) * a.scales[at / 256]);
@@ -230,7 +233,7 @@ final class IQuantDots {
             for (int g = 0; g < 8; g++) {
                 long runs = IQ2_XSBlock.runs(w, block, g);
                 int scales = IQ2_XSBlock.scales(w, block, g);
-                sum = sum.add(dot32(iq2xsRun(runs, 0), iq2xsRun(runs, 1), iq2xsRun(runs, 2), iq2xsRun(runs, 3), q, at + 32 * g,
+                sum = sum.lanewise(ADD, dot32(iq2xsRun(runs, 0), iq2xsRun(runs, 1), iq2xsRun(runs, 2), iq2xsRun(runs, 3), q, at + 32 * g,
                         2 * IQ2_XSBlock.scale(scales, 0) + 1, 2 * IQ2_XSBlock.scale(scales, 1) + 1));
             }
             acc = accumulate(acc, sum, IQ2_XSBlock.d(w, block) * a.scales[at / 256]);
@@ -255,7 +258,7 @@ final class IQuantDots {
                 int high = IQ2_SBlock.highIndices(w, block, g);
                 int signs = IQ2_SBlock.signs(w, block, g);
                 int scales = IQ2_SBlock.scales(w, block, g);
-                sum = sum.add(dot32(iq2sRun(low, high, signs, 0), iq2sRun(low, high, signs, 1), iq2sRun(low, high, signs, 2),
+                sum = sum.lanewise(ADD, dot32(iq2sRun(low, high, signs, 0), iq2sRun(low, high, signs, 1), iq2sRun(low, high, signs, 2),
                         iq2sRun(low, high, signs, 3), q, at + 32 * g,
                         2 * IQ2_XSBlock.scale(scales, 0) + 1, 2 * IQ2_XSBlock.scale(scales, 1) + 1));
             }
@@ -280,7 +283,7 @@ final class IQuantDots {
             for (int g = 0; g < 8; g++) {
                 long quads = IQ3_XXSBlock.quads(w, block, g);
                 int word = IQ3_XXSBlock.signsAndScale(w, block, g);
-                sum = sum.add(dot32(iq3xxsRun(quads, word, 0), iq3xxsRun(quads, word, 1), iq3xxsRun(quads, word, 2),
+                sum = sum.lanewise(ADD, dot32(iq3xxsRun(quads, word, 0), iq3xxsRun(quads, word, 1), iq3xxsRun(quads, word, 2),
                         iq3xxsRun(quads, word, 3), q, at + 32 * g, 2 * IQ3_XXSBlock.scale(word) + 1));
             }
             acc = accumulate(acc, sum, IQ3_XXSBlock.d(w, block) * a.scales[at / 256]);
@@ -307,7 +310,7 @@ final class IQuantDots {
                 long low = IQ3_SBlock.lowIndices(w, block, g);
                 int high = IQ3_SBlock.highIndices(w, block, g);
                 int signs = IQ3_SBlock.signs(w, block, g);
-                sum = sum.add(dot32(iq3sRun(low, high, signs, 0), iq3sRun(low, high, signs, 1), iq3sRun(low, high, signs, 2),
+                sum = sum.lanewise(ADD, dot32(iq3sRun(low, high, signs, 0), iq3sRun(low, high, signs, 1), iq3sRun(low, high, signs, 2),
                         iq3sRun(low, high, signs, 3), q, at + 32 * g, 2 * IQ3_SBlock.scale(w, block, g) + 1));
             }
             acc = accumulate(acc, sum, IQ3_SBlock.d(w, block) * a.scales[at / 256]);
@@ -330,7 +333,7 @@ final class IQuantDots {
                 int low = IQ1_SBlock.lowIndices(w, block, g);
                 int qh = IQ1_SBlock.qh(w, block, g);
                 int scale = 2 * IQ1_SBlock.scale(qh) + 1;
-                sum = sum.add(dot32(IQ1S_RUNS[IQ1_SBlock.gridIndex(low, qh, 0)], IQ1S_RUNS[IQ1_SBlock.gridIndex(low, qh, 1)],
+                sum = sum.lanewise(ADD, dot32(IQ1S_RUNS[IQ1_SBlock.gridIndex(low, qh, 0)], IQ1S_RUNS[IQ1_SBlock.gridIndex(low, qh, 1)],
                         IQ1S_RUNS[IQ1_SBlock.gridIndex(low, qh, 2)], IQ1S_RUNS[IQ1_SBlock.gridIndex(low, qh, 3)], q, at + 32 * g, scale));
                 shiftSum += scale * IQ1_SBlock.deltaSign(qh) * (a.sums16[at / 16 + 2 * g] + a.sums16[at / 16 + 2 * g + 1]);
             }
@@ -353,7 +356,7 @@ final class IQuantDots {
             for (int g = 0; g < 8; g++) {
                 int low = IQ1_MBlock.lowIndices(w, block, g);
                 int qh = IQ1_MBlock.qh(w, block, g);
-                sum = sum.add(dot32(IQ1M_RUNS[IQ1_MBlock.run(low, qh, 0)], IQ1M_RUNS[IQ1_MBlock.run(low, qh, 1)],
+                sum = sum.lanewise(ADD, dot32(IQ1M_RUNS[IQ1_MBlock.run(low, qh, 0)], IQ1M_RUNS[IQ1_MBlock.run(low, qh, 1)],
                         IQ1M_RUNS[IQ1_MBlock.run(low, qh, 2)], IQ1M_RUNS[IQ1_MBlock.run(low, qh, 3)], q, at + 32 * g,
                         2 * IQ1_MBlock.scale(scales, 2 * g) + 1, 2 * IQ1_MBlock.scale(scales, 2 * g + 1) + 1));
             }

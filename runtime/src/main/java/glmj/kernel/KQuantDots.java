@@ -67,10 +67,10 @@ final class KQuantDots {
             // copies, keeps the method within C2's node budget
             ShortVector products = ShortVector.zero(Lanes.S);
             for (int plane = 0; plane < 4; plane++) {
-                products = products.add(Lanes.scaledProducts(Lanes.shiftRight(quants, 2 * plane).and((byte) 3), q,
-                        first + 32 * plane, Lanes.shortScales(p, byteOf(scales, 2 * plane) & 0xF, byteOf(scales, 2 * plane + 1) & 0xF)));
+                products = Lanes.scaledProducts(Lanes.bits(quants, 2 * plane, 3), q, first + 32 * plane,
+                        Lanes.shortScales(p, byteOf(scales, 2 * plane) & 0xF, byteOf(scales, 2 * plane + 1) & 0xF)).add(products);
             }
-            acc = acc.add(Lanes.pairSums(products));
+            acc = Lanes.pairSums(products).add(acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
     }
@@ -101,12 +101,12 @@ final class KQuantDots {
             ByteVector highBits = Lanes.bytes(w, block + Q3_KBlock.HMASK_OFFSET + p);
             for (int j = 0; j < 4; j++) {
                 // q - 4 when the high bit is clear: (q | bit << 2) - 4
-                ByteVector values = Lanes.shiftRight(quants, 2 * j).and((byte) 3)
-                        .or(Lanes.shiftLeft(Lanes.shiftRight(highBits, 4 * half + j).and((byte) 1), 2))
+                ByteVector values = Lanes.bits(quants, 2 * j, 3)
+                        .or(Lanes.shiftLeft(Lanes.bits(highBits, 4 * half + j, 1), 2))
                         .sub((byte) 4);
                 // |q * a * scale| <= 4 * 127 * 32 fits 16 bits
-                acc = acc.add(Lanes.pairSums(Lanes.scaledProducts(values, q, at + 128 * half + 32 * j + p,
-                        Lanes.shortScales(p, byteOf(scales, 2 * j) - 32, byteOf(scales, 2 * j + 1) - 32))));
+                acc = Lanes.pairSums(Lanes.scaledProducts(values, q, at + 128 * half + 32 * j + p,
+                        Lanes.shortScales(p, byteOf(scales, 2 * j) - 32, byteOf(scales, 2 * j + 1) - 32))).add(acc);
             }
         }
         return acc.reduceLanes(VectorOperators.ADD);
@@ -129,8 +129,8 @@ final class KQuantDots {
         for (int j = 0; j < 4; j++) {
             for (int p = 0; p < 32; p += L) {
                 ByteVector nibbles = Lanes.bytes(w, block + Q4_KBlock.QS_OFFSET + 32 * j + p);
-                acc = acc.add(Lanes.dot(nibbles.and((byte) 0x0F), q, at + 64 * j + p).mul(byteOf(scales, 2 * j)))
-                        .add(Lanes.dot(Lanes.shiftRight(nibbles, 4).and((byte) 0x0F), q, at + 64 * j + 32 + p).mul(byteOf(scales, 2 * j + 1)));
+                acc = Lanes.dot(Lanes.bits(nibbles, 0, 0x0F), q, at + 64 * j + p).mul(byteOf(scales, 2 * j)).add(acc)
+                        .add(Lanes.dot(Lanes.bits(nibbles, 4, 0x0F), q, at + 64 * j + 32 + p).mul(byteOf(scales, 2 * j + 1)));
             }
         }
         float d = a.scales[at / 256];
@@ -164,10 +164,10 @@ final class KQuantDots {
     private static int q5_KSubBlock(MemorySegment w, long block, short[] q, int at, int sub) {
         IntVector acc = IntVector.zero(I);
         for (int p = 0; p < 32; p += L) {
-            ByteVector nibbles = Lanes.shiftRight(Lanes.bytes(w, block + Q5_KBlock.QS_OFFSET + 32 * (sub >>> 1) + p), 4 * (sub & 1));
-            ByteVector fifth = Lanes.shiftRight(Lanes.bytes(w, block + Q5_KBlock.QH_OFFSET + p), sub);
-            ByteVector values = nibbles.and((byte) 0x0F).or(Lanes.shiftLeft(fifth.and((byte) 1), 4));
-            acc = acc.add(Lanes.dot(values, q, at + 32 * sub + p));
+            ByteVector nibbles = Lanes.bits(Lanes.bytes(w, block + Q5_KBlock.QS_OFFSET + 32 * (sub >>> 1) + p), 4 * (sub & 1), 0x0F);
+            ByteVector fifth = Lanes.bits(Lanes.bytes(w, block + Q5_KBlock.QH_OFFSET + p), sub, 1);
+            ByteVector values = nibbles.or(Lanes.shiftLeft(fifth, 4));
+            acc = Lanes.dot(values, q, at + 32 * sub + p).add(acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
     }
@@ -199,12 +199,12 @@ final class KQuantDots {
             for (int p = 0; p < 32; p += L) {
                 ByteVector highPairs = Lanes.bytes(w, block + Q6_KBlock.QH_OFFSET + 32 * half + p);
                 for (int k = 0; k < 4; k++) {
-                    ByteVector low = Lanes.shiftRight(Lanes.bytes(w, block + Q6_KBlock.QL_OFFSET + 64 * half + 32 * (k & 1) + p),
-                            4 * (k >>> 1)).and((byte) 0x0F);
-                    ByteVector values = low.or(Lanes.shiftLeft(Lanes.shiftRight(highPairs, 2 * k).and((byte) 3), 4))
+                    ByteVector low = Lanes.bits(Lanes.bytes(w, block + Q6_KBlock.QL_OFFSET + 64 * half + 32 * (k & 1) + p),
+                            4 * (k >>> 1), 0x0F);
+                    ByteVector values = low.or(Lanes.shiftLeft(Lanes.bits(highPairs, 2 * k, 3), 4))
                             .sub((byte) 32);
                     IntVector products = Lanes.dot(values, q, at + 128 * half + 32 * k + p);
-                    acc = acc.add(products.mul(Lanes.sixteenScales(p, (byte) byteOf(scales, 2 * k), (byte) byteOf(scales, 2 * k + 1))));
+                    acc = products.mul(Lanes.sixteenScales(p, (byte) byteOf(scales, 2 * k), (byte) byteOf(scales, 2 * k + 1))).add(acc);
                 }
             }
         }
@@ -227,7 +227,7 @@ final class KQuantDots {
             int scale = IQ4_XSBlock.scale(w, block, g);
             for (int p = 0; p < 32; p += L16) {
                 ByteVector values = Lanes.lookup16(Lanes.nibbles16(w, block + IQ4_XSBlock.QS_OFFSET + 16 * g, p), IQ4_VALUES);
-                acc = acc.add(Lanes.dot16(values, q, at + 32 * g + p).mul(scale));
+                acc = Lanes.dot16(values, q, at + 32 * g + p).mul(scale).add(acc);
             }
         }
         return a.scales[at / 256] * IQ4_XSBlock.d(w, block) * acc.reduceLanes(VectorOperators.ADD);

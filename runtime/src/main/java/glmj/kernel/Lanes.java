@@ -16,6 +16,16 @@ import java.nio.ByteOrder;
  * 8-bit weights by 8-bit activations in 16-bit lanes ({@link #S}, the machine's preferred width: 512 bits on AVX-512,
  * 128 on Apple silicon), loading weight bytes at half that width ({@link #B}) so one load fills one short vector.
  * {@code -Dglmj.vector.bits=128|256|512} picks another width, for tests.
+ *
+ * <p>C2 keeps a vector in a register only while it knows the vector's exact class. A load, a static factory
+ * ({@code zero}, {@code broadcast}) or a change of shape ({@code convertShape}, {@code reinterpretShape}) yields a
+ * vector whose class C2 learns only later; a convenience method called on it ({@code add}, {@code and},
+ * {@code reinterpretAsInts}, {@code lanewise} with a scalar) dispatches inside the JDK on a type profile shared by
+ * every shape in the process, which several shapes turn megamorphic, and every vector then lives boxed on the heap.
+ * So the kernels call only {@code lanewise}, {@code convertShape}, {@code reinterpretShape}, {@code reduceLanes} or
+ * {@code lane} on such a vector (accumulators carried around a loop are such vectors too), or pass it as the argument
+ * of a vector whose class is known: {@code x.add(acc)}, not {@code acc.add(x)}. Accumulators start from
+ * {@code zero()}, not from a constant vector, which would keep them boxed.
  */
 final class Lanes {
     static final int BITS = Integer.getInteger("glmj.vector.bits", ShortVector.SPECIES_PREFERRED.vectorBitSize());
@@ -28,6 +38,15 @@ final class Lanes {
     /** 16-bit lanes matching {@link #F} lane for lane, for f16 and bf16 weights. */
     static final VectorSpecies<Short> HALF = VectorSpecies.of(short.class, VectorShape.forBitSize(BITS / 2));
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    /** {@link #B}'s bytes as 32-bit lanes, for shifting them. */
+    static final VectorSpecies<Integer> IB = VectorSpecies.of(int.class, VectorShape.forBitSize(BITS / 2));
+
+    static final IntVector SIXTEENS = IntVector.broadcast(I, 16);
+    private static final IntVector FOURS_128 = IntVector.broadcast(IntVector.SPECIES_128, 4);
+    private static final ByteVector LOW_NIBBLES_128 = ByteVector.broadcast(ByteVector.SPECIES_128, (byte) 0x0F);
+    private static final IntVector F16_MAGNITUDE = IntVector.broadcast(I, 0x7FFF);
+    private static final IntVector F16_SIGN = IntVector.broadcast(I, 0x8000);
+    private static final FloatVector F16_REBIAS = FloatVector.broadcast(F, 0x1p112f);
 
     /** At 512 bits one step covers 32 weights: 1 in the integer lanes of its second 16 weights, else 0. */
     private static final IntVector SECOND_SIXTEEN = IntVector.zero(I).addIndex(1).lanewise(VectorOperators.LSHR, 3);
@@ -41,6 +60,8 @@ final class Lanes {
     static final VectorSpecies<Short> S16 = VectorSpecies.of(short.class, VectorShape.forBitSize(16 * L16));
     static final VectorSpecies<Integer> I16 = VectorSpecies.of(int.class, VectorShape.forBitSize(16 * L16));
     static final VectorSpecies<Float> F16 = VectorSpecies.of(float.class, VectorShape.forBitSize(16 * L16));
+    private static final IntVector SIXTEENS16 = IntVector.broadcast(I16, 16);
+    private static final VectorSpecies<Integer> IB16 = VectorSpecies.of(int.class, VectorShape.forBitSize(8 * L16));
 
     static {
         if (L < 8 || L > 32) {
@@ -56,7 +77,8 @@ final class Lanes {
      * summed in adjacent pairs into {@link #I}'s lanes. Exact: every product and pair fits 16 bits.
      */
     static IntVector dot(ByteVector w, short[] a, int at) {
-        return pairSums(((ShortVector) w.convertShape(VectorOperators.B2S, S, 0)).mul(ShortVector.fromArray(S, a, at)));
+        return pairSums(((ShortVector) w.convertShape(VectorOperators.B2S, S, 0))
+                .lanewise(VectorOperators.MUL, ShortVector.fromArray(S, a, at)));
     }
 
     /**
@@ -77,14 +99,15 @@ final class Lanes {
      * {@link #pairSums}) fit 16 bits, as 2-bit weights' with 4-bit scales do.
      */
     static ShortVector scaledProducts(ByteVector w, short[] a, int at, ShortVector scales) {
-        return ((ShortVector) w.convertShape(VectorOperators.B2S, S, 0)).mul(ShortVector.fromArray(S, a, at)).mul(scales);
+        return ((ShortVector) w.convertShape(VectorOperators.B2S, S, 0))
+                .lanewise(VectorOperators.MUL, ShortVector.fromArray(S, a, at)).mul(scales);
     }
 
     /** Adjacent pairs of 16-bit lanes summed into {@link #I}'s 32-bit lanes. */
     static IntVector pairSums(ShortVector products) {
-        IntVector pairs = products.reinterpretAsInts();
-        return pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                .add(pairs.lanewise(VectorOperators.ASHR, 16));
+        IntVector pairs = (IntVector) products.reinterpretShape(I, 0);
+        return pairs.lanewise(VectorOperators.LSHL, SIXTEENS).lanewise(VectorOperators.ASHR, SIXTEENS)
+                .add(pairs.lanewise(VectorOperators.ASHR, SIXTEENS));
     }
 
     /**
@@ -102,17 +125,20 @@ final class Lanes {
     private static final ShortVector SECOND_SIXTEEN_SHORTS = ShortVector.zero(S).addIndex(1).lanewise(VectorOperators.LSHR, 4);
 
     /**
-     * Each byte of {@code v} shifted right by {@code bits}, with the high bits of the next byte shifted in: callers
-     * mask the low bits they keep. Shifting 32-bit lanes compiles to one instruction for any count, where a byte shift
-     * by a count C2 cannot prove constant falls back to scalar code.
+     * Bits {@code [shift, shift + width)} of each byte of {@code v}, as the byte's value ({@code mask} is
+     * {@code 2^width - 1}). Shifting 32-bit lanes compiles to one instruction for any count, where a byte shift by a
+     * count C2 cannot prove constant falls back to scalar code; the mask drops the bits shifted in from the next byte.
      */
-    static ByteVector shiftRight(ByteVector v, int bits) {
-        return v.reinterpretAsInts().lanewise(VectorOperators.LSHR, bits).reinterpretAsBytes();
+    static ByteVector bits(ByteVector v, int shift, int mask) {
+        return ((ByteVector) ((IntVector) v.reinterpretShape(IB, 0))
+                .lanewise(VectorOperators.LSHR, IntVector.broadcast(IB, shift)).reinterpretShape(B, 0))
+                .lanewise(VectorOperators.AND, ByteVector.broadcast(B, (byte) mask));
     }
 
     /** Each byte of {@code v} shifted left by {@code bits}; every byte must be below {@code 256 >> bits}. */
     static ByteVector shiftLeft(ByteVector v, int bits) {
-        return v.reinterpretAsInts().lanewise(VectorOperators.LSHL, bits).reinterpretAsBytes();
+        return (ByteVector) ((IntVector) v.reinterpretShape(IB, 0))
+                .lanewise(VectorOperators.LSHL, IntVector.broadcast(IB, bits)).reinterpretShape(B, 0);
     }
 
     /** Byte {@code index} (0 = lowest) of {@code packed}, unsigned: one of 8 packed scales or mins. */
@@ -128,15 +154,18 @@ final class Lanes {
     /** The high nibbles of the 16 bytes at {@code offset}, as 16 byte lanes (Q2_K's mins). */
     static ByteVector highNibbles16(MemorySegment w, long offset) {
         ByteVector sixteen = ByteVector.fromMemorySegment(ByteVector.SPECIES_128, w, offset, LE);
-        return sixteen.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F);
+        return ((ByteVector) ((IntVector) sixteen.reinterpretShape(IntVector.SPECIES_128, 0))
+                .lanewise(VectorOperators.LSHR, FOURS_128).reinterpretShape(ByteVector.SPECIES_128, 0))
+                .lanewise(VectorOperators.AND, LOW_NIBBLES_128);
     }
 
     /** As {@link #dot} in the narrower shapes: {@link #L16} weights. */
     static IntVector dot16(ByteVector w, short[] a, int at) {
-        ShortVector products = ((ShortVector) w.convertShape(VectorOperators.B2S, S16, 0)).mul(ShortVector.fromArray(S16, a, at));
-        IntVector pairs = products.reinterpretAsInts();
-        return pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                .add(pairs.lanewise(VectorOperators.ASHR, 16));
+        ShortVector products = ((ShortVector) w.convertShape(VectorOperators.B2S, S16, 0))
+                .lanewise(VectorOperators.MUL, ShortVector.fromArray(S16, a, at));
+        IntVector pairs = (IntVector) products.reinterpretShape(I16, 0);
+        return pairs.lanewise(VectorOperators.LSHL, SIXTEENS16).lanewise(VectorOperators.ASHR, SIXTEENS16)
+                .add(pairs.lanewise(VectorOperators.ASHR, SIXTEENS16));
     }
 
     /**
@@ -146,8 +175,9 @@ final class Lanes {
     static ByteVector nibbles16(MemorySegment w, long offset, int p) {
         ByteVector packed = ByteVector.fromMemorySegment(B16, w, offset + (p & 15), LE);
         // not shiftRight: a helper called with vectors of two shapes is compiled for neither (C2 then boxes them)
-        return (p < 16 ? packed : packed.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes())
-                .and((byte) 0x0F);
+        ByteVector nibbles = p < 16 ? packed : (ByteVector) ((IntVector) packed.reinterpretShape(IB16, 0))
+                .lanewise(VectorOperators.LSHR, IntVector.broadcast(IB16, 4)).reinterpretShape(B16, 0);
+        return nibbles.lanewise(VectorOperators.AND, ByteVector.broadcast(B16, (byte) 0x0F));
     }
 
     /** {@code table[index]} in each lane, {@code index} 0-15 and the table from {@link #table16}. */
@@ -172,7 +202,7 @@ final class Lanes {
         IntVector sum = IntVector.zero(I);
         for (int part = 0; part < 16 / I.length(); part++) {
             IntVector values = (IntVector) sixteen.convertShape(VectorOperators.B2I, I, part);
-            sum = sum.add(values.mul(IntVector.fromArray(I, ints, at + part * I.length())));
+            sum = values.lanewise(VectorOperators.MUL, IntVector.fromArray(I, ints, at + part * I.length())).add(sum);
         }
         return sum.reduceLanes(VectorOperators.ADD);
     }
@@ -182,14 +212,24 @@ final class Lanes {
      * rebiased by multiplying with 2^112, which also normalizes subnormals exactly.
      */
     static FloatVector f16ToFloat(IntVector bits) {
-        FloatVector magnitude = bits.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f);
-        IntVector sign = bits.and(0x8000).lanewise(VectorOperators.LSHL, 16);
-        return magnitude.reinterpretAsInts().or(sign).reinterpretAsFloats();
+        IntVector magnitudeBits = bits.lanewise(VectorOperators.AND, F16_MAGNITUDE).lanewise(VectorOperators.LSHL, 13);
+        FloatVector magnitude = ((FloatVector) magnitudeBits.reinterpretShape(F, 0)).lanewise(VectorOperators.MUL, F16_REBIAS);
+        IntVector sign = bits.lanewise(VectorOperators.AND, F16_SIGN).lanewise(VectorOperators.LSHL, 16);
+        return (FloatVector) ((IntVector) magnitude.reinterpretShape(I, 0)).lanewise(VectorOperators.OR, sign).reinterpretShape(F, 0);
     }
 
     /** {@link #F}'s lane count of f16 values at byte {@code offset}, as floats. */
     static FloatVector halves(MemorySegment segment, long offset) {
         return f16ToFloat((IntVector) ShortVector.fromMemorySegment(HALF, segment, offset, LE).convertShape(VectorOperators.S2I, I, 0));
+    }
+
+    /** {@link #sum} for {@link #F16}'s vectors: a helper called with two shapes is compiled well for neither. */
+    static float sum16(FloatVector v) {
+        if (F16.length() == 8) {
+            v = ((FloatVector) v.reinterpretShape(FloatVector.SPECIES_128, 0))
+                    .lanewise(VectorOperators.ADD, v.reinterpretShape(FloatVector.SPECIES_128, 1));
+        }
+        return (v.lane(0) + v.lane(2)) + (v.lane(1) + v.lane(3));
     }
 
     /**
@@ -199,26 +239,16 @@ final class Lanes {
      * once C2 compiles the caller: the same row dotted at another time (in another batch) then differed in its last
      * bits, and f16 roundings downstream (the KV cache, small-batch attention) magnify such differences.
      */
-    /** {@link #sum} for {@link #F16}'s vectors: a helper called with two shapes is compiled well for neither. */
-    static float sum16(FloatVector v) {
-        if (v.length() == 8) {
-            v = half(v, FloatVector.SPECIES_128);
-        }
-        return (v.lane(0) + v.lane(2)) + (v.lane(1) + v.lane(3));
-    }
-
     static float sum(FloatVector v) {
-        if (v.length() == 16) {
-            v = half(v, FloatVector.SPECIES_256);
+        // halves added in the method itself: a helper taking the shape as an argument is compiled for no shape
+        if (F.length() == 16) {
+            v = ((FloatVector) v.reinterpretShape(FloatVector.SPECIES_256, 0))
+                    .lanewise(VectorOperators.ADD, v.reinterpretShape(FloatVector.SPECIES_256, 1));
         }
-        if (v.length() == 8) {
-            v = half(v, FloatVector.SPECIES_128);
+        if (F.length() >= 8) {
+            v = ((FloatVector) v.reinterpretShape(FloatVector.SPECIES_128, 0))
+                    .lanewise(VectorOperators.ADD, v.reinterpretShape(FloatVector.SPECIES_128, 1));
         }
         return (v.lane(0) + v.lane(2)) + (v.lane(1) + v.lane(3));
-    }
-
-    /** The lane-wise sum of the low and high halves of {@code v}, as a vector of {@code half}'s shape. */
-    private static FloatVector half(FloatVector v, VectorSpecies<Float> half) {
-        return ((FloatVector) v.reinterpretShape(half, 0)).add((FloatVector) v.reinterpretShape(half, 1));
     }
 }

@@ -16,6 +16,7 @@ import static glmj.kernel.Lanes.I;
 import static glmj.kernel.Lanes.I16;
 import static glmj.kernel.Lanes.L;
 import static glmj.kernel.Lanes.L16;
+import static jdk.incubator.vector.VectorOperators.FMA;
 
 /** Dot kernels for the 32-weight block types, with q8_0 activations: per block, d_w * d_a * integer sum. */
 final class LegacyDots {
@@ -34,7 +35,7 @@ final class LegacyDots {
             FloatVector scale = FloatVector.broadcast(F, Q8_0Block.d(w, block) * a.scales[at / 32]);
             for (int p = 0; p < 32; p += L) {
                 IntVector sums = Lanes.dot(Lanes.bytes(w, block + Q8_0Block.QS_OFFSET + p), q, at + p);
-                acc = ((FloatVector) sums.convert(VectorOperators.I2F, 0)).fma(scale, acc);
+                acc = ((FloatVector) sums.convert(VectorOperators.I2F, 0)).lanewise(FMA, scale, acc);
             }
         }
         return Lanes.sum(acc);
@@ -50,7 +51,7 @@ final class LegacyDots {
             FloatVector scale = FloatVector.broadcast(F16, IQ4_NLBlock.d(w, block) * a.scales[at / 32]);
             for (int p = 0; p < 32; p += L16) {
                 ByteVector values = Lanes.lookup16(Lanes.nibbles16(w, block + IQ4_NLBlock.QS_OFFSET, p), IQ4_VALUES);
-                acc = ((FloatVector) Lanes.dot16(values, q, at + p).convert(VectorOperators.I2F, 0)).fma(scale, acc);
+                acc = ((FloatVector) Lanes.dot16(values, q, at + p).convert(VectorOperators.I2F, 0)).lanewise(FMA, scale, acc);
             }
         }
         return Lanes.sum16(acc);

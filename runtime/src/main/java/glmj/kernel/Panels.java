@@ -2,8 +2,10 @@ package glmj.kernel;
 
 import glmj.tensor.GGMLType;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 
 import static glmj.kernel.Lanes.F;
+import static jdk.incubator.vector.VectorOperators.FMA;
 
 /**
  * Prompt matmuls of quantized weights: {@link #ROWS} weight rows at a time (a panel) are decoded to f32 once and
@@ -59,25 +61,25 @@ final class Panels {
             FloatVector w2 = FloatVector.fromArray(F, w, 2 * cols + i);
             FloatVector w3 = FloatVector.fromArray(F, w, 3 * cols + i);
             FloatVector t = FloatVector.fromArray(F, x, x0 + i);
-            c00 = w0.fma(t, c00);
-            c10 = w1.fma(t, c10);
-            c20 = w2.fma(t, c20);
-            c30 = w3.fma(t, c30);
+            c00 = w0.lanewise(FMA, t, c00);
+            c10 = w1.lanewise(FMA, t, c10);
+            c20 = w2.lanewise(FMA, t, c20);
+            c30 = w3.lanewise(FMA, t, c30);
             t = FloatVector.fromArray(F, x, x0 + cols + i);
-            c01 = w0.fma(t, c01);
-            c11 = w1.fma(t, c11);
-            c21 = w2.fma(t, c21);
-            c31 = w3.fma(t, c31);
+            c01 = w0.lanewise(FMA, t, c01);
+            c11 = w1.lanewise(FMA, t, c11);
+            c21 = w2.lanewise(FMA, t, c21);
+            c31 = w3.lanewise(FMA, t, c31);
             t = FloatVector.fromArray(F, x, x0 + 2 * cols + i);
-            c02 = w0.fma(t, c02);
-            c12 = w1.fma(t, c12);
-            c22 = w2.fma(t, c22);
-            c32 = w3.fma(t, c32);
+            c02 = w0.lanewise(FMA, t, c02);
+            c12 = w1.lanewise(FMA, t, c12);
+            c22 = w2.lanewise(FMA, t, c22);
+            c32 = w3.lanewise(FMA, t, c32);
             t = FloatVector.fromArray(F, x, x0 + 3 * cols + i);
-            c03 = w0.fma(t, c03);
-            c13 = w1.fma(t, c13);
-            c23 = w2.fma(t, c23);
-            c33 = w3.fma(t, c33);
+            c03 = w0.lanewise(FMA, t, c03);
+            c13 = w1.lanewise(FMA, t, c13);
+            c23 = w2.lanewise(FMA, t, c23);
+            c33 = w3.lanewise(FMA, t, c33);
         }
         // through memory: sixteen calls of Lanes.sum would exceed C2's inlining budget, and an uninlined one boxes
         float[] lanes = LANES.get();
@@ -109,10 +111,10 @@ final class Panels {
         FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0;
         for (int i = 0; i < cols; i += F.length()) {
             FloatVector t = FloatVector.fromArray(F, x, x0 + i);
-            c0 = FloatVector.fromArray(F, w, i).fma(t, c0);
-            c1 = FloatVector.fromArray(F, w, cols + i).fma(t, c1);
-            c2 = FloatVector.fromArray(F, w, 2 * cols + i).fma(t, c2);
-            c3 = FloatVector.fromArray(F, w, 3 * cols + i).fma(t, c3);
+            c0 = FloatVector.fromArray(F, w, i).lanewise(FMA, t, c0);
+            c1 = FloatVector.fromArray(F, w, cols + i).lanewise(FMA, t, c1);
+            c2 = FloatVector.fromArray(F, w, 2 * cols + i).lanewise(FMA, t, c2);
+            c3 = FloatVector.fromArray(F, w, 3 * cols + i).lanewise(FMA, t, c3);
         }
         float[] lanes = LANES.get();
         c0.intoArray(lanes, 0);

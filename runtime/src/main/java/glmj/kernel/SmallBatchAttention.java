@@ -11,6 +11,8 @@ import jdk.incubator.vector.VectorSpecies;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 
+import static jdk.incubator.vector.VectorOperators.FMA;
+
 /**
  * One query's MLA attention over its selected keys, rounded as llama.cpp's CPU flash attention rounds it for a batch
  * of fewer than {@link #GGML_FA_TILE_Q} tokens: every decode step, and short prompts.
@@ -64,7 +66,8 @@ public final class SmallBatchAttention {
     /** Elements ggml_vec_dot_f16 takes per step: GGML_F16_STEP, 4 vectors. */
     private static final int STEP = 4 * LANES;
 
-    private static final int SIGN = 0x8000_0000;
+    private static final IntVector SIGN_BITS = IntVector.broadcast(Lanes.I, 0x8000_0000);
+    private static final IntVector THIRTEENS = IntVector.broadcast(Lanes.I, 13);
     /** The smallest normal f16, 2^-14: below it f16 steps are 2^-24. */
     private static final float MIN_NORMAL_HALF = 0x1p-14f;
     /** Magnitudes that round to infinity: 65504 + half a step. */
@@ -132,7 +135,7 @@ public final class SmallBatchAttention {
     private static void scaleHalves(float[] acc, int n, float v) {
         int d = 0;
         for (int upper = F.loopBound(n); d < upper; d += F.length()) {
-            toHalf(FloatVector.fromArray(F, acc, d).mul(v)).intoArray(acc, d);
+            toHalf(FloatVector.fromArray(F, acc, d).lanewise(VectorOperators.MUL, FloatVector.broadcast(F, v))).intoArray(acc, d);
         }
         for (; d < n; d++) {
             acc[d] = toHalf(acc[d] * v);
@@ -144,7 +147,7 @@ public final class SmallBatchAttention {
         FloatVector weight = FloatVector.broadcast(F, v);
         int d = 0;
         for (int upper = F.loopBound(n); d < upper; d += F.length()) {
-            FloatVector y = Lanes.halves(x, row + 2L * d).fma(weight, FloatVector.fromArray(F, acc, d));
+            FloatVector y = Lanes.halves(x, row + 2L * d).lanewise(FMA, weight, FloatVector.fromArray(F, acc, d));
             toHalf(y).intoArray(acc, d);
         }
         for (; d < n; d++) {
@@ -171,7 +174,7 @@ public final class SmallBatchAttention {
                 FloatVector sum = FloatVector.zero(G);
                 for (int i = j * LANES; i < full; i += STEP) {
                     // f16 times f16 is exact in f32, so the fused multiply-add rounds once, as ggml's does
-                    sum = Lanes.halves(cache, row + 2L * i).fma(FloatVector.fromArray(G, query, i), sum);
+                    sum = Lanes.halves(cache, row + 2L * i).lanewise(FMA, FloatVector.fromArray(G, query, i), sum);
                 }
                 sum.intoArray(p, j * LANES);
             }
@@ -221,16 +224,16 @@ public final class SmallBatchAttention {
      * subtracting 0.5, whose f32 step is 2^-24; at or beyond 65520 they become infinite.
      */
     static FloatVector toHalf(FloatVector x) {
-        IntVector bits = x.reinterpretAsInts();
-        IntVector sign = bits.and(SIGN);
-        FloatVector magnitude = x.abs();
-        IntVector m = magnitude.reinterpretAsInts();
-        IntVector roundedBits = m.add(m.lanewise(VectorOperators.LSHR, 13).and(1).add(0xFFF)).and(~0x1FFF);
-        FloatVector normal = roundedBits.reinterpretAsFloats();
+        IntVector bits = (IntVector) x.reinterpretShape(Lanes.I, 0);
+        IntVector sign = bits.lanewise(VectorOperators.AND, SIGN_BITS);
+        FloatVector magnitude = x.lanewise(VectorOperators.ABS);
+        IntVector m = (IntVector) magnitude.reinterpretShape(Lanes.I, 0);
+        IntVector roundedBits = m.lanewise(VectorOperators.LSHR, THIRTEENS).and(1).add(0xFFF).add(m).and(~0x1FFF);
+        FloatVector normal = (FloatVector) roundedBits.reinterpretShape(F, 0);
         FloatVector subnormal = magnitude.add(0.5f).sub(0.5f);
         VectorMask<Float> small = magnitude.compare(VectorOperators.LT, MIN_NORMAL_HALF);
         FloatVector rounded = normal.blend(subnormal, small)
                 .blend(Float.POSITIVE_INFINITY, magnitude.compare(VectorOperators.GE, HALF_OVERFLOW));
-        return rounded.reinterpretAsInts().or(sign).reinterpretAsFloats();
+        return (FloatVector) ((IntVector) rounded.reinterpretShape(Lanes.I, 0)).lanewise(VectorOperators.OR, sign).reinterpretShape(F, 0);
     }
 }

@@ -2,12 +2,14 @@ package glmj.kernel;
 
 import glmj.tensor.blocks.LittleEndian;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 
 import java.util.function.IntConsumer;
 
 import static glmj.kernel.Lanes.F;
+import static jdk.incubator.vector.VectorOperators.FMA;
 
 /**
  * The Panama Vector API kernels: weights are read in their stored form straight from the mapped file by the
@@ -188,12 +190,12 @@ public final class VectorKernels implements Kernels {
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, acc2 = acc0, acc3 = acc0;
         int i = 0;
         for (; i + 4 * lanes <= n; i += 4 * lanes) {
-            acc0 = FloatVector.fromArray(F, a, aOffset + i).fma(FloatVector.fromArray(F, b, bOffset + i), acc0);
-            acc1 = FloatVector.fromArray(F, a, aOffset + i + lanes).fma(FloatVector.fromArray(F, b, bOffset + i + lanes), acc1);
-            acc2 = FloatVector.fromArray(F, a, aOffset + i + 2 * lanes).fma(FloatVector.fromArray(F, b, bOffset + i + 2 * lanes), acc2);
-            acc3 = FloatVector.fromArray(F, a, aOffset + i + 3 * lanes).fma(FloatVector.fromArray(F, b, bOffset + i + 3 * lanes), acc3);
+            acc0 = FloatVector.fromArray(F, a, aOffset + i).lanewise(FMA, FloatVector.fromArray(F, b, bOffset + i), acc0);
+            acc1 = FloatVector.fromArray(F, a, aOffset + i + lanes).lanewise(FMA, FloatVector.fromArray(F, b, bOffset + i + lanes), acc1);
+            acc2 = FloatVector.fromArray(F, a, aOffset + i + 2 * lanes).lanewise(FMA, FloatVector.fromArray(F, b, bOffset + i + 2 * lanes), acc2);
+            acc3 = FloatVector.fromArray(F, a, aOffset + i + 3 * lanes).lanewise(FMA, FloatVector.fromArray(F, b, bOffset + i + 3 * lanes), acc3);
         }
-        float sum = Lanes.sum(acc0.add(acc2).add(acc1.add(acc3)));
+        float sum = Lanes.sum(acc0.lanewise(VectorOperators.ADD, acc2).add(acc1.lanewise(VectorOperators.ADD, acc3)));
         for (; i < n; i++) {
             sum += a[aOffset + i] * b[bOffset + i];
         }
@@ -205,7 +207,7 @@ public final class VectorKernels implements Kernels {
         FloatVector acc = FloatVector.zero(F);
         int i = 0;
         for (int upper = F.loopBound(n); i < upper; i += F.length()) {
-            acc = Lanes.halves(halves, offset + 2L * i).fma(FloatVector.fromArray(F, a, aOffset + i), acc);
+            acc = Lanes.halves(halves, offset + 2L * i).lanewise(FMA, FloatVector.fromArray(F, a, aOffset + i), acc);
         }
         float sum = Lanes.sum(acc);
         for (; i < n; i++) {
@@ -219,7 +221,7 @@ public final class VectorKernels implements Kernels {
         FloatVector scale = FloatVector.broadcast(F, alpha);
         int i = 0;
         for (int upper = F.loopBound(n); i < upper; i += F.length()) {
-            Lanes.halves(halves, offset + 2L * i).fma(scale, FloatVector.fromArray(F, y, yOffset + i)).intoArray(y, yOffset + i);
+            Lanes.halves(halves, offset + 2L * i).lanewise(FMA, scale, FloatVector.fromArray(F, y, yOffset + i)).intoArray(y, yOffset + i);
         }
         for (; i < n; i++) {
             y[yOffset + i] += alpha * Float.float16ToFloat(halves.get(LittleEndian.SHORT, offset + 2L * i));
@@ -230,7 +232,7 @@ public final class VectorKernels implements Kernels {
     public void axpy(float alpha, float[] x, int xOffset, float[] y, int yOffset, int n) {
         int i = 0;
         for (int upper = F.loopBound(n); i < upper; i += F.length()) {
-            FloatVector.fromArray(F, x, xOffset + i).fma(FloatVector.broadcast(F, alpha), FloatVector.fromArray(F, y, yOffset + i)).intoArray(y, yOffset + i);
+            FloatVector.fromArray(F, x, xOffset + i).lanewise(FMA, FloatVector.broadcast(F, alpha), FloatVector.fromArray(F, y, yOffset + i)).intoArray(y, yOffset + i);
         }
         for (; i < n; i++) {
             y[yOffset + i] += alpha * x[xOffset + i];
