@@ -13,7 +13,6 @@ import glmj.tensor.blocks.Q6_KBlock;
 import glmj.tensor.blocks.Q8_0Block;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -22,6 +21,8 @@ import java.lang.foreign.MemorySegment;
 import static glmj.kernel.Lanes.F;
 import static glmj.kernel.Lanes.LE;
 import static glmj.kernel.Lanes.byteOf;
+import static glmj.kernel.Lanes.sixteenBits;
+import static glmj.kernel.Lanes.sixteenShiftLeft;
 
 /**
  * Rows of weights decoded to f32 with vectors, sixteen weights at a time, giving exactly the values of the scalar
@@ -80,22 +81,6 @@ final class Dequantizers {
         return ByteVector.fromMemorySegment(SIXTEEN, w, offset, LE);
     }
 
-    /**
-     * As {@link Lanes#bits} for sixteen bytes. Not {@link Lanes}' helpers, which the dot kernels call with their
-     * wider bytes: a helper called with vectors of two shapes is compiled well for neither.
-     */
-    private static ByteVector bits(ByteVector v, int shift, int mask) {
-        return ((ByteVector) ((IntVector) v.reinterpretShape(IntVector.SPECIES_128, 0))
-                .lanewise(VectorOperators.LSHR, IntVector.broadcast(IntVector.SPECIES_128, shift)).reinterpretShape(SIXTEEN, 0))
-                .lanewise(VectorOperators.AND, ByteVector.broadcast(SIXTEEN, (byte) mask));
-    }
-
-    /** Each byte shifted left by {@code bits}; every byte must be below {@code 256 >> bits}. */
-    private static ByteVector shiftLeft(ByteVector v, int bits) {
-        return (ByteVector) ((IntVector) v.reinterpretShape(IntVector.SPECIES_128, 0))
-                .lanewise(VectorOperators.LSHL, IntVector.broadcast(IntVector.SPECIES_128, bits)).reinterpretShape(SIXTEEN, 0);
-    }
-
     static void q8_0(MemorySegment w, long offset, float[] dst, int at, int cols) {
         for (int b = 0; b < cols / 32; b++) {
             long block = offset + (long) b * Q8_0Block.BYTES;
@@ -115,7 +100,7 @@ final class Dequantizers {
                 for (int plane = 0; plane < 4; plane++) {
                     for (int part = 0; part < 2; part++) {
                         int sc = LittleEndian.u8(w, block + Q2_KBlock.SCALES_OFFSET + 8 * half + 2 * plane + part);
-                        ByteVector q = bits(bytes(w, block + Q2_KBlock.QS_OFFSET + 32 * half + 16 * part), 2 * plane, 3);
+                        ByteVector q = sixteenBits(bytes(w, block + Q2_KBlock.QS_OFFSET + 32 * half + 16 * part), 2 * plane, 3);
                         put(q, d * (sc & 0xF), dmin * (sc >>> 4), dst, at + 256 * b + 128 * half + 32 * plane + 16 * part);
                     }
                 }
@@ -131,10 +116,10 @@ final class Dequantizers {
                 long scales = Q3_KBlock.biasedScales(w, block, half);
                 for (int plane = 0; plane < 4; plane++) {
                     for (int part = 0; part < 2; part++) {
-                        ByteVector low = bits(bytes(w, block + Q3_KBlock.QS_OFFSET + 32 * half + 16 * part), 2 * plane, 3);
-                        ByteVector high = bits(bytes(w, block + Q3_KBlock.HMASK_OFFSET + 16 * part), 4 * half + plane, 1);
+                        ByteVector low = sixteenBits(bytes(w, block + Q3_KBlock.QS_OFFSET + 32 * half + 16 * part), 2 * plane, 3);
+                        ByteVector high = sixteenBits(bytes(w, block + Q3_KBlock.HMASK_OFFSET + 16 * part), 4 * half + plane, 1);
                         // q - 4 when the high bit is clear: (q | bit << 2) - 4
-                        ByteVector q = low.or(shiftLeft(high, 2)).sub((byte) 4);
+                        ByteVector q = low.or(sixteenShiftLeft(high, 2)).sub((byte) 4);
                         put(q, d * (byteOf(scales, 2 * plane + part) - 32), 0, dst, at + 256 * b + 128 * half + 32 * plane + 16 * part);
                     }
                 }
@@ -166,9 +151,9 @@ final class Dequantizers {
             long mins = KQuantHeader.mins(w, block);
             for (int sub = 0; sub < 8; sub++) {
                 for (int part = 0; part < 2; part++) {
-                    ByteVector q = bits(bytes(w, block + qsOffset + 32 * (sub >>> 1) + 16 * part), 4 * (sub & 1), 0x0F);
+                    ByteVector q = sixteenBits(bytes(w, block + qsOffset + 32 * (sub >>> 1) + 16 * part), 4 * (sub & 1), 0x0F);
                     if (qhOffset != NO_FIFTH_BITS) {
-                        q = q.or(shiftLeft(bits(bytes(w, block + qhOffset + 16 * part), sub, 1), 4));
+                        q = q.or(sixteenShiftLeft(sixteenBits(bytes(w, block + qhOffset + 16 * part), sub, 1), 4));
                     }
                     put(q, d * byteOf(scales, sub), dmin * byteOf(mins, sub), dst, at + 256 * b + 32 * sub + 16 * part);
                 }
@@ -183,9 +168,10 @@ final class Dequantizers {
             for (int half = 0; half < 2; half++) {
                 for (int k = 0; k < 4; k++) {
                     for (int part = 0; part < 2; part++) {
-                        ByteVector low = bits(bytes(w, block + Q6_KBlock.QL_OFFSET + 64 * half + 32 * (k & 1) + 16 * part), 4 * (k >>> 1), 0x0F);
-                        ByteVector high = bits(bytes(w, block + Q6_KBlock.QH_OFFSET + 32 * half + 16 * part), 2 * k, 3);
-                        ByteVector q = low.or(shiftLeft(high, 4)).sub((byte) 32);
+                        ByteVector low = sixteenBits(bytes(w, block + Q6_KBlock.QL_OFFSET + 64 * half + 32 * (k & 1) + 16 * part),
+                                4 * (k >>> 1), 0x0F);
+                        ByteVector high = sixteenBits(bytes(w, block + Q6_KBlock.QH_OFFSET + 32 * half + 16 * part), 2 * k, 3);
+                        ByteVector q = low.or(sixteenShiftLeft(high, 4)).sub((byte) 32);
                         put(q, d * Q6_KBlock.scale(w, block, 8 * half + 2 * k + part), 0, dst,
                                 at + 256 * b + 128 * half + 32 * k + 16 * part);
                     }
@@ -201,8 +187,8 @@ final class Dequantizers {
             for (int g = 0; g < 8; g++) {
                 float dg = d * IQ4_XSBlock.scale(w, block, g);
                 ByteVector packed = bytes(w, block + IQ4_XSBlock.QS_OFFSET + 16 * g);
-                put(bits(packed, 0, 0x0F).selectFrom(IQ4_VALUES), dg, 0, dst, at + 256 * b + 32 * g);
-                put(bits(packed, 4, 0x0F).selectFrom(IQ4_VALUES), dg, 0, dst, at + 256 * b + 32 * g + 16);
+                put(sixteenBits(packed, 0, 0x0F).selectFrom(IQ4_VALUES), dg, 0, dst, at + 256 * b + 32 * g);
+                put(sixteenBits(packed, 4, 0x0F).selectFrom(IQ4_VALUES), dg, 0, dst, at + 256 * b + 32 * g + 16);
             }
         }
     }

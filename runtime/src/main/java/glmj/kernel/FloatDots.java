@@ -36,10 +36,14 @@ final class FloatDots {
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, acc2 = acc0, acc3 = acc0;
         int i = 0;
         for (; i + 4 * N <= cols; i += 4 * N) {
-            acc0 = FloatVector.fromMemorySegment(F, w, offset + 4L * i, LE).lanewise(FMA, FloatVector.fromArray(F, x, base + i), acc0);
-            acc1 = FloatVector.fromMemorySegment(F, w, offset + 4L * (i + N), LE).lanewise(FMA, FloatVector.fromArray(F, x, base + i + N), acc1);
-            acc2 = FloatVector.fromMemorySegment(F, w, offset + 4L * (i + 2 * N), LE).lanewise(FMA, FloatVector.fromArray(F, x, base + i + 2 * N), acc2);
-            acc3 = FloatVector.fromMemorySegment(F, w, offset + 4L * (i + 3 * N), LE).lanewise(FMA, FloatVector.fromArray(F, x, base + i + 3 * N), acc3);
+            acc0 = FloatVector.fromMemorySegment(F, w, offset + 4L * i, LE)
+                    .lanewise(FMA, FloatVector.fromArray(F, x, base + i), acc0);
+            acc1 = FloatVector.fromMemorySegment(F, w, offset + 4L * (i + N), LE)
+                    .lanewise(FMA, FloatVector.fromArray(F, x, base + i + N), acc1);
+            acc2 = FloatVector.fromMemorySegment(F, w, offset + 4L * (i + 2 * N), LE)
+                    .lanewise(FMA, FloatVector.fromArray(F, x, base + i + 2 * N), acc2);
+            acc3 = FloatVector.fromMemorySegment(F, w, offset + 4L * (i + 3 * N), LE)
+                    .lanewise(FMA, FloatVector.fromArray(F, x, base + i + 3 * N), acc3);
         }
         float sum = Lanes.sum(acc0.lanewise(VectorOperators.ADD, acc2).add(acc1.lanewise(VectorOperators.ADD, acc3)));
         for (; i < cols; i++) {

@@ -42,8 +42,6 @@ final class Lanes {
     static final VectorSpecies<Integer> IB = VectorSpecies.of(int.class, VectorShape.forBitSize(BITS / 2));
 
     static final IntVector SIXTEENS = IntVector.broadcast(I, 16);
-    private static final IntVector FOURS_128 = IntVector.broadcast(IntVector.SPECIES_128, 4);
-    private static final ByteVector LOW_NIBBLES_128 = ByteVector.broadcast(ByteVector.SPECIES_128, (byte) 0x0F);
     private static final IntVector F16_MAGNITUDE = IntVector.broadcast(I, 0x7FFF);
     private static final IntVector F16_SIGN = IntVector.broadcast(I, 0x8000);
     private static final FloatVector F16_REBIAS = FloatVector.broadcast(F, 0x1p112f);
@@ -141,6 +139,25 @@ final class Lanes {
                 .lanewise(VectorOperators.LSHL, IntVector.broadcast(IB, bits)).reinterpretShape(B, 0);
     }
 
+    /**
+     * As {@link #bits} for sixteen bytes (128 bits), whatever the width: the row decoders' and Q2_K's mins. Not
+     * {@link #bits} itself, which the dot kernels call with their wider bytes: a helper called with vectors of two
+     * shapes is compiled well for neither.
+     */
+    static ByteVector sixteenBits(ByteVector v, int shift, int mask) {
+        return ((ByteVector) ((IntVector) v.reinterpretShape(IntVector.SPECIES_128, 0))
+                .lanewise(VectorOperators.LSHR, IntVector.broadcast(IntVector.SPECIES_128, shift))
+                .reinterpretShape(ByteVector.SPECIES_128, 0))
+                .lanewise(VectorOperators.AND, ByteVector.broadcast(ByteVector.SPECIES_128, (byte) mask));
+    }
+
+    /** As {@link #shiftLeft} for sixteen bytes. */
+    static ByteVector sixteenShiftLeft(ByteVector v, int bits) {
+        return (ByteVector) ((IntVector) v.reinterpretShape(IntVector.SPECIES_128, 0))
+                .lanewise(VectorOperators.LSHL, IntVector.broadcast(IntVector.SPECIES_128, bits))
+                .reinterpretShape(ByteVector.SPECIES_128, 0);
+    }
+
     /** Byte {@code index} (0 = lowest) of {@code packed}, unsigned: one of 8 packed scales or mins. */
     static int byteOf(long packed, int index) {
         return (int) (packed >>> (8 * index)) & 0xFF;
@@ -154,9 +171,7 @@ final class Lanes {
     /** The high nibbles of the 16 bytes at {@code offset}, as 16 byte lanes (Q2_K's mins). */
     static ByteVector highNibbles16(MemorySegment w, long offset) {
         ByteVector sixteen = ByteVector.fromMemorySegment(ByteVector.SPECIES_128, w, offset, LE);
-        return ((ByteVector) ((IntVector) sixteen.reinterpretShape(IntVector.SPECIES_128, 0))
-                .lanewise(VectorOperators.LSHR, FOURS_128).reinterpretShape(ByteVector.SPECIES_128, 0))
-                .lanewise(VectorOperators.AND, LOW_NIBBLES_128);
+        return sixteenBits(sixteen, 4, 0x0F);
     }
 
     /** As {@link #dot} in the narrower shapes: {@link #L16} weights. */

@@ -234,6 +234,7 @@ public final class SmallBatchAttention {
         VectorMask<Float> small = magnitude.compare(VectorOperators.LT, MIN_NORMAL_HALF);
         FloatVector rounded = normal.blend(subnormal, small)
                 .blend(Float.POSITIVE_INFINITY, magnitude.compare(VectorOperators.GE, HALF_OVERFLOW));
-        return (FloatVector) ((IntVector) rounded.reinterpretShape(Lanes.I, 0)).lanewise(VectorOperators.OR, sign).reinterpretShape(F, 0);
+        return (FloatVector) ((IntVector) rounded.reinterpretShape(Lanes.I, 0))
+                .lanewise(VectorOperators.OR, sign).reinterpretShape(F, 0);
     }
 }

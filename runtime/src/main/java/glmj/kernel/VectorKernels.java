@@ -191,9 +191,12 @@ public final class VectorKernels implements Kernels {
         int i = 0;
         for (; i + 4 * lanes <= n; i += 4 * lanes) {
             acc0 = FloatVector.fromArray(F, a, aOffset + i).lanewise(FMA, FloatVector.fromArray(F, b, bOffset + i), acc0);
-            acc1 = FloatVector.fromArray(F, a, aOffset + i + lanes).lanewise(FMA, FloatVector.fromArray(F, b, bOffset + i + lanes), acc1);
-            acc2 = FloatVector.fromArray(F, a, aOffset + i + 2 * lanes).lanewise(FMA, FloatVector.fromArray(F, b, bOffset + i + 2 * lanes), acc2);
-            acc3 = FloatVector.fromArray(F, a, aOffset + i + 3 * lanes).lanewise(FMA, FloatVector.fromArray(F, b, bOffset + i + 3 * lanes), acc3);
+            acc1 = FloatVector.fromArray(F, a, aOffset + i + lanes)
+                    .lanewise(FMA, FloatVector.fromArray(F, b, bOffset + i + lanes), acc1);
+            acc2 = FloatVector.fromArray(F, a, aOffset + i + 2 * lanes)
+                    .lanewise(FMA, FloatVector.fromArray(F, b, bOffset + i + 2 * lanes), acc2);
+            acc3 = FloatVector.fromArray(F, a, aOffset + i + 3 * lanes)
+                    .lanewise(FMA, FloatVector.fromArray(F, b, bOffset + i + 3 * lanes), acc3);
         }
         float sum = Lanes.sum(acc0.lanewise(VectorOperators.ADD, acc2).add(acc1.lanewise(VectorOperators.ADD, acc3)));
         for (; i < n; i++) {
@@ -221,7 +224,8 @@ public final class VectorKernels implements Kernels {
         FloatVector scale = FloatVector.broadcast(F, alpha);
         int i = 0;
         for (int upper = F.loopBound(n); i < upper; i += F.length()) {
-            Lanes.halves(halves, offset + 2L * i).lanewise(FMA, scale, FloatVector.fromArray(F, y, yOffset + i)).intoArray(y, yOffset + i);
+            Lanes.halves(halves, offset + 2L * i)
+                    .lanewise(FMA, scale, FloatVector.fromArray(F, y, yOffset + i)).intoArray(y, yOffset + i);
         }
         for (; i < n; i++) {
             y[yOffset + i] += alpha * Float.float16ToFloat(halves.get(LittleEndian.SHORT, offset + 2L * i));
@@ -232,7 +236,8 @@ public final class VectorKernels implements Kernels {
     public void axpy(float alpha, float[] x, int xOffset, float[] y, int yOffset, int n) {
         int i = 0;
         for (int upper = F.loopBound(n); i < upper; i += F.length()) {
-            FloatVector.fromArray(F, x, xOffset + i).lanewise(FMA, FloatVector.broadcast(F, alpha), FloatVector.fromArray(F, y, yOffset + i)).intoArray(y, yOffset + i);
+            FloatVector.fromArray(F, x, xOffset + i)
+                    .lanewise(FMA, FloatVector.broadcast(F, alpha), FloatVector.fromArray(F, y, yOffset + i)).intoArray(y, yOffset + i);
         }
         for (; i < n; i++) {
             y[yOffset + i] += alpha * x[xOffset + i];
