@@ -4,6 +4,8 @@ import glmj.chat.ChatFormat;
 import glmj.generate.LanguageModel;
 import glmj.gguf.GGUFFile;
 import glmj.gguf.Metadata;
+import glmj.kernel.VectorKernels;
+import glmj.llamacpp.GgmlKernels;
 import glmj.llamacpp.LlamaEngine;
 import glmj.model.GlmDsaEngine;
 import glmj.tokenizer.Tokenizer;
@@ -23,6 +25,14 @@ final class ModelOptions {
         llama
     }
 
+    /** What the java engine's matmuls run on. */
+    enum KernelBackend {
+        /** glmj's Panama Vector API kernels. */
+        vector,
+        /** ggml's CPU kernels from llama.cpp's libraries, through glmj's bindings. */
+        ggml
+    }
+
     @Option(names = {"-m", "--model"}, paramLabel = "FILE", description = "GGUF model, or any shard of a split set (default: the built-in tiny GLM-5).")
     Path model;
 
@@ -37,6 +47,10 @@ final class ModelOptions {
 
     @Option(names = "--engine", paramLabel = "NAME", description = "Engine: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
     Engine engine = Engine.java;
+
+    @Option(names = "--kernels", paramLabel = "NAME", description = "Matmul kernels of the java engine: ${COMPLETION-CANDIDATES} "
+            + "(vector: glmj's own, in Java; ggml: llama.cpp's CPU kernels, needs its libraries; default: ${DEFAULT-VALUE}).")
+    KernelBackend kernels = KernelBackend.vector;
 
     /** A loaded model with its tokenizer and chat format, closed together. */
     record Loaded(LanguageModel model, Tokenizer tokenizer, ChatFormat chatFormat, Path path) implements AutoCloseable {
@@ -69,7 +83,10 @@ final class ModelOptions {
             ChatFormat chatFormat = ChatFormat.fromMetadata(metadata, warning -> notices.println("glmj: " + warning));
             LanguageModel languageModel = switch (engine) {
                 case java -> {
-                    GlmDsaEngine glmDsa = GlmDsaEngine.of(file, contextSize, batchSize, threads);
+                    GlmDsaEngine glmDsa = GlmDsaEngine.of(file, contextSize, batchSize, switch (kernels) {
+                        case vector -> new VectorKernels(threads);
+                        case ggml -> new GgmlKernels(threads);
+                    });
                     engineOwnsFile = true;
                     yield glmDsa;
                 }

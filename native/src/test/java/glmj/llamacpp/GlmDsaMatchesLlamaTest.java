@@ -2,6 +2,7 @@ package glmj.llamacpp;
 
 import glmj.gguf.GGUFFile;
 import glmj.gguf.TensorInfo;
+import glmj.kernel.Kernels;
 import glmj.kernel.VectorKernels;
 import glmj.generate.ContextFullException;
 import glmj.model.GlmDsa;
@@ -20,6 +21,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.IntFunction;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -122,17 +124,28 @@ class GlmDsaMatchesLlamaTest {
 
     @Test
     void f32ModelMatchesWithTheIndexerSelecting() throws IOException {
-        compareFreeRunning(TestModels.tinyF32(), 0.02f, 2e-4);
+        compareFreeRunning(TestModels.tinyF32(), VectorKernels::new, 0.02f, 2e-4);
+    }
+
+    /** With ggml's own kernels the matmuls are llama.cpp's, summed in its order: only attention and the rest differ. */
+    @Test
+    void f32ModelMatchesWithTheIndexerSelectingOnGgmlKernels() throws IOException {
+        compareFreeRunning(TestModels.tinyF32(), GgmlKernels::new, 0.02f, 2e-4);
     }
 
     @Test
     void f32ModelMatchesLayerByLayer() throws IOException {
-        compareLayerByLayer(TestModels.tinyF32(), F32_PREFILL_BOUND, F32_DECODE_BOUND);
+        compareLayerByLayer(TestModels.tinyF32(), VectorKernels::new, F32_PREFILL_BOUND, F32_DECODE_BOUND);
     }
 
     @Test
     void quantMixModelMatchesLayerByLayer() throws IOException {
-        compareLayerByLayer(TestModels.tinyQuantMix(), QUANT_LAYER_BOUND, QUANT_LAYER_BOUND);
+        compareLayerByLayer(TestModels.tinyQuantMix(), VectorKernels::new, QUANT_LAYER_BOUND, QUANT_LAYER_BOUND);
+    }
+
+    @Test
+    void quantMixModelMatchesLayerByLayerOnGgmlKernels() throws IOException {
+        compareLayerByLayer(TestModels.tinyQuantMix(), GgmlKernels::new, QUANT_LAYER_BOUND, QUANT_LAYER_BOUND);
     }
 
     @Test
@@ -168,12 +181,12 @@ class GlmDsaMatchesLlamaTest {
         return first == 0 ? PROMPT : 1;
     }
 
-    private static void compareFreeRunning(Path file, float maxDelta, double maxKl) throws IOException {
+    private static void compareFreeRunning(Path file, IntFunction<Kernels> kernelsOf, float maxDelta, double maxKl) throws IOException {
         int vocab = TinyGlmDsa.vocabularySize();
         int[] tokens = tokens();
         float[][] expected = llamaTrace(file).logits;
         float[][] actual = new float[tokens.length][vocab];
-        try (GGUFFile gguf = GGUFFile.open(file); VectorKernels kernels = new VectorKernels(THREADS)) {
+        try (GGUFFile gguf = GGUFFile.open(file); Kernels kernels = kernelsOf.apply(THREADS)) {
             GlmDsa model = new GlmDsa(gguf, N_CTX, PROMPT, kernels);
             float[] logits = new float[PROMPT * vocab];
             model.forward(tokens, 0, PROMPT, logits, true);
@@ -247,11 +260,11 @@ class GlmDsaMatchesLlamaTest {
      * residual into {@code logits} unless it is null. With {@code noise}, every layer's input is then moved by
      * {@link #NUDGE} of each element, in random directions.
      */
-    private static float[][][] teacherForced(Path file, int[] tokens, LlamaTrace llama, float[][] logits,
-                                             SplittableRandom noise) throws IOException {
+    private static float[][][] teacherForced(Path file, IntFunction<Kernels> kernelsOf, int[] tokens, LlamaTrace llama,
+                                             float[][] logits, SplittableRandom noise) throws IOException {
         int vocab = TinyGlmDsa.vocabularySize();
         float[][][] ours = new float[LAYERS + 1][tokens.length][];
-        try (GGUFFile gguf = GGUFFile.open(file); VectorKernels kernels = new VectorKernels(THREADS)) {
+        try (GGUFFile gguf = GGUFFile.open(file); Kernels kernels = kernelsOf.apply(THREADS)) {
             GlmDsa model = new GlmDsa(gguf, N_CTX, PROMPT, kernels);
             float[] batchLogits = new float[PROMPT * vocab];
             for (int first = 0; first < tokens.length; first += batchLength(first)) {
@@ -298,14 +311,18 @@ class GlmDsaMatchesLlamaTest {
         return errors;
     }
 
-    private static void compareLayerByLayer(Path file, double prefillBound, double decodeBound) throws IOException {
-        String model = file.getFileName().toString();
+    private static void compareLayerByLayer(Path file, IntFunction<Kernels> kernelsOf, double prefillBound, double decodeBound)
+            throws IOException {
+        String model;
+        try (Kernels named = kernelsOf.apply(1)) {
+            model = file.getFileName() + " on " + named.getClass().getSimpleName();
+        }
         int[] tokens = tokens();
         int n = tokens.length;
         long start = System.nanoTime();
         LlamaTrace llama = llamaTrace(file);
         float[][] logits = new float[n][];
-        float[][][] ours = teacherForced(file, tokens, llama, logits, null);
+        float[][][] ours = teacherForced(file, kernelsOf, tokens, llama, logits, null);
         double[][] errors = layerErrors(ours, llama.residual);
 
         // our embedding is llama.cpp's: the same rows dequantized by the same formula
@@ -338,7 +355,7 @@ class GlmDsaMatchesLlamaTest {
             // does noise decide a discrete choice there? then our own output jumps when its inputs move by 2^-11
             double[][][] jumps = new double[2][][];
             for (int seed = 0; seed < jumps.length; seed++) {
-                jumps[seed] = layerErrors(ours, teacherForced(file, tokens, llama, null, new SplittableRandom(seed + 1)));
+                jumps[seed] = layerErrors(ours, teacherForced(file, kernelsOf, tokens, llama, null, new SplittableRandom(seed + 1)));
             }
             for (int[] at : overBound) {
                 int il = at[0], t = at[1];

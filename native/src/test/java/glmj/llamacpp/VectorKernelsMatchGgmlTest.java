@@ -194,7 +194,7 @@ class VectorKernelsMatchGgmlTest {
     }
 
     /** Random quant bytes with ordinary, finite scales (so sums are of comparable terms). */
-    private static void fillRandomBlocks(GGMLType type, MemorySegment blocks, Random random) {
+    static void fillRandomBlocks(GGMLType type, MemorySegment blocks, Random random) {
         byte[] bytes = new byte[Math.toIntExact(blocks.byteSize())];
         random.nextBytes(bytes);
         MemorySegment.copy(bytes, 0, blocks, ValueLayout.JAVA_BYTE, 0, bytes.length);

@@ -56,6 +56,11 @@ public final class VectorKernels implements Kernels {
         this.panelScratch = new float[threads][0];
     }
 
+    /** Threads a parallel step runs on, the caller's included. */
+    public int threads() {
+        return pool.threads();
+    }
+
     @Override
     public void matmul(Weight w, float[] x, int xOffset, int xStride, float[] out, int outOffset, int outStride, int batch) {
         single[0] = w;

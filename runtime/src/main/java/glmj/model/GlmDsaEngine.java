@@ -42,9 +42,13 @@ public final class GlmDsaEngine implements LanguageModel {
 
     /** As {@link #open}, on a file already open; the engine takes it over and closes it. */
     public static GlmDsaEngine of(GGUFFile file, int contextSize, int batchSize, int threads) {
-        int context = contextSize > 0 ? contextSize : file.metadata().getInt(file.metadata().getString("general.architecture") + ".context_length");
-        Kernels kernels = new VectorKernels(threads);
+        return of(file, contextSize, batchSize, new VectorKernels(threads));
+    }
+
+    /** As {@link #of(GGUFFile, int, int, int)}, computing with {@code kernels}, which the engine takes over and closes. */
+    public static GlmDsaEngine of(GGUFFile file, int contextSize, int batchSize, Kernels kernels) {
         try {
+            int context = contextSize > 0 ? contextSize : file.metadata().getInt(file.metadata().getString("general.architecture") + ".context_length");
             return new GlmDsaEngine(file, kernels, context, Math.min(batchSize, context));
         } catch (RuntimeException e) {
             kernels.close();

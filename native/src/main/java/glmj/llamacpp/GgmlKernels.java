@@ -1,0 +1,273 @@
+package glmj.llamacpp;
+
+import glmj.kernel.Kernels;
+import glmj.kernel.VectorKernels;
+import glmj.kernel.Weight;
+import glmj.tensor.GGMLType;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.util.function.IntConsumer;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * The ggml kernel backend: matmuls run on ggml's own CPU kernels, the {@code vec_dot} of each weight type from the
+ * CPU backend variant ggml picks for this machine (AVX-512 VNNI, AVX2, NEON dot products...), against activations
+ * converted by that variant's {@code from_float} to the type's {@code vec_dot_type}, exactly as llama.cpp's CPU backend
+ * multiplies. Everything else (attention, the indexer, threading) is glmj's: the other operations and the worker pool
+ * are those of a {@link VectorKernels}. Weights are read straight from the mapped file; nothing is allocated per call
+ * once the native buffers have grown to the largest step. Not thread-safe: one forward pass at a time.
+ */
+public final class GgmlKernels implements Kernels {
+    /** Tokens dotted with each weight row while it is in cache, as in {@link VectorKernels}. */
+    private static final int TOKEN_TILE = 8;
+    /**
+     * Row ranges per thread, handed out as threads come free: a thread that starts late (woken from parking) or runs
+     * slower (a busy core) takes fewer of them instead of holding up the step.
+     */
+    private static final int RANGES_PER_THREAD = 4;
+
+    /**
+     * {@code ggml_vec_dot_t} and {@code ggml_from_float_t} with their pointers passed as addresses (an {@code size_t}
+     * and a pointer travel alike in every C ABI ggml runs on), so a call builds no segment; critical, as both are
+     * short and never call back.
+     */
+    private static final MethodHandle VEC_DOT = Linker.nativeLinker().downcallHandle(FunctionDescriptor.ofVoid(
+            JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT), Linker.Option.critical(false));
+    private static final MethodHandle FROM_FLOAT = Linker.nativeLinker().downcallHandle(FunctionDescriptor.ofVoid(
+            JAVA_LONG, JAVA_LONG, JAVA_LONG), Linker.Option.critical(false));
+
+    /** One weight type's entry of ggml's CPU type traits. */
+    private record TypeKernel(MemorySegment vecDot, MemorySegment fromFloat, GGMLType activationType) {
+        static TypeKernel of(GGMLType type) {
+            MemorySegment traits = GgmlCpu.ggml_get_type_traits_cpu(type.id);
+            MemorySegment vecDot = GgmlCpu.ggml_type_traits_cpu.vec_dot(traits);
+            if (vecDot.equals(MemorySegment.NULL)) {
+                throw new IllegalArgumentException("ggml has no CPU dot kernel for weights of type " + type.ggmlName);
+            }
+            int activationType = GgmlCpu.ggml_type_traits_cpu.vec_dot_type(traits);
+            MemorySegment fromFloat = GgmlCpu.ggml_type_traits_cpu.from_float(GgmlCpu.ggml_get_type_traits_cpu(activationType));
+            return new TypeKernel(vecDot, fromFloat, GGMLType.byId(activationType));
+        }
+    }
+
+    private final VectorKernels vector;
+    private final TypeKernel[] typeKernels = new TypeKernel[GGMLType.values().length];
+    private final Buffer staged = new Buffer();
+    private final Buffer converted = new Buffer();
+    private final Buffer results = new Buffer();
+    private final Weight[] single = new Weight[1];
+    private final IntConsumer convertRange = this::convertRange;
+    private final IntConsumer matmulRange = this::matmulRange;
+
+    /** The matmuls in flight, read by every thread of the step. */
+    private Weight[] weights;
+    private int groups;
+    private boolean sharedInput;
+    private TypeKernel kernel;
+    private float[] x;
+    private int xOffset;
+    private int xGroupStride;
+    private int xStride;
+    private float[] out;
+    private int outOffset;
+    private int outGroupStride;
+    private int outStride;
+    private int batch;
+    private int inputs;
+    private long convertedRowBytes;
+    private int ranges;
+
+    /** A backend on {@code threads} threads, the caller's included; loads llama.cpp's libraries if need be. */
+    public GgmlKernels(int threads) {
+        GgmlCpu.ggml_cpu_init();
+        this.vector = new VectorKernels(threads);
+    }
+
+    @Override
+    public void matmul(Weight w, float[] x, int xOffset, int xStride, float[] out, int outOffset, int outStride, int batch) {
+        single[0] = w;
+        matmuls(single, 1, x, xOffset, 0, xStride, out, outOffset, 0, outStride, batch);
+    }
+
+    @Override
+    public void matmuls(Weight[] weights, int groups, float[] x, int xOffset, int xGroupStride, int xStride,
+                        float[] out, int outOffset, int outGroupStride, int outStride, int batch) {
+        Weight first = weights[0];
+        for (int g = 1; g < groups; g++) {
+            if (weights[g].type() != first.type() || weights[g].rows() != first.rows() || weights[g].cols() != first.cols()) {
+                throw new IllegalArgumentException("grouped matmul of " + weights[g].name() + " and " + first.name()
+                        + ", which differ in type or shape");
+            }
+        }
+        TypeKernel typeKernel = typeKernels[first.type().ordinal()];
+        if (typeKernel == null) {
+            typeKernel = typeKernels[first.type().ordinal()] = TypeKernel.of(first.type());
+        }
+        this.weights = weights;
+        this.groups = groups;
+        this.sharedInput = xGroupStride == 0;
+        this.kernel = typeKernel;
+        this.x = x;
+        this.xOffset = xOffset;
+        this.xGroupStride = xGroupStride;
+        this.xStride = xStride;
+        this.out = out;
+        this.outOffset = outOffset;
+        this.outGroupStride = outGroupStride;
+        this.outStride = outStride;
+        this.batch = batch;
+        this.inputs = sharedInput ? batch : groups * batch;
+        int cols = first.cols();
+        this.convertedRowBytes = typeKernel.activationType.byteSize(cols);
+        staged.ensure((long) inputs * cols * Float.BYTES);
+        converted.ensure(inputs * convertedRowBytes);
+        results.ensure((long) groups * batch * first.rows() * Float.BYTES);
+
+        this.ranges = Math.min(vector.threads(), inputs);
+        vector.parallelFor(ranges, convertRange);
+        this.ranges = (int) Math.min(RANGES_PER_THREAD * vector.threads(), (long) groups * first.rows());
+        vector.parallelFor(ranges, matmulRange);
+    }
+
+    /** Input rows {@code [n*range/ranges, n*(range+1)/ranges)}, staged off the heap and converted by ggml. */
+    private void convertRange(int range) {
+        int cols = weights[0].cols();
+        long rowBytes = (long) cols * Float.BYTES;
+        for (int i = inputs * range / ranges; i < inputs * (range + 1) / ranges; i++) {
+            int g = i / batch;
+            MemorySegment.copy(x, xOffset + g * xGroupStride + (i - g * batch) * xStride, staged.segment, ValueLayout.JAVA_FLOAT,
+                    i * rowBytes, cols);
+            long from = staged.address + i * rowBytes;
+            long to = converted.address + i * convertedRowBytes;
+            if (kernel.fromFloat.equals(MemorySegment.NULL)) {
+                MemorySegment.copy(staged.segment, from - staged.address, converted.segment, to - converted.address, rowBytes);
+            } else {
+                fromFloat(kernel.fromFloat, from, to, cols);
+            }
+        }
+    }
+
+    /** One of the step's row ranges: contiguous rows of all the groups, taken group after group. */
+    private void matmulRange(int range) {
+        int rows = weights[0].rows();
+        long total = (long) groups * rows;
+        long first = total * range / ranges;
+        long end = total * (range + 1) / ranges;
+        for (int g = (int) (first / rows); g <= (int) ((end - 1) / rows); g++) {
+            int from = (int) Math.max(0, first - (long) g * rows);
+            int to = (int) Math.min(rows, end - (long) g * rows);
+            dotRows(g, from, to);
+        }
+    }
+
+    /** Rows {@code [from, to)} of group {@code g}, a few tokens at a time, then their results into {@link #out}. */
+    private void dotRows(int g, int from, int to) {
+        Weight w = weights[g];
+        int cols = w.cols();
+        int rows = w.rows();
+        long rowBytes = w.rowBytes();
+        long data = w.data().address();
+        int activationRow = sharedInput ? 0 : g * batch;
+        long resultRows = results.address + (long) g * batch * rows * Float.BYTES;
+        for (int tile = 0; tile < batch; tile += TOKEN_TILE) {
+            int tileEnd = Math.min(batch, tile + TOKEN_TILE);
+            for (int r = from; r < to; r++) {
+                for (int b = tile; b < tileEnd; b++) {
+                    vecDot(kernel.vecDot, cols, resultRows + ((long) b * rows + r) * Float.BYTES, data + r * rowBytes,
+                            converted.address + (activationRow + b) * convertedRowBytes);
+                }
+            }
+        }
+        for (int b = 0; b < batch; b++) {
+            MemorySegment.copy(results.segment, ValueLayout.JAVA_FLOAT, resultRows - results.address + ((long) b * rows + from) * Float.BYTES,
+                    out, outOffset + g * outGroupStride + b * outStride + from, to - from);
+        }
+    }
+
+    private static void vecDot(MemorySegment function, int n, long result, long row, long activations) {
+        try {
+            VEC_DOT.invokeExact(function, n, result, 0L, row, 0L, activations, 0L, 1);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    private static void fromFloat(MemorySegment function, long from, long to, long count) {
+        try {
+            FROM_FLOAT.invokeExact(function, from, to, count);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    @Override
+    public void row(Weight w, int row, float[] dst, int dstOffset) {
+        vector.row(w, row, dst, dstOffset);
+    }
+
+    @Override
+    public float dot(float[] a, int aOffset, float[] b, int bOffset, int n) {
+        return vector.dot(a, aOffset, b, bOffset, n);
+    }
+
+    @Override
+    public float dotHalf(float[] a, int aOffset, MemorySegment halves, long offset, int n) {
+        return vector.dotHalf(a, aOffset, halves, offset, n);
+    }
+
+    @Override
+    public void axpyHalf(float alpha, MemorySegment halves, long offset, float[] y, int yOffset, int n) {
+        vector.axpyHalf(alpha, halves, offset, y, yOffset, n);
+    }
+
+    @Override
+    public void axpy(float alpha, float[] x, int xOffset, float[] y, int yOffset, int n) {
+        vector.axpy(alpha, x, xOffset, y, yOffset, n);
+    }
+
+    @Override
+    public void parallelFor(int count, IntConsumer task) {
+        vector.parallelFor(count, task);
+    }
+
+    @Override
+    public void close() {
+        vector.close();
+        staged.free();
+        converted.free();
+        results.free();
+    }
+
+    /** A native buffer that grows (by doubling) to the largest size asked of it; its old memory is freed. */
+    private static final class Buffer {
+        private Arena arena;
+        MemorySegment segment = MemorySegment.NULL;
+        long address;
+
+        void ensure(long bytes) {
+            if (segment.byteSize() >= bytes) {
+                return;
+            }
+            long size = Math.max(bytes, 2 * segment.byteSize());
+            free();
+            arena = Arena.ofShared();
+            segment = arena.allocate(size, 64);
+            address = segment.address();
+        }
+
+        void free() {
+            if (arena != null) {
+                arena.close();
+                arena = null;
+                segment = MemorySegment.NULL;
+            }
+        }
+    }
+}

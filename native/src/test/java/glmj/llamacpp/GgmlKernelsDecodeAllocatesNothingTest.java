@@ -1,0 +1,25 @@
+package glmj.llamacpp;
+
+import glmj.gguf.GGUFFile;
+import glmj.model.GlmDsaEngine;
+import glmj.testdata.DecodeAllocations;
+import glmj.testdata.TestModels;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** On ggml's kernels too, a decode step allocates nothing on the heap once compiled: its calls build no segments. */
+class GgmlKernelsDecodeAllocatesNothingTest {
+
+    @Test
+    void decodeStepsAllocateNothingOnceCompiled() throws IOException {
+        Oracle.library();
+        try (GlmDsaEngine engine = GlmDsaEngine.of(GGUFFile.open(TestModels.tinyQuantMix()), 256, 32, new GgmlKernels(2))) {
+            DecodeAllocations.Result result = DecodeAllocations.measure(engine);
+            System.out.println("decode on ggml's kernels: " + result);
+            assertEquals(0, result.bytes(), result.toString());
+        }
+    }
+}
