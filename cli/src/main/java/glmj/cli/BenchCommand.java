@@ -103,13 +103,13 @@ final class BenchCommand implements Callable<Integer> {
             int firstToken = loaded.tokenizer().addsBos() ? loaded.tokenizer().bosToken() : -1;
             Benchmark benchmark = new Benchmark(loaded.model(), firstToken, depth, Duration.ofMillis(warmUpMillis));
             report.put("model", loaded.path().toString());
-            report.put("engine", modelOptions.engine.name());
+            report.put("engine", loaded.engine());
             report.put("threads", modelOptions.threads);
             report.put("repetitions", repetitions);
             report.put("n_depth", depth);
             report.put("active_bytes_per_token", activeBytes);
             if (!json) {
-                out.printf("%-40s  %-6s  %7s  %16s  %20s%n", "model", "engine", "threads", "test", "tokens/s");
+                out.printf("%-40s  %-11s  %7s  %16s  %20s%n", "model", "engine", "threads", "test", "tokens/s");
             }
             if (depth > 0) {
                 err.printf("bench: filling the context with %d tokens (untimed)...%n", depth);
@@ -140,8 +140,8 @@ final class BenchCommand implements Callable<Integer> {
         report.put(key + "_samples", result.tokensPerSecond());
         if (!json) {
             String name = loaded.path().getFileName().toString();
-            out.printf("%-40s  %-6s  %7d  %16s  %11.2f ± %6.2f%n", name.length() > 40 ? "..." + name.substring(name.length() - 37) : name,
-                    modelOptions.engine.name(), modelOptions.threads, result.test(), result.mean(), result.standardDeviation());
+            out.printf("%-40s  %-11s  %7d  %16s  %11.2f ± %6.2f%n", name.length() > 40 ? "..." + name.substring(name.length() - 37) : name,
+                    loaded.engine(), modelOptions.threads, result.test(), result.mean(), result.standardDeviation());
             out.flush();
         }
     }

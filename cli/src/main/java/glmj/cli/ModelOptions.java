@@ -4,9 +4,11 @@ import glmj.chat.ChatFormat;
 import glmj.generate.LanguageModel;
 import glmj.gguf.GGUFFile;
 import glmj.gguf.Metadata;
+import glmj.kernel.Kernels;
 import glmj.kernel.VectorKernels;
 import glmj.llamacpp.GgmlKernels;
 import glmj.llamacpp.LlamaEngine;
+import glmj.llamacpp.LlamaLibraryException;
 import glmj.model.GlmDsaEngine;
 import glmj.tokenizer.Tokenizer;
 import java.io.IOException;
@@ -27,6 +29,8 @@ final class ModelOptions {
 
     /** What the java engine's matmuls run on. */
     enum KernelBackend {
+        /** ggml's kernels where llama.cpp's libraries load, else glmj's own. */
+        auto,
         /** glmj's Panama Vector API kernels. */
         vector,
         /** ggml's CPU kernels from llama.cpp's libraries, through glmj's bindings. */
@@ -49,15 +53,32 @@ final class ModelOptions {
     Engine engine = Engine.java;
 
     @Option(names = "--kernels", paramLabel = "NAME", description = "Matmul kernels of the java engine: ${COMPLETION-CANDIDATES} "
-            + "(vector: glmj's own, in Java; ggml: llama.cpp's CPU kernels, needs its libraries; default: ${DEFAULT-VALUE}).")
-    KernelBackend kernels = KernelBackend.vector;
+            + "(vector: glmj's own, in Java; ggml: llama.cpp's CPU kernels, needs its libraries (scripts/install-llama); "
+            + "auto: ggml when its libraries load, else vector; default: ${DEFAULT-VALUE}).")
+    KernelBackend kernels = KernelBackend.auto;
 
     /** A loaded model with its tokenizer and chat format, closed together. */
-    record Loaded(LanguageModel model, Tokenizer tokenizer, ChatFormat chatFormat, Path path) implements AutoCloseable {
+    /** What {@link #load} loaded; {@code engine} names the engine and, for the java engine, its kernels ("java/ggml"). */
+    record Loaded(LanguageModel model, Tokenizer tokenizer, ChatFormat chatFormat, Path path, String engine) implements AutoCloseable {
         @Override
         public void close() {
             model.close();
         }
+    }
+
+    /** The java engine's kernels as {@code --kernels} asks, on {@link #threads} threads. */
+    private Kernels kernels() {
+        return switch (kernels) {
+            case vector -> new VectorKernels(threads);
+            case ggml -> new GgmlKernels(threads);
+            case auto -> {
+                try {
+                    yield new GgmlKernels(threads);
+                } catch (LlamaLibraryException | LinkageError e) {
+                    yield new VectorKernels(threads); // no usable llama.cpp libraries here: glmj's own kernels
+                }
+            }
+        };
     }
 
     /** The model file: the one named, or the built-in tiny GLM-5. */
@@ -81,18 +102,18 @@ final class ModelOptions {
             }
             Tokenizer tokenizer = Tokenizer.fromGGUF(metadata);
             ChatFormat chatFormat = ChatFormat.fromMetadata(metadata, warning -> notices.println("glmj: " + warning));
+            Kernels javaKernels = engine == Engine.java ? kernels() : null;
             LanguageModel languageModel = switch (engine) {
                 case java -> {
-                    GlmDsaEngine glmDsa = GlmDsaEngine.of(file, contextSize, batchSize, switch (kernels) {
-                        case vector -> new VectorKernels(threads);
-                        case ggml -> new GgmlKernels(threads);
-                    });
+                    GlmDsaEngine glmDsa = GlmDsaEngine.of(file, contextSize, batchSize, javaKernels);
                     engineOwnsFile = true;
                     yield glmDsa;
                 }
                 case llama -> new LlamaEngine(file.shards(), contextSize, batchSize, threads);
             };
-            return new Loaded(languageModel, tokenizer, chatFormat, path);
+            String name = javaKernels == null ? engine.name()
+                    : engine.name() + "/" + (javaKernels instanceof GgmlKernels ? KernelBackend.ggml : KernelBackend.vector);
+            return new Loaded(languageModel, tokenizer, chatFormat, path, name);
         } finally {
             if (!engineOwnsFile) {
                 file.close();

@@ -46,7 +46,8 @@ final class Dequantizers {
 
     static {
         for (GGMLType type : GGMLType.values()) {
-            DECODERS[type.ordinal()] = decoder(type);
+            RowDecoder vector = vectorDecoder(type);
+            DECODERS[type.ordinal()] = vector != null ? vector : type::dequantize;
         }
     }
 
@@ -55,7 +56,12 @@ final class Dequantizers {
         return DECODERS[type.ordinal()];
     }
 
-    private static RowDecoder decoder(GGMLType type) {
+    /** Whether rows of {@code type} decode with vector code rather than the scalar dequantizer. */
+    static boolean vectorized(GGMLType type) {
+        return vectorDecoder(type) != null;
+    }
+
+    private static RowDecoder vectorDecoder(GGMLType type) {
         return switch (type) {
             case Q8_0 -> Dequantizers::q8_0;
             case Q2_K -> Dequantizers::q2_K;
@@ -64,7 +70,7 @@ final class Dequantizers {
             case Q5_K -> Dequantizers::q5_K;
             case Q6_K -> Dequantizers::q6_K;
             case IQ4_XS -> Dequantizers::iq4_xs;
-            default -> type::dequantize;
+            default -> null;
         };
     }
 

@@ -1,5 +1,6 @@
 package glmj.kernel;
 
+import glmj.tensor.GGMLType;
 import glmj.tensor.blocks.LittleEndian;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -54,6 +55,15 @@ public final class VectorKernels implements Kernels {
     public VectorKernels(int threads) {
         this.pool = new WorkerPool(threads);
         this.panelScratch = new float[threads][0];
+    }
+
+    /**
+     * Whether a matmul of {@code batch} tokens with weights of {@code type} decodes the weights once into panels of
+     * floats with vector code (the prompt path, see {@link Panels}) rather than dotting each token with the stored
+     * blocks.
+     */
+    public static boolean decodesPanels(GGMLType type, int batch) {
+        return Dequantizers.vectorized(type) && Panels.pay(type, batch);
     }
 
     /** Threads a parallel step runs on, the caller's included. */

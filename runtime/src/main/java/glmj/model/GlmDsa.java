@@ -106,28 +106,35 @@ public final class GlmDsa {
         for (int t = 0; t < count; t++) {
             rope.angles(cached + t, s.ropeAngles[t]);
         }
+        int rows = count;
         for (int il = 0; il < c.layerCount(); il++) {
             if (probe != null) {
-                probe.residual(il, s.x, count);
+                probe.residual(il, s.x, rows);
             }
             Weights.Layer layer = w.layers[il];
-            rmsnorm(s.x, layer.attnNorm, s.h, count);
-            attention(il, layer, count);
-            add(s.x, s.attnOut, count * e);
-            rmsnorm(s.x, layer.ffnNorm, s.h, count);
-            if (c.isMoe(il)) {
-                moe(il, layer, count);
-            } else {
-                ffn(layer.ffnGate, layer.ffnUp, layer.ffnDown, s.h, s.ffnOut, count);
+            rmsnorm(s.x, layer.attnNorm, s.h, rows);
+            attention(il, layer, rows);
+            if (il == c.layerCount() - 1 && !allLogits && rows > 1) {
+                // past the last attention only the last token's row is wanted, as llama.cpp's graph selects it there
+                System.arraycopy(s.x, (rows - 1) * e, s.x, 0, e);
+                System.arraycopy(s.attnOut, (rows - 1) * e, s.attnOut, 0, e);
+                rows = 1;
             }
-            add(s.x, s.ffnOut, count * e);
+            add(s.x, s.attnOut, rows * e);
+            rmsnorm(s.x, layer.ffnNorm, s.h, rows);
+            if (c.isMoe(il)) {
+                moe(il, layer, rows);
+            } else {
+                ffn(layer.ffnGate, layer.ffnUp, layer.ffnDown, s.h, s.ffnOut, rows);
+            }
+            add(s.x, s.ffnOut, rows * e);
         }
         if (probe != null) {
-            probe.residual(c.layerCount(), s.x, count);
+            probe.residual(c.layerCount(), s.x, rows);
         }
-        int first = allLogits ? 0 : count - 1;
-        rmsnorm(s.x, w.outputNorm, s.h, count);
-        k.matmul(w.output, s.h, first * e, e, logits, 0, c.vocabularySize(), count - first);
+        int first = allLogits ? 0 : rows - 1;
+        rmsnorm(s.x, w.outputNorm, s.h, rows);
+        k.matmul(w.output, s.h, first * e, e, logits, 0, c.vocabularySize(), rows - first);
         cached += count;
     }
 
@@ -160,14 +167,14 @@ public final class GlmDsa {
         attending.cache = kvCache;
         // llama.cpp's CPU flash attention rounds differently below its query tile (see SmallBatchAttention)
         attending.smallBatch = count < SmallBatchAttention.GGML_FA_TILE_Q;
-        for (int t = 0; t < count; t++) {
-            attending.token = t;
-            if (attending.smallBatch) {
+        if (attending.smallBatch) {
+            for (int t = 0; t < count; t++) {
                 // llama.cpp visits the keys in cache order there; the selection is a set, so sorting it changes nothing else
                 Arrays.sort(s.selected[t], 0, s.selectedCount[t]);
             }
-            k.parallelFor(heads, attendHead);
         }
+        attending.tokens = count;
+        k.parallelFor(heads, attendHead);
         // decompress with attn_v_b: per head, kv_lora -> value length
         int v = c.headValueLength();
         k.matmuls(layer.vB, heads, s.attnLatent, 0, kvl, heads * kvl, s.attnHeads, 0, v, heads * v, count);
@@ -211,8 +218,12 @@ public final class GlmDsa {
     /** Indexer keys scored per parallel task: enough to outweigh handing out a task. */
     private static final int KEYS_PER_TASK = 64;
 
-    /** The token a parallel step of {@link #attendHead} or {@link #scoreKeys} works on, and the cache it reads. */
+    /**
+     * What a parallel step of {@link #attendHead} or {@link #scoreKeys} works on: the batch's tokens (attention) or
+     * one of them (the indexer), and the cache it reads.
+     */
     private static final class Attending {
+        int tokens;
         int token;
         MemorySegment cache;
         boolean smallBatch;
@@ -222,10 +233,16 @@ public final class GlmDsa {
     private final IntConsumer attendHead = this::attendHead;
     private final IntConsumer scoreKeys = this::scoreKeys;
 
-    /** Attention of head {@code h} of the token in flight over its selected keys, into {@code s.attnLatent}. */
+    /** Attention of head {@code h} of every token of the batch over its selected keys, into {@code s.attnLatent}. */
     private void attendHead(int h) {
+        for (int t = 0; t < attending.tokens; t++) {
+            attendHead(h, t);
+        }
+    }
+
+    private void attendHead(int h, int t) {
         int heads = c.headCount(), kvl = c.kvLoraRank(), rl = c.ropeLength(), nope = c.ropeFreeLength();
-        int latent = kvl + rl, t = attending.token, selected = s.selectedCount[t];
+        int latent = kvl + rl, selected = s.selectedCount[t];
         int[] keys = s.selected[t];
         MemorySegment cache = attending.cache;
         float[] score = s.scores[h];
