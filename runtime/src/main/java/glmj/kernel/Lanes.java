@@ -42,6 +42,8 @@ final class Lanes {
     static final VectorSpecies<Integer> IB = VectorSpecies.of(int.class, VectorShape.forBitSize(BITS / 2));
 
     static final IntVector SIXTEENS = IntVector.broadcast(I, 16);
+    /** The shift from an f16's mantissa to an f32's. */
+    static final IntVector THIRTEENS = IntVector.broadcast(I, 13);
     private static final IntVector F16_MAGNITUDE = IntVector.broadcast(I, 0x7FFF);
     private static final IntVector F16_SIGN = IntVector.broadcast(I, 0x8000);
     private static final FloatVector F16_REBIAS = FloatVector.broadcast(F, 0x1p112f);
@@ -227,9 +229,9 @@ final class Lanes {
      * rebiased by multiplying with 2^112, which also normalizes subnormals exactly.
      */
     static FloatVector f16ToFloat(IntVector bits) {
-        IntVector magnitudeBits = bits.lanewise(VectorOperators.AND, F16_MAGNITUDE).lanewise(VectorOperators.LSHL, 13);
+        IntVector magnitudeBits = bits.lanewise(VectorOperators.AND, F16_MAGNITUDE).lanewise(VectorOperators.LSHL, THIRTEENS);
         FloatVector magnitude = ((FloatVector) magnitudeBits.reinterpretShape(F, 0)).lanewise(VectorOperators.MUL, F16_REBIAS);
-        IntVector sign = bits.lanewise(VectorOperators.AND, F16_SIGN).lanewise(VectorOperators.LSHL, 16);
+        IntVector sign = bits.lanewise(VectorOperators.AND, F16_SIGN).lanewise(VectorOperators.LSHL, SIXTEENS);
         return (FloatVector) ((IntVector) magnitude.reinterpretShape(I, 0)).lanewise(VectorOperators.OR, sign).reinterpretShape(F, 0);
     }
 

@@ -67,11 +67,17 @@ public final class SmallBatchAttention {
     private static final int STEP = 4 * LANES;
 
     private static final IntVector SIGN_BITS = IntVector.broadcast(Lanes.I, 0x8000_0000);
-    private static final IntVector THIRTEENS = IntVector.broadcast(Lanes.I, 13);
     /** The smallest normal f16, 2^-14: below it f16 steps are 2^-24. */
-    private static final float MIN_NORMAL_HALF = 0x1p-14f;
+    private static final FloatVector MIN_NORMAL_HALF = FloatVector.broadcast(F, 0x1p-14f);
     /** Magnitudes that round to infinity: 65504 + half a step. */
-    private static final float HALF_OVERFLOW = 65520f;
+    private static final FloatVector HALF_OVERFLOW = FloatVector.broadcast(F, 65520f);
+    private static final FloatVector INFINITIES = FloatVector.broadcast(F, Float.POSITIVE_INFINITY);
+    private static final FloatVector HALVES = FloatVector.broadcast(F, 0.5f);
+    private static final IntVector ONES = IntVector.broadcast(Lanes.I, 1);
+    /** Half an f16 step less one, in an f32's mantissa: added with the kept bit's parity, it rounds to nearest even. */
+    private static final IntVector ROUNDING = IntVector.broadcast(Lanes.I, 0xFFF);
+    /** The f32 bits an f16 keeps: all but the low 13 of the mantissa. */
+    private static final IntVector KEPT_BITS = IntVector.broadcast(Lanes.I, ~0x1FFF);
 
     private final int kvLoraRank;
     private final int ropeLength;
@@ -228,12 +234,14 @@ public final class SmallBatchAttention {
         IntVector sign = bits.lanewise(VectorOperators.AND, SIGN_BITS);
         FloatVector magnitude = x.lanewise(VectorOperators.ABS);
         IntVector m = (IntVector) magnitude.reinterpretShape(Lanes.I, 0);
-        IntVector roundedBits = m.lanewise(VectorOperators.LSHR, THIRTEENS).and(1).add(0xFFF).add(m).and(~0x1FFF);
+        // only lanewise, compare and blend with vector operands: see Lanes on keeping vectors' classes known to C2
+        IntVector roundedBits = m.lanewise(VectorOperators.LSHR, Lanes.THIRTEENS).lanewise(VectorOperators.AND, ONES)
+                .lanewise(VectorOperators.ADD, ROUNDING).lanewise(VectorOperators.ADD, m).lanewise(VectorOperators.AND, KEPT_BITS);
         FloatVector normal = (FloatVector) roundedBits.reinterpretShape(F, 0);
-        FloatVector subnormal = magnitude.add(0.5f).sub(0.5f);
+        FloatVector subnormal = magnitude.lanewise(VectorOperators.ADD, HALVES).lanewise(VectorOperators.SUB, HALVES);
         VectorMask<Float> small = magnitude.compare(VectorOperators.LT, MIN_NORMAL_HALF);
         FloatVector rounded = normal.blend(subnormal, small)
-                .blend(Float.POSITIVE_INFINITY, magnitude.compare(VectorOperators.GE, HALF_OVERFLOW));
+                .blend(INFINITIES, magnitude.compare(VectorOperators.GE, HALF_OVERFLOW));
         return (FloatVector) ((IntVector) rounded.reinterpretShape(Lanes.I, 0))
                 .lanewise(VectorOperators.OR, sign).reinterpretShape(F, 0);
     }
