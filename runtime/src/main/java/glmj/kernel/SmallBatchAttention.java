@@ -124,11 +124,10 @@ public final class SmallBatchAttention {
                 float old = max;
                 max = s;
                 ms = (float) Math.exp(old - max);
-                scaleHalves(acc, kvl, ms);
             } else {
                 vs = (float) Math.exp(s - max);
             }
-            madHalves(acc, kvl, cache, row, vs);
+            scaleAndMadHalves(acc, kvl, ms, cache, row, vs);
             sum = sum * ms + vs;
         }
         float inverse = sum == 0f ? 0f : 1f / sum;
@@ -137,27 +136,27 @@ public final class SmallBatchAttention {
         }
     }
 
-    /** ggml_vec_scale_f16: {@code acc = f16(acc * v)}. */
-    private static void scaleHalves(float[] acc, int n, float v) {
-        int d = 0;
-        for (int upper = F.loopBound(n); d < upper; d += F.length()) {
-            toHalf(FloatVector.fromArray(F, acc, d).lanewise(VectorOperators.MUL, FloatVector.broadcast(F, v))).intoArray(acc, d);
-        }
-        for (; d < n; d++) {
-            acc[d] = toHalf(acc[d] * v);
-        }
-    }
-
-    /** ggml_vec_mad_f16: {@code acc = f16(fma(x, v, acc))}, in f32 then rounded once more to f16. */
-    private static void madHalves(float[] acc, int n, MemorySegment x, long row, float v) {
+    /**
+     * ggml_vec_scale_f16 then ggml_vec_mad_f16, {@code acc = f16(fma(x, v, f16(acc * scale)))} lane by lane, in one
+     * pass; the scaling is skipped when {@code scale} is 1, which leaves f16 values as they are. One method for both,
+     * called for every key, so that C2 compiles it: a helper called only when the maximum moves may be left to the
+     * interpreter, which allocates every vector.
+     */
+    private static void scaleAndMadHalves(float[] acc, int n, float scale, MemorySegment x, long row, float v) {
         FloatVector weight = FloatVector.broadcast(F, v);
+        FloatVector factor = FloatVector.broadcast(F, scale);
+        boolean scaling = scale != 1f;
         int d = 0;
         for (int upper = F.loopBound(n); d < upper; d += F.length()) {
-            FloatVector y = Lanes.halves(x, row + 2L * d).lanewise(FMA, weight, FloatVector.fromArray(F, acc, d));
-            toHalf(y).intoArray(acc, d);
+            FloatVector y = FloatVector.fromArray(F, acc, d);
+            if (scaling) {
+                y = toHalf(y.lanewise(VectorOperators.MUL, factor));
+            }
+            toHalf(Lanes.halves(x, row + 2L * d).lanewise(FMA, weight, y)).intoArray(acc, d);
         }
         for (; d < n; d++) {
-            acc[d] = toHalf(Math.fma(half(x, row, d), v, acc[d]));
+            float y = scaling ? toHalf(acc[d] * scale) : acc[d];
+            acc[d] = toHalf(Math.fma(half(x, row, d), v, y));
         }
     }
 
