@@ -1,7 +1,9 @@
 package glmj.bench;
 
+import glmj.kernel.Kernels;
 import glmj.kernel.VectorKernels;
 import glmj.kernel.Weight;
+import glmj.llamacpp.GgmlKernels;
 import glmj.tensor.GGMLType;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -54,6 +56,10 @@ public class KernelBench {
     @Param({"1", "all"})
     public String threads;
 
+    /** Whose kernels multiply: {@code vector}, glmj's own ({@link VectorKernels}), or {@code ggml}, llama.cpp's ({@link GgmlKernels}). */
+    @Param({"vector", "ggml"})
+    public String kernels;
+
     /** Output rows of the matrix. */
     @Param("4096")
     public int rows;
@@ -71,7 +77,7 @@ public class KernelBench {
     public int footprintMiB;
 
     private Arena arena;
-    private VectorKernels kernels;
+    private Kernels backend;
     private Weight[] copies;
     private long matrixBytes;
     private int next;
@@ -83,7 +89,7 @@ public class KernelBench {
     @Setup(Level.Trial)
     public void setUp() {
         GGMLType weightType = GGMLType.valueOf(type);
-        kernels = new VectorKernels(threadCount(threads));
+        backend = kernels.equals("ggml") ? new GgmlKernels(threadCount(threads)) : new VectorKernels(threadCount(threads));
         matrixBytes = rows * weightType.byteSize(cols);
         int count = (int) Math.max(1, Math.ceilDiv((long) footprintMiB << 20, matrixBytes));
         arena = Arena.ofShared();
@@ -98,12 +104,12 @@ public class KernelBench {
         decodeOut = new float[rows];
         prefillIn = gaussians(prefillTokens * cols, random);
         prefillOut = new float[prefillTokens * rows];
-        kernels.matmul(copies[0], decodeIn, decodeOut, 1); // a type without a dot kernel fails here, before timing
+        backend.matmul(copies[0], decodeIn, decodeOut, 1); // a type without a dot kernel fails here, before timing
     }
 
     @TearDown(Level.Trial)
     public void tearDown() {
-        kernels.close();
+        backend.close();
         arena.close();
     }
 
@@ -111,7 +117,7 @@ public class KernelBench {
     @Benchmark
     public float decode(WeightTraffic traffic) {
         Weight w = nextCopy();
-        kernels.matmul(w, decodeIn, decodeOut, 1);
+        backend.matmul(w, decodeIn, decodeOut, 1);
         traffic.weightGB += matrixBytes * 1e-9;
         return decodeOut[0];
     }
@@ -120,7 +126,7 @@ public class KernelBench {
     @Benchmark
     public float prefill(WeightTraffic traffic) {
         Weight w = nextCopy();
-        kernels.matmul(w, prefillIn, prefillOut, prefillTokens);
+        backend.matmul(w, prefillIn, prefillOut, prefillTokens);
         traffic.weightGB += matrixBytes * 1e-9;
         return prefillOut[0];
     }

@@ -28,10 +28,11 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Runs {@link MemoryReadBench} and {@link KernelBench} for every weight type the kernels multiply (decode on one
- * thread and on all, prefill on all) and prints the results as one markdown table on stdout: scripts/bench-kernels.
+ * thread and on all, prefill on all), on glmj's kernels and then on ggml's in the same run, and prints the results as
+ * one markdown table on stdout: scripts/bench-kernels.
  *
  * <p>Takes JMH's own options ({@code -wi}, {@code -i}, {@code -r}, {@code -f}, {@code -p type=Q4_K,Q8_0},
- * {@code -p footprintMiB=0}, ...) but picks the benchmarks and the {@code threads} itself. JMH's full report goes to the
+ * {@code -p footprintMiB=0}, {@code -p kernels=vector}, ...) but picks the benchmarks and the {@code threads} itself. JMH's full report goes to the
  * file named by {@code -o} (default {@code bench-kernels.log}); stderr gets a line per type as it finishes.
  */
 public final class KernelTable {
@@ -91,17 +92,25 @@ public final class KernelTable {
         progress(read);
         List<Row> rows = new ArrayList<>(List.of(read));
         for (GGMLType type : types) {
-            Row row = new Row(type.name(), type.bitsPerWeight());
-            for (RunResult result : run("KernelBench.decode", threadCounts(), "type", type.name())) {
-                row.decode(result);
+            for (String kernels : kernels()) {
+                Row row = new Row(type.name() + (kernels.equals("vector") ? "" : " (" + kernels + ")"), type.bitsPerWeight());
+                for (RunResult result : run("KernelBench.decode", threadCounts(), "type", type.name(), "kernels", kernels)) {
+                    row.decode(result);
+                }
+                for (RunResult result : run("KernelBench.prefill", new String[] {allThreads}, "type", type.name(), "kernels", kernels)) {
+                    row.prefill(result);
+                }
+                progress(row);
+                rows.add(row);
             }
-            for (RunResult result : run("KernelBench.prefill", new String[] {allThreads}, "type", type.name())) {
-                row.prefill(result);
-            }
-            progress(row);
-            rows.add(row);
         }
         print(rows);
+    }
+
+    /** The kernels to measure: {@code -p kernels=...}, or glmj's own and then ggml's, for the ratio. */
+    private List<String> kernels() {
+        return commandLine.getParameter("kernels").hasValue() ? List.copyOf(commandLine.getParameter("kernels").get())
+                : List.of("vector", "ggml");
     }
 
     private String[] threadCounts() {

@@ -53,8 +53,8 @@ class SmallBatchAttentionMatchesGgmlTest {
         int layers = TinyGlmDsa.BLOCK_COUNT;
         MemorySegment[] cache = new MemorySegment[layers];
         Arrays.setAll(cache, il -> Arena.ofAuto().allocate(2L * N_CTX * ROW));
-        SmallBatchAttention attention = new SmallBatchAttention(KV_LORA, ROPE);
-        float[] ours = new float[KV_LORA];
+        SmallBatchAttention attention = new SmallBatchAttention(KV_LORA, ROPE, HEADS);
+        float[] ours = new float[HEADS * KV_LORA];
         int compared = 0, differing = 0;
         double worst = 0;
         try (LlamaModel model = LlamaModel.load(TestModels.tinyF32());
@@ -95,14 +95,16 @@ class SmallBatchAttentionMatchesGgmlTest {
                             }
                         }
                         int[] selected = visible.stream().mapToInt(Integer::intValue).toArray();
+                        // every head of the token as one group, as glmj attends them
+                        int q = t * HEADS * ROW;
+                        attention.attend(HEADS, query, q, ROW, query, q + KV_LORA, ROW, cache[il], selected, selected.length, scale, ours, 0);
                         for (int h = 0; h < HEADS; h++) {
-                            int q = (t * HEADS + h) * ROW;
-                            attention.attend(query, q, query, q + KV_LORA, cache[il], selected, selected.length, scale, ours, 0);
                             float[] expected = result.row(h * count + t);
                             compared++;
                             double difference = 0, norm = 0;
                             for (int d = 0; d < KV_LORA; d++) {
-                                difference += (ours[d] - expected[d]) * (double) (ours[d] - expected[d]);
+                                double ourValue = ours[h * KV_LORA + d];
+                                difference += (ourValue - expected[d]) * (ourValue - expected[d]);
                                 norm += expected[d] * (double) expected[d];
                             }
                             if (difference > 0) {

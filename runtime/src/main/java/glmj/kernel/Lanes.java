@@ -43,7 +43,7 @@ final class Lanes {
 
     static final IntVector SIXTEENS = IntVector.broadcast(I, 16);
     /** The shift from an f16's mantissa to an f32's. */
-    static final IntVector THIRTEENS = IntVector.broadcast(I, 13);
+    private static final IntVector THIRTEENS = IntVector.broadcast(I, 13);
     private static final IntVector F16_MAGNITUDE = IntVector.broadcast(I, 0x7FFF);
     private static final IntVector F16_SIGN = IntVector.broadcast(I, 0x8000);
     private static final FloatVector F16_REBIAS = FloatVector.broadcast(F, 0x1p112f);

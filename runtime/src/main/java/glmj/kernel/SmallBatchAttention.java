@@ -2,10 +2,6 @@ package glmj.kernel;
 
 import glmj.tensor.blocks.LittleEndian;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
@@ -45,7 +41,9 @@ import static jdk.incubator.vector.VectorOperators.FMA;
  * thread count). llama.cpp's view is its used cells rounded up to 256, capped by its context (itself rounded up to
  * 256), so a context of at most 256 tokens, or at most 256 cached tokens, stays on this path.
  *
- * <p>One instance per concurrently computed head: it keeps scratch buffers.
+ * <p>Several heads are computed together: they share the cache rows (MLA attends as one shared key/value head), so each
+ * row is converted from f16 once per group and not once per head; the results do not depend on the grouping. One
+ * instance per concurrently computed group: it keeps scratch buffers.
  */
 public final class SmallBatchAttention {
     /**
@@ -66,110 +64,124 @@ public final class SmallBatchAttention {
     /** Elements ggml_vec_dot_f16 takes per step: GGML_F16_STEP, 4 vectors. */
     private static final int STEP = 4 * LANES;
 
-    private static final IntVector SIGN_BITS = IntVector.broadcast(Lanes.I, 0x8000_0000);
-    /** The smallest normal f16, 2^-14: below it f16 steps are 2^-24. */
-    private static final FloatVector MIN_NORMAL_HALF = FloatVector.broadcast(F, 0x1p-14f);
-    /** Magnitudes that round to infinity: 65504 + half a step. */
-    private static final FloatVector HALF_OVERFLOW = FloatVector.broadcast(F, 65520f);
-    private static final FloatVector INFINITIES = FloatVector.broadcast(F, Float.POSITIVE_INFINITY);
-    private static final FloatVector HALVES = FloatVector.broadcast(F, 0.5f);
-    private static final IntVector ONES = IntVector.broadcast(Lanes.I, 1);
-    /** Half an f16 step less one, in an f32's mantissa: added with the kept bit's parity, it rounds to nearest even. */
-    private static final IntVector ROUNDING = IntVector.broadcast(Lanes.I, 0xFFF);
-    /** The f32 bits an f16 keeps: all but the low 13 of the mantissa. */
-    private static final IntVector KEPT_BITS = IntVector.broadcast(Lanes.I, ~0x1FFF);
-
     private final int kvLoraRank;
     private final int ropeLength;
-    /** The query rounded to f16: absorbed then rope part. */
-    private final float[] query;
+    private final int maxHeads;
+    /** Each head's query rounded to f16, absorbed then rope part, one row after another. */
+    private final float[] queries;
+    /** The cache row being visited, as floats: latent (the value) then rope key. */
+    private final float[] row;
     /** Per-lane partial sums of a dot product. */
     private final float[] lanes = new float[STEP];
-    /** ggml's VKQ16, held as floats of f16 values. */
-    private final float[] accumulator;
+    /** Each head's ggml VKQ16, held as floats of f16 values, one row after another. */
+    private final float[] accumulators;
+    /** Each head's running maximum score and softmax denominator. */
+    private final float[] maxima;
+    private final float[] sums;
 
-    public SmallBatchAttention(int kvLoraRank, int ropeLength) {
+    /** Scratch for groups of up to {@code maxHeads} heads. */
+    public SmallBatchAttention(int kvLoraRank, int ropeLength, int maxHeads) {
         this.kvLoraRank = kvLoraRank;
         this.ropeLength = ropeLength;
-        this.query = new float[kvLoraRank + ropeLength];
-        this.accumulator = new float[kvLoraRank];
+        this.maxHeads = maxHeads;
+        this.queries = new float[maxHeads * (kvLoraRank + ropeLength)];
+        this.row = new float[kvLoraRank + ropeLength];
+        this.accumulators = new float[maxHeads * kvLoraRank];
+        this.maxima = new float[maxHeads];
+        this.sums = new float[maxHeads];
     }
 
     /**
-     * Writes into {@code out[outOffset..+kv_lora)} the attention latent of one query: {@code absorbed[absorbedOffset..
-     * +kv_lora)} and {@code rope[ropeOffset..+rope)} against the cache rows {@code keys[0..count)} of {@code cache}
-     * (rows of kv_lora + rope f16 values, the latent then the rope key).
+     * Writes into {@code out[outOffset + j*kv_lora ..+kv_lora)} the attention latent of query j of {@code heads}:
+     * {@code absorbed[absorbedOffset + j*absorbedStride ..+kv_lora)} and {@code rope[ropeOffset + j*ropeStride
+     * ..+rope)}, against the cache rows {@code keys[0..count)} of {@code cache} (rows of kv_lora + rope f16 values,
+     * the latent then the rope key).
      *
      * @param keys the selected rows, in ascending order (the order ggml visits them); at least one
      */
-    public void attend(float[] absorbed, int absorbedOffset, float[] rope, int ropeOffset, MemorySegment cache, int[] keys,
-                       int count, float scale, float[] out, int outOffset) {
+    public void attend(int heads, float[] absorbed, int absorbedOffset, int absorbedStride, float[] rope, int ropeOffset,
+                       int ropeStride, MemorySegment cache, int[] keys, int count, float scale, float[] out, int outOffset) {
+        if (heads > maxHeads) {
+            throw new IllegalArgumentException(heads + " heads in a group, at most " + maxHeads);
+        }
         int kvl = kvLoraRank, width = kvl + ropeLength;
-        for (int i = 0; i < kvl; i++) {
-            query[i] = toHalf(absorbed[absorbedOffset + i]);
-        }
-        for (int i = 0; i < ropeLength; i++) {
-            query[kvl + i] = toHalf(rope[ropeOffset + i]);
-        }
-        float[] acc = accumulator;
-        Arrays.fill(acc, 0f);
-        float sum = 0f;
-        float max = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < count; i++) {
-            long row = 2L * keys[i] * width;
-            float s = dotF16(cache, row, width) * scale;
-            float ms = 1f;
-            float vs = 1f;
-            if (s > max) {
-                float old = max;
-                max = s;
-                ms = (float) Math.exp(old - max);
-            } else {
-                vs = (float) Math.exp(s - max);
+        for (int j = 0; j < heads; j++) {
+            for (int i = 0; i < kvl; i++) {
+                queries[j * width + i] = toHalf(absorbed[absorbedOffset + j * absorbedStride + i]);
             }
-            scaleAndMadHalves(acc, kvl, ms, cache, row, vs);
-            sum = sum * ms + vs;
+            for (int i = 0; i < ropeLength; i++) {
+                queries[j * width + kvl + i] = toHalf(rope[ropeOffset + j * ropeStride + i]);
+            }
         }
-        float inverse = sum == 0f ? 0f : 1f / sum;
-        for (int d = 0; d < kvl; d++) {
-            out[outOffset + d] = acc[d] * inverse;
+        Arrays.fill(accumulators, 0, heads * kvl, 0f);
+        Arrays.fill(sums, 0, heads, 0f);
+        Arrays.fill(maxima, 0, heads, Float.NEGATIVE_INFINITY);
+        for (int i = 0; i < count; i++) {
+            toFloats(cache, 2L * keys[i] * width, row, width);
+            for (int j = 0; j < heads; j++) {
+                float s = dot(queries, j * width, row, width) * scale;
+                float ms = 1f;
+                float vs = 1f;
+                if (s > maxima[j]) {
+                    float old = maxima[j];
+                    maxima[j] = s;
+                    ms = (float) Math.exp(old - s);
+                } else {
+                    vs = (float) Math.exp(s - maxima[j]);
+                }
+                scaleAndMad(accumulators, j * kvl, kvl, ms, row, vs);
+                sums[j] = sums[j] * ms + vs;
+            }
+        }
+        for (int j = 0; j < heads; j++) {
+            float inverse = sums[j] == 0f ? 0f : 1f / sums[j];
+            for (int d = 0; d < kvl; d++) {
+                out[outOffset + j * kvl + d] = accumulators[j * kvl + d] * inverse;
+            }
         }
     }
 
     /**
-     * ggml_vec_scale_f16 then ggml_vec_mad_f16, {@code acc = f16(fma(x, v, f16(acc * scale)))} lane by lane, in one
-     * pass; the scaling is skipped when {@code scale} is 1, which leaves f16 values as they are. One method for both,
-     * called for every key, so that C2 compiles it: a helper called only when the maximum moves may be left to the
-     * interpreter, which allocates every vector.
+     * The {@code n} f16 values at byte {@code offset} of {@code cache} into {@code dst}, exactly. Scalar, which C2
+     * compiles to the CPU's f16 conversion: storing a converted vector ({@code Lanes.halves}) is a call C2 may leave
+     * to the interpreter when type profiles are shared by many shapes, and then every vector is allocated.
      */
-    private static void scaleAndMadHalves(float[] acc, int n, float scale, MemorySegment x, long row, float v) {
-        FloatVector weight = FloatVector.broadcast(F, v);
-        FloatVector factor = FloatVector.broadcast(F, scale);
-        boolean scaling = scale != 1f;
+    private static void toFloats(MemorySegment cache, long offset, float[] dst, int n) {
+        for (int d = 0; d < n; d++) {
+            dst[d] = Float.float16ToFloat(cache.get(LittleEndian.SHORT, offset + 2L * d));
+        }
+    }
+
+    /**
+     * ggml_vec_scale_f16 then ggml_vec_mad_f16 on the accumulator at {@code at}: {@code acc = f16(fma(v, weight,
+     * f16(acc * scale)))} lane by lane; the scaling is skipped when {@code scale} is 1, which leaves f16 values as they
+     * are. The roundings are plain loops of {@link #toHalf(float)}, which C2 vectorizes into the CPU's f16
+     * conversions: faster than rounding in vector arithmetic, which takes a dozen operations a vector.
+     */
+    private static void scaleAndMad(float[] acc, int at, int n, float scale, float[] v, float weight) {
+        if (scale != 1f) {
+            for (int d = at; d < at + n; d++) {
+                acc[d] = toHalf(acc[d] * scale);
+            }
+        }
+        FloatVector weights = FloatVector.broadcast(F, weight);
         int d = 0;
         for (int upper = F.loopBound(n); d < upper; d += F.length()) {
-            FloatVector y = FloatVector.fromArray(F, acc, d);
-            if (scaling) {
-                y = toHalf(y.lanewise(VectorOperators.MUL, factor));
-            }
-            toHalf(Lanes.halves(x, row + 2L * d).lanewise(FMA, weight, y)).intoArray(acc, d);
+            FloatVector.fromArray(F, v, d).lanewise(FMA, weights, FloatVector.fromArray(F, acc, at + d)).intoArray(acc, at + d);
         }
         for (; d < n; d++) {
-            float y = scaling ? toHalf(acc[d] * scale) : acc[d];
-            acc[d] = toHalf(Math.fma(half(x, row, d), v, y));
+            acc[at + d] = Math.fma(v[d], weight, acc[at + d]);
         }
-    }
-
-    /** Element {@code i} of the f16 row at byte {@code row}. */
-    private static float half(MemorySegment x, long row, int i) {
-        return Float.float16ToFloat(x.get(LittleEndian.SHORT, row + 2L * i));
+        for (int i = at; i < at + n; i++) {
+            acc[i] = toHalf(acc[i]);
+        }
     }
 
     /**
-     * ggml_vec_dot_f16 of the (rounded) query with the f16 row at byte {@code row}, in its order of additions: lane l
-     * of accumulator j sums elements {@code i * STEP + j * LANES + l}.
+     * ggml_vec_dot_f16 of the (rounded) query at {@code query[at..]} with the row (f16 values, as floats), in its
+     * order of additions: lane l of accumulator j sums elements {@code i * STEP + j * LANES + l}.
      */
-    private float dotF16(MemorySegment cache, long row, int n) {
+    private float dot(float[] query, int at, float[] row, int n) {
         float[] p = lanes;
         int full = n - n % STEP;
         if (G != null) {
@@ -179,7 +191,7 @@ public final class SmallBatchAttention {
                 FloatVector sum = FloatVector.zero(G);
                 for (int i = j * LANES; i < full; i += STEP) {
                     // f16 times f16 is exact in f32, so the fused multiply-add rounds once, as ggml's does
-                    sum = Lanes.halves(cache, row + 2L * i).lanewise(FMA, FloatVector.fromArray(G, query, i), sum);
+                    sum = FloatVector.fromArray(G, row, i).lanewise(FMA, FloatVector.fromArray(G, query, at + i), sum);
                 }
                 sum.intoArray(p, j * LANES);
             }
@@ -187,7 +199,7 @@ public final class SmallBatchAttention {
             Arrays.fill(p, 0f);
             for (int i = 0; i < full; i += STEP) {
                 for (int l = 0; l < STEP; l++) {
-                    p[l] = Math.fma(half(cache, row, i + l), query[i + l], p[l]);
+                    p[l] = Math.fma(row[i + l], query[at + i + l], p[l]);
                 }
             }
         }
@@ -198,7 +210,7 @@ public final class SmallBatchAttention {
         double sum = LANES == 16 ? reduce16(p) : reduce8(p);
         // the tail one product at a time, added in double (ggml_float)
         for (int i = full; i < n; i++) {
-            sum += half(cache, row, i) * query[i];
+            sum += row[i] * query[at + i];
         }
         return (float) sum;
     }
@@ -221,27 +233,5 @@ public final class SmallBatchAttention {
     /** {@code x} rounded to the nearest f16 (ties to even), as a float: what an f16 store and load give. */
     static float toHalf(float x) {
         return Float.float16ToFloat(Float.floatToFloat16(x));
-    }
-
-    /**
-     * {@link #toHalf(float)} lane-wise, for finite lanes: normal f16 magnitudes keep 11 significant bits (the low 13
-     * of an f32's mantissa rounded off to nearest even); smaller ones are rounded to a multiple of 2^-24 by adding and
-     * subtracting 0.5, whose f32 step is 2^-24; at or beyond 65520 they become infinite.
-     */
-    static FloatVector toHalf(FloatVector x) {
-        IntVector bits = (IntVector) x.reinterpretShape(Lanes.I, 0);
-        IntVector sign = bits.lanewise(VectorOperators.AND, SIGN_BITS);
-        FloatVector magnitude = x.lanewise(VectorOperators.ABS);
-        IntVector m = (IntVector) magnitude.reinterpretShape(Lanes.I, 0);
-        // only lanewise, compare and blend with vector operands: see Lanes on keeping vectors' classes known to C2
-        IntVector roundedBits = m.lanewise(VectorOperators.LSHR, Lanes.THIRTEENS).lanewise(VectorOperators.AND, ONES)
-                .lanewise(VectorOperators.ADD, ROUNDING).lanewise(VectorOperators.ADD, m).lanewise(VectorOperators.AND, KEPT_BITS);
-        FloatVector normal = (FloatVector) roundedBits.reinterpretShape(F, 0);
-        FloatVector subnormal = magnitude.lanewise(VectorOperators.ADD, HALVES).lanewise(VectorOperators.SUB, HALVES);
-        VectorMask<Float> small = magnitude.compare(VectorOperators.LT, MIN_NORMAL_HALF);
-        FloatVector rounded = normal.blend(subnormal, small)
-                .blend(INFINITIES, magnitude.compare(VectorOperators.GE, HALF_OVERFLOW));
-        return (FloatVector) ((IntVector) rounded.reinterpretShape(Lanes.I, 0))
-                .lanewise(VectorOperators.OR, sign).reinterpretShape(F, 0);
     }
 }

@@ -30,7 +30,7 @@ public final class GlmDsa {
     private final int nCtx;
     private final int maxBatch;
     private final State s;
-    /** Per head: ggml's small-batch flash attention, for batches below its tile size. */
+    /** Per group of heads: ggml's small-batch flash attention, for batches below its tile size. */
     private final SmallBatchAttention[] smallBatch;
     private int cached;
 
@@ -51,9 +51,9 @@ public final class GlmDsa {
         this.nCtx = nCtx;
         this.maxBatch = maxBatch;
         this.s = new State(c, nCtx, maxBatch);
-        this.smallBatch = new SmallBatchAttention[c.headCount()];
-        for (int h = 0; h < smallBatch.length; h++) {
-            smallBatch[h] = new SmallBatchAttention(c.kvLoraRank(), c.ropeLength());
+        this.smallBatch = new SmallBatchAttention[(c.headCount() + HEADS_PER_GROUP - 1) / HEADS_PER_GROUP];
+        for (int g = 0; g < smallBatch.length; g++) {
+            smallBatch[g] = new SmallBatchAttention(c.kvLoraRank(), c.ropeLength(), HEADS_PER_GROUP);
         }
     }
 
@@ -174,7 +174,11 @@ public final class GlmDsa {
             }
         }
         attending.tokens = count;
-        k.parallelFor(heads, attendHead);
+        if (attending.smallBatch) {
+            k.parallelFor(smallBatch.length, attendGroup);
+        } else {
+            k.parallelFor(heads, attendHead);
+        }
         // decompress with attn_v_b: per head, kv_lora -> value length
         int v = c.headValueLength();
         k.matmuls(layer.vB, heads, s.attnLatent, 0, kvl, heads * kvl, s.attnHeads, 0, v, heads * v, count);
@@ -215,6 +219,12 @@ public final class GlmDsa {
         }
     }
 
+    /**
+     * Heads a small batch attends as one parallel task: they share each cache row's conversion from f16, and the
+     * groups stay many enough (16 of GLM-5's 64 heads, 4 of the bench model's 16) to keep every core busy.
+     */
+    private static final int HEADS_PER_GROUP = 4;
+
     /** Indexer keys scored per parallel task: enough to outweigh handing out a task. */
     private static final int KEYS_PER_TASK = 64;
 
@@ -231,7 +241,22 @@ public final class GlmDsa {
 
     private final Attending attending = new Attending();
     private final IntConsumer attendHead = this::attendHead;
+    private final IntConsumer attendGroup = this::attendGroup;
     private final IntConsumer scoreKeys = this::scoreKeys;
+
+    /**
+     * Attention of heads {@code [g * HEADS_PER_GROUP, ...)} of every token of a small batch over its selected keys,
+     * into {@code s.attnLatent}, as llama.cpp's one-chunk flash attention rounds it.
+     */
+    private void attendGroup(int g) {
+        int heads = c.headCount(), kvl = c.kvLoraRank(), qk = c.headKeyLength();
+        int first = g * HEADS_PER_GROUP, group = Math.min(HEADS_PER_GROUP, heads - first);
+        for (int t = 0; t < attending.tokens; t++) {
+            int qRow = (t * heads + first) * kvl;
+            smallBatch[g].attend(group, s.qAbsorbed, qRow, kvl, s.q, (t * heads + first) * qk + c.ropeFreeLength(), qk,
+                    attending.cache, s.selected[t], s.selectedCount[t], c.attentionScale(), s.attnLatent, qRow);
+        }
+    }
 
     /** Attention of head {@code h} of every token of the batch over its selected keys, into {@code s.attnLatent}. */
     private void attendHead(int h) {
@@ -249,10 +274,6 @@ public final class GlmDsa {
         int qRow = (t * heads + h) * kvl;
         int qPe = (t * heads + h) * c.headKeyLength() + nope;
         float scale = c.attentionScale();
-        if (attending.smallBatch) {
-            smallBatch[h].attend(s.qAbsorbed, qRow, s.q, qPe, cache, keys, selected, scale, s.attnLatent, qRow);
-            return;
-        }
         float max = Float.NEGATIVE_INFINITY;
         for (int i = 0; i < selected; i++) {
             long key = 2L * keys[i] * latent;
