@@ -1,6 +1,7 @@
 package glmj.llamacpp;
 
 import glmj.kernel.Kernels;
+import glmj.kernel.MatmulStep;
 import glmj.kernel.VectorKernels;
 import glmj.kernel.Weight;
 import glmj.tensor.GGMLType;
@@ -71,22 +72,11 @@ public final class GgmlKernels implements Kernels {
     private final Weight[] single = new Weight[1];
     private final IntConsumer convertRange = this::convertRange;
     private final IntConsumer matmulRange = this::matmulRange;
+    private final MatmulStep.Rows dotRows = this::dotRows;
 
     /** The matmuls in flight, read by every thread of the step. */
-    private Weight[] weights;
-    private int groups;
-    private boolean sharedInput;
+    private final MatmulStep step = new MatmulStep();
     private TypeKernel kernel;
-    private float[] x;
-    private int xOffset;
-    private int xGroupStride;
-    private int xStride;
-    private float[] out;
-    private int outOffset;
-    private int outGroupStride;
-    private int outStride;
-    private int batch;
-    private int inputs;
     private long convertedRowBytes;
     private int ranges;
 
@@ -106,55 +96,36 @@ public final class GgmlKernels implements Kernels {
     @Override
     public void matmuls(Weight[] weights, int groups, float[] x, int xOffset, int xGroupStride, int xStride,
                         float[] out, int outOffset, int outGroupStride, int outStride, int batch) {
-        Weight first = weights[0];
-        for (int g = 1; g < groups; g++) {
-            if (weights[g].type() != first.type() || weights[g].rows() != first.rows() || weights[g].cols() != first.cols()) {
-                throw new IllegalArgumentException("grouped matmul of " + weights[g].name() + " and " + first.name()
-                        + ", which differ in type or shape");
-            }
-        }
-        if (batch >= PANEL_TOKENS && VectorKernels.decodesPanels(first.type(), batch)) {
+        if (batch >= PANEL_TOKENS && VectorKernels.decodesPanels(weights[0].type(), batch)) {
             vector.matmuls(weights, groups, x, xOffset, xGroupStride, xStride, out, outOffset, outGroupStride, outStride, batch);
             return;
         }
+        Weight first = step.set(weights, groups, x, xOffset, xGroupStride, xStride, out, outOffset, outGroupStride, outStride, batch);
         TypeKernel typeKernel = typeKernels[first.type().ordinal()];
         if (typeKernel == null) {
             typeKernel = typeKernels[first.type().ordinal()] = TypeKernel.of(first.type());
         }
-        this.weights = weights;
-        this.groups = groups;
-        this.sharedInput = xGroupStride == 0;
         this.kernel = typeKernel;
-        this.x = x;
-        this.xOffset = xOffset;
-        this.xGroupStride = xGroupStride;
-        this.xStride = xStride;
-        this.out = out;
-        this.outOffset = outOffset;
-        this.outGroupStride = outGroupStride;
-        this.outStride = outStride;
-        this.batch = batch;
-        this.inputs = sharedInput ? batch : groups * batch;
+        int inputs = step.inputs();
         int cols = first.cols();
         this.convertedRowBytes = typeKernel.activationType.byteSize(cols);
         staged.ensure((long) inputs * cols * Float.BYTES);
         converted.ensure(inputs * convertedRowBytes);
-        results.ensure((long) groups * batch * first.rows() * Float.BYTES);
+        results.ensure(step.totalRows() * batch * Float.BYTES);
 
         this.ranges = Math.min(vector.threads(), inputs);
         vector.parallelFor(ranges, convertRange);
-        this.ranges = (int) Math.min(RANGES_PER_THREAD * vector.threads(), (long) groups * first.rows());
+        this.ranges = (int) Math.min(RANGES_PER_THREAD * vector.threads(), step.totalRows());
         vector.parallelFor(ranges, matmulRange);
     }
 
     /** Input rows {@code [n*range/ranges, n*(range+1)/ranges)}, staged off the heap and converted by ggml. */
     private void convertRange(int range) {
-        int cols = weights[0].cols();
+        int cols = step.weight(0).cols();
+        int inputs = step.inputs();
         long rowBytes = (long) cols * Float.BYTES;
         for (int i = inputs * range / ranges; i < inputs * (range + 1) / ranges; i++) {
-            int g = i / batch;
-            MemorySegment.copy(x, xOffset + g * xGroupStride + (i - g * batch) * xStride, staged.segment, ValueLayout.JAVA_FLOAT,
-                    i * rowBytes, cols);
+            MemorySegment.copy(step.x(), step.inputOffset(i), staged.segment, ValueLayout.JAVA_FLOAT, i * rowBytes, cols);
             long from = staged.address + i * rowBytes;
             long to = converted.address + i * convertedRowBytes;
             if (kernel.fromFloat.equals(MemorySegment.NULL)) {
@@ -165,27 +136,20 @@ public final class GgmlKernels implements Kernels {
         }
     }
 
-    /** One of the step's row ranges: contiguous rows of all the groups, taken group after group. */
+    /** One of the step's row ranges. */
     private void matmulRange(int range) {
-        int rows = weights[0].rows();
-        long total = (long) groups * rows;
-        long first = total * range / ranges;
-        long end = total * (range + 1) / ranges;
-        for (int g = (int) (first / rows); g <= (int) ((end - 1) / rows); g++) {
-            int from = (int) Math.max(0, first - (long) g * rows);
-            int to = (int) Math.min(rows, end - (long) g * rows);
-            dotRows(g, from, to);
-        }
+        step.rangeRows(range, ranges, dotRows);
     }
 
-    /** Rows {@code [from, to)} of group {@code g}, a few tokens at a time, then their results into {@link #out}. */
-    private void dotRows(int g, int from, int to) {
-        Weight w = weights[g];
+    /** Rows {@code [from, to)} of group {@code g}, a few tokens at a time, then their results into the step's output. */
+    private void dotRows(int range, int g, int from, int to) {
+        Weight w = step.weight(g);
         int cols = w.cols();
         int rows = w.rows();
+        int batch = step.batch();
         long rowBytes = w.rowBytes();
         long data = w.data().address();
-        int activationRow = sharedInput ? 0 : g * batch;
+        int activationRow = step.firstInput(g);
         long resultRows = results.address + (long) g * batch * rows * Float.BYTES;
         for (int tile = 0; tile < batch; tile += TOKEN_TILE) {
             int tileEnd = Math.min(batch, tile + TOKEN_TILE);
@@ -198,7 +162,7 @@ public final class GgmlKernels implements Kernels {
         }
         for (int b = 0; b < batch; b++) {
             MemorySegment.copy(results.segment, ValueLayout.JAVA_FLOAT, resultRows - results.address + ((long) b * rows + from) * Float.BYTES,
-                    out, outOffset + g * outGroupStride + b * outStride + from, to - from);
+                    step.out(), step.outputOffset(g) + b * step.outStride() + from, to - from);
         }
     }
 

@@ -29,23 +29,13 @@ public final class VectorKernels implements Kernels {
     private final Activations activations = new Activations();
     private final IntConsumer matmulRange = this::matmulRange;
     private final IntConsumer convertRange = this::convertRange;
+    private final MatmulStep.Rows multiplyRows = this::multiplyRows;
 
     private final Weight[] single = new Weight[1];
 
     /** The matmuls in flight, read by every thread of the step. */
-    private Weight[] weights;
-    private int groups;
-    private boolean sharedInput;
+    private final MatmulStep step = new MatmulStep();
     private DotKernel kernel;
-    private float[] x;
-    private int xOffset;
-    private int xGroupStride;
-    private int xStride;
-    private float[] out;
-    private int outOffset;
-    private int outGroupStride;
-    private int outStride;
-    private int batch;
     private int ranges;
     /** Whether this step multiplies decoded panels ({@link Panels}) rather than dotting each row with each token. */
     private boolean panels;
@@ -80,29 +70,11 @@ public final class VectorKernels implements Kernels {
     @Override
     public void matmuls(Weight[] weights, int groups, float[] x, int xOffset, int xGroupStride, int xStride,
                         float[] out, int outOffset, int outGroupStride, int outStride, int batch) {
-        Weight first = weights[0];
-        for (int g = 1; g < groups; g++) {
-            if (weights[g].type() != first.type() || weights[g].rows() != first.rows() || weights[g].cols() != first.cols()) {
-                throw new IllegalArgumentException("grouped matmul of " + weights[g].name() + " and " + first.name()
-                        + ", which differ in type or shape");
-            }
-        }
-        this.weights = weights;
-        this.groups = groups;
-        this.sharedInput = xGroupStride == 0;
+        Weight first = step.set(weights, groups, x, xOffset, xGroupStride, xStride, out, outOffset, outGroupStride, outStride, batch);
         this.kernel = DotKernel.of(first.type());
-        this.x = x;
-        this.xOffset = xOffset;
-        this.xGroupStride = xGroupStride;
-        this.xStride = xStride;
-        this.out = out;
-        this.outOffset = outOffset;
-        this.outGroupStride = outGroupStride;
-        this.outStride = outStride;
-        this.batch = batch;
         this.panels = Panels.pay(first.type(), batch);
 
-        int inputs = sharedInput ? batch : groups * batch;
+        int inputs = step.inputs();
         activations.prepare(Activations.Format.forWeights(first.type()), inputs, first.cols(), panels);
         this.ranges = Math.min(pool.threads(), inputs);
         if (inputs >= PARALLEL_INPUTS) {
@@ -111,7 +83,7 @@ public final class VectorKernels implements Kernels {
             convertRange(0, 1);
         }
 
-        this.ranges = (int) Math.min(pool.threads(), (long) groups * first.rows());
+        this.ranges = (int) Math.min(pool.threads(), step.totalRows());
         if (panels) {
             int panelSize = Panels.ROWS * first.cols();
             if (panelScratch[0].length < panelSize) {
@@ -129,36 +101,34 @@ public final class VectorKernels implements Kernels {
 
     /** Input rows {@code [n*range/ranges, n*(range+1)/ranges)} of the step into {@link #activations}. */
     private void convertRange(int range, int ranges) {
-        int inputs = sharedInput ? batch : groups * batch;
+        int inputs = step.inputs();
         for (int i = inputs * range / ranges; i < inputs * (range + 1) / ranges; i++) {
-            int g = i / batch;
-            activations.convertRow(x, xOffset + g * xGroupStride + (i - g * batch) * xStride, i);
+            activations.convertRow(step.x(), step.inputOffset(i), i);
         }
     }
 
-    /** One thread's share of the step: a contiguous range of all the groups' rows, taken group after group. */
+    /** One thread's share of the step: a contiguous range of all the groups' rows. */
     private void matmulRange(int range) {
-        int rows = weights[0].rows();
-        long total = (long) groups * rows;
-        long first = total * range / ranges;
-        long end = total * (range + 1) / ranges;
-        // group by group, so no row needs a division to find its group
-        for (int g = (int) (first / rows); g <= (int) ((end - 1) / rows); g++) {
-            int from = (int) Math.max(0, first - (long) g * rows);
-            int to = (int) Math.min(rows, end - (long) g * rows);
-            if (panels) {
-                from = panelRows(g, from, to, panelScratch[range]);
-            }
-            dotRows(g, from, to);
+        step.rangeRows(range, ranges, multiplyRows);
+    }
+
+    private void multiplyRows(int range, int g, int from, int to) {
+        if (panels) {
+            from = panelRows(g, from, to, panelScratch[range]);
         }
+        dotRows(g, from, to);
     }
 
     /** Rows {@code [from, to)} of group {@code g}, a few tokens at a time so each row is read once per tile from cache. */
     private void dotRows(int g, int from, int to) {
-        MemorySegment data = weights[g].data();
-        long rowBytes = weights[g].rowBytes();
-        int activationRow = sharedInput ? 0 : g * batch;
-        int at = outOffset + g * outGroupStride;
+        Weight w = step.weight(g);
+        MemorySegment data = w.data();
+        long rowBytes = w.rowBytes();
+        int batch = step.batch();
+        int activationRow = step.firstInput(g);
+        int at = step.outputOffset(g);
+        int outStride = step.outStride();
+        float[] out = step.out();
         for (int tile = 0; tile < batch; tile += TOKEN_TILE) {
             int tileEnd = Math.min(batch, tile + TOKEN_TILE);
             for (int r = from; r < to; r++) {
@@ -175,17 +145,16 @@ public final class VectorKernels implements Kernels {
      * {@code panel}; returns the first row left for {@link #dotRows}.
      */
     private int panelRows(int g, int from, int to, float[] panel) {
-        Weight w = weights[g];
+        Weight w = step.weight(g);
         Dequantizers.RowDecoder decoder = Dequantizers.of(w.type());
         int cols = w.cols();
-        int activationRow = sharedInput ? 0 : g * batch;
-        int at = outOffset + g * outGroupStride;
+        int at = step.outputOffset(g);
         int r = from;
         for (; r + Panels.ROWS <= to; r += Panels.ROWS) {
             for (int k = 0; k < Panels.ROWS; k++) {
                 decoder.decode(w.data(), (r + k) * w.rowBytes(), panel, k * cols, cols);
             }
-            Panels.multiply(panel, cols, activations.expanded, activationRow, batch, out, at + r, outStride);
+            Panels.multiply(panel, cols, activations.expanded, step.firstInput(g), step.batch(), step.out(), at + r, step.outStride());
         }
         return r;
     }
