@@ -57,8 +57,10 @@ final class ModelOptions {
             + "auto: ggml when its libraries load, else vector; default: ${DEFAULT-VALUE}).")
     KernelBackend kernels = KernelBackend.auto;
 
-    /** A loaded model with its tokenizer and chat format, closed together. */
-    /** What {@link #load} loaded; {@code engine} names the engine and, for the java engine, its kernels ("java/ggml"). */
+    /**
+     * A loaded model with its tokenizer and chat format, closed together; {@code engine} names the engine and, for the
+     * java engine, its kernels ("java/ggml").
+     */
     record Loaded(LanguageModel model, Tokenizer tokenizer, ChatFormat chatFormat, Path path, String engine) implements AutoCloseable {
         @Override
         public void close() {

@@ -22,8 +22,9 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * CPU backend variant ggml picks for this machine (AVX-512 VNNI, AVX2, NEON dot products...), against activations
  * converted by that variant's {@code from_float} to the type's {@code vec_dot_type}, exactly as llama.cpp's CPU backend
  * multiplies. Everything else (attention, the indexer, threading) is glmj's: the other operations and the worker pool
- * are those of a {@link VectorKernels}, as are the matmuls of long prompts, whose decoded panels beat {@code vec_dot}. Weights are read straight from the mapped file; nothing is allocated per call
- * once the native buffers have grown to the largest step. Not thread-safe: one forward pass at a time.
+ * are those of a {@link VectorKernels}, as are the matmuls of long prompts, whose decoded panels beat {@code vec_dot}.
+ * Weights are read straight from the mapped file; nothing is allocated per call once the native buffers have grown to
+ * the largest step. Not thread-safe: one forward pass at a time.
  */
 public final class GgmlKernels implements Kernels {
     /** Tokens dotted with each weight row while it is in cache, as in {@link VectorKernels}. */
@@ -125,13 +126,12 @@ public final class GgmlKernels implements Kernels {
         int inputs = step.inputs();
         long rowBytes = (long) cols * Float.BYTES;
         for (int i = inputs * range / ranges; i < inputs * (range + 1) / ranges; i++) {
-            MemorySegment.copy(step.x(), step.inputOffset(i), staged.segment, ValueLayout.JAVA_FLOAT, i * rowBytes, cols);
-            long from = staged.address + i * rowBytes;
-            long to = converted.address + i * convertedRowBytes;
             if (kernel.fromFloat.equals(MemorySegment.NULL)) {
-                MemorySegment.copy(staged.segment, from - staged.address, converted.segment, to - converted.address, rowBytes);
+                // f32 activations, as they are
+                MemorySegment.copy(step.x(), step.inputOffset(i), converted.segment, ValueLayout.JAVA_FLOAT, i * convertedRowBytes, cols);
             } else {
-                fromFloat(kernel.fromFloat, from, to, cols);
+                MemorySegment.copy(step.x(), step.inputOffset(i), staged.segment, ValueLayout.JAVA_FLOAT, i * rowBytes, cols);
+                fromFloat(kernel.fromFloat, staged.address + i * rowBytes, converted.address + i * convertedRowBytes, cols);
             }
         }
     }

@@ -45,7 +45,8 @@ final class FloatDots {
             acc3 = FloatVector.fromMemorySegment(F, w, offset + 4L * (i + 3 * N), LE)
                     .lanewise(FMA, FloatVector.fromArray(F, x, base + i + 3 * N), acc3);
         }
-        float sum = Lanes.sum(acc0.lanewise(VectorOperators.ADD, acc2).lanewise(VectorOperators.ADD, acc1.lanewise(VectorOperators.ADD, acc3)));
+        FloatVector pairs = acc0.lanewise(VectorOperators.ADD, acc2);
+        float sum = Lanes.sum(pairs.lanewise(VectorOperators.ADD, acc1.lanewise(VectorOperators.ADD, acc3)));
         for (; i < cols; i++) {
             sum += w.get(LittleEndian.FLOAT, offset + 4L * i) * x[base + i];
         }

@@ -182,7 +182,8 @@ public final class VectorKernels implements Kernels {
             acc3 = FloatVector.fromArray(F, a, aOffset + i + 3 * lanes)
                     .lanewise(FMA, FloatVector.fromArray(F, b, bOffset + i + 3 * lanes), acc3);
         }
-        float sum = Lanes.sum(acc0.lanewise(VectorOperators.ADD, acc2).lanewise(VectorOperators.ADD, acc1.lanewise(VectorOperators.ADD, acc3)));
+        FloatVector pairs = acc0.lanewise(VectorOperators.ADD, acc2);
+        float sum = Lanes.sum(pairs.lanewise(VectorOperators.ADD, acc1.lanewise(VectorOperators.ADD, acc3)));
         for (; i < n; i++) {
             sum += a[aOffset + i] * b[bOffset + i];
         }

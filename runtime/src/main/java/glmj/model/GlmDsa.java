@@ -166,15 +166,12 @@ public final class GlmDsa {
         k.matmuls(layer.kB, heads, s.q, 0, qk, heads * qk, s.qAbsorbed, 0, kvl, heads * kvl, count);
         attending.cache = kvCache;
         // llama.cpp's CPU flash attention rounds differently below its query tile (see SmallBatchAttention)
-        attending.smallBatch = count < SmallBatchAttention.GGML_FA_TILE_Q;
-        if (attending.smallBatch) {
+        attending.tokens = count;
+        if (count < SmallBatchAttention.GGML_FA_TILE_Q) {
             for (int t = 0; t < count; t++) {
                 // llama.cpp visits the keys in cache order there; the selection is a set, so sorting it changes nothing else
                 Arrays.sort(s.selected[t], 0, s.selectedCount[t]);
             }
-        }
-        attending.tokens = count;
-        if (attending.smallBatch) {
             k.parallelFor(smallBatch.length, attendGroup);
         } else {
             k.parallelFor(heads, attendHead);
@@ -236,7 +233,6 @@ public final class GlmDsa {
         int tokens;
         int token;
         MemorySegment cache;
-        boolean smallBatch;
     }
 
     private final Attending attending = new Attending();
