@@ -16,10 +16,12 @@ class GgmlKernelsDecodeAllocatesNothingTest {
     @Test
     void decodeStepsAllocateNothingOnceCompiled() throws IOException {
         Oracle.library();
-        try (GlmDsaEngine engine = GlmDsaEngine.of(GGUFFile.open(TestModels.tinyQuantMix()), 256, 32, new GgmlKernels(2))) {
-            DecodeAllocations.Result result = DecodeAllocations.measure(engine);
-            System.out.println("decode on ggml's kernels: " + result);
-            assertEquals(0, result.bytes(), result.toString());
+        try (GlmDsaEngine engine = GlmDsaEngine.of(GGUFFile.open(TestModels.tinyQuantMix()), 512, 32, new GgmlKernels(2))) {
+            for (int prompt : new int[] {DecodeAllocations.SHORT_PROMPT, DecodeAllocations.LONG_PROMPT}) {
+                DecodeAllocations.Result result = DecodeAllocations.measure(engine, prompt);
+                System.out.println("decode on ggml's kernels after " + prompt + " tokens: " + result);
+                assertEquals(0, result.bytes(), "after " + prompt + " tokens: " + result);
+            }
         }
     }
 }

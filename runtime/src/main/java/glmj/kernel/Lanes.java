@@ -268,4 +268,17 @@ final class Lanes {
         }
         return (v.lane(0) + v.lane(2)) + (v.lane(1) + v.lane(3));
     }
+
+    /**
+     * {@link #sum(FloatVector)} of a vector stored at {@code lanes[at]}, in the same order: for kernels with more
+     * accumulators than C2's inlining budget allows {@code sum} calls, which spill them to an array instead.
+     */
+    static float sum(float[] lanes, int at) {
+        for (int width = F.length() / 2; width >= 4; width /= 2) {
+            for (int i = 0; i < width; i++) {
+                lanes[at + i] += lanes[at + width + i];
+            }
+        }
+        return (lanes[at] + lanes[at + 2]) + (lanes[at + 1] + lanes[at + 3]);
+    }
 }

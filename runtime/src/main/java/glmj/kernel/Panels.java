@@ -20,8 +20,8 @@ final class Panels {
     /** Tokens from which decoding a panel once costs less than decoding its rows for every token. */
     static final int MIN_TOKENS = Integer.getInteger("glmj.panels.minTokens", 4);
 
-    /** Each thread's accumulators, spilled for adding up their lanes. */
-    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[4 * ROWS * F.length()]);
+    /** Size of the scratch {@link #multiply} spills its accumulators into, to add up their lanes. */
+    static final int LANES = 4 * ROWS * F.length();
 
     private Panels() {
     }
@@ -37,20 +37,21 @@ final class Panels {
     /**
      * The dot products of the {@link #ROWS} rows of {@code cols} weights in {@code panel} with {@code tokens}
      * activation rows of {@code x} starting at row {@code firstToken}: token b's results go to
-     * {@code out[at + b*outStride ..][0..ROWS)}.
+     * {@code out[at + b*outStride ..][0..ROWS)}. {@code lanes} is the calling thread's scratch of {@link #LANES}.
      */
-    static void multiply(float[] panel, int cols, float[] x, int firstToken, int tokens, float[] out, int at, int outStride) {
+    static void multiply(float[] panel, int cols, float[] x, int firstToken, int tokens, float[] out, int at, int outStride,
+                         float[] lanes) {
         int b = 0;
         for (; b + 4 <= tokens; b += 4) {
-            fourTokens(panel, cols, x, (firstToken + b) * cols, out, at + b * outStride, outStride);
+            fourTokens(panel, cols, x, (firstToken + b) * cols, out, at + b * outStride, outStride, lanes);
         }
         for (; b < tokens; b++) {
-            oneToken(panel, cols, x, (firstToken + b) * cols, out, at + b * outStride);
+            oneToken(panel, cols, x, (firstToken + b) * cols, out, at + b * outStride, lanes);
         }
     }
 
     /** Four rows times four tokens, whose activations follow one another. */
-    private static void fourTokens(float[] w, int cols, float[] x, int x0, float[] out, int out0, int outStride) {
+    private static void fourTokens(float[] w, int cols, float[] x, int x0, float[] out, int out0, int outStride, float[] lanes) {
         FloatVector c00 = FloatVector.zero(F), c10 = c00, c20 = c00, c30 = c00;
         FloatVector c01 = c00, c11 = c00, c21 = c00, c31 = c00;
         FloatVector c02 = c00, c12 = c00, c22 = c00, c32 = c00;
@@ -82,7 +83,6 @@ final class Panels {
             c33 = w3.lanewise(FMA, t, c33);
         }
         // through memory: sixteen calls of Lanes.sum would exceed C2's inlining budget, and an uninlined one boxes
-        float[] lanes = LANES.get();
         int n = F.length();
         c00.intoArray(lanes, 0);
         c10.intoArray(lanes, n);
@@ -102,12 +102,12 @@ final class Panels {
         c33.intoArray(lanes, 15 * n);
         for (int b = 0; b < 4; b++) {
             for (int k = 0; k < ROWS; k++) {
-                out[out0 + b * outStride + k] = sum(lanes, (ROWS * b + k) * n);
+                out[out0 + b * outStride + k] = Lanes.sum(lanes, (ROWS * b + k) * n);
             }
         }
     }
 
-    private static void oneToken(float[] w, int cols, float[] x, int x0, float[] out, int out0) {
+    private static void oneToken(float[] w, int cols, float[] x, int x0, float[] out, int out0, float[] lanes) {
         FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0;
         for (int i = 0; i < cols; i += F.length()) {
             FloatVector t = FloatVector.fromArray(F, x, x0 + i);
@@ -116,23 +116,12 @@ final class Panels {
             c2 = FloatVector.fromArray(F, w, 2 * cols + i).lanewise(FMA, t, c2);
             c3 = FloatVector.fromArray(F, w, 3 * cols + i).lanewise(FMA, t, c3);
         }
-        float[] lanes = LANES.get();
         c0.intoArray(lanes, 0);
         c1.intoArray(lanes, F.length());
         c2.intoArray(lanes, 2 * F.length());
         c3.intoArray(lanes, 3 * F.length());
         for (int k = 0; k < ROWS; k++) {
-            out[out0 + k] = sum(lanes, k * F.length());
+            out[out0 + k] = Lanes.sum(lanes, k * F.length());
         }
-    }
-
-    /** The sum of the {@code F.length()} lanes at {@code at}, halves first: the order of {@link Lanes#sum}. */
-    private static float sum(float[] lanes, int at) {
-        for (int width = F.length() / 2; width >= 4; width /= 2) {
-            for (int i = 0; i < width; i++) {
-                lanes[at + i] += lanes[at + width + i];
-            }
-        }
-        return (lanes[at] + lanes[at + 2]) + (lanes[at + 1] + lanes[at + 3]);
     }
 }

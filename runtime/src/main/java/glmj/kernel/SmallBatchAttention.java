@@ -1,6 +1,5 @@
 package glmj.kernel;
 
-import glmj.tensor.blocks.LittleEndian;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -36,10 +35,11 @@ import static jdk.incubator.vector.VectorOperators.FMA;
  * random-weight test models' logits and end a greedy continuation's agreement with llama.cpp. Given llama.cpp's own
  * query and cache rows, the result here is its result bit for bit (SmallBatchAttentionMatchesGgmlTest).
  *
- * <p>Not covered: ggml's single-token split-KV variant, taken when llama.cpp's KV view has at least 512 cells, which
- * runs this kernel on per-thread chunks of the cache and merges their partial sums in f32 (it depends on llama.cpp's
- * thread count). llama.cpp's view is its used cells rounded up to 256, capped by its context (itself rounded up to
- * 256), so a context of at most 256 tokens, or at most 256 cached tokens, stays on this path.
+ * <p>Not emulated: ggml's single-token split-KV variant, taken when llama.cpp's KV view has at least 512 cells, which
+ * runs this kernel on per-thread chunks of the cache and merges their partial sums in f32, so that its result depends
+ * on llama.cpp's thread count. llama.cpp's view is its used cells rounded up to 256, capped by its context (itself
+ * rounded up to 256): a context of at most 256 tokens, or at most 256 cached tokens, stays on this path. Past that,
+ * glmj sums in f32 ({@link TiledAttention}), within this kernel's f16 roundings of llama.cpp's result and faster.
  *
  * <p>Several heads are computed together: they share the cache rows (MLA attends as one shared key/value head), so each
  * row is converted from f16 once per group and not once per head; the results do not depend on the grouping. One
@@ -63,6 +63,27 @@ public final class SmallBatchAttention {
     private static final VectorSpecies<Float> G = F.length() == LANES ? F : null;
     /** Elements ggml_vec_dot_f16 takes per step: GGML_F16_STEP, 4 vectors. */
     private static final int STEP = 4 * LANES;
+
+    /** llama.cpp's KV cache view grows in steps of this many cells (llama_kv_cache::get_n_kv). */
+    private static final int LLAMA_KV_PAD = 256;
+    /** ggml splits a single token's attention among its threads from this many cells of view on. */
+    private static final int GGML_SPLIT_KV_CELLS = 512;
+
+    /**
+     * Whether llama.cpp attends a batch of {@code tokens} with the kernel emulated here, when its cache holds
+     * {@code cells} tokens (the batch included) of a context of {@code nCtx}.
+     */
+    public static boolean emulates(int tokens, int cells, int nCtx) {
+        if (tokens >= GGML_FA_TILE_Q) {
+            return false;
+        }
+        int view = Math.min(padded(nCtx), Math.max(LLAMA_KV_PAD, padded(cells)));
+        return tokens > 1 || view < GGML_SPLIT_KV_CELLS;
+    }
+
+    private static int padded(int cells) {
+        return (cells + LLAMA_KV_PAD - 1) / LLAMA_KV_PAD * LLAMA_KV_PAD;
+    }
 
     private final int kvLoraRank;
     private final int ropeLength;
@@ -117,7 +138,7 @@ public final class SmallBatchAttention {
         Arrays.fill(sums, 0, heads, 0f);
         Arrays.fill(maxima, 0, heads, Float.NEGATIVE_INFINITY);
         for (int i = 0; i < count; i++) {
-            toFloats(cache, 2L * keys[i] * width, row, width);
+            Halves.toFloats(cache, 2L * keys[i] * width, row, 0, width);
             for (int j = 0; j < heads; j++) {
                 float s = dot(queries, j * width, row, width) * scale;
                 float ms = 1f;
@@ -138,17 +159,6 @@ public final class SmallBatchAttention {
             for (int d = 0; d < kvl; d++) {
                 out[outOffset + j * kvl + d] = accumulators[j * kvl + d] * inverse;
             }
-        }
-    }
-
-    /**
-     * The {@code n} f16 values at byte {@code offset} of {@code cache} into {@code dst}, exactly. Scalar, which C2
-     * compiles to the CPU's f16 conversion: storing a converted vector ({@code Lanes.halves}) is a call C2 may leave
-     * to the interpreter when type profiles are shared by many shapes, and then every vector is allocated.
-     */
-    private static void toFloats(MemorySegment cache, long offset, float[] dst, int n) {
-        for (int d = 0; d < n; d++) {
-            dst[d] = Float.float16ToFloat(cache.get(LittleEndian.SHORT, offset + 2L * d));
         }
     }
 

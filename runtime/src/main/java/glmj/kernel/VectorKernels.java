@@ -39,12 +39,14 @@ public final class VectorKernels implements Kernels {
     private int ranges;
     /** Whether this step multiplies decoded panels ({@link Panels}) rather than dotting each row with each token. */
     private boolean panels;
-    /** Each range's panel, grown to the widest rows seen. */
+    /** Each range's panel, grown to the widest rows seen, and its scratch for adding up lanes. */
     private final float[][] panelScratch;
+    private final float[][] laneScratch;
 
     public VectorKernels(int threads) {
         this.pool = new WorkerPool(threads);
         this.panelScratch = new float[threads][0];
+        this.laneScratch = new float[threads][Panels.LANES];
     }
 
     /**
@@ -114,7 +116,7 @@ public final class VectorKernels implements Kernels {
 
     private void multiplyRows(int range, int g, int from, int to) {
         if (panels) {
-            from = panelRows(g, from, to, panelScratch[range]);
+            from = panelRows(g, from, to, panelScratch[range], laneScratch[range]);
         }
         dotRows(g, from, to);
     }
@@ -144,7 +146,7 @@ public final class VectorKernels implements Kernels {
      * The whole {@link Panels#ROWS}-row panels of rows {@code [from, to)} of group {@code g}, decoded into
      * {@code panel}; returns the first row left for {@link #dotRows}.
      */
-    private int panelRows(int g, int from, int to, float[] panel) {
+    private int panelRows(int g, int from, int to, float[] panel, float[] lanes) {
         Weight w = step.weight(g);
         Dequantizers.RowDecoder decoder = Dequantizers.of(w.type());
         int cols = w.cols();
@@ -154,7 +156,7 @@ public final class VectorKernels implements Kernels {
             for (int k = 0; k < Panels.ROWS; k++) {
                 decoder.decode(w.data(), (r + k) * w.rowBytes(), panel, k * cols, cols);
             }
-            Panels.multiply(panel, cols, activations.expanded, step.firstInput(g), step.batch(), step.out(), at + r, step.outStride());
+            Panels.multiply(panel, cols, activations.expanded, step.firstInput(g), step.batch(), step.out(), at + r, step.outStride(), lanes);
         }
         return r;
     }

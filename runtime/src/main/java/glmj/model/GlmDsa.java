@@ -3,10 +3,11 @@ package glmj.model;
 import glmj.generate.ContextFullException;
 import glmj.gguf.GGUFFile;
 import glmj.gguf.TensorInfo;
+import glmj.kernel.Halves;
 import glmj.kernel.Kernels;
 import glmj.kernel.SmallBatchAttention;
+import glmj.kernel.TiledAttention;
 import glmj.kernel.Weight;
-
 import glmj.tensor.blocks.LittleEndian;
 
 import java.lang.foreign.MemorySegment;
@@ -30,8 +31,12 @@ public final class GlmDsa {
     private final int nCtx;
     private final int maxBatch;
     private final State s;
-    /** Per group of heads: ggml's small-batch flash attention, for batches below its tile size. */
+    /** Per group of heads: ggml's small-batch flash attention, where llama.cpp takes it. */
     private final SmallBatchAttention[] smallBatch;
+    /** Per group of heads: attention summed in f32 tile by tile, for the other batches. */
+    private final TiledAttention[] tiled;
+    /** Per part of the cache: a single token's attention summed in f32, every head, over that part's tiles. */
+    private final TiledAttention[] split;
     private int cached;
 
     /**
@@ -51,10 +56,22 @@ public final class GlmDsa {
         this.nCtx = nCtx;
         this.maxBatch = maxBatch;
         this.s = new State(c, nCtx, maxBatch);
-        this.smallBatch = new SmallBatchAttention[(c.headCount() + HEADS_PER_GROUP - 1) / HEADS_PER_GROUP];
-        for (int g = 0; g < smallBatch.length; g++) {
+        int groups = (c.headCount() + HEADS_PER_GROUP - 1) / HEADS_PER_GROUP;
+        this.smallBatch = new SmallBatchAttention[groups];
+        this.tiled = new TiledAttention[groups];
+        for (int g = 0; g < groups; g++) {
             smallBatch[g] = new SmallBatchAttention(c.kvLoraRank(), c.ropeLength(), HEADS_PER_GROUP);
+            tiled[g] = tiledAttention(HEADS_PER_GROUP, maxBatch);
         }
+        this.split = new TiledAttention[State.SPLITS];
+        for (int p = 0; p < split.length; p++) {
+            split[p] = tiledAttention(c.headCount(), 1);
+        }
+    }
+
+    private TiledAttention tiledAttention(int heads, int tokens) {
+        return new TiledAttention(c.kvLoraRank(), c.ropeLength(), c.headCount(), c.headKeyLength(), c.ropeFreeLength(),
+                c.attentionScale(), heads, tokens);
     }
 
     public GlmDsaConfig config() {
@@ -165,16 +182,17 @@ public final class GlmDsa {
         // absorb attn_k_b into the query: per head, q_nope (nope) -> kv_lora
         k.matmuls(layer.kB, heads, s.q, 0, qk, heads * qk, s.qAbsorbed, 0, kvl, heads * kvl, count);
         attending.cache = kvCache;
-        // llama.cpp's CPU flash attention rounds differently below its query tile (see SmallBatchAttention)
         attending.tokens = count;
-        if (count < SmallBatchAttention.GGML_FA_TILE_Q) {
-            for (int t = 0; t < count; t++) {
-                // llama.cpp visits the keys in cache order there; the selection is a set, so sorting it changes nothing else
-                Arrays.sort(s.selected[t], 0, s.selectedCount[t]);
-            }
+        // llama.cpp's CPU flash attention rounds differently below its query tile (see SmallBatchAttention)
+        if (SmallBatchAttention.emulates(count, cached + count, nCtx)) {
             k.parallelFor(smallBatch.length, attendGroup);
+        } else if (count > 1) {
+            k.parallelFor(tiled.length, attendTiled);
         } else {
-            k.parallelFor(heads, attendHead);
+            // one token: its selected rows split among the tasks, each row converted from f16 once for every head
+            attending.tasks = Math.min(split.length, tiles(cached + 1));
+            k.parallelFor(attending.tasks, attendSplit);
+            TiledAttention.combine(split, s.splitLatents, attending.tasks, heads, s.attnLatent);
         }
         // decompress with attn_v_b: per head, kv_lora -> value length
         int v = c.headValueLength();
@@ -208,11 +226,14 @@ public final class GlmDsa {
             }
         }
         attending.cache = keyCache;
-        for (int t = 0; t < count; t++) {
-            attending.token = t;
-            int visible = cached + t + 1;
-            k.parallelFor((visible + KEYS_PER_TASK - 1) / KEYS_PER_TASK, scoreKeys);
-            s.selectedCount[t] = TopK.select(s.indexerScores, 0, visible, c.indexerTopK(), s.selected[t], s.topKHeap);
+        attending.end = cached + count;
+        for (int first = 0; first < count; first += s.indexerScores.length) {
+            attending.first = first;
+            attending.tokens = Math.min(s.indexerScores.length, count - first);
+            int tiles = tiles(cached + first + attending.tokens);
+            attending.tasks = Math.min(s.indexerKeys.length, tiles);
+            k.parallelFor(attending.tasks, scoreKeys);
+            k.parallelFor(attending.tokens, selectKeys);
         }
     }
 
@@ -222,23 +243,25 @@ public final class GlmDsa {
      */
     private static final int HEADS_PER_GROUP = 4;
 
-    /** Indexer keys scored per parallel task: enough to outweigh handing out a task. */
-    private static final int KEYS_PER_TASK = 64;
-
     /**
-     * What a parallel step of {@link #attendHead} or {@link #scoreKeys} works on: the batch's tokens (attention) or
-     * one of them (the indexer), and the cache it reads.
+     * What a parallel step of attention or of the indexer works on: the batch's tokens from {@code first} on, the
+     * cache it reads, and (the indexer) how many tasks share the cache's tiles.
      */
     private static final class Attending {
+        int first;
         int tokens;
-        int token;
+        /** Cache rows the batch's last token sees. */
+        int end;
+        int tasks;
         MemorySegment cache;
     }
 
     private final Attending attending = new Attending();
-    private final IntConsumer attendHead = this::attendHead;
     private final IntConsumer attendGroup = this::attendGroup;
+    private final IntConsumer attendTiled = this::attendTiled;
+    private final IntConsumer attendSplit = this::attendSplit;
     private final IntConsumer scoreKeys = this::scoreKeys;
+    private final IntConsumer selectKeys = this::selectKeys;
 
     /**
      * Attention of heads {@code [g * HEADS_PER_GROUP, ...)} of every token of a small batch over its selected keys,
@@ -254,54 +277,72 @@ public final class GlmDsa {
         }
     }
 
-    /** Attention of head {@code h} of every token of the batch over its selected keys, into {@code s.attnLatent}. */
-    private void attendHead(int h) {
-        for (int t = 0; t < attending.tokens; t++) {
-            attendHead(h, t);
-        }
+    /** Attention of heads {@code [g * HEADS_PER_GROUP, ...)} of every token of the batch, summed in f32, into {@code s.attnLatent}. */
+    private void attendTiled(int g) {
+        int heads = c.headCount(), first = g * HEADS_PER_GROUP;
+        tiled[g].attend(attending.tokens, first, Math.min(HEADS_PER_GROUP, heads - first), s.qAbsorbed, s.q,
+                attending.cache, s.selectedRows, cached + attending.tokens, s.attnLatent);
     }
 
-    private void attendHead(int h, int t) {
-        int heads = c.headCount(), kvl = c.kvLoraRank(), rl = c.ropeLength(), nope = c.ropeFreeLength();
-        int latent = kvl + rl, selected = s.selectedCount[t];
-        int[] keys = s.selected[t];
-        MemorySegment cache = attending.cache;
-        float[] score = s.scores[h];
-        int qRow = (t * heads + h) * kvl;
-        int qPe = (t * heads + h) * c.headKeyLength() + nope;
-        float scale = c.attentionScale();
-        float max = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < selected; i++) {
-            long key = 2L * keys[i] * latent;
-            float v = (k.dotHalf(s.qAbsorbed, qRow, cache, key, kvl) + k.dotHalf(s.q, qPe, cache, key + 2L * kvl, rl)) * scale;
-            score[i] = v;
-            max = Math.max(max, v);
-        }
-        float sum = 0;
-        for (int i = 0; i < selected; i++) {
-            score[i] = (float) Math.exp(score[i] - max);
-            sum += score[i];
-        }
-        Arrays.fill(s.attnLatent, qRow, qRow + kvl, 0f);
-        for (int i = 0; i < selected; i++) {
-            k.axpyHalf(score[i] / sum, cache, 2L * keys[i] * latent, s.attnLatent, qRow, kvl);
-        }
+    /** Part {@code p} of a single token's attention: the cache tiles {@code [p * tiles / parts, ...)}, every head. */
+    private void attendSplit(int p) {
+        int tiles = tiles(cached + 1), parts = attending.tasks;
+        split[p].accumulate(1, 0, c.headCount(), s.qAbsorbed, s.q, attending.cache, s.selectedRows, p * tiles / parts,
+                (p + 1) * tiles / parts, s.splitLatents[p]);
     }
 
-    /** Indexer scores of keys {@code [task * KEYS_PER_TASK, ...)} for the token in flight. */
+    /**
+     * The indexer's scores of the cache tiles {@code [task * tiles / tasks, ...)} for the tokens in flight, each key
+     * converted from f16 once for all of them.
+     */
     private void scoreKeys(int task) {
-        int ih = c.indexerHeadCount(), id = c.indexerHeadLength(), t = attending.token;
-        int end = Math.min(cached + t + 1, (task + 1) * KEYS_PER_TASK);
-        float[] score = s.indexerScores;
-        for (int j = task * KEYS_PER_TASK; j < end; j++) {
-            float sum = 0;
-            for (int h = 0; h < ih; h++) {
-                float qk = k.dotHalf(s.indexerQ, (t * ih + h) * id, attending.cache, 2L * j * id, id);
-                // fused, as GCC compiles ggml's lightning indexer (score += MAX(qk, 0) * w)
-                sum = Math.fma(Math.max(qk, 0f), s.indexerWeights[t * ih + h], sum);
+        int ih = c.indexerHeadCount(), id = c.indexerHeadLength(), first = attending.first;
+        int end = cached + first + attending.tokens, tiles = tiles(end), tasks = attending.tasks;
+        float[] keys = s.indexerKeys[task];
+        for (int tile = task * tiles / tasks; tile < (task + 1) * tiles / tasks; tile++) {
+            int from = tile * TiledAttention.TILE, to = Math.min(end, from + TiledAttention.TILE);
+            Halves.toFloats(attending.cache, 2L * from * id, keys, 0, (to - from) * id);
+            for (int r = 0; r < attending.tokens; r++) {
+                int t = first + r;
+                float[] score = s.indexerScores[r];
+                for (int j = from; j < Math.min(to, cached + t + 1); j++) {
+                    float sum = 0;
+                    for (int h = 0; h < ih; h++) {
+                        // ggml_vec_dot_f32 of the query and the key converted to f32, as ggml's lightning indexer
+                        float qk = k.dot(s.indexerQ, (t * ih + h) * id, keys, (j - from) * id, id);
+                        // fused, as GCC compiles it (score += MAX(qk, 0) * w)
+                        sum = Math.fma(Math.max(qk, 0f), s.indexerWeights[t * ih + h], sum);
+                    }
+                    score[j] = sum;
+                }
             }
-            score[j] = sum;
         }
+    }
+
+    /**
+     * The top-k keys of token {@code first + r} in flight: as a list in cache order (the order ggml's small-batch
+     * attention visits them) and as bits over the cache rows the batch sees.
+     */
+    private void selectKeys(int r) {
+        int t = attending.first + r, visible = cached + t + 1;
+        int[] keys = s.selected[t];
+        int n = TopK.select(s.indexerScores[r], 0, visible, c.indexerTopK(), keys, s.topKHeaps[r]);
+        long[] rows = s.selectedRows[t];
+        Arrays.fill(rows, 0, tiles(attending.end), 0L);
+        for (int i = 0; i < n; i++) {
+            rows[keys[i] / TiledAttention.TILE] |= 1L << keys[i];
+        }
+        int i = 0;
+        for (int word = 0; i < n; word++) {
+            for (long bits = rows[word]; bits != 0; bits &= bits - 1) {
+                keys[i++] = word * TiledAttention.TILE + Long.numberOfTrailingZeros(bits);
+            }
+        }
+        s.selectedCount[t] = n;
+    }
+
+    private static int tiles(int rows) {
+        return (rows + TiledAttention.TILE - 1) / TiledAttention.TILE;
     }
 
     /** Sigmoid-routed mixture of experts plus the shared expert, on {@code s.h}; result in {@code s.ffnOut}. */

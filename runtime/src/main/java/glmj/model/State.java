@@ -1,5 +1,6 @@
 package glmj.model;
 
+import glmj.kernel.TiledAttention;
 import glmj.kernel.Weight;
 
 import java.lang.foreign.Arena;
@@ -7,16 +8,31 @@ import java.lang.foreign.MemorySegment;
 
 /** Every buffer a forward pass uses, sized once from the config, the context and the largest batch. */
 final class State {
+    /**
+     * Tokens whose indexer scores are computed together, sharing each key's conversion from f16; their score rows
+     * take {@code 2 * 4 * n_ctx} bytes each (scores and top-k heap), 25 MB at GLM-5's whole context.
+     */
+    private static final int SCORED_TOKENS = 16;
+    /** Parallel tasks sharing the indexer's scan of the cache: enough to keep the cores of a large machine busy. */
+    private static final int SCORING_TASKS = 32;
+    /** Parts a single token's attention is split into, for as many tasks. */
+    static final int SPLITS = 8;
+
     final float[] x, h, attnOut, ffnOut;
     final float[][] ropeAngles;
     final float[] qLatent, q, kvLatent, qAbsorbed, attnLatent, attnHeads;
-    final float[][] scores;
     final float[] indexerQ, indexerK, indexerWeights;
-    /** The indexer scores of the token being selected for: one row, reused token after token. */
-    final float[] indexerScores;
+    /** The indexer's scores of the tokens being selected for, a row each: a batch is scored this many at a time. */
+    final float[][] indexerScores;
+    /** Indexer keys converted from f16, one tile per parallel scoring task: the most tasks sharing the cache. */
+    final float[][] indexerKeys;
+    /** Each token's selected cache rows: in cache order, how many, and as bits ({@link glmj.kernel.TiledAttention}). */
     final int[][] selected;
     final int[] selectedCount;
-    final int[] topKHeap;
+    final long[][] selectedRows;
+    /** A single token's attention latents per part of the cache, before they are combined. */
+    final float[][] splitLatents;
+    final int[][] topKHeaps;
     final float[] routerLogits;
     final int[][] chosenExperts;
     final float[][] chosenWeights;
@@ -44,15 +60,18 @@ final class State {
         qAbsorbed = new float[batch * heads * c.kvLoraRank()];
         attnLatent = new float[batch * heads * c.kvLoraRank()];
         attnHeads = new float[batch * heads * c.headValueLength()];
-        scores = new float[heads][Math.min(nCtx, c.indexerTopK())];
         int ih = c.indexerHeadCount(), id = c.indexerHeadLength();
         indexerQ = new float[batch * ih * id];
         indexerK = new float[batch * id];
         indexerWeights = new float[batch * ih];
-        indexerScores = new float[nCtx];
+        int scored = Math.min(batch, SCORED_TOKENS);
+        indexerScores = new float[scored][nCtx];
+        topKHeaps = new int[scored][nCtx];
+        indexerKeys = new float[SCORING_TASKS][TiledAttention.TILE * id];
         selected = new int[batch][c.indexerTopK()];
         selectedCount = new int[batch];
-        topKHeap = new int[nCtx];
+        splitLatents = new float[SPLITS][heads * c.kvLoraRank()];
+        selectedRows = new long[batch][(nCtx + TiledAttention.TILE - 1) / TiledAttention.TILE];
         int experts = c.expertCount();
         routerLogits = new float[batch * experts];
         int maxUsed = 0, maxFf = 0;

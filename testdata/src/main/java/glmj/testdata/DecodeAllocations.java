@@ -11,7 +11,12 @@ import java.util.Arrays;
  * allocates every vector), so it decodes windows of 16 steps until one allocates nothing, for at most two minutes.
  */
 public final class DecodeAllocations {
-    private static final int PROMPT = 40;
+    /**
+     * Prompt lengths that put decode steps on each attention path: ggml's small-batch kernel, and past 256 cached
+     * tokens (in a context of more than 256) the f32 attention split across tasks.
+     */
+    public static final int SHORT_PROMPT = 40;
+    public static final int LONG_PROMPT = 300;
     private static final int WINDOW = 16;
     private static final long PATIENCE_NANOS = 120_000_000_000L;
 
@@ -25,12 +30,13 @@ public final class DecodeAllocations {
 
     private DecodeAllocations() {}
 
-    /** Prefills a 40-token prompt into {@code model} (its context must hold 41), then decodes windows from there. */
-    public static Result measure(LanguageModel model) {
+    /** Prefills a prompt of {@code length} tokens into {@code model}, then decodes windows of 16 steps from there. */
+    public static Result measure(LanguageModel model, int length) {
         com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        int[] prompt = new int[PROMPT];
+        int[] prompt = new int[length];
         Arrays.setAll(prompt, i -> 1000 + 37 * i);
-        model.forward(prompt, 0, PROMPT);
+        model.truncate(0);
+        model.forward(prompt, 0, length);
         long[] ids = Thread.getAllStackTraces().keySet().stream()
                 .filter(t -> t == Thread.currentThread() || t.getName().startsWith("glmj-worker"))
                 .mapToLong(Thread::threadId).toArray();
@@ -38,7 +44,7 @@ public final class DecodeAllocations {
         long allocated = -1;
         int windows = 0;
         for (long start = System.nanoTime(); allocated != 0 && System.nanoTime() - start < PATIENCE_NANOS; windows++) {
-            model.truncate(PROMPT);
+            model.truncate(length);
             long before = allocatedBytes(threads, ids);
             for (int i = 0; i < WINDOW; i++) {
                 model.forward(token, 0, 1);

@@ -13,10 +13,12 @@ class DecodeAllocatesNothingTest {
 
     @Test
     void decodeStepsAllocateNothingOnceCompiled() throws IOException {
-        try (GlmDsaEngine engine = GlmDsaEngine.open(TestModels.tinyQuantMix(), 256, 32, 2)) {
-            DecodeAllocations.Result result = DecodeAllocations.measure(engine);
-            System.out.println("decode: " + result);
-            assertEquals(0, result.bytes(), result.toString());
+        try (GlmDsaEngine engine = GlmDsaEngine.open(TestModels.tinyQuantMix(), 512, 32, 2)) {
+            for (int prompt : new int[] {DecodeAllocations.SHORT_PROMPT, DecodeAllocations.LONG_PROMPT}) {
+                DecodeAllocations.Result result = DecodeAllocations.measure(engine, prompt);
+                System.out.println("decode after " + prompt + " tokens: " + result);
+                assertEquals(0, result.bytes(), "after " + prompt + " tokens: " + result);
+            }
         }
     }
 }
