@@ -1,5 +1,6 @@
 package glmj.cli;
 
+import glmj.generate.CacheTooLargeException;
 import glmj.generate.ContextFullException;
 import glmj.gguf.GGUFFormatException;
 import glmj.llamacpp.LlamaLibrary;
@@ -119,6 +120,7 @@ public final class Main implements Runnable {
             case UserInputException input -> input.getMessage();
             case LlamaLibraryException library -> library.getMessage();
             case ContextFullException full -> full.getMessage();
+            case CacheTooLargeException cache -> cache.getMessage();
             default -> null;
         };
     }

@@ -1,5 +1,6 @@
 package glmj.model;
 
+import glmj.generate.CacheTooLargeException;
 import glmj.kernel.TiledAttention;
 import glmj.kernel.Weight;
 
@@ -98,11 +99,19 @@ final class State {
         Arena arena = Arena.ofAuto();
         kvCache = new MemorySegment[c.layerCount()];
         indexerKeyCache = new MemorySegment[c.layerCount()];
+        long bytes = 0;
         for (int il = 0; il < c.layerCount(); il++) {
-            kvCache[il] = arena.allocate(2L * nCtx * latent, 64);
-            if (c.indexerFull()[il]) {
-                indexerKeyCache[il] = arena.allocate(2L * nCtx * id, 64);
+            bytes += 2L * nCtx * (latent + (c.indexerFull()[il] ? id : 0));
+        }
+        try {
+            for (int il = 0; il < c.layerCount(); il++) {
+                kvCache[il] = arena.allocate(2L * nCtx * latent, 64);
+                if (c.indexerFull()[il]) {
+                    indexerKeyCache[il] = arena.allocate(2L * nCtx * id, 64);
+                }
             }
+        } catch (OutOfMemoryError notReserved) {
+            throw new CacheTooLargeException(nCtx, bytes);
         }
     }
 }
