@@ -193,16 +193,6 @@ public final class GgmlKernels implements Kernels {
     }
 
     @Override
-    public float dotHalf(float[] a, int aOffset, MemorySegment halves, long offset, int n) {
-        return vector.dotHalf(a, aOffset, halves, offset, n);
-    }
-
-    @Override
-    public void axpyHalf(float alpha, MemorySegment halves, long offset, float[] y, int yOffset, int n) {
-        vector.axpyHalf(alpha, halves, offset, y, yOffset, n);
-    }
-
-    @Override
     public void axpy(float alpha, float[] x, int xOffset, float[] y, int yOffset, int n) {
         vector.axpy(alpha, x, xOffset, y, yOffset, n);
     }

@@ -1,6 +1,5 @@
 package glmj.kernel;
 
-import java.lang.foreign.MemorySegment;
 import java.util.function.IntConsumer;
 
 /**
@@ -34,12 +33,6 @@ public interface Kernels extends AutoCloseable {
 
     /** The dot product of {@code a[aOffset..aOffset+n)} and {@code b[bOffset..bOffset+n)}. */
     float dot(float[] a, int aOffset, float[] b, int bOffset, int n);
-
-    /** The dot product of {@code a[aOffset..aOffset+n)} and the {@code n} f16 values at byte {@code offset} of {@code halves}. */
-    float dotHalf(float[] a, int aOffset, MemorySegment halves, long offset, int n);
-
-    /** {@code y[yOffset + i] += alpha * x_i} for the {@code n} f16 values x at byte {@code offset} of {@code halves}. */
-    void axpyHalf(float alpha, MemorySegment halves, long offset, float[] y, int yOffset, int n);
 
     /** {@code y[yOffset + i] += alpha * x[xOffset + i]} for {@code i < n}. */
     void axpy(float alpha, float[] x, int xOffset, float[] y, int yOffset, int n);

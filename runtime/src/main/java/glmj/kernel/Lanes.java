@@ -235,11 +235,6 @@ final class Lanes {
         return (FloatVector) ((IntVector) magnitude.reinterpretShape(I, 0)).lanewise(VectorOperators.OR, sign).reinterpretShape(F, 0);
     }
 
-    /** {@link #F}'s lane count of f16 values at byte {@code offset}, as floats. */
-    static FloatVector halves(MemorySegment segment, long offset) {
-        return f16ToFloat((IntVector) ShortVector.fromMemorySegment(HALF, segment, offset, LE).convertShape(VectorOperators.S2I, I, 0));
-    }
-
     /** {@link #sum} for {@link #F16}'s vectors: a helper called with two shapes is compiled well for neither. */
     static float sum16(FloatVector v) {
         if (F16.length() == 8) {

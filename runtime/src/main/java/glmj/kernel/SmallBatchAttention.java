@@ -10,7 +10,8 @@ import static jdk.incubator.vector.VectorOperators.FMA;
 
 /**
  * One query's MLA attention over its selected keys, rounded as llama.cpp's CPU flash attention rounds it for a batch
- * of fewer than {@link #GGML_FA_TILE_Q} tokens: every decode step, and short prompts.
+ * of fewer than {@link #GGML_FA_TILE_Q} tokens: short prompts, and decode steps while llama.cpp keeps them on this
+ * kernel ({@link #emulates}).
  *
  * <p>ggml ({@code ggml_compute_forward_flash_attn_ext_f16} in ggml-cpu/ops.cpp) sends a batch with at least
  * GGML_FA_TILE_Q query rows to its tiled kernel, which accumulates in f32 (what {@link GlmDsa} does), and a smaller

@@ -1,7 +1,6 @@
 package glmj.kernel;
 
 import glmj.tensor.GGMLType;
-import glmj.tensor.blocks.LittleEndian;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
@@ -190,33 +189,6 @@ public final class VectorKernels implements Kernels {
             sum += a[aOffset + i] * b[bOffset + i];
         }
         return sum;
-    }
-
-    @Override
-    public float dotHalf(float[] a, int aOffset, MemorySegment halves, long offset, int n) {
-        FloatVector acc = FloatVector.zero(F);
-        int i = 0;
-        for (int upper = F.loopBound(n); i < upper; i += F.length()) {
-            acc = Lanes.halves(halves, offset + 2L * i).lanewise(FMA, FloatVector.fromArray(F, a, aOffset + i), acc);
-        }
-        float sum = Lanes.sum(acc);
-        for (; i < n; i++) {
-            sum += a[aOffset + i] * Float.float16ToFloat(halves.get(LittleEndian.SHORT, offset + 2L * i));
-        }
-        return sum;
-    }
-
-    @Override
-    public void axpyHalf(float alpha, MemorySegment halves, long offset, float[] y, int yOffset, int n) {
-        FloatVector scale = FloatVector.broadcast(F, alpha);
-        int i = 0;
-        for (int upper = F.loopBound(n); i < upper; i += F.length()) {
-            Lanes.halves(halves, offset + 2L * i)
-                    .lanewise(FMA, scale, FloatVector.fromArray(F, y, yOffset + i)).intoArray(y, yOffset + i);
-        }
-        for (; i < n; i++) {
-            y[yOffset + i] += alpha * Float.float16ToFloat(halves.get(LittleEndian.SHORT, offset + 2L * i));
-        }
     }
 
     @Override

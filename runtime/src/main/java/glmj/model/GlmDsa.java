@@ -238,8 +238,8 @@ public final class GlmDsa {
     }
 
     /**
-     * Heads a small batch attends as one parallel task: they share each cache row's conversion from f16, and the
-     * groups stay many enough (16 of GLM-5's 64 heads, 4 of the bench model's 16) to keep every core busy.
+     * Heads a batch attends as one parallel task: they share each cache row's conversion from f16, and the groups
+     * stay many enough (16 of GLM-5's 64 heads, 4 of the bench model's 16) to keep every core busy.
      */
     private static final int HEADS_PER_GROUP = 4;
 
