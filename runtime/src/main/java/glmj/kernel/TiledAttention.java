@@ -33,6 +33,11 @@ public final class TiledAttention {
 
     private static final VectorSpecies<Float> F = Lanes.F;
 
+    /** The tiles that cover cache rows {@code [0, rows)}: the words of a selection over them. */
+    public static int tiles(int rows) {
+        return (rows + TILE - 1) / TILE;
+    }
+
     private final int kvLoraRank;
     private final int width;
     private final int headCount;
@@ -93,7 +98,7 @@ public final class TiledAttention {
      */
     public void attend(int tokens, int first, int heads, float[] absorbed, float[] q, MemorySegment cache,
                        long[][] selection, int rowEnd, float[] out) {
-        accumulate(tokens, first, heads, absorbed, q, cache, selection, 0, (rowEnd + TILE - 1) / TILE, out);
+        accumulate(tokens, first, heads, absorbed, q, cache, selection, 0, tiles(rowEnd), out);
         for (int t = 0; t < tokens; t++) {
             for (int j = 0; j < heads; j++) {
                 scaleRow(out, (t * headCount + first + j) * kvLoraRank, kvLoraRank, inverse(sums[t * heads + j]));

@@ -190,7 +190,7 @@ public final class GlmDsa {
             k.parallelFor(tiled.length, attendTiled);
         } else {
             // one token: its selected rows split among the tasks, each row converted from f16 once for every head
-            attending.tasks = Math.min(split.length, tiles(cached + 1));
+            attending.tasks = Math.min(split.length, TiledAttention.tiles(cached + 1));
             k.parallelFor(attending.tasks, attendSplit);
             TiledAttention.combine(split, s.splitLatents, attending.tasks, heads, s.attnLatent);
         }
@@ -230,7 +230,7 @@ public final class GlmDsa {
         for (int first = 0; first < count; first += s.indexerScores.length) {
             attending.first = first;
             attending.tokens = Math.min(s.indexerScores.length, count - first);
-            int tiles = tiles(cached + first + attending.tokens);
+            int tiles = TiledAttention.tiles(cached + first + attending.tokens);
             attending.tasks = Math.min(s.indexerKeys.length, tiles);
             k.parallelFor(attending.tasks, scoreKeys);
             k.parallelFor(attending.tokens, selectKeys);
@@ -286,7 +286,7 @@ public final class GlmDsa {
 
     /** Part {@code p} of a single token's attention: the cache tiles {@code [p * tiles / parts, ...)}, every head. */
     private void attendSplit(int p) {
-        int tiles = tiles(cached + 1), parts = attending.tasks;
+        int tiles = TiledAttention.tiles(cached + 1), parts = attending.tasks;
         split[p].accumulate(1, 0, c.headCount(), s.qAbsorbed, s.q, attending.cache, s.selectedRows, p * tiles / parts,
                 (p + 1) * tiles / parts, s.splitLatents[p]);
     }
@@ -297,7 +297,7 @@ public final class GlmDsa {
      */
     private void scoreKeys(int task) {
         int ih = c.indexerHeadCount(), id = c.indexerHeadLength(), first = attending.first;
-        int end = cached + first + attending.tokens, tiles = tiles(end), tasks = attending.tasks;
+        int end = cached + first + attending.tokens, tiles = TiledAttention.tiles(end), tasks = attending.tasks;
         float[] keys = s.indexerKeys[task];
         for (int tile = task * tiles / tasks; tile < (task + 1) * tiles / tasks; tile++) {
             int from = tile * TiledAttention.TILE, to = Math.min(end, from + TiledAttention.TILE);
@@ -328,7 +328,7 @@ public final class GlmDsa {
         int[] keys = s.selected[t];
         int n = TopK.select(s.indexerScores[r], 0, visible, c.indexerTopK(), keys, s.topKHeaps[r]);
         long[] rows = s.selectedRows[t];
-        Arrays.fill(rows, 0, tiles(attending.end), 0L);
+        Arrays.fill(rows, 0, TiledAttention.tiles(attending.end), 0L);
         for (int i = 0; i < n; i++) {
             rows[keys[i] / TiledAttention.TILE] |= 1L << keys[i];
         }
@@ -339,10 +339,6 @@ public final class GlmDsa {
             }
         }
         s.selectedCount[t] = n;
-    }
-
-    private static int tiles(int rows) {
-        return (rows + TiledAttention.TILE - 1) / TiledAttention.TILE;
     }
 
     /** Sigmoid-routed mixture of experts plus the shared expert, on {@code s.h}; result in {@code s.ffnOut}. */

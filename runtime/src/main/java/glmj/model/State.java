@@ -72,7 +72,7 @@ final class State {
         selected = new int[batch][c.indexerTopK()];
         selectedCount = new int[batch];
         splitLatents = new float[SPLITS][heads * c.kvLoraRank()];
-        selectedRows = new long[batch][(nCtx + TiledAttention.TILE - 1) / TiledAttention.TILE];
+        selectedRows = new long[batch][TiledAttention.tiles(nCtx)];
         int experts = c.expertCount();
         routerLogits = new float[batch * experts];
         int maxUsed = 0, maxFf = 0;

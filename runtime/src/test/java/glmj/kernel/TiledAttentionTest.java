@@ -32,7 +32,7 @@ class TiledAttentionTest {
     private final MemorySegment cache = Arena.ofAuto().allocate(2L * ROWS * WIDTH);
     private final float[] absorbed = randoms(TOKENS * HEADS * KV_LORA);
     private final float[] q = randoms(TOKENS * HEADS * Q_STRIDE);
-    private final long[][] selection = new long[TOKENS][(ROWS + TiledAttention.TILE - 1) / TiledAttention.TILE];
+    private final long[][] selection = new long[TOKENS][TiledAttention.tiles(ROWS)];
 
     TiledAttentionTest() {
         for (int i = 0; i < ROWS * WIDTH; i++) {
