@@ -30,11 +30,6 @@ public final class GgmlKernels implements Kernels {
     /** Tokens dotted with each weight row while it is in cache, as in {@link VectorKernels}. */
     private static final int TOKEN_TILE = 8;
     /**
-     * Row ranges per thread, handed out as threads come free: a thread that starts late (woken from parking) or runs
-     * slower (a busy core) takes fewer of them instead of holding up the step.
-     */
-    private static final int RANGES_PER_THREAD = 4;
-    /**
      * Tokens from which a prompt's matmul runs faster in glmj's decoded panels (weights decoded to floats once, then
      * multiplied with every token) than in ggml's {@code vec_dot}, which decodes every block again for each token. On
      * the bench model (Zen 4) panels took 0.6 to 0.8 of vec_dot's time at 64 tokens and twice it at 8.
@@ -101,7 +96,23 @@ public final class GgmlKernels implements Kernels {
             vector.matmuls(weights, groups, x, xOffset, xGroupStride, xStride, out, outOffset, outGroupStride, outStride, batch);
             return;
         }
-        Weight first = step.set(weights, groups, x, xOffset, xGroupStride, xStride, out, outOffset, outGroupStride, outStride, batch);
+        run(step.set(weights, groups, x, xOffset, xGroupStride, xStride, out, outOffset, outGroupStride, outStride, batch));
+    }
+
+    @Override
+    public void raggedMatmuls(Weight[] weights, int groups, float[] x, int inputs, int[] firstInput, int[] tokens,
+                              float[] out, int[] firstOutput) {
+        Weight first = step.setRagged(weights, groups, x, inputs, firstInput, tokens, out, firstOutput);
+        int meanTokens = step.meanTokens();
+        if (meanTokens >= PANEL_TOKENS && VectorKernels.decodesPanels(first.type(), meanTokens)) {
+            vector.raggedMatmuls(weights, groups, x, inputs, firstInput, tokens, out, firstOutput);
+            return;
+        }
+        run(first);
+    }
+
+    /** The {@link #step} just set, whose weights are all like {@code first}, on ggml's kernels. */
+    private void run(Weight first) {
         TypeKernel typeKernel = typeKernels[first.type().ordinal()];
         if (typeKernel == null) {
             typeKernel = typeKernels[first.type().ordinal()] = TypeKernel.of(first.type());
@@ -112,11 +123,11 @@ public final class GgmlKernels implements Kernels {
         this.convertedRowBytes = typeKernel.activationType.byteSize(cols);
         staged.ensure((long) inputs * cols * Float.BYTES);
         converted.ensure(inputs * convertedRowBytes);
-        results.ensure(step.totalRows() * batch * Float.BYTES);
+        results.ensure(step.productsBefore(step.groups()) * Float.BYTES);
 
         this.ranges = Math.min(vector.threads(), inputs);
         vector.parallelFor(ranges, convertRange);
-        this.ranges = (int) Math.min(RANGES_PER_THREAD * vector.threads(), step.totalRows());
+        this.ranges = step.ranges(vector.threads());
         vector.parallelFor(ranges, matmulRange);
     }
 
@@ -146,11 +157,11 @@ public final class GgmlKernels implements Kernels {
         Weight w = step.weight(g);
         int cols = w.cols();
         int rows = w.rows();
-        int batch = step.batch();
+        int batch = step.tokens(g);
         long rowBytes = w.rowBytes();
         long data = w.data().address();
         int activationRow = step.firstInput(g);
-        long resultRows = results.address + (long) g * batch * rows * Float.BYTES;
+        long resultRows = results.address + step.productsBefore(g) * Float.BYTES;
         for (int tile = 0; tile < batch; tile += TOKEN_TILE) {
             int tileEnd = Math.min(batch, tile + TOKEN_TILE);
             for (int r = from; r < to; r++) {

@@ -91,6 +91,58 @@ class GgmlKernelsTest {
         }
     }
 
+    /**
+     * Experts of a prompt as one ragged step: groups with their own counts of tokens, some runs of input rows shared
+     * or overlapping, results scattered to rows of their own.
+     */
+    @ParameterizedTest
+    @EnumSource(names = {"F32", "Q8_0", "Q2_K", "Q4_K", "Q6_K", "IQ2_XXS", "IQ4_XS"})
+    void raggedMatmulsAreGgmlsVecDots(GGMLType type) {
+        int[] firstInput = {0, 4, 2, 12, 0};
+        int[] tokens = {3, 9, 1, 5, 3};
+        int[] firstOutput = {20, 0, 9, 10, 15};
+        int inputs = 17, groups = tokens.length, outRows = 23;
+        Random random = new Random(0x77_0000L + type.id);
+        try (Arena arena = Arena.ofShared(); GgmlKernels kernels = new GgmlKernels(2)) {
+            long rowBytes = type.byteSize(COLS);
+            Weight[] weights = new Weight[groups];
+            for (int g = 0; g < groups; g++) {
+                MemorySegment data = arena.allocate(ROWS * rowBytes, 64);
+                VectorKernelsMatchGgmlTest.fillRandomBlocks(type, data, random);
+                weights[g] = new Weight(type.ggmlName + "[" + g + "]", data, type, ROWS, COLS);
+            }
+            float[] x = new float[inputs * COLS];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) random.nextGaussian();
+            }
+            float[] out = new float[outRows * ROWS];
+            kernels.raggedMatmuls(weights, groups, x, inputs, firstInput, tokens, out, firstOutput);
+
+            Direct direct = new Direct(type, arena);
+            boolean[] written = new boolean[outRows];
+            for (int g = 0; g < groups; g++) {
+                for (int b = 0; b < tokens[g]; b++) {
+                    direct.convert(x, (firstInput[g] + b) * COLS);
+                    int row = firstOutput[g] + b;
+                    written[row] = true;
+                    for (int r = 0; r < ROWS; r++) {
+                        float expected = direct.dot(weights[g].data().asSlice(r * rowBytes));
+                        float actual = out[row * ROWS + r];
+                        if (Float.floatToIntBits(expected) != Float.floatToIntBits(actual)) {
+                            fail(type.ggmlName + ": group " + g + " token " + b + " row " + r + ": " + actual
+                                    + ", ggml's vec_dot " + expected);
+                        }
+                    }
+                }
+            }
+            for (int row = 0; row < outRows; row++) {
+                for (int r = 0; !written[row] && r < ROWS; r++) {
+                    assertEquals(0f, out[row * ROWS + r], "output row " + row + " is no group's and must stay untouched");
+                }
+            }
+        }
+    }
+
     @Test
     void typesWithoutAKernelAreRefusedByName() {
         try (Arena arena = Arena.ofShared(); GgmlKernels kernels = new GgmlKernels(1)) {

@@ -23,6 +23,16 @@ public interface Kernels extends AutoCloseable {
     void matmuls(Weight[] weights, int groups, float[] x, int xOffset, int xGroupStride, int xStride,
                  float[] out, int outOffset, int outGroupStride, int outStride, int batch);
 
+    /**
+     * {@code groups} matmuls of weights with the same type and shape as one parallel step, each over its own run of
+     * rows (the experts of a prompt, each on the tokens routed to it): {@code x} holds {@code inputs} rows of
+     * {@code cols} floats one after another, and matmul g multiplies {@code weights[g]} with the {@code tokens[g]} rows
+     * from row {@code firstInput[g]}, writing token b's results as row {@code firstOutput[g] + b} of {@code out}, whose
+     * rows are {@code rows} long. Runs may overlap: the gate and up projections of an expert read the same tokens.
+     */
+    void raggedMatmuls(Weight[] weights, int groups, float[] x, int inputs, int[] firstInput, int[] tokens,
+                       float[] out, int[] firstOutput);
+
     /** {@link #matmul(Weight, float[], int, int, float[], int, int, int)} on densely packed rows. */
     default void matmul(Weight w, float[] x, float[] out, int batch) {
         matmul(w, x, 0, w.cols(), out, 0, w.rows(), batch);

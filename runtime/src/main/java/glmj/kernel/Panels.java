@@ -2,7 +2,11 @@ package glmj.kernel;
 
 import glmj.tensor.GGMLType;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
+
+import java.util.Arrays;
 
 import static glmj.kernel.Lanes.F;
 import static jdk.incubator.vector.VectorOperators.FMA;
@@ -23,7 +27,61 @@ final class Panels {
     /** Size of the scratch {@link #multiply} spills its accumulators into, to add up their lanes. */
     static final int LANES = 4 * ROWS * F.length();
 
+    /**
+     * {@link #fourTokens} adds up its sixteen accumulators in {@link #LEVELS} levels of {@link #sumHalves}, each halving
+     * the lanes per accumulator and the vectors holding them, until each accumulator is one lane (512-bit vectors) or
+     * the last vectors are full: the order of {@link Lanes#sum}, the work of vector adds and permutes instead of
+     * scalar adds through memory.
+     */
+    private static final int LEVELS = Math.min(4, Integer.numberOfTrailingZeros(F.length()));
+    /** Per level: lanes moved up or down by the level's half, and the lanes of every second half. */
+    private static final VectorShuffle<Float> UP0 = moved(0, -1), UP1 = moved(1, -1), UP2 = moved(2, -1), UP3 = moved(3, -1);
+    private static final VectorShuffle<Float> DOWN0 = moved(0, 1), DOWN1 = moved(1, 1), DOWN2 = moved(2, 1), DOWN3 = moved(3, 1);
+    private static final VectorMask<Float> ODD0 = odd(0), ODD1 = odd(1), ODD2 = odd(2), ODD3 = odd(3);
+    /** The accumulator, numbered {@code ROWS * token + row}, whose sum {@link #fourTokens} leaves in each of its lanes. */
+    private static final int[] SUMMED = new int[16];
+
+    static {
+        int lanes = F.length();
+        // which accumulator each lane of the vectors of each level holds, starting from c00, c10, ..., c33
+        int[][] holds = new int[16][lanes];
+        for (int v = 0; v < 16; v++) {
+            Arrays.fill(holds[v], ROWS * (v / 4) + v % 4);
+        }
+        for (int level = 0, vectors = 16; level < LEVELS; level++, vectors /= 2) {
+            int half = half(level);
+            for (int v = 0; v < vectors / 2; v++) {
+                int[] a = holds[2 * v], b = holds[2 * v + 1], summed = new int[lanes];
+                for (int j = 0; j < lanes; j++) {
+                    summed[j] = (j / half) % 2 == 0 ? a[j] : b[j - half];
+                }
+                holds[v] = summed;
+            }
+        }
+        for (int i = 0; i < 16; i++) {
+            SUMMED[i] = holds[i / lanes][i % lanes];
+        }
+    }
+
     private Panels() {
+    }
+
+    private static int half(int level) {
+        return Math.max(1, F.length() >> (level + 1));
+    }
+
+    private static VectorShuffle<Float> moved(int level, int direction) {
+        int half = half(level);
+        return VectorShuffle.fromOp(F, j -> Math.floorMod(j + direction * half, F.length()));
+    }
+
+    private static VectorMask<Float> odd(int level) {
+        int half = half(level);
+        boolean[] odd = new boolean[F.length()];
+        for (int j = 0; j < odd.length; j++) {
+            odd[j] = (j / half) % 2 == 1;
+        }
+        return VectorMask.fromArray(F, odd, 0);
     }
 
     /** Whether a matmul of {@code batch} tokens with weights of {@code type} is done in panels. */
@@ -82,7 +140,7 @@ final class Panels {
             c23 = w2.lanewise(FMA, t, c23);
             c33 = w3.lanewise(FMA, t, c33);
         }
-        // through memory: sixteen calls of Lanes.sum would exceed C2's inlining budget, and an uninlined one boxes
+        // through memory: summing sixteen vectors in registers would exceed C2's inlining budget, and then box them
         int n = F.length();
         c00.intoArray(lanes, 0);
         c10.intoArray(lanes, n);
@@ -100,10 +158,37 @@ final class Panels {
         c13.intoArray(lanes, 13 * n);
         c23.intoArray(lanes, 14 * n);
         c33.intoArray(lanes, 15 * n);
-        for (int b = 0; b < 4; b++) {
-            for (int k = 0; k < ROWS; k++) {
-                out[out0 + b * outStride + k] = Lanes.sum(lanes, (ROWS * b + k) * n);
-            }
+        sumSixteen(lanes);
+        for (int i = 0; i < 16; i++) {
+            int sum = SUMMED[i];
+            out[out0 + (sum / ROWS) * outStride + sum % ROWS] = lanes[i];
+        }
+    }
+
+    /** The lane sums of the sixteen vectors at {@code lanes[0..16 * F.length())}, left at {@code lanes[0..16)} as {@link #SUMMED} says. */
+    private static void sumSixteen(float[] lanes) {
+        sumHalves(lanes, 8, UP0, DOWN0, ODD0);
+        sumHalves(lanes, 4, UP1, DOWN1, ODD1);
+        if (LEVELS > 2) {
+            sumHalves(lanes, 2, UP2, DOWN2, ODD2);
+        }
+        if (LEVELS > 3) {
+            sumHalves(lanes, 1, UP3, DOWN3, ODD3);
+        }
+    }
+
+    /**
+     * One level of {@link #sumSixteen}: vectors 2v and 2v+1 become vector v, in every two halves of the level's width
+     * holding the first's halves added, then the second's.
+     */
+    private static void sumHalves(float[] lanes, int pairs, VectorShuffle<Float> up, VectorShuffle<Float> down, VectorMask<Float> odd) {
+        int n = F.length();
+        for (int v = 0; v < pairs; v++) {
+            FloatVector a = FloatVector.fromArray(F, lanes, 2 * v * n);
+            FloatVector b = FloatVector.fromArray(F, lanes, (2 * v + 1) * n);
+            FloatVector firsts = a.blend(b.rearrange(up), odd);
+            FloatVector seconds = a.rearrange(down).blend(b, odd);
+            firsts.lanewise(VectorOperators.ADD, seconds).intoArray(lanes, v * n);
         }
     }
 

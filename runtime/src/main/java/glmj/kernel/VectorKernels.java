@@ -38,14 +38,14 @@ public final class VectorKernels implements Kernels {
     private int ranges;
     /** Whether this step multiplies decoded panels ({@link Panels}) rather than dotting each row with each token. */
     private boolean panels;
-    /** Each range's panel, grown to the widest rows seen, and its scratch for adding up lanes. */
+    /** Each range's panel, grown to the widest rows seen, and its scratch for adding up lanes: a range runs on one thread. */
     private final float[][] panelScratch;
     private final float[][] laneScratch;
 
     public VectorKernels(int threads) {
         this.pool = new WorkerPool(threads);
-        this.panelScratch = new float[threads][0];
-        this.laneScratch = new float[threads][Panels.LANES];
+        this.panelScratch = new float[MatmulStep.mostRanges(threads)][0];
+        this.laneScratch = new float[MatmulStep.mostRanges(threads)][Panels.LANES];
     }
 
     /**
@@ -71,9 +71,19 @@ public final class VectorKernels implements Kernels {
     @Override
     public void matmuls(Weight[] weights, int groups, float[] x, int xOffset, int xGroupStride, int xStride,
                         float[] out, int outOffset, int outGroupStride, int outStride, int batch) {
-        Weight first = step.set(weights, groups, x, xOffset, xGroupStride, xStride, out, outOffset, outGroupStride, outStride, batch);
+        run(step.set(weights, groups, x, xOffset, xGroupStride, xStride, out, outOffset, outGroupStride, outStride, batch));
+    }
+
+    @Override
+    public void raggedMatmuls(Weight[] weights, int groups, float[] x, int inputs, int[] firstInput, int[] tokens,
+                              float[] out, int[] firstOutput) {
+        run(step.setRagged(weights, groups, x, inputs, firstInput, tokens, out, firstOutput));
+    }
+
+    /** The {@link #step} just set, whose weights are all like {@code first}. */
+    private void run(Weight first) {
         this.kernel = DotKernel.of(first.type());
-        this.panels = Panels.pay(first.type(), batch);
+        this.panels = Panels.pay(first.type(), step.batch());
 
         int inputs = step.inputs();
         activations.prepare(Activations.Format.forWeights(first.type()), inputs, first.cols(), panels);
@@ -84,7 +94,7 @@ public final class VectorKernels implements Kernels {
             convertRange(0, 1);
         }
 
-        this.ranges = (int) Math.min(pool.threads(), step.totalRows());
+        this.ranges = step.ranges(pool.threads());
         if (panels) {
             int panelSize = Panels.ROWS * first.cols();
             if (panelScratch[0].length < panelSize) {
@@ -114,7 +124,7 @@ public final class VectorKernels implements Kernels {
     }
 
     private void multiplyRows(int range, int g, int from, int to) {
-        if (panels) {
+        if (panels && Panels.pay(step.weight(g).type(), step.tokens(g))) {
             from = panelRows(g, from, to, panelScratch[range], laneScratch[range]);
         }
         dotRows(g, from, to);
@@ -125,7 +135,7 @@ public final class VectorKernels implements Kernels {
         Weight w = step.weight(g);
         MemorySegment data = w.data();
         long rowBytes = w.rowBytes();
-        int batch = step.batch();
+        int batch = step.tokens(g);
         int activationRow = step.firstInput(g);
         int at = step.outputOffset(g);
         int outStride = step.outStride();
@@ -155,7 +165,7 @@ public final class VectorKernels implements Kernels {
             for (int k = 0; k < Panels.ROWS; k++) {
                 decoder.decode(w.data(), (r + k) * w.rowBytes(), panel, k * cols, cols);
             }
-            Panels.multiply(panel, cols, activations.expanded, step.firstInput(g), step.batch(), step.out(), at + r, step.outStride(), lanes);
+            Panels.multiply(panel, cols, activations.expanded, step.firstInput(g), step.tokens(g), step.out(), at + r, step.outStride(), lanes);
         }
         return r;
     }

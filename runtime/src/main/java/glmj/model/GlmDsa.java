@@ -343,89 +343,122 @@ public final class GlmDsa {
 
     /** Sigmoid-routed mixture of experts plus the shared expert, on {@code s.h}; result in {@code s.ffnOut}. */
     private void moe(int il, Weights.Layer layer, int count) {
-        int e = c.embeddingLength(), experts = c.expertCount(), used = c.expertUsedCount()[il];
+        int experts = c.expertCount(), used = c.expertUsedCount()[il];
         k.matmul(layer.router, s.h, s.routerLogits, count);
         for (int t = 0; t < count; t++) {
             router.route(s.routerLogits, t * experts, layer.expertBias, used, s.chosenExperts[t], s.chosenWeights[t]);
         }
         ffn(layer.sharedGate, layer.sharedUp, layer.sharedDown, s.h, s.ffnOut, count);
-        if (count == 1) {
-            // decode: the chosen experts' matmuls as one step each for gate and up, and for down; summed in expert
-            // order, as a prefill sums them, so a token's result does not depend on how the prompt was batched
-            int[] chosen = s.chosenExperts[0];
-            float[] weights = s.chosenWeights[0];
-            for (int i = 1; i < used; i++) {
-                for (int j = i; j > 0 && chosen[j - 1] > chosen[j]; j--) {
-                    int x = chosen[j];
-                    chosen[j] = chosen[j - 1];
-                    chosen[j - 1] = x;
-                    float w = weights[j];
-                    weights[j] = weights[j - 1];
-                    weights[j - 1] = w;
+        routeByExpert(count, used, experts);
+        // every expert once, on the tokens routed to it, so its weights are read once per batch; the experts together
+        // in steps of up to s.routedRows tokens
+        int expert = 0;
+        while (expert < experts) {
+            int first = s.expertStart[expert], groups = 0;
+            for (; expert < experts && s.expertStart[expert + 1] - first <= s.routedRows; expert++) {
+                int tokens = s.expertStart[expert + 1] - s.expertStart[expert];
+                if (tokens > 0) {
+                    s.gates[groups] = layer.expertGate[expert];
+                    s.ups[groups] = layer.expertUp[expert];
+                    s.downs[groups] = layer.expertDown[expert];
+                    s.routedFirst[groups] = s.expertStart[expert] - first;
+                    s.routedTokens[groups++] = tokens;
                 }
             }
-            for (int i = 0; i < used; i++) {
-                s.gates[i] = layer.expertGate[chosen[i]];
-                s.ups[i] = layer.expertUp[chosen[i]];
-                s.downs[i] = layer.expertDown[chosen[i]];
-            }
-            swiGlu(s.gates, s.ups, s.downs, used, s.h, 0, s.expertOut, 1);
-            for (int i = 0; i < used; i++) {
-                k.axpy(weights[i], s.expertOut, i * e, s.ffnOut, 0, e);
-            }
-            return;
+            experts(groups, first, s.expertStart[expert], count);
         }
-        // prefill: each expert once, on the tokens that chose it, so its weights are read once per batch
-        for (int x = 0; x < experts; x++) {
-            int n = 0;
-            for (int t = 0; t < count; t++) {
-                for (int i = 0; i < used; i++) {
-                    if (s.chosenExperts[t][i] == x) {
-                        System.arraycopy(s.h, t * e, s.expertIn, n * e, e);
-                        s.expertTokens[n] = t;
-                        s.expertTokenWeights[n++] = s.chosenWeights[t][i];
-                    }
-                }
+    }
+
+    /**
+     * The tokens' routes sorted by expert, then token: route r of expert x, for r in {@code [s.expertStart[x],
+     * s.expertStart[x + 1])}, takes token {@code s.routeToken[r]} with weight {@code s.routeWeight[r]}.
+     */
+    private void routeByExpert(int count, int used, int experts) {
+        Arrays.fill(s.expertStart, 0, experts + 2, 0);
+        for (int t = 0; t < count; t++) {
+            for (int i = 0; i < used; i++) {
+                s.expertStart[s.chosenExperts[t][i] + 2]++;
             }
-            if (n > 0) {
-                ffn(layer.expertGate[x], layer.expertUp[x], layer.expertDown[x], s.expertIn, s.expertOut, n);
-                for (int r = 0; r < n; r++) {
-                    k.axpy(s.expertTokenWeights[r], s.expertOut, r * e, s.ffnOut, s.expertTokens[r] * e, e);
-                }
+        }
+        for (int x = 2; x <= experts + 1; x++) {
+            s.expertStart[x] += s.expertStart[x - 1];
+        }
+        // s.expertStart[x + 1] now counts the routes before expert x: it moves on past each one placed
+        for (int t = 0; t < count; t++) {
+            for (int i = 0; i < used; i++) {
+                int r = s.expertStart[s.chosenExperts[t][i] + 1]++;
+                s.routeToken[r] = t;
+                s.routeWeight[r] = s.chosenWeights[t][i];
             }
+        }
+    }
+
+    /**
+     * The {@code groups} experts in {@code s.gates}, {@code s.ups} and {@code s.downs} on routes {@code [from, to)},
+     * their results added to their tokens' {@code s.ffnOut} by route weight. A token's experts are added in expert
+     * order, however the batch was split, so its result does not depend on the batch.
+     */
+    private void experts(int groups, int from, int to, int count) {
+        int e = c.embeddingLength(), ff = s.gates[0].rows(), routes = to - from;
+        float[] in = s.routedIn;
+        if (count == 1) {
+            in = s.h; // decode: every expert reads the one token as it is
+            Arrays.fill(s.routedInput, 0, groups, 0);
+        } else {
+            for (int r = from; r < to; r++) {
+                System.arraycopy(s.h, s.routeToken[r] * e, in, (r - from) * e, e);
+            }
+            System.arraycopy(s.routedFirst, 0, s.routedInput, 0, groups);
+        }
+        int inputs = count == 1 ? 1 : routes;
+        Weight[] gatesAndUps = s.gatesAndUps;
+        if (s.gates[0].type() == s.ups[0].type() && s.ups[0].rows() == ff) {
+            System.arraycopy(s.gates, 0, gatesAndUps, 0, groups);
+            System.arraycopy(s.ups, 0, gatesAndUps, groups, groups);
+            System.arraycopy(s.routedInput, 0, s.routedInput, groups, groups);
+            System.arraycopy(s.routedTokens, 0, s.routedTokens, groups, groups);
+            for (int g = 0; g < groups; g++) {
+                s.routedOutput[g] = s.routedFirst[g];
+                s.routedOutput[groups + g] = routes + s.routedFirst[g];
+            }
+            k.raggedMatmuls(gatesAndUps, 2 * groups, in, inputs, s.routedInput, s.routedTokens, s.ffnGateUp, s.routedOutput);
+        } else {
+            System.arraycopy(s.routedFirst, 0, s.routedOutput, 0, groups);
+            k.raggedMatmuls(s.gates, groups, in, inputs, s.routedInput, s.routedTokens, s.ffnGateUp, s.routedOutput);
+            for (int g = 0; g < groups; g++) {
+                s.routedOutput[g] = routes + s.routedFirst[g];
+            }
+            k.raggedMatmuls(s.ups, groups, in, inputs, s.routedInput, s.routedTokens, s.ffnGateUp, s.routedOutput);
+        }
+        swiGlu(routes * ff);
+        k.raggedMatmuls(s.downs, groups, s.ffnGateUp, routes, s.routedFirst, s.routedTokens, s.routedOut, s.routedFirst);
+        for (int r = from; r < to; r++) {
+            k.axpy(s.routeWeight[r], s.routedOut, (r - from) * e, s.ffnOut, s.routeToken[r] * e, e);
         }
     }
 
     /** SwiGLU: {@code out = down(silu(gate(in)) * up(in))} for {@code count} rows. */
     private void ffn(Weight gate, Weight up, Weight down, float[] in, float[] out, int count) {
-        s.gates[0] = gate;
-        s.ups[0] = up;
-        s.downs[0] = down;
-        swiGlu(s.gates, s.ups, s.downs, 1, in, 0, out, count);
+        int ff = gate.rows(), cols = gate.cols();
+        if (gate.type() == up.type() && up.rows() == ff) {
+            s.gatesAndUps[0] = gate;
+            s.gatesAndUps[1] = up;
+            k.matmuls(s.gatesAndUps, 2, in, 0, 0, cols, s.ffnGateUp, 0, count * ff, ff, count);
+        } else {
+            k.matmul(gate, in, 0, cols, s.ffnGateUp, 0, ff, count);
+            k.matmul(up, in, 0, cols, s.ffnGateUp, count * ff, ff, count);
+        }
+        swiGlu(count * ff);
+        k.matmul(down, s.ffnGateUp, out, count);
     }
 
-    /**
-     * SwiGLU of {@code n} FFNs with one input: FFN i writes {@code down_i(silu(gate_i(in)) * up_i(in))} for the
-     * {@code count} rows at {@code out[i * count * n_embd]}. Gates and ups run as one step when they are alike.
-     */
-    private void swiGlu(Weight[] gates, Weight[] ups, Weight[] downs, int n, float[] in, int inOffset, float[] out, int count) {
-        int ff = gates[0].rows(), cols = gates[0].cols();
-        int half = n * count * ff;
-        if (gates[0].type() == ups[0].type() && ups[0].rows() == ff) {
-            System.arraycopy(gates, 0, s.gatesAndUps, 0, n);
-            System.arraycopy(ups, 0, s.gatesAndUps, n, n);
-            k.matmuls(s.gatesAndUps, 2 * n, in, inOffset, 0, cols, s.ffnGateUp, 0, count * ff, ff, count);
-        } else {
-            k.matmuls(gates, n, in, inOffset, 0, cols, s.ffnGateUp, 0, count * ff, ff, count);
-            k.matmuls(ups, n, in, inOffset, 0, cols, s.ffnGateUp, half, count * ff, ff, count);
-        }
+    /** {@code silu(gate) * up} over the first {@code n} gate projections in {@code s.ffnGateUp}, the up projections after them. */
+    private void swiGlu(int n) {
         float[] a = s.ffnGateUp;
-        for (int i = 0; i < half; i++) {
+        for (int i = 0; i < n; i++) {
             float g = a[i];
-            a[i] = g / (1.0f + (float) Math.exp(-g)) * a[half + i];
+            a[i] = g / (1.0f + (float) Math.exp(-g)) * a[n + i];
         }
-        int e = downs[0].rows();
-        k.matmuls(downs, n, a, 0, count * ff, ff, out, 0, count * e, e, count);
     }
 
     private void rmsnorm(float[] in, float[] weight, float[] out, int count) {

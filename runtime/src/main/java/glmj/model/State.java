@@ -37,11 +37,18 @@ final class State {
     final float[] routerLogits;
     final int[][] chosenExperts;
     final float[][] chosenWeights;
-    final float[] expertIn, expertOut, expertTokenWeights;
-    final int[] expertTokens;
+    /** Each token's routes to its experts, sorted by expert: where each expert's begin, and their tokens and weights. */
+    final int[] expertStart, routeToken;
+    final float[] routeWeight;
+    /** Most routes one step of experts takes: the batch, or a decode step's experts. */
+    final int routedRows;
+    /** A step of experts: their input rows and their results, a row per route. */
+    final float[] routedIn, routedOut;
+    /** A step of experts: each one's first route and routes; where its gate and up projections read and write. */
+    final int[] routedFirst, routedTokens, routedInput, routedOutput;
     /** SwiGLU buffers: the gate projections of every FFN in a step, then their up projections. */
     final float[] ffnGateUp;
-    /** The FFNs of one step: one, or the chosen experts of a decode step; and gates then ups, for one matmul step. */
+    /** The FFNs of a step of experts; and gates then ups, for one matmul step. */
     final Weight[] gates, ups, downs, gatesAndUps;
     /** Per layer and token, as f16 off the heap: the normalized kv latent then the rotated rope key. */
     final MemorySegment[] kvCache;
@@ -84,16 +91,21 @@ final class State {
         }
         chosenExperts = new int[batch][maxUsed];
         chosenWeights = new float[batch][maxUsed];
-        expertIn = new float[batch * e];
-        expertOut = new float[Math.max(batch, maxUsed) * e];
-        expertTokens = new int[batch];
-        expertTokenWeights = new float[batch];
-        ffnGateUp = new float[2 * Math.max(batch, maxUsed) * maxFf];
-        int ffns = Math.max(1, maxUsed);
-        gates = new Weight[ffns];
-        ups = new Weight[ffns];
-        downs = new Weight[ffns];
-        gatesAndUps = new Weight[2 * ffns];
+        expertStart = new int[experts + 2];
+        routeToken = new int[batch * maxUsed];
+        routeWeight = new float[batch * maxUsed];
+        routedRows = Math.max(batch, maxUsed);
+        routedIn = new float[routedRows * e];
+        routedOut = new float[routedRows * e];
+        routedFirst = new int[experts];
+        routedTokens = new int[2 * experts];
+        routedInput = new int[2 * experts];
+        routedOutput = new int[2 * experts];
+        ffnGateUp = new float[2 * routedRows * maxFf];
+        gates = new Weight[experts];
+        ups = new Weight[experts];
+        downs = new Weight[experts];
+        gatesAndUps = new Weight[Math.max(2, 2 * experts)];
         int latent = c.kvLoraRank() + c.ropeLength();
         // off the heap, so the heap stays small whatever the context; freed with this state
         Arena arena = Arena.ofAuto();
