@@ -14,9 +14,10 @@ import static jdk.incubator.vector.VectorOperators.FMA;
 /**
  * The Panama Vector API kernels: weights are read in their stored form straight from the mapped file by the
  * {@link DotKernel} of their type, against activations converted once per matmul ({@link Activations}). A matmul
- * splits the weight rows into one contiguous range per thread of a fixed {@link WorkerPool}, so each thread streams its
- * own rows; a batch of tokens is taken a few at a time so each weight row is read once per tile from cache. Nothing
- * is allocated per call once the buffers have grown to the largest batch. Not thread-safe: one forward pass at a time.
+ * splits the weight rows into a few contiguous ranges per thread of a fixed {@link WorkerPool} ({@link MatmulStep}), so
+ * each thread streams its own rows; a batch of tokens is taken a few at a time so each weight row is read once per tile
+ * from cache. Nothing is allocated per call once the buffers have grown to the largest batch. Not thread-safe: one
+ * forward pass at a time.
  */
 public final class VectorKernels implements Kernels {
     /** Tokens dotted with each weight row while it is in cache. */

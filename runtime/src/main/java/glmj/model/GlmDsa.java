@@ -400,28 +400,31 @@ public final class GlmDsa {
      */
     private void experts(int groups, int from, int to, int count) {
         int e = c.embeddingLength(), ff = s.gates[0].rows(), routes = to - from;
-        float[] in = s.routedIn;
+        float[] in;
+        int inputs;
         if (count == 1) {
-            in = s.h; // decode: every expert reads the one token as it is
+            // decode: every expert reads the one token as it is
+            in = s.h;
+            inputs = 1;
             Arrays.fill(s.routedInput, 0, groups, 0);
         } else {
+            in = s.routedIn;
+            inputs = routes;
             for (int r = from; r < to; r++) {
                 System.arraycopy(s.h, s.routeToken[r] * e, in, (r - from) * e, e);
             }
             System.arraycopy(s.routedFirst, 0, s.routedInput, 0, groups);
         }
-        int inputs = count == 1 ? 1 : routes;
-        Weight[] gatesAndUps = s.gatesAndUps;
         if (s.gates[0].type() == s.ups[0].type() && s.ups[0].rows() == ff) {
-            System.arraycopy(s.gates, 0, gatesAndUps, 0, groups);
-            System.arraycopy(s.ups, 0, gatesAndUps, groups, groups);
+            System.arraycopy(s.gates, 0, s.gatesAndUps, 0, groups);
+            System.arraycopy(s.ups, 0, s.gatesAndUps, groups, groups);
             System.arraycopy(s.routedInput, 0, s.routedInput, groups, groups);
             System.arraycopy(s.routedTokens, 0, s.routedTokens, groups, groups);
             for (int g = 0; g < groups; g++) {
                 s.routedOutput[g] = s.routedFirst[g];
                 s.routedOutput[groups + g] = routes + s.routedFirst[g];
             }
-            k.raggedMatmuls(gatesAndUps, 2 * groups, in, inputs, s.routedInput, s.routedTokens, s.ffnGateUp, s.routedOutput);
+            k.raggedMatmuls(s.gatesAndUps, 2 * groups, in, inputs, s.routedInput, s.routedTokens, s.ffnGateUp, s.routedOutput);
         } else {
             System.arraycopy(s.routedFirst, 0, s.routedOutput, 0, groups);
             k.raggedMatmuls(s.gates, groups, in, inputs, s.routedInput, s.routedTokens, s.ffnGateUp, s.routedOutput);
