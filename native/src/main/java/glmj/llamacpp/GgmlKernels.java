@@ -102,13 +102,16 @@ public final class GgmlKernels implements Kernels {
     @Override
     public void raggedMatmuls(Weight[] weights, int groups, float[] x, int inputs, int[] firstInput, int[] tokens,
                               float[] out, int[] firstOutput) {
-        Weight first = step.setRagged(weights, groups, x, inputs, firstInput, tokens, out, firstOutput);
-        int meanTokens = step.meanTokens();
-        if (meanTokens >= PANEL_TOKENS && VectorKernels.decodesPanels(first.type(), meanTokens)) {
+        long allTokens = 0;
+        for (int g = 0; g < groups; g++) {
+            allTokens += tokens[g];
+        }
+        int meanTokens = (int) (allTokens / groups);
+        if (meanTokens >= PANEL_TOKENS && VectorKernels.decodesPanels(weights[0].type(), meanTokens)) {
             vector.raggedMatmuls(weights, groups, x, inputs, firstInput, tokens, out, firstOutput);
             return;
         }
-        run(first);
+        run(step.setRagged(weights, groups, x, inputs, firstInput, tokens, out, firstOutput));
     }
 
     /** The {@link #step} just set, whose weights are all like {@code first}, on ggml's kernels. */

@@ -1,7 +1,5 @@
 package glmj.kernel;
 
-import java.util.Arrays;
-
 /**
  * The matmuls of one parallel step as {@link Kernels#matmuls} or {@link Kernels#raggedMatmuls} describes them, held for
  * every thread of the step to read, and the split of their rows into ranges: what every kernel backend needs before
@@ -39,12 +37,8 @@ public final class MatmulStep {
     private int[] firstInput;
     private int[] tokens;
     private int[] firstOutput;
-    /**
-     * Before group g: the products of a weight row and a token, and the cost of the rows, weighing each row at
-     * one read plus one product per token.
-     */
+    /** Before group g: the products of a weight row and a token. */
     private long[] productsBefore = new long[1];
-    private long[] costBefore = new long[1];
 
     /** Takes over the arguments of {@link Kernels#matmuls}; returns the first weight, whose type and shape all share. */
     public Weight set(Weight[] weights, int groups, float[] x, int xOffset, int xGroupStride, int xStride,
@@ -110,12 +104,10 @@ public final class MatmulStep {
     private void weigh() {
         if (productsBefore.length <= groups) {
             productsBefore = new long[groups + 1];
-            costBefore = new long[groups + 1];
         }
         long rows = weights[0].rows();
         for (int g = 0; g < groups; g++) {
             productsBefore[g + 1] = productsBefore[g] + rows * tokens(g);
-            costBefore[g + 1] = costBefore[g] + rows * (1 + tokens(g));
         }
     }
 
@@ -135,11 +127,6 @@ public final class MatmulStep {
     /** The tokens group {@code g} multiplies. */
     public int tokens(int g) {
         return ragged ? tokens[g] : batch;
-    }
-
-    /** The mean tokens per group, rounded down. */
-    public int meanTokens() {
-        return (int) (productsBefore[groups] / weights[0].rows() / groups);
     }
 
     /** Distinct input rows: the batch once when the groups share it, else once per group; or as many as given. */
@@ -195,6 +182,11 @@ public final class MatmulStep {
         return (long) groups * weights[0].rows();
     }
 
+    /** The cost of the groups before group {@code g}, weighing each row at one read plus one product per token. */
+    private long costBefore(int g) {
+        return productsBefore[g] + (long) g * weights[0].rows();
+    }
+
     /** The products of a weight row and a token that the groups before group {@code g} form: where g's results begin in one dense run of all of them. */
     public long productsBefore(int g) {
         return productsBefore[g];
@@ -223,18 +215,18 @@ public final class MatmulStep {
      * {@link Panels#ROWS} within its group, so a row is in a panel or not whatever the split.
      */
     private long boundary(int range, int ranges) {
-        long total = costBefore[groups];
+        long total = costBefore(groups);
         long cost = total * range / ranges;
         if (cost >= total) {
             return totalRows();
         }
-        int g = Arrays.binarySearch(costBefore, 0, groups + 1, cost);
-        if (g < 0) {
-            g = -g - 2; // the last group that begins before cost
+        int g = 0;
+        while (costBefore(g + 1) <= cost) {
+            g++;
         }
         int perGroup = weights[0].rows();
         long rowCost = 1 + tokens(g);
-        long row = (cost - costBefore[g] + rowCost - 1) / rowCost;
+        long row = (cost - costBefore(g) + rowCost - 1) / rowCost;
         return (long) g * perGroup + Math.min(perGroup, (row + Panels.ROWS - 1) / Panels.ROWS * Panels.ROWS);
     }
 }
