@@ -7,8 +7,6 @@ import glmj.generate.Generator;
 import glmj.generate.StopReason;
 import glmj.sampler.SamplerSettings;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -69,11 +67,6 @@ final class ChatCommand implements Callable<Integer> {
         try (Terminal terminal = TerminalBuilder.builder().system(true).build()) {
             return converse(terminal);
         }
-    }
-
-    /** The REPL on a terminal; tests give it one over plain streams. */
-    static Terminal streamTerminal(InputStream in, OutputStream out) throws IOException {
-        return TerminalBuilder.builder().system(false).streams(in, out).type(Terminal.TYPE_DUMB).build();
     }
 
     int converse(Terminal terminal) throws IOException {

@@ -3,12 +3,12 @@ package glmj.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
-import java.io.PipedInputStream;
-import java.io.PipedOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import org.jline.terminal.Terminal;
+import org.jline.terminal.impl.DumbTerminal;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -24,15 +24,11 @@ class ChatCommandTest {
             commandLine.parseArgs(options);
             ChatCommand command = commandLine.getCommand();
             ByteArrayOutputStream printed = new ByteArrayOutputStream();
-            // the typed lines stay open until the REPL is done: a terminal whose input ends drops what it has not read
-            PipedOutputStream typing = new PipedOutputStream();
-            PipedInputStream keyboard = new PipedInputStream(typing, 1 << 16);
-            typing.write(input.getBytes(StandardCharsets.UTF_8));
-            typing.flush();
-            try (Terminal terminal = ChatCommand.streamTerminal(keyboard, printed)) {
+            // a dumb terminal reads its input only when the line reader asks, so the end of the input cannot overtake a line
+            // (a terminal built over streams pumps its input on a thread of its own and drops what is unread when it ends)
+            ByteArrayInputStream keyboard = new ByteArrayInputStream(input.getBytes(StandardCharsets.UTF_8));
+            try (Terminal terminal = new DumbTerminal("glmj-test", Terminal.TYPE_DUMB, keyboard, printed, StandardCharsets.UTF_8)) {
                 assertEquals(0, command.converse(terminal));
-            } finally {
-                typing.close();
             }
             return printed.toString(StandardCharsets.UTF_8);
         } finally {
