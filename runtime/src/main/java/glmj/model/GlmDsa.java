@@ -263,6 +263,11 @@ public final class GlmDsa {
     private final IntConsumer scoreKeys = this::scoreKeys;
     private final IntConsumer selectKeys = this::selectKeys;
 
+    /** Activations a task of {@link #swiGlu} computes: a decode step's experts are one task, a prompt's many. */
+    private static final int SWIGLU_CHUNK = 1 << 14;
+    private final IntConsumer swiGluChunk = this::swiGluChunk;
+    private int swiGluLength;
+
     /**
      * Attention of heads {@code [g * HEADS_PER_GROUP, ...)} of every token of a small batch over its selected keys,
      * into {@code s.attnLatent}, as llama.cpp's one-chunk flash attention rounds it.
@@ -455,10 +460,19 @@ public final class GlmDsa {
         k.matmul(down, s.ffnGateUp, out, count);
     }
 
-    /** {@code silu(gate) * up} over the first {@code n} gate projections in {@code s.ffnGateUp}, the up projections after them. */
+    /**
+     * {@code silu(gate) * up} over the first {@code n} gate projections in {@code s.ffnGateUp}, the up projections after
+     * them; in parallel chunks, as a prompt's experts give it hundreds of thousands of exponentials per layer.
+     */
     private void swiGlu(int n) {
+        swiGluLength = n;
+        k.parallelFor((n + SWIGLU_CHUNK - 1) / SWIGLU_CHUNK, swiGluChunk);
+    }
+
+    private void swiGluChunk(int chunk) {
         float[] a = s.ffnGateUp;
-        for (int i = 0; i < n; i++) {
+        int n = swiGluLength;
+        for (int i = chunk * SWIGLU_CHUNK, end = Math.min(n, i + SWIGLU_CHUNK); i < end; i++) {
             float g = a[i];
             a[i] = g / (1.0f + (float) Math.exp(-g)) * a[n + i];
         }
