@@ -94,6 +94,8 @@ public final class Ggml {
                 ADDRESS.withName("extra"),
                 MemoryLayout.sequenceLayout(8, JAVA_BYTE).withName("padding"));
 
+        private static final long TYPE = offset("type"), NE = offset("ne"), NB = offset("nb"), DATA = offset("data"), NAME = offset("name");
+
         private static long offset(String field) {
             return LAYOUT.byteOffset(groupElement(field));
         }
@@ -105,27 +107,57 @@ public final class Ggml {
 
         /** {@code enum ggml_type type}. */
         public static int type(MemorySegment tensor) {
-            return tensor.get(JAVA_INT, offset("type"));
+            return tensor.get(JAVA_INT, TYPE);
         }
 
         /** {@code ne[dim]}: elements along dimension {@code dim}. */
         public static long ne(MemorySegment tensor, int dim) {
-            return tensor.get(JAVA_LONG, offset("ne") + Objects.checkIndex(dim, GGML_MAX_DIMS) * JAVA_LONG.byteSize());
+            return tensor.get(JAVA_LONG, NE + Objects.checkIndex(dim, GGML_MAX_DIMS) * JAVA_LONG.byteSize());
         }
 
         /** {@code nb[dim]}: the stride of dimension {@code dim} in bytes. */
         public static long nb(MemorySegment tensor, int dim) {
-            return tensor.get(JAVA_LONG, offset("nb") + Objects.checkIndex(dim, GGML_MAX_DIMS) * JAVA_LONG.byteSize());
+            return tensor.get(JAVA_LONG, NB + Objects.checkIndex(dim, GGML_MAX_DIMS) * JAVA_LONG.byteSize());
         }
 
         /** {@code void * data}. */
         public static MemorySegment data(MemorySegment tensor) {
-            return tensor.get(ADDRESS, offset("data"));
+            return tensor.get(ADDRESS, DATA);
         }
 
         /** {@code char name[GGML_MAX_NAME]}, up to its terminating zero. */
         public static String name(MemorySegment tensor) {
-            return tensor.asSlice(offset("name"), GGML_MAX_NAME).getString(0);
+            return tensor.asSlice(NAME, GGML_MAX_NAME).getString(0);
+        }
+
+        /** Sets {@code nb[dim]}. */
+        public static void nb(MemorySegment tensor, int dim, long stride) {
+            tensor.set(JAVA_LONG, NB + Objects.checkIndex(dim, GGML_MAX_DIMS) * JAVA_LONG.byteSize(), stride);
+        }
+
+        /** Sets {@code void * data}: a tensor of a context made with {@code no_alloc} points where it is told. */
+        public static void data(MemorySegment tensor, long address) {
+            tensor.set(JAVA_LONG, DATA, address);
+        }
+    }
+
+    /** {@code struct ggml_init_params}. */
+    public static final class ggml_init_params {
+        private ggml_init_params() {}
+
+        public static final StructLayout LAYOUT = MemoryLayout.structLayout(
+                JAVA_LONG.withName("mem_size"),
+                ADDRESS.withName("mem_buffer"),
+                JAVA_BOOLEAN.withName("no_alloc"),
+                MemoryLayout.paddingLayout(7));
+
+        /** Parameters of a context in {@code buffer} (all of it) whose tensors' data, if {@code noAlloc}, is set by the caller. */
+        public static MemorySegment allocate(Arena arena, MemorySegment buffer, boolean noAlloc) {
+            MemorySegment params = arena.allocate(LAYOUT);
+            params.set(JAVA_LONG, LAYOUT.byteOffset(groupElement("mem_size")), buffer.byteSize());
+            params.set(ADDRESS, LAYOUT.byteOffset(groupElement("mem_buffer")), buffer);
+            params.set(JAVA_BOOLEAN, LAYOUT.byteOffset(groupElement("no_alloc")), noAlloc);
+            return params;
         }
     }
 
@@ -214,6 +246,135 @@ public final class Ggml {
     public static MemorySegment ggml_get_type_traits(int type) {
         try {
             return ((MemorySegment) ggml_get_type_traits.HANDLE.invokeExact(type)).reinterpret(ggml_type_traits.LAYOUT.byteSize());
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    private static final class ggml_tensor_overhead {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(JAVA_LONG);
+        static final MethodHandle HANDLE = LlamaLibrary.downcall("ggml_tensor_overhead", DESC);
+    }
+
+    /** {@code size_t ggml_tensor_overhead(void)}: context memory per tensor, besides its data. */
+    public static long ggml_tensor_overhead() {
+        try {
+            return (long) ggml_tensor_overhead.HANDLE.invokeExact();
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    private static final class ggml_graph_overhead_custom {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_BOOLEAN);
+        static final MethodHandle HANDLE = LlamaLibrary.downcall("ggml_graph_overhead_custom", DESC);
+    }
+
+    /** {@code size_t ggml_graph_overhead_custom(size_t size, bool grads)}: context memory of a graph of {@code size} nodes. */
+    public static long ggml_graph_overhead_custom(long size, boolean grads) {
+        try {
+            return (long) ggml_graph_overhead_custom.HANDLE.invokeExact(size, grads);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    private static final class ggml_init {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(ADDRESS, ggml_init_params.LAYOUT);
+        static final MethodHandle HANDLE = LlamaLibrary.downcall("ggml_init", DESC);
+    }
+
+    /** {@code struct ggml_context * ggml_init(struct ggml_init_params params)}. */
+    public static MemorySegment ggml_init(MemorySegment params) {
+        try {
+            return (MemorySegment) ggml_init.HANDLE.invokeExact(params);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    private static final class ggml_reset {
+        static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(ADDRESS);
+        static final MethodHandle HANDLE = LlamaLibrary.downcall("ggml_reset", DESC);
+    }
+
+    /** {@code void ggml_reset(struct ggml_context * ctx)}: forgets every tensor and graph of the context. */
+    public static void ggml_reset(MemorySegment ctx) {
+        try {
+            ggml_reset.HANDLE.invokeExact(ctx);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    private static final class ggml_free {
+        static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(ADDRESS);
+        static final MethodHandle HANDLE = LlamaLibrary.downcall("ggml_free", DESC);
+    }
+
+    /** {@code void ggml_free(struct ggml_context * ctx)}. */
+    public static void ggml_free(MemorySegment ctx) {
+        try {
+            ggml_free.HANDLE.invokeExact(ctx);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    private static final class ggml_new_tensor_2d {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_INT, JAVA_LONG, JAVA_LONG);
+        static final MethodHandle HANDLE = LlamaLibrary.downcall("ggml_new_tensor_2d", DESC);
+    }
+
+    /** {@code struct ggml_tensor * ggml_new_tensor_2d(ctx, enum ggml_type type, int64_t ne0, int64_t ne1)}, as a {@link ggml_tensor}. */
+    public static MemorySegment ggml_new_tensor_2d(MemorySegment ctx, int type, long ne0, long ne1) {
+        try {
+            return ggml_tensor.reinterpret((MemorySegment) ggml_new_tensor_2d.HANDLE.invokeExact(ctx, type, ne0, ne1));
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    private static final class ggml_mul_mat {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS, ADDRESS);
+        static final MethodHandle HANDLE = LlamaLibrary.downcall("ggml_mul_mat", DESC);
+    }
+
+    /**
+     * {@code struct ggml_tensor * ggml_mul_mat(ctx, a, b)}, as a {@link ggml_tensor}: f32 {@code [a.ne1, b.ne1]}, each
+     * element the dot product of a row of {@code a} and a row of {@code b}.
+     */
+    public static MemorySegment ggml_mul_mat(MemorySegment ctx, MemorySegment a, MemorySegment b) {
+        try {
+            return ggml_tensor.reinterpret((MemorySegment) ggml_mul_mat.HANDLE.invokeExact(ctx, a, b));
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    private static final class ggml_new_graph_custom {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_BOOLEAN);
+        static final MethodHandle HANDLE = LlamaLibrary.downcall("ggml_new_graph_custom", DESC);
+    }
+
+    /** {@code struct ggml_cgraph * ggml_new_graph_custom(ctx, size_t size, bool grads)}. */
+    public static MemorySegment ggml_new_graph_custom(MemorySegment ctx, long size, boolean grads) {
+        try {
+            return (MemorySegment) ggml_new_graph_custom.HANDLE.invokeExact(ctx, size, grads);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    private static final class ggml_build_forward_expand {
+        static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(ADDRESS, ADDRESS);
+        static final MethodHandle HANDLE = LlamaLibrary.downcall("ggml_build_forward_expand", DESC);
+    }
+
+    /** {@code void ggml_build_forward_expand(struct ggml_cgraph * cgraph, struct ggml_tensor * tensor)}. */
+    public static void ggml_build_forward_expand(MemorySegment graph, MemorySegment tensor) {
+        try {
+            ggml_build_forward_expand.HANDLE.invokeExact(graph, tensor);
         } catch (Throwable t) {
             throw new AssertionError(t);
         }

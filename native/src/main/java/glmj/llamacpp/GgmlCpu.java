@@ -6,6 +6,7 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
 import java.lang.foreign.StructLayout;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
@@ -17,6 +18,7 @@ import java.util.stream.Stream;
 
 import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BOOLEAN;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
@@ -72,6 +74,35 @@ public final class GgmlCpu {
         }
     }
 
+    /** {@code struct ggml_cplan}: how {@code ggml_graph_compute} runs a graph. */
+    public static final class ggml_cplan {
+        private ggml_cplan() {}
+
+        public static final StructLayout LAYOUT = MemoryLayout.structLayout(
+                JAVA_LONG.withName("work_size"),
+                ADDRESS.withName("work_data"),
+                JAVA_INT.withName("n_threads"),
+                MemoryLayout.paddingLayout(4),
+                ADDRESS.withName("threadpool"),
+                ADDRESS.withName("abort_callback"),
+                ADDRESS.withName("abort_callback_data"),
+                JAVA_BOOLEAN.withName("use_ref"),
+                MemoryLayout.paddingLayout(7));
+
+        private static final long WORK_SIZE = LAYOUT.byteOffset(groupElement("work_size"));
+        private static final long WORK_DATA = LAYOUT.byteOffset(groupElement("work_data"));
+
+        /** {@code size_t work_size}: the scratch memory the plan's graph needs. */
+        public static long work_size(MemorySegment plan) {
+            return plan.get(JAVA_LONG, WORK_SIZE);
+        }
+
+        /** Sets {@code uint8_t * work_data}, at least {@link #work_size} bytes. */
+        public static void work_data(MemorySegment plan, MemorySegment data) {
+            plan.set(ADDRESS, WORK_DATA, data);
+        }
+    }
+
     private static final class Variant {
         static final Path FILE = chooseVariant(LlamaLibrary.load().directory());
         static final SymbolLookup SYMBOLS = SymbolLookup.libraryLookup(FILE, Arena.global());
@@ -107,6 +138,38 @@ public final class GgmlCpu {
     public static MemorySegment ggml_get_type_traits_cpu(int type) {
         try {
             return ((MemorySegment) ggml_get_type_traits_cpu.HANDLE.invokeExact(type)).reinterpret(ggml_type_traits_cpu.LAYOUT.byteSize());
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    private static final class ggml_graph_plan {
+        static final MethodHandle HANDLE = Variant.downcall("ggml_graph_plan", FunctionDescriptor.of(ggml_cplan.LAYOUT, ADDRESS, JAVA_INT, ADDRESS));
+    }
+
+    /**
+     * {@code struct ggml_cplan ggml_graph_plan(const struct ggml_cgraph * cgraph, int n_threads, struct ggml_threadpool * threadpool)},
+     * the plan returned in memory from {@code allocator}.
+     */
+    public static MemorySegment ggml_graph_plan(SegmentAllocator allocator, MemorySegment graph, int threads, MemorySegment threadpool) {
+        try {
+            return (MemorySegment) ggml_graph_plan.HANDLE.invokeExact(allocator, graph, threads, threadpool);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    private static final class ggml_graph_compute {
+        static final MethodHandle HANDLE = Variant.downcall("ggml_graph_compute", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+    }
+
+    /**
+     * {@code enum ggml_status ggml_graph_compute(struct ggml_cgraph * cgraph, struct ggml_cplan * cplan)}: with no
+     * threadpool in the plan, on the calling thread and the plan's {@code n_threads - 1} threads started for it.
+     */
+    public static int ggml_graph_compute(MemorySegment graph, MemorySegment plan) {
+        try {
+            return (int) ggml_graph_compute.HANDLE.invokeExact(graph, plan);
         } catch (Throwable t) {
             throw new AssertionError(t);
         }

@@ -10,30 +10,55 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
+import java.util.EnumSet;
+import java.util.Set;
 import java.util.function.IntConsumer;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
- * The ggml kernel backend: matmuls run on ggml's own CPU kernels, the {@code vec_dot} of each weight type from the
- * CPU backend variant ggml picks for this machine (AVX-512 VNNI, AVX2, NEON dot products...), against activations
- * converted by that variant's {@code from_float} to the type's {@code vec_dot_type}, exactly as llama.cpp's CPU backend
- * multiplies. Everything else (attention, the indexer, threading) is glmj's: the other operations and the worker pool
- * are those of a {@link VectorKernels}, as are the matmuls of long prompts, whose decoded panels beat {@code vec_dot}.
- * Weights are read straight from the mapped file; nothing is allocated per call once the native buffers have grown to
- * the largest step. Not thread-safe: one forward pass at a time.
+ * The ggml kernel backend: matmuls run on llama.cpp's CPU kernels, from the CPU backend variant ggml picks for this
+ * machine (AVX-512 VNNI, AVX2, NEON dot products...), exactly as llama.cpp's CPU backend multiplies. A single token's
+ * matmul (a decode step) calls the weight type's {@code vec_dot} for every row, against the token converted by
+ * {@code from_float} to the type's {@code vec_dot_type}. A batch's is ggml's {@code mul_mat} operation itself, one
+ * small graph per row range computed on the thread that runs the range: it takes the same kernels as llama.cpp's
+ * prompts (tinyBLAS for Q8_0 and float weights, the IQ panels of {@code iqp.cpp}, {@code vec_dot} loops for the
+ * K-quants), with no downcall per row and token. Except for the K-quants in long prompts, where glmj's decoded panels
+ * beat ggml's loops, everything else (attention, the indexer, the worker pool and how rows are split among its
+ * threads) is glmj's, that of a {@link VectorKernels}. Weights are read straight from the
+ * mapped file; a decode step allocates nothing once the native buffers have grown to the largest step. Not
+ * thread-safe: one forward pass at a time.
  */
 public final class GgmlKernels implements Kernels {
     /** Tokens dotted with each weight row while it is in cache, as in {@link VectorKernels}. */
     private static final int TOKEN_TILE = 8;
     /**
-     * Tokens from which a prompt's matmul runs faster in glmj's decoded panels (weights decoded to floats once, then
-     * multiplied with every token) than in ggml's {@code vec_dot}, which decodes every block again for each token. On
-     * the bench model (Zen 4) panels took 0.6 to 0.8 of vec_dot's time at 64 tokens and twice it at 8.
+     * The weight types ggml's IQ panels ({@code iqp.cpp}) multiply in a matmul of {@link #IQ_PANEL_TOKENS} tokens or
+     * more; they take only f32 activations, which each graph then converts itself.
      */
+    private static final Set<GGMLType> IQ_PANEL_TYPES = EnumSet.of(GGMLType.IQ2_XXS, GGMLType.IQ2_XS, GGMLType.IQ2_S,
+            GGMLType.IQ3_XXS, GGMLType.IQ3_S, GGMLType.IQ1_S, GGMLType.IQ1_M, GGMLType.IQ4_XS);
+    private static final int IQ_PANEL_TOKENS = 8;
+    /** The rows of one of ggml's IQ panels: a weight whose rows are not whole panels takes its {@code vec_dot}. */
+    private static final int IQ_PANEL_ROWS = 8;
+    /**
+     * Float weights, which ggml multiplies with tinyBLAS only in whole tiles of {@link #FLOAT_TILE_ROWS} rows, else with
+     * its {@code vec_dot}.
+     */
+    private static final Set<GGMLType> FLOAT_TYPES = EnumSet.of(GGMLType.F32, GGMLType.F16, GGMLType.BF16);
+    private static final int FLOAT_TILE_ROWS = 4;
+    /**
+     * The weight types whose prompt matmuls ggml runs as a loop of {@code vec_dot} calls, decoding every block again
+     * for each token: from {@link #PANEL_TOKENS} tokens on glmj's decoded panels (weights decoded to floats once, then
+     * multiplied with every token) beat it. On the bench model (Zen 4) at 64 tokens ggml's {@code mul_mat} took 1.25 to
+     * 1.4 times the panels' time for them, while for IQ4_XS (IQ panels) and Q8_0 (tinyBLAS) it took half.
+     */
+    private static final Set<GGMLType> VEC_DOT_PROMPT_TYPES = EnumSet.of(GGMLType.Q2_K, GGMLType.Q3_K, GGMLType.Q4_K,
+            GGMLType.Q5_K, GGMLType.Q6_K);
     private static final int PANEL_TOKENS = 32;
 
     /**
@@ -68,12 +93,18 @@ public final class GgmlKernels implements Kernels {
     private final Weight[] single = new Weight[1];
     private final IntConsumer convertRange = this::convertRange;
     private final IntConsumer matmulRange = this::matmulRange;
+    private final IntConsumer graphRange = this::graphRange;
     private final MatmulStep.Rows dotRows = this::dotRows;
+    private final MatmulStep.Rows addMulMat = this::addMulMat;
+    /** Each range's graph: a range runs on one thread. */
+    private final Graph[] graphs;
 
     /** The matmuls in flight, read by every thread of the step. */
     private final MatmulStep step = new MatmulStep();
     private TypeKernel kernel;
     private long convertedRowBytes;
+    /** Whether the step's graphs read the staged f32 activations rather than the converted ones. */
+    private boolean floatActivations;
     private int ranges;
 
     /** A backend on {@code threads} threads, the caller's included; loads llama.cpp's libraries if need be. */
@@ -81,6 +112,10 @@ public final class GgmlKernels implements Kernels {
         LlamaLibrary.load(); // first, so that a missing install is a LlamaLibraryException and not a failed class initialization
         GgmlCpu.ggml_cpu_init();
         this.vector = new VectorKernels(threads);
+        this.graphs = new Graph[MatmulStep.mostRanges(threads)];
+        for (int i = 0; i < graphs.length; i++) {
+            graphs[i] = new Graph();
+        }
     }
 
     @Override
@@ -92,7 +127,7 @@ public final class GgmlKernels implements Kernels {
     @Override
     public void matmuls(Weight[] weights, int groups, float[] x, int xOffset, int xGroupStride, int xStride,
                         float[] out, int outOffset, int outGroupStride, int outStride, int batch) {
-        if (batch >= PANEL_TOKENS && VectorKernels.decodesPanels(weights[0].type(), batch)) {
+        if (takesPanels(weights[0].type(), batch)) {
             vector.matmuls(weights, groups, x, xOffset, xGroupStride, xStride, out, outOffset, outGroupStride, outStride, batch);
             return;
         }
@@ -106,12 +141,15 @@ public final class GgmlKernels implements Kernels {
         for (int g = 0; g < groups; g++) {
             allTokens += tokens[g];
         }
-        int meanTokens = (int) (allTokens / groups);
-        if (meanTokens >= PANEL_TOKENS && VectorKernels.decodesPanels(weights[0].type(), meanTokens)) {
+        if (takesPanels(weights[0].type(), (int) (allTokens / groups))) {
             vector.raggedMatmuls(weights, groups, x, inputs, firstInput, tokens, out, firstOutput);
             return;
         }
         run(step.setRagged(weights, groups, x, inputs, firstInput, tokens, out, firstOutput));
+    }
+
+    private static boolean takesPanels(GGMLType type, int tokens) {
+        return tokens >= PANEL_TOKENS && VEC_DOT_PROMPT_TYPES.contains(type) && VectorKernels.decodesPanels(type, tokens);
     }
 
     /** The {@link #step} just set, whose weights are all like {@code first}, on ggml's kernels. */
@@ -123,6 +161,12 @@ public final class GgmlKernels implements Kernels {
         this.kernel = typeKernel;
         int inputs = step.inputs();
         int cols = first.cols();
+        // ggml picks a matmul's kernel by its rows too: a range's rows (ROW_ALIGNMENT times some, save a weight's
+        // last range) must lead it to the kernel llama.cpp's whole weight gets, so no row depends on the split
+        int rows = first.rows();
+        boolean onGraphs = step.batch() > 1 && !(FLOAT_TYPES.contains(first.type()) && rows % FLOAT_TILE_ROWS != 0);
+        this.floatActivations = onGraphs && IQ_PANEL_TYPES.contains(first.type()) && step.batch() >= IQ_PANEL_TOKENS
+                && rows % IQ_PANEL_ROWS == 0;
         this.convertedRowBytes = typeKernel.activationType.byteSize(cols);
         staged.ensure((long) inputs * cols * Float.BYTES);
         converted.ensure(inputs * convertedRowBytes);
@@ -130,8 +174,14 @@ public final class GgmlKernels implements Kernels {
 
         this.ranges = Math.min(vector.threads(), inputs);
         vector.parallelFor(ranges, convertRange);
-        this.ranges = step.ranges(vector.threads());
-        vector.parallelFor(ranges, matmulRange);
+        if (onGraphs) {
+            // a graph that converts its own activations converts all of them: one range per thread
+            this.ranges = floatActivations ? Math.min(vector.threads(), step.ranges(vector.threads())) : step.ranges(vector.threads());
+            vector.parallelFor(ranges, graphRange);
+        } else {
+            this.ranges = step.ranges(vector.threads());
+            vector.parallelFor(ranges, matmulRange);
+        }
     }
 
     /** Input rows {@code [n*range/ranges, n*(range+1)/ranges)}, staged off the heap and converted by ggml. */
@@ -140,7 +190,9 @@ public final class GgmlKernels implements Kernels {
         int inputs = step.inputs();
         long rowBytes = (long) cols * Float.BYTES;
         for (int i = inputs * range / ranges; i < inputs * (range + 1) / ranges; i++) {
-            if (kernel.fromFloat.equals(MemorySegment.NULL)) {
+            if (floatActivations) {
+                MemorySegment.copy(step.x(), step.inputOffset(i), staged.segment, ValueLayout.JAVA_FLOAT, i * rowBytes, cols);
+            } else if (kernel.fromFloat.equals(MemorySegment.NULL)) {
                 // f32 activations, as they are
                 MemorySegment.copy(step.x(), step.inputOffset(i), converted.segment, ValueLayout.JAVA_FLOAT, i * convertedRowBytes, cols);
             } else {
@@ -153,6 +205,46 @@ public final class GgmlKernels implements Kernels {
     /** One of the step's row ranges. */
     private void matmulRange(int range) {
         step.rangeRows(range, ranges, dotRows);
+    }
+
+    /**
+     * One of a batched step's row ranges as a graph of ggml {@code mul_mat} operations, one per group it covers,
+     * computed on this thread; then their results into the step's output.
+     */
+    private void graphRange(int range) {
+        Graph graph = graphs[range];
+        graph.begin(step.groups());
+        step.rangeRows(range, ranges, addMulMat);
+        graph.compute();
+        for (int i = 0; i < graph.operations; i++) {
+            copyResults(graph.group[i], graph.from[i], graph.to[i]);
+        }
+    }
+
+    /** Adds rows {@code [from, to)} of group {@code g} to range {@code range}'s graph. */
+    private void addMulMat(int range, int g, int from, int to) {
+        Graph graph = graphs[range];
+        Weight w = step.weight(g);
+        int tokens = step.tokens(g);
+        MemorySegment context = graph.context;
+        MemorySegment weights = Ggml.ggml_new_tensor_2d(context, w.type().id, w.cols(), to - from);
+        Ggml.ggml_tensor.data(weights, w.data().address() + from * w.rowBytes());
+        MemorySegment activations;
+        if (floatActivations) {
+            activations = Ggml.ggml_new_tensor_2d(context, GGMLType.F32.id, w.cols(), tokens);
+            Ggml.ggml_tensor.data(activations, staged.address + (long) step.firstInput(g) * w.cols() * Float.BYTES);
+        } else {
+            activations = Ggml.ggml_new_tensor_2d(context, kernel.activationType.id, w.cols(), tokens);
+            Ggml.ggml_tensor.data(activations, converted.address + step.firstInput(g) * convertedRowBytes);
+        }
+        MemorySegment products = Ggml.ggml_mul_mat(context, weights, activations);
+        // token b's results at row b of the group's results, rows() long: the rows before `from` are other ranges'
+        long tokenStride = (long) w.rows() * Float.BYTES;
+        Ggml.ggml_tensor.data(products, results.address + (step.productsBefore(g) + from) * Float.BYTES);
+        Ggml.ggml_tensor.nb(products, 1, tokenStride);
+        Ggml.ggml_tensor.nb(products, 2, tokenStride * tokens);
+        Ggml.ggml_tensor.nb(products, 3, tokenStride * tokens);
+        graph.add(products, g, from, to);
     }
 
     /** Rows {@code [from, to)} of group {@code g}, a few tokens at a time, then their results into the step's output. */
@@ -174,8 +266,15 @@ public final class GgmlKernels implements Kernels {
                 }
             }
         }
-        for (int b = 0; b < batch; b++) {
-            MemorySegment.copy(results.segment, ValueLayout.JAVA_FLOAT, resultRows - results.address + ((long) b * rows + from) * Float.BYTES,
+        copyResults(g, from, to);
+    }
+
+    /** The results of rows {@code [from, to)} of group {@code g}, for each of its tokens, into the step's output. */
+    private void copyResults(int g, int from, int to) {
+        int rows = step.weight(g).rows();
+        long resultRows = step.productsBefore(g) * Float.BYTES;
+        for (int b = 0; b < step.tokens(g); b++) {
+            MemorySegment.copy(results.segment, ValueLayout.JAVA_FLOAT, resultRows + ((long) b * rows + from) * Float.BYTES,
                     step.out(), step.outputOffset(g) + b * step.outStride() + from, to - from);
         }
     }
@@ -219,9 +318,85 @@ public final class GgmlKernels implements Kernels {
     @Override
     public void close() {
         vector.close();
+        for (Graph graph : graphs) {
+            graph.free();
+        }
         staged.free();
         converted.free();
         results.free();
+    }
+
+    /**
+     * A graph of {@code mul_mat} operations on tensors that point into the weights, the activations and the results,
+     * built anew for each step in a context of its own, and its compute plan and scratch memory.
+     */
+    private static final class Graph {
+        private final Arena arena = Arena.ofShared();
+        private final MemorySegment plan = arena.allocate(GgmlCpu.ggml_cplan.LAYOUT);
+        private final SegmentAllocator planMemory = (size, alignment) -> plan;
+        private final Buffer contextMemory = new Buffer();
+        private final Buffer work = new Buffer();
+        private MemorySegment context = MemorySegment.NULL;
+        private MemorySegment graph;
+        private int capacity;
+        /** The operations added since {@link #begin}: their group and rows. */
+        int operations;
+        int[] group = new int[0];
+        int[] from = new int[0];
+        int[] to = new int[0];
+
+        /** Starts an empty graph of up to {@code most} operations. */
+        void begin(int most) {
+            if (most > capacity) {
+                freeContext();
+                capacity = Math.max(most, 2 * capacity);
+                // per operation its weights, activations and products; a graph holds the products as nodes, the others as leaves
+                contextMemory.ensure(3 * capacity * Ggml.ggml_tensor_overhead() + Ggml.ggml_graph_overhead_custom(graphSize(), false));
+                context = Ggml.ggml_init(Ggml.ggml_init_params.allocate(arena, contextMemory.segment, true));
+                group = new int[capacity];
+                from = new int[capacity];
+                to = new int[capacity];
+            }
+            Ggml.ggml_reset(context);
+            graph = Ggml.ggml_new_graph_custom(context, graphSize(), false);
+            operations = 0;
+        }
+
+        private long graphSize() {
+            return 2L * capacity;
+        }
+
+        void add(MemorySegment products, int g, int fromRow, int toRow) {
+            Ggml.ggml_build_forward_expand(graph, products);
+            group[operations] = g;
+            from[operations] = fromRow;
+            to[operations++] = toRow;
+        }
+
+        /** Runs the graph on the calling thread. */
+        void compute() {
+            GgmlCpu.ggml_graph_plan(planMemory, graph, 1, MemorySegment.NULL);
+            work.ensure(GgmlCpu.ggml_cplan.work_size(plan));
+            GgmlCpu.ggml_cplan.work_data(plan, work.segment);
+            int status = GgmlCpu.ggml_graph_compute(graph, plan);
+            if (status != 0) {
+                throw new IllegalStateException("ggml_graph_compute failed with status " + status);
+            }
+        }
+
+        private void freeContext() {
+            if (!context.equals(MemorySegment.NULL)) {
+                Ggml.ggml_free(context);
+                context = MemorySegment.NULL;
+            }
+        }
+
+        void free() {
+            freeContext();
+            contextMemory.free();
+            work.free();
+            arena.close();
+        }
     }
 
     /** A native buffer that grows (by doubling) to the largest size asked of it; its old memory is freed. */

@@ -17,18 +17,20 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * {@link GgmlKernels} gives, bit for bit, what ggml's {@code from_float} and {@code vec_dot} give when called directly
- * on each input row and weight row: its staging, conversion, strides, groups, token tiles and thread ranges lose or
- * move nothing. Several groups with their own inputs (the heads of attn_k_b), or one shared input (experts' gate and
- * up), with padded strides, and more tokens than one tile.
+ * {@link GgmlKernels} gives, bit for bit, what llama.cpp's CPU backend computes: a single token what ggml's
+ * {@code from_float} and {@code vec_dot} give when called directly on each input row and weight row, a batch what
+ * ggml's {@code mul_mat} gives for each whole weight matrix and its tokens in a graph of its own (tinyBLAS, IQ panels or
+ * {@code vec_dot} loops, whichever ggml takes). Its staging, conversion, strides, groups, token tiles and thread ranges
+ * lose or move nothing. Several groups with their own inputs (the heads of attn_k_b), or one shared input (experts'
+ * gate and up), with padded strides, more tokens than one tile, and rows that are whole IQ panels of 8 or not.
  */
 class GgmlKernelsTest {
-    private static final int ROWS = 37;
+    /** Rows of the weights: not a multiple of 8 and a multiple, as ggml's IQ panels take only the latter. */
+    private static final int[] ROW_COUNTS = {37, 40};
     private static final int COLS = 512;
     private static final int GROUPS = 3;
     private static final int BATCH = 11;
     private static final int X_STRIDE = COLS + 5;
-    private static final int OUT_STRIDE = GROUPS * ROWS + 7;
 
     @BeforeAll
     static void initialize() {
@@ -39,23 +41,26 @@ class GgmlKernelsTest {
     @ParameterizedTest
     @EnumSource(names = {"F32", "F16", "BF16", "Q8_0", "IQ4_NL", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_XS",
             "IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ3_XXS", "IQ3_S", "IQ1_S", "IQ1_M"})
-    void groupedMatmulsAreGgmlsVecDots(GGMLType type) {
-        for (boolean shared : new boolean[] {false, true}) {
-            for (int batch : new int[] {1, BATCH}) {
-                check(type, shared, batch);
+    void groupedMatmulsAreLlamaCppsProducts(GGMLType type) {
+        for (int rows : ROW_COUNTS) {
+            for (boolean shared : new boolean[] {false, true}) {
+                for (int batch : new int[] {1, BATCH}) {
+                    check(type, rows, shared, batch);
+                }
             }
         }
     }
 
-    private static void check(GGMLType type, boolean shared, int batch) {
+    private static void check(GGMLType type, int rows, boolean shared, int batch) {
+        int outStride = GROUPS * rows + 7;
         Random random = new Random(0x66_0000L + type.id);
         try (Arena arena = Arena.ofShared(); GgmlKernels kernels = new GgmlKernels(2)) {
             long rowBytes = type.byteSize(COLS);
             Weight[] weights = new Weight[GROUPS];
             for (int g = 0; g < GROUPS; g++) {
-                MemorySegment data = arena.allocate(ROWS * rowBytes + 1, 64).asSlice(1);
+                MemorySegment data = arena.allocate(rows * rowBytes + 1, 64).asSlice(1);
                 VectorKernelsMatchGgmlTest.fillRandomBlocks(type, data, random);
-                weights[g] = new Weight(type.ggmlName + "[" + g + "]", data, type, ROWS, COLS);
+                weights[g] = new Weight(type.ggmlName + "[" + g + "]", data, type, rows, COLS);
             }
             int xOffset = 3;
             int xGroupStride = shared ? 0 : batch * X_STRIDE;
@@ -64,26 +69,26 @@ class GgmlKernelsTest {
                 x[i] = (float) random.nextGaussian();
             }
             int outOffset = 2;
-            float[] out = new float[outOffset + batch * OUT_STRIDE];
-            kernels.matmuls(weights, GROUPS, x, xOffset, xGroupStride, X_STRIDE, out, outOffset, ROWS, OUT_STRIDE, batch);
+            float[] out = new float[outOffset + batch * outStride];
+            kernels.matmuls(weights, GROUPS, x, xOffset, xGroupStride, X_STRIDE, out, outOffset, rows, outStride, batch);
 
             Direct direct = new Direct(type, arena);
             for (int g = 0; g < GROUPS; g++) {
+                int firstRow = xOffset + g * xGroupStride;
+                float[] expected = batch == 1 ? direct.dots(weights[g], x, firstRow) : mulMat(weights[g], x, firstRow, X_STRIDE, batch, arena);
                 for (int b = 0; b < batch; b++) {
-                    direct.convert(x, xOffset + g * xGroupStride + b * X_STRIDE);
-                    for (int r = 0; r < ROWS; r++) {
-                        float expected = direct.dot(weights[g].data().asSlice(r * rowBytes));
-                        float actual = out[outOffset + g * ROWS + b * OUT_STRIDE + r];
-                        if (Float.floatToIntBits(expected) != Float.floatToIntBits(actual)) {
-                            fail(type.ggmlName + (shared ? " shared input" : " own inputs") + ", batch " + batch + ": group " + g
-                                    + " token " + b + " row " + r + ": " + actual + ", ggml's vec_dot " + expected);
+                    for (int r = 0; r < rows; r++) {
+                        float actual = out[outOffset + g * rows + b * outStride + r];
+                        if (Float.floatToIntBits(expected[b * rows + r]) != Float.floatToIntBits(actual)) {
+                            fail(type.ggmlName + " " + rows + " rows" + (shared ? ", shared input" : ", own inputs") + ", batch " + batch
+                                    + ": group " + g + " token " + b + " row " + r + ": " + actual + ", ggml's " + expected[b * rows + r]);
                         }
                     }
                 }
             }
             for (int i = 0; i < out.length; i++) {
                 int j = i - outOffset;
-                boolean written = j >= 0 && j % OUT_STRIDE < GROUPS * ROWS && j / OUT_STRIDE < batch;
+                boolean written = j >= 0 && j % outStride < GROUPS * rows && j / outStride < batch;
                 if (!written) {
                     assertEquals(0f, out[i], "out[" + i + "] lies outside every result and must stay untouched");
                 }
@@ -97,7 +102,13 @@ class GgmlKernelsTest {
      */
     @ParameterizedTest
     @EnumSource(names = {"F32", "Q8_0", "Q2_K", "Q4_K", "Q6_K", "IQ2_XXS", "IQ4_XS"})
-    void raggedMatmulsAreGgmlsVecDots(GGMLType type) {
+    void raggedMatmulsAreLlamaCppsProducts(GGMLType type) {
+        for (int rows : ROW_COUNTS) {
+            checkRagged(type, rows);
+        }
+    }
+
+    private static void checkRagged(GGMLType type, int rows) {
         int[] firstInput = {0, 4, 2, 12, 0};
         int[] tokens = {3, 9, 1, 5, 3};
         int[] firstOutput = {20, 0, 9, 10, 15};
@@ -107,40 +118,69 @@ class GgmlKernelsTest {
             long rowBytes = type.byteSize(COLS);
             Weight[] weights = new Weight[groups];
             for (int g = 0; g < groups; g++) {
-                MemorySegment data = arena.allocate(ROWS * rowBytes, 64);
+                MemorySegment data = arena.allocate(rows * rowBytes, 64);
                 VectorKernelsMatchGgmlTest.fillRandomBlocks(type, data, random);
-                weights[g] = new Weight(type.ggmlName + "[" + g + "]", data, type, ROWS, COLS);
+                weights[g] = new Weight(type.ggmlName + "[" + g + "]", data, type, rows, COLS);
             }
             float[] x = new float[inputs * COLS];
             for (int i = 0; i < x.length; i++) {
                 x[i] = (float) random.nextGaussian();
             }
-            float[] out = new float[outRows * ROWS];
+            float[] out = new float[outRows * rows];
             kernels.raggedMatmuls(weights, groups, x, inputs, firstInput, tokens, out, firstOutput);
 
-            Direct direct = new Direct(type, arena);
             boolean[] written = new boolean[outRows];
             for (int g = 0; g < groups; g++) {
+                float[] expected = mulMat(weights[g], x, firstInput[g] * COLS, COLS, tokens[g], arena);
                 for (int b = 0; b < tokens[g]; b++) {
-                    direct.convert(x, (firstInput[g] + b) * COLS);
                     int row = firstOutput[g] + b;
                     written[row] = true;
-                    for (int r = 0; r < ROWS; r++) {
-                        float expected = direct.dot(weights[g].data().asSlice(r * rowBytes));
-                        float actual = out[row * ROWS + r];
-                        if (Float.floatToIntBits(expected) != Float.floatToIntBits(actual)) {
-                            fail(type.ggmlName + ": group " + g + " token " + b + " row " + r + ": " + actual
-                                    + ", ggml's vec_dot " + expected);
+                    for (int r = 0; r < rows; r++) {
+                        float actual = out[row * rows + r];
+                        if (Float.floatToIntBits(expected[b * rows + r]) != Float.floatToIntBits(actual)) {
+                            fail(type.ggmlName + " " + rows + " rows: group " + g + " token " + b + " row " + r + ": " + actual
+                                    + ", ggml's mul_mat " + expected[b * rows + r]);
                         }
                     }
                 }
             }
             for (int row = 0; row < outRows; row++) {
-                for (int r = 0; !written[row] && r < ROWS; r++) {
-                    assertEquals(0f, out[row * ROWS + r], "output row " + row + " is no group's and must stay untouched");
+                for (int r = 0; !written[row] && r < rows; r++) {
+                    assertEquals(0f, out[row * rows + r], "output row " + row + " is no group's and must stay untouched");
                 }
             }
         }
+    }
+
+    /**
+     * ggml's {@code mul_mat} of all of {@code w} with {@code tokens} f32 rows of {@code x} (from {@code from}, each
+     * {@code stride} after the last), alone in a graph computed on one thread, as llama.cpp's CPU backend runs it:
+     * token b's products at {@code [b * w.rows(), ...)}.
+     */
+    private static float[] mulMat(Weight w, float[] x, int from, int stride, int tokens, Arena arena) {
+        MemorySegment input = arena.allocate((long) tokens * w.cols() * Float.BYTES, 64);
+        for (int b = 0; b < tokens; b++) {
+            MemorySegment.copy(x, from + b * stride, input, ValueLayout.JAVA_FLOAT, (long) b * w.cols() * Float.BYTES, w.cols());
+        }
+        MemorySegment output = arena.allocate((long) tokens * w.rows() * Float.BYTES, 64);
+        MemorySegment memory = arena.allocate(3 * Ggml.ggml_tensor_overhead() + Ggml.ggml_graph_overhead_custom(8, false), 64);
+        MemorySegment context = Ggml.ggml_init(Ggml.ggml_init_params.allocate(arena, memory, true));
+        try {
+            MemorySegment weights = Ggml.ggml_new_tensor_2d(context, w.type().id, w.cols(), w.rows());
+            Ggml.ggml_tensor.data(weights, w.data().address());
+            MemorySegment activations = Ggml.ggml_new_tensor_2d(context, GGMLType.F32.id, w.cols(), tokens);
+            Ggml.ggml_tensor.data(activations, input.address());
+            MemorySegment products = Ggml.ggml_mul_mat(context, weights, activations);
+            Ggml.ggml_tensor.data(products, output.address());
+            MemorySegment graph = Ggml.ggml_new_graph_custom(context, 8, false);
+            Ggml.ggml_build_forward_expand(graph, products);
+            MemorySegment plan = GgmlCpu.ggml_graph_plan(arena, graph, 1, MemorySegment.NULL);
+            GgmlCpu.ggml_cplan.work_data(plan, arena.allocate(Math.max(1, GgmlCpu.ggml_cplan.work_size(plan)), 64));
+            assertEquals(0, GgmlCpu.ggml_graph_compute(graph, plan), "ggml_graph_compute's status");
+        } finally {
+            Ggml.ggml_free(context);
+        }
+        return output.toArray(ValueLayout.JAVA_FLOAT);
     }
 
     @Test
@@ -153,7 +193,7 @@ class GgmlKernelsTest {
         }
     }
 
-    /** ggml's from_float and vec_dot of one weight type, called directly on one activation row. */
+    /** ggml's from_float and vec_dot of one weight type, called directly on one activation row: a decode step's products. */
     private static final class Direct {
         private final GGMLType type;
         private final MemorySegment fromFloat;
@@ -175,7 +215,7 @@ class GgmlKernelsTest {
             result = arena.allocate(Float.BYTES);
         }
 
-        void convert(float[] x, int from) {
+        private void convert(float[] x, int from) {
             MemorySegment.copy(x, from, row, ValueLayout.JAVA_FLOAT, 0, COLS);
             if (f32) {
                 MemorySegment.copy(row, 0, converted, 0, row.byteSize());
@@ -184,9 +224,15 @@ class GgmlKernelsTest {
             }
         }
 
-        float dot(MemorySegment weightRow) {
-            GgmlCpu.ggml_vec_dot_t.invoke(vecDot, COLS, result, 0, weightRow, 0, converted, 0, 1);
-            return result.get(ValueLayout.JAVA_FLOAT, 0);
+        /** The dot products of every row of {@code w} with the row of {@code x} at {@code from}. */
+        float[] dots(Weight w, float[] x, int from) {
+            convert(x, from);
+            float[] dots = new float[w.rows()];
+            for (int r = 0; r < w.rows(); r++) {
+                GgmlCpu.ggml_vec_dot_t.invoke(vecDot, COLS, result, 0, w.data().asSlice(r * w.rowBytes()), 0, converted, 0, 1);
+                dots[r] = result.get(ValueLayout.JAVA_FLOAT, 0);
+            }
+            return dots;
         }
     }
 }

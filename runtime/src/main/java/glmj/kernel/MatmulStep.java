@@ -18,6 +18,11 @@ public final class MatmulStep {
      * slower (a busy core) takes fewer of them instead of holding up the step.
      */
     private static final int RANGES_PER_THREAD = 4;
+    /**
+     * Ranges begin on a multiple of this many rows within a group: a whole panel of {@link Panels#ROWS}, and of the 8
+     * rows ggml's IQ panels take, so a row's kernel does not depend on the split.
+     */
+    public static final int ROW_ALIGNMENT = 8;
 
     private Weight[] weights;
     private int groups;
@@ -211,8 +216,8 @@ public final class MatmulStep {
     }
 
     /**
-     * The row, counted across all the groups, where range {@code range} of {@code ranges} begins: on a whole
-     * {@link Panels#ROWS} within its group, so a row is in a panel or not whatever the split.
+     * The row, counted across all the groups, where range {@code range} of {@code ranges} begins: on a multiple of
+     * {@link #ROW_ALIGNMENT} within its group.
      */
     private long boundary(int range, int ranges) {
         long total = costBefore(groups);
@@ -227,6 +232,6 @@ public final class MatmulStep {
         int perGroup = weights[0].rows();
         long rowCost = 1 + tokens(g);
         long row = (cost - costBefore(g) + rowCost - 1) / rowCost;
-        return (long) g * perGroup + Math.min(perGroup, (row + Panels.ROWS - 1) / Panels.ROWS * Panels.ROWS);
+        return (long) g * perGroup + Math.min(perGroup, (row + ROW_ALIGNMENT - 1) / ROW_ALIGNMENT * ROW_ALIGNMENT);
     }
 }
