@@ -58,8 +58,8 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--warm-up", paramLabel = "MS", description = {
             "Warm up each test with whole runs for at least MS milliseconds, at least one run (default: ${DEFAULT-VALUE}).",
-            "The Java engine runs at its compiled speed only once the JIT has compiled it, within its first seconds; llama.cpp gets the same warm-up."})
-    long warmUpMillis = 3000;
+            "The Java engine runs at its compiled speed only once the JIT has compiled it: on 2 cores its compiler works for about 10 s on the bench model, competing with the model for the cores. llama.cpp gets the same warm-up."})
+    long warmUpMillis = 10_000;
 
     @Option(names = "--json", description = "Print one JSON object (with pp_tps and tg_tps, the means) instead of a table.")
     boolean json;
