@@ -27,10 +27,10 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * {@code from_float} to the type's {@code vec_dot_type}. A batch's is ggml's {@code mul_mat} operation itself, one
  * small graph per row range computed on the thread that runs the range: it takes the same kernels as llama.cpp's
  * prompts (tinyBLAS for Q8_0 and float weights, the IQ panels of {@code iqp.cpp}, {@code vec_dot} loops for the
- * K-quants), with no downcall per row and token. Except for the K-quants in long prompts, where glmj's decoded panels
- * beat ggml's loops, everything else (attention, the indexer, the worker pool and how rows are split among its
- * threads) is glmj's, that of a {@link VectorKernels}. Weights are read straight from the
- * mapped file; a decode step allocates nothing once the native buffers have grown to the largest step. Not
+ * K-quants), with no downcall per row and token. The K-quants' matmuls of {@link #PANEL_TOKENS} tokens or more take
+ * glmj's decoded panels instead, which beat ggml's loops there. Everything else (attention, the indexer, the worker
+ * pool and how rows are split among its threads) is glmj's, that of a {@link VectorKernels}. Weights are read straight
+ * from the mapped file; a decode step allocates nothing once the native buffers have grown to the largest step. Not
  * thread-safe: one forward pass at a time.
  */
 public final class GgmlKernels implements Kernels {
@@ -184,7 +184,10 @@ public final class GgmlKernels implements Kernels {
         }
     }
 
-    /** Input rows {@code [n*range/ranges, n*(range+1)/ranges)}, staged off the heap and converted by ggml. */
+    /**
+     * Input rows {@code [n*range/ranges, n*(range+1)/ranges)}, staged off the heap and, unless the step's graphs
+     * convert them themselves, converted by ggml.
+     */
     private void convertRange(int range) {
         int cols = step.weight(0).cols();
         int inputs = step.inputs();
