@@ -96,6 +96,7 @@ public final class GgmlKernels implements Kernels {
     private final IntConsumer graphRange = this::graphRange;
     private final MatmulStep.Rows dotRows = this::dotRows;
     private final MatmulStep.Rows addMulMat = this::addMulMat;
+    private final MatmulStep.Rows copyResults = (range, g, from, to) -> copyResults(g, from, to);
     /** Each range's graph: a range runs on one thread. */
     private final Graph[] graphs;
 
@@ -212,16 +213,14 @@ public final class GgmlKernels implements Kernels {
 
     /**
      * One of a batched step's row ranges as a graph of ggml {@code mul_mat} operations, one per group it covers,
-     * computed on this thread; then their results into the step's output.
+     * computed on this thread; then their results into the step's output, walking the range's rows again.
      */
     private void graphRange(int range) {
         Graph graph = graphs[range];
         graph.begin(step.groups());
         step.rangeRows(range, ranges, addMulMat);
         graph.compute();
-        for (int i = 0; i < graph.operations; i++) {
-            copyResults(graph.group[i], graph.from[i], graph.to[i]);
-        }
+        step.rangeRows(range, ranges, copyResults);
     }
 
     /** Adds rows {@code [from, to)} of group {@code g} to range {@code range}'s graph. */
@@ -247,7 +246,7 @@ public final class GgmlKernels implements Kernels {
         Ggml.ggml_tensor.nb(products, 1, tokenStride);
         Ggml.ggml_tensor.nb(products, 2, tokenStride * tokens);
         Ggml.ggml_tensor.nb(products, 3, tokenStride * tokens);
-        graph.add(products, g, from, to);
+        graph.add(products);
     }
 
     /** Rows {@code [from, to)} of group {@code g}, a few tokens at a time, then their results into the step's output. */
@@ -342,11 +341,6 @@ public final class GgmlKernels implements Kernels {
         private MemorySegment context = MemorySegment.NULL;
         private MemorySegment graph;
         private int capacity;
-        /** The operations added since {@link #begin}: their group and rows. */
-        int operations;
-        int[] group = new int[0];
-        int[] from = new int[0];
-        int[] to = new int[0];
 
         /** Starts an empty graph of up to {@code most} operations. */
         void begin(int most) {
@@ -356,24 +350,17 @@ public final class GgmlKernels implements Kernels {
                 // per operation its weights, activations and products; a graph holds the products as nodes, the others as leaves
                 contextMemory.ensure(3 * capacity * Ggml.ggml_tensor_overhead() + Ggml.ggml_graph_overhead_custom(graphSize(), false));
                 context = Ggml.ggml_init(Ggml.ggml_init_params.allocate(arena, contextMemory.segment, true));
-                group = new int[capacity];
-                from = new int[capacity];
-                to = new int[capacity];
             }
             Ggml.ggml_reset(context);
             graph = Ggml.ggml_new_graph_custom(context, graphSize(), false);
-            operations = 0;
         }
 
         private long graphSize() {
             return 2L * capacity;
         }
 
-        void add(MemorySegment products, int g, int fromRow, int toRow) {
+        void add(MemorySegment products) {
             Ggml.ggml_build_forward_expand(graph, products);
-            group[operations] = g;
-            from[operations] = fromRow;
-            to[operations++] = toRow;
         }
 
         /** Runs the graph on the calling thread. */
