@@ -2,7 +2,7 @@ package glmj.bench;
 
 import glmj.kernel.VectorKernels;
 import glmj.kernel.Weight;
-import glmj.quant.Quantizer;
+import glmj.tensor.quantize.Quantizer;
 import glmj.tensor.GGMLType;
 import glmj.tensor.blocks.LittleEndian;
 import glmj.testdata.BlockScales;

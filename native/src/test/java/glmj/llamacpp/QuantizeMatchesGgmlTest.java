@@ -1,6 +1,6 @@
 package glmj.llamacpp;
 
-import glmj.quant.Quantizer;
+import glmj.tensor.quantize.Quantizer;
 import glmj.tensor.GGMLType;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;

@@ -2,7 +2,7 @@ package glmj.testdata;
 
 import glmj.gguf.GGUFValueType;
 import glmj.gguf.GGUFWriter;
-import glmj.quant.Quantizer;
+import glmj.tensor.quantize.Quantizer;
 import glmj.tensor.GGMLType;
 
 import java.io.IOException;

@@ -33,9 +33,9 @@ public final class TestModels {
             "glmj/testdata/BenchGlmDsa$UnslothQ2KXl.class",
             "glmj/testdata/Weights.class", "glmj/testdata/Weights$Init.class",
             "glmj/testdata/GlmVocabulary.class", "glmj/testdata/glm5-chat-template.jinja",
-            "glmj/quant/Quantizer.class", "glmj/quant/KQuantizers.class", "glmj/quant/LegacyQuantizers.class",
-            "glmj/quant/NonLinearQuantizers.class", "glmj/quant/GgmlMath.class", "glmj/quant/HalfFloats.class",
-            "glmj/quant/BlockIo.class", "glmj/quant/FloatConverters.class", "glmj/gguf/GGUFWriter.class"};
+            "glmj/tensor/quantize/Quantizer.class", "glmj/tensor/quantize/KQuantizers.class", "glmj/tensor/quantize/LegacyQuantizers.class",
+            "glmj/tensor/quantize/NonLinearQuantizers.class", "glmj/tensor/quantize/GgmlMath.class", "glmj/tensor/quantize/HalfFloats.class",
+            "glmj/tensor/quantize/BlockIo.class", "glmj/tensor/quantize/FloatConverters.class", "glmj/gguf/GGUFWriter.class"};
 
     private static String fingerprint;
 

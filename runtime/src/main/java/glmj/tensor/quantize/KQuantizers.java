@@ -1,4 +1,4 @@
-package glmj.quant;
+package glmj.tensor.quantize;
 
 import glmj.tensor.blocks.FloatFormats;
 import glmj.tensor.blocks.KQuantHeader;
@@ -12,15 +12,15 @@ import glmj.tensor.blocks.Q8_KBlock;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 
-import static glmj.quant.BlockIo.putByte;
-import static glmj.quant.BlockIo.putFloat;
-import static glmj.quant.BlockIo.putShort;
-import static glmj.quant.GgmlMath.GROUP_MAX_EPS;
-import static glmj.quant.GgmlMath.clamp;
-import static glmj.quant.GgmlMath.makeQ3Quants;
-import static glmj.quant.GgmlMath.makeQkx2Quants;
-import static glmj.quant.GgmlMath.makeQxQuants;
-import static glmj.quant.GgmlMath.nearestInt;
+import static glmj.tensor.quantize.BlockIo.putByte;
+import static glmj.tensor.quantize.BlockIo.putFloat;
+import static glmj.tensor.quantize.BlockIo.putShort;
+import static glmj.tensor.quantize.GgmlMath.GROUP_MAX_EPS;
+import static glmj.tensor.quantize.GgmlMath.clamp;
+import static glmj.tensor.quantize.GgmlMath.makeQ3Quants;
+import static glmj.tensor.quantize.GgmlMath.makeQkx2Quants;
+import static glmj.tensor.quantize.GgmlMath.makeQxQuants;
+import static glmj.tensor.quantize.GgmlMath.nearestInt;
 
 /** The 256-weight super-block quantizers Q2_K to Q6_K and Q8_K ({@code quantize_row_q*_K_ref}). */
 final class KQuantizers {

@@ -1,4 +1,4 @@
-package glmj.quant;
+package glmj.tensor.quantize;
 
 import glmj.tensor.blocks.IQ4_NLBlock;
 import glmj.tensor.blocks.IQTables;
@@ -8,12 +8,12 @@ import glmj.tensor.blocks.FloatFormats;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 
-import static glmj.quant.BlockIo.putByte;
-import static glmj.quant.BlockIo.putShort;
-import static glmj.quant.GgmlMath.GROUP_MAX_EPS;
-import static glmj.quant.GgmlMath.bestIndexInt8;
-import static glmj.quant.GgmlMath.clamp;
-import static glmj.quant.GgmlMath.nearestInt;
+import static glmj.tensor.quantize.BlockIo.putByte;
+import static glmj.tensor.quantize.BlockIo.putShort;
+import static glmj.tensor.quantize.GgmlMath.GROUP_MAX_EPS;
+import static glmj.tensor.quantize.GgmlMath.bestIndexInt8;
+import static glmj.tensor.quantize.GgmlMath.clamp;
+import static glmj.tensor.quantize.GgmlMath.nearestInt;
 
 /**
  * The 4-bit non-linear quantizers IQ4_NL and IQ4_XS, as ggml's reference entry points run

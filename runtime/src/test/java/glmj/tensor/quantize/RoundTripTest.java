@@ -1,4 +1,4 @@
-package glmj.quant;
+package glmj.tensor.quantize;
 
 import glmj.tensor.GGMLType;
 import glmj.tensor.blocks.IQ4_XSBlock;

@@ -1,4 +1,4 @@
-package glmj.quant;
+package glmj.tensor.quantize;
 
 import glmj.tensor.GGMLType;
 import org.junit.jupiter.api.Test;

@@ -1,4 +1,4 @@
-package glmj.quant;
+package glmj.tensor.quantize;
 
 import glmj.tensor.blocks.Q4_0Block;
 import glmj.tensor.blocks.Q4_1Block;
@@ -9,12 +9,12 @@ import glmj.tensor.blocks.FloatFormats;
 
 import java.lang.foreign.MemorySegment;
 
-import static glmj.quant.BlockIo.putByte;
-import static glmj.quant.BlockIo.putInt;
-import static glmj.quant.BlockIo.putShort;
-import static glmj.quant.GgmlMath.roundHalfAwayFromZero;
-import static glmj.quant.GgmlMath.signedMaxByMagnitude;
-import static glmj.quant.GgmlMath.truncateLikeX86;
+import static glmj.tensor.quantize.BlockIo.putByte;
+import static glmj.tensor.quantize.BlockIo.putInt;
+import static glmj.tensor.quantize.BlockIo.putShort;
+import static glmj.tensor.quantize.GgmlMath.roundHalfAwayFromZero;
+import static glmj.tensor.quantize.GgmlMath.signedMaxByMagnitude;
+import static glmj.tensor.quantize.GgmlMath.truncateLikeX86;
 
 /** The 32-weight block quantizers Q4_0, Q4_1, Q5_0, Q5_1 and Q8_0 ({@code quantize_row_q*_ref}). */
 final class LegacyQuantizers {

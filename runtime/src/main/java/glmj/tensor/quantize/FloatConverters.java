@@ -1,10 +1,10 @@
-package glmj.quant;
+package glmj.tensor.quantize;
 
 import glmj.tensor.blocks.FloatFormats;
 
 import java.lang.foreign.MemorySegment;
 
-import static glmj.quant.BlockIo.putShort;
+import static glmj.tensor.quantize.BlockIo.putShort;
 
 /** F16 and BF16 "quantization": one rounded 16-bit float per weight ({@code ggml_fp32_to_fp16_row}, {@code ggml_fp32_to_bf16_row_ref}). */
 final class FloatConverters {
