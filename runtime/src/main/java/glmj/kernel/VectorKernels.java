@@ -55,7 +55,7 @@ public final class VectorKernels implements Kernels {
      * blocks.
      */
     public static boolean decodesPanels(GGMLType type, int batch) {
-        return Dequantizers.vectorized(type) && Panels.pay(type, batch);
+        return type.decodesRowsInVectors() && Panels.pay(type, batch);
     }
 
     /** Threads a parallel step runs on, the caller's included. */
@@ -83,11 +83,14 @@ public final class VectorKernels implements Kernels {
 
     /** The {@link #step} just set, whose weights are all like {@code first}. */
     private void run(Weight first) {
-        this.kernel = DotKernel.of(first.type());
+        this.kernel = first.type().dotKernel();
+        if (kernel == null) {
+            throw new IllegalArgumentException("no dot kernel for weights of type " + first.type().ggmlName);
+        }
         this.panels = Panels.pay(first.type(), step.batch());
 
         int inputs = step.inputs();
-        activations.prepare(Activations.Format.forWeights(first.type()), inputs, first.cols(), panels);
+        activations.prepare(first.type().vecDotType(), inputs, first.cols(), panels);
         this.ranges = Math.min(pool.threads(), inputs);
         if (inputs >= PARALLEL_INPUTS) {
             pool.run(ranges, convertRange);
@@ -158,7 +161,7 @@ public final class VectorKernels implements Kernels {
      */
     private int panelRows(int g, int from, int to, float[] panel, float[] lanes) {
         Weight w = step.weight(g);
-        Dequantizers.RowDecoder decoder = Dequantizers.of(w.type());
+        RowDecoder decoder = w.type().rowDecoder();
         int cols = w.cols();
         int at = step.outputOffset(g);
         int r = from;
@@ -176,7 +179,7 @@ public final class VectorKernels implements Kernels {
         if (row < 0 || row >= w.rows()) {
             throw new IllegalArgumentException("row " + row + " of " + w.name() + " which has " + w.rows() + " rows");
         }
-        Dequantizers.of(w.type()).decode(w.data(), row * w.rowBytes(), dst, dstOffset, w.cols());
+        w.type().rowDecoder().decode(w.data(), row * w.rowBytes(), dst, dstOffset, w.cols());
     }
 
     /** In ggml_vec_dot_f32's order, as {@code FloatDots.f32}: llama.cpp's lightning indexer dots its keys so. */
