@@ -3,6 +3,7 @@ package glmj.llamacpp;
 import glmj.kernel.GgmlPrompt;
 import glmj.kernel.Kernels;
 import glmj.kernel.MatmulStep;
+import glmj.kernel.Rows;
 import glmj.kernel.VectorKernels;
 import glmj.kernel.Weight;
 import glmj.tensor.GGMLType;
@@ -95,19 +96,23 @@ public final class GgmlKernels implements Kernels {
     }
 
     @Override
-    public void matmul(Weight w, float[] x, int xOffset, int xStride, float[] out, int outOffset, int outStride, int batch) {
+    public void matmul(Weight w, float[] x, float[] out, int batch) {
+        if (runsOnVectorKernels(w.type(), batch)) {
+            vector.matmul(w, x, out, batch);
+            return;
+        }
         single[0] = w;
-        matmuls(single, 1, x, xOffset, 0, xStride, out, outOffset, 0, outStride, batch);
+        run(step.set(single, 1, x, 0, 0, w.cols(), out, 0, 0, w.rows(), batch));
     }
 
     @Override
-    public void matmuls(Weight[] weights, int groups, float[] x, int xOffset, int xGroupStride, int xStride,
-                        float[] out, int outOffset, int outGroupStride, int outStride, int batch) {
+    public void matmuls(Weight[] weights, Rows x, Rows out, int batch) {
         if (runsOnVectorKernels(weights[0].type(), batch)) {
-            vector.matmuls(weights, groups, x, xOffset, xGroupStride, xStride, out, outOffset, outGroupStride, outStride, batch);
+            vector.matmuls(weights, x, out, batch);
             return;
         }
-        run(step.set(weights, groups, x, xOffset, xGroupStride, xStride, out, outOffset, outGroupStride, outStride, batch));
+        run(step.set(weights, weights.length, x.data(), x.offset(), x.groupStride(), x.stride(), out.data(), out.offset(),
+                out.groupStride(), out.stride(), batch));
     }
 
     @Override
@@ -292,6 +297,11 @@ public final class GgmlKernels implements Kernels {
     @Override
     public void axpy(float alpha, float[] x, int xOffset, float[] y, int yOffset, int n) {
         vector.axpy(alpha, x, xOffset, y, yOffset, n);
+    }
+
+    @Override
+    public void swiGlu(float[] a, int n, int upOffset) {
+        vector.swiGlu(a, n, upOffset);
     }
 
     @Override

@@ -4,6 +4,7 @@ import glmj.generate.LanguageModel;
 import glmj.gguf.GGUFFile;
 import glmj.kernel.VectorKernels;
 import glmj.model.GlmDsa;
+import glmj.model.KvCache;
 import glmj.model.GlmDsaEngine;
 import glmj.sampler.Sampler;
 import glmj.sampler.SamplerSettings;
@@ -157,16 +158,17 @@ class GreedyContinuationMatchesLlamaTest {
         int[] chosen = new int[STEPS];
         try (GGUFFile gguf = GGUFFile.open(file); VectorKernels kernels = new VectorKernels(THREADS)) {
             GlmDsa model = new GlmDsa(gguf, N_CTX, BATCH, kernels);
+            KvCache cache = model.newCache();
             float[] logits = new float[TinyGlmDsa.vocabularySize()];
             for (int i = 0; i < STEPS; i++) {
                 int first = i == 0 ? 0 : prompt + i - 1;
-                model.forward(sequence, first, prompt + i - first, logits, false, noise == null ? null : (layer, x, rows) -> {
+                model.forward(cache, sequence, first, prompt + i - first, logits, false, noise == null ? null : (layer, x, rows) -> {
                     if (layer < layers) {
                         for (int j = 0; j < rows * embd; j++) {
                             x[j] += (noise.nextBoolean() ? NUDGE : -NUDGE) * x[j];
                         }
                     }
-                });
+                }, GlmDsa.NEVER);
                 chosen[i] = Sampler.argmax(logits);
             }
         }

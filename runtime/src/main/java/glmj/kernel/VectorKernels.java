@@ -32,6 +32,12 @@ public final class VectorKernels implements Kernels {
     private final MatmulStep.Rows multiplyRows = this::multiplyRows;
 
     private final Weight[] single = new Weight[1];
+    /** Activations a task of {@link #swiGlu} computes: a decode step's experts are one task, a prompt's many. */
+    private static final int SWIGLU_CHUNK = 1 << 14;
+    private final IntConsumer swiGluChunk = this::swiGluChunk;
+    private float[] swiGluValues;
+    private int swiGluLength;
+    private int swiGluUps;
 
     /** The matmuls in flight, read by every thread of the step. */
     private final MatmulStep step = new MatmulStep();
@@ -64,15 +70,15 @@ public final class VectorKernels implements Kernels {
     }
 
     @Override
-    public void matmul(Weight w, float[] x, int xOffset, int xStride, float[] out, int outOffset, int outStride, int batch) {
+    public void matmul(Weight w, float[] x, float[] out, int batch) {
         single[0] = w;
-        matmuls(single, 1, x, xOffset, 0, xStride, out, outOffset, 0, outStride, batch);
+        run(step.set(single, 1, x, 0, 0, w.cols(), out, 0, 0, w.rows(), batch));
     }
 
     @Override
-    public void matmuls(Weight[] weights, int groups, float[] x, int xOffset, int xGroupStride, int xStride,
-                        float[] out, int outOffset, int outGroupStride, int outStride, int batch) {
-        run(step.set(weights, groups, x, xOffset, xGroupStride, xStride, out, outOffset, outGroupStride, outStride, batch));
+    public void matmuls(Weight[] weights, Rows x, Rows out, int batch) {
+        run(step.set(weights, weights.length, x.data(), x.offset(), x.groupStride(), x.stride(), out.data(), out.offset(),
+                out.groupStride(), out.stride(), batch));
     }
 
     @Override
@@ -214,6 +220,23 @@ public final class VectorKernels implements Kernels {
         }
         for (; i < n; i++) {
             y[yOffset + i] += alpha * x[xOffset + i];
+        }
+    }
+
+    @Override
+    public void swiGlu(float[] a, int n, int upOffset) {
+        swiGluValues = a;
+        swiGluLength = n;
+        swiGluUps = upOffset;
+        pool.run((n + SWIGLU_CHUNK - 1) / SWIGLU_CHUNK, swiGluChunk);
+    }
+
+    private void swiGluChunk(int chunk) {
+        float[] a = swiGluValues;
+        int n = swiGluLength, ups = swiGluUps;
+        for (int i = chunk * SWIGLU_CHUNK, end = Math.min(n, i + SWIGLU_CHUNK); i < end; i++) {
+            float g = a[i];
+            a[i] = g / (1.0f + (float) Math.exp(-g)) * a[ups + i];
         }
     }
 

@@ -13,6 +13,7 @@ public final class GlmDsaEngine implements LanguageModel {
     private final GGUFFile file;
     private final Kernels kernels;
     private final GlmDsa model;
+    private final KvCache cache;
     private final int contextSize;
     private final int batchSize;
     private final float[] logits;
@@ -23,6 +24,7 @@ public final class GlmDsaEngine implements LanguageModel {
         this.contextSize = contextSize;
         this.batchSize = batchSize;
         this.model = new GlmDsa(file, contextSize, batchSize, kernels);
+        this.cache = model.newCache();
         this.logits = new float[model.config().vocabularySize()];
     }
 
@@ -68,23 +70,23 @@ public final class GlmDsaEngine implements LanguageModel {
 
     @Override
     public int position() {
-        return model.position();
+        return cache.position();
     }
 
     @Override
     public float[] forward(int[] tokens, int offset, int count) {
-        if (model.position() + count > contextSize) {
-            throw new ContextFullException(model.position(), count, contextSize);
+        if (cache.position() + count > contextSize) {
+            throw new ContextFullException(cache.position(), count, contextSize);
         }
         for (int done = 0; done < count; done += batchSize) {
-            model.forward(tokens, offset + done, Math.min(batchSize, count - done), logits, false);
+            model.forward(cache, tokens, offset + done, Math.min(batchSize, count - done), logits, false);
         }
         return logits;
     }
 
     @Override
     public void truncate(int position) {
-        model.truncate(position);
+        cache.truncate(position);
     }
 
     @Override

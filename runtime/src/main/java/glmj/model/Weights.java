@@ -18,11 +18,22 @@ final class Weights {
         Weight[] kB, vB;
         Weight indexerQB, indexerK, indexerProj;
         float[] indexerKNorm, indexerKNormBias;
-        Weight ffnGate, ffnUp, ffnDown;
+        /** The dense FFN of a leading layer, or the shared expert of a MoE layer. */
+        Ffn ffn;
         Weight router;
         float[] expertBias;
         Weight[] expertGate, expertUp, expertDown;
-        Weight sharedGate, sharedUp, sharedDown;
+    }
+
+    /**
+     * A SwiGLU FFN; {@code gateUp} holds gate and up when they are alike, for one matmul step, else it is null and
+     * {@code upAlone} holds the up projection, for a step of its own.
+     */
+    record Ffn(Weight gate, Weight up, Weight down, Weight[] gateUp, Weight[] upAlone) {
+        static Ffn of(Weight gate, Weight up, Weight down) {
+            boolean alike = gate.type() == up.type() && gate.rows() == up.rows();
+            return new Ffn(gate, up, down, alike ? new Weight[] {gate, up} : null, new Weight[] {up});
+        }
     }
 
     Weights(GGUFFile file, GlmDsaConfig c) {
@@ -59,14 +70,14 @@ final class Weights {
                 l.expertGate = slices(file, b + "ffn_gate_exps.weight", c.expertCount(), ff, c.embeddingLength());
                 l.expertUp = slices(file, b + "ffn_up_exps.weight", c.expertCount(), ff, c.embeddingLength());
                 l.expertDown = slices(file, b + "ffn_down_exps.weight", c.expertCount(), c.embeddingLength(), ff);
-                l.sharedGate = matrix(file, b + "ffn_gate_shexp.weight", shared, c.embeddingLength());
-                l.sharedUp = matrix(file, b + "ffn_up_shexp.weight", shared, c.embeddingLength());
-                l.sharedDown = matrix(file, b + "ffn_down_shexp.weight", c.embeddingLength(), shared);
+                l.ffn = Ffn.of(matrix(file, b + "ffn_gate_shexp.weight", shared, c.embeddingLength()),
+                        matrix(file, b + "ffn_up_shexp.weight", shared, c.embeddingLength()),
+                        matrix(file, b + "ffn_down_shexp.weight", c.embeddingLength(), shared));
             } else {
                 int ff = c.feedForwardLength()[il];
-                l.ffnGate = matrix(file, b + "ffn_gate.weight", ff, c.embeddingLength());
-                l.ffnUp = matrix(file, b + "ffn_up.weight", ff, c.embeddingLength());
-                l.ffnDown = matrix(file, b + "ffn_down.weight", c.embeddingLength(), ff);
+                l.ffn = Ffn.of(matrix(file, b + "ffn_gate.weight", ff, c.embeddingLength()),
+                        matrix(file, b + "ffn_up.weight", ff, c.embeddingLength()),
+                        matrix(file, b + "ffn_down.weight", c.embeddingLength(), ff));
             }
             layers[il] = l;
         }
