@@ -96,6 +96,11 @@ public final class GgmlKernels implements Kernels {
     }
 
     @Override
+    public boolean multiplies(GGMLType type) {
+        return type.ggmlPrompt() != GgmlPrompt.NONE || type.dotKernel() != null;
+    }
+
+    @Override
     public void matmul(Weight w, float[] x, float[] out, int batch) {
         if (runsOnVectorKernels(w.type(), batch)) {
             vector.matmul(w, x, out, batch);

@@ -1,6 +1,6 @@
 package glmj.llamacpp;
 
-import glmj.generate.LanguageModel;
+import glmj.generate.Session;
 import glmj.gguf.GGUFFile;
 import glmj.kernel.VectorKernels;
 import glmj.model.GlmDsa;
@@ -93,11 +93,11 @@ class GreedyContinuationMatchesLlamaTest {
         }
         assertTrue(prompt.length + STEPS <= N_CTX && prompt.length < BATCH, "prompt of " + prompt.length + " tokens");
         int[] expected;
-        try (LlamaEngine llama = new LlamaEngine(List.of(file), N_CTX, BATCH, THREADS)) {
+        try (LlamaEngine llamaEngine = new LlamaEngine(List.of(file), N_CTX, BATCH, THREADS); Session llama = llamaEngine.newSession()) {
             expected = greedy(llama, prompt);
         }
         int[] actual;
-        try (GlmDsaEngine ours = GlmDsaEngine.open(file, N_CTX, BATCH, THREADS)) {
+        try (GlmDsaEngine ourEngine = GlmDsaEngine.open(file, N_CTX, BATCH, THREADS); Session ours = ourEngine.newSession()) {
             actual = greedy(ours, prompt);
         }
         int agreeing = 0;
@@ -110,7 +110,7 @@ class GreedyContinuationMatchesLlamaTest {
     }
 
     /** The model's greedy continuation of {@code prompt}: the prompt as one batch, then one token at a time. */
-    private static int[] greedy(LanguageModel model, int[] prompt) {
+    private static int[] greedy(Session model, int[] prompt) {
         Sampler sampler = new Sampler(SamplerSettings.greedy(), model.vocabularySize());
         int[] tokens = new int[STEPS];
         float[] logits = model.forward(prompt, 0, prompt.length);

@@ -1,5 +1,7 @@
 package glmj.kernel;
 
+import glmj.tensor.GGMLType;
+
 import java.util.function.IntConsumer;
 
 /**
@@ -9,6 +11,9 @@ import java.util.function.IntConsumer;
  * their stored (quantized) form. Every matmul names its weight, so a decorator sees each weight's input rows.
  */
 public interface Kernels extends AutoCloseable {
+
+    /** Whether these kernels multiply weights of {@code type}. */
+    boolean multiplies(GGMLType type);
 
     /** For each of {@code batch} rows of {@code x} (densely packed), the products with every row of {@code w} into {@code out}'s rows. */
     void matmul(Weight w, float[] x, float[] out, int batch);

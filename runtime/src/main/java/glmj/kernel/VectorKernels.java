@@ -70,6 +70,11 @@ public final class VectorKernels implements Kernels {
     }
 
     @Override
+    public boolean multiplies(GGMLType type) {
+        return type.dotKernel() != null;
+    }
+
+    @Override
     public void matmul(Weight w, float[] x, float[] out, int batch) {
         single[0] = w;
         run(step.set(single, 1, x, 0, 0, w.cols(), out, 0, 0, w.rows(), batch));

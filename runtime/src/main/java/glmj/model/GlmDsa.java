@@ -1,7 +1,8 @@
 package glmj.model;
 
 import glmj.generate.ContextFullException;
-import glmj.gguf.GGUFFile;
+import glmj.gguf.GGUFFormatException;
+import glmj.gguf.TensorSource;
 import glmj.kernel.Kernels;
 import glmj.kernel.LightningIndexer;
 import glmj.kernel.MlaAttention;
@@ -41,10 +42,12 @@ public final class GlmDsa {
     private int anglesFrom = -1, anglesCount;
 
     /**
+     * Reads every tensor glm-dsa needs from {@code file}, each checked against the shape and type it must have.
+     *
      * @param nCtx     tokens a cache of this model holds, at most the model's context_length
      * @param maxBatch most tokens one {@link #forward} call takes
      */
-    public GlmDsa(GGUFFile file, int nCtx, int maxBatch, Kernels kernels) {
+    public GlmDsa(TensorSource file, int nCtx, int maxBatch, Kernels kernels) {
         int vocab = Math.toIntExact(file.tensor("token_embd.weight").dim(1));
         this.c = GlmDsaConfig.from(file.metadata(), vocab);
         if (nCtx < 1 || nCtx > c.contextLength()) {
@@ -52,6 +55,15 @@ public final class GlmDsa {
         }
         this.k = kernels;
         this.w = new Weights(file, c);
+        for (glmj.kernel.Weight weight : w.matrices()) {
+            if (!kernels.multiplies(weight.type())) {
+                throw new GGUFFormatException(file.path(), "tensor " + weight.name() + " is " + weight.type().ggmlName
+                        + ", which these kernels cannot multiply" + (weight.type().dotKernel() == null ? " (ggml's can)" : ""));
+            }
+        }
+        if (!w.tokenEmbd.type().isReadable()) {
+            throw new GGUFFormatException(file.path(), "tensor token_embd.weight is " + w.tokenEmbd.type().ggmlName + ", which glmj cannot read");
+        }
         this.rope = new Rope(c.rope());
         this.router = ExpertRouter.of(c);
         this.nCtx = nCtx;
