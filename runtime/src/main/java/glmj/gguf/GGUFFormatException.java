@@ -36,7 +36,7 @@ public class GGUFFormatException extends RuntimeException {
      * Quotes a key or tensor name taken from a file for a message: control characters escaped (so the message stays
      * on one line) and very long names cut.
      */
-    static String quote(String text) {
+    public static String quote(String text) {
         String cut = text.length() > 120 ? text.substring(0, 120) + "..." : text;
         return "'" + oneLine(cut) + "'";
     }

@@ -153,6 +153,12 @@ public final class GGUFWriter {
         return this;
     }
 
+    /** Removes the tensor named {@code name}, if there is one. */
+    public GGUFWriter removeTensor(String name) {
+        tensors.remove(name);
+        return this;
+    }
+
     /** Writes one GGUF v3 file (through a temporary sibling, so the target may be a file that is mapped for reading). */
     public void write(Path file) throws IOException {
         writeFile(file, values, List.copyOf(tensors.values()));
