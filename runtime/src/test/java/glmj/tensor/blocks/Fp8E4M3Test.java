@@ -1,0 +1,74 @@
+package glmj.tensor.blocks;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class Fp8E4M3Test {
+    /**
+     * PyTorch's decoding of every bit pattern, {@code torch.arange(256, dtype=torch.uint8).view(torch.float8_e4m3fn)
+     * .float().view(torch.int32)} as hex, one per line, made by torch 2.13.0 (scripts/install-converter's
+     * environment). Likewise for {@code float8_e8m0fnu}.
+     */
+    private static final String TORCH_E4M3 = "torch-float8_e4m3fn.txt";
+    private static final String TORCH_E8M0 = "torch-float8_e8m0fnu.txt";
+
+    @Test
+    void everyBitPatternHasTheValueTheFormatDefines() {
+        for (int bits = 0; bits < 256; bits++) {
+            boolean negative = (bits & 0x80) != 0;
+            int exponent = (bits >>> 3) & 0xF;
+            int mantissa = bits & 7;
+            float value = Fp8E4M3.toFloat(bits);
+            if (exponent == 15 && mantissa == 7) {
+                assertTrue(Float.isNaN(value), "S.1111.111 is NaN: " + bits);
+                continue;
+            }
+            // subnormals m/8 * 2^(1-7), normals (1 + m/8) * 2^(e-7), in exact double arithmetic
+            double magnitude = exponent == 0 ? mantissa / 8.0 * Math.pow(2, -6) : (1 + mantissa / 8.0) * Math.pow(2, exponent - 7);
+            double expected = negative ? -magnitude : magnitude;
+            assertEquals(Float.floatToRawIntBits((float) expected), Float.floatToRawIntBits(value), "bits " + bits);
+        }
+        assertEquals(Fp8E4M3.MAX, Fp8E4M3.toFloat(0x7E));
+        assertEquals(-Fp8E4M3.MAX, Fp8E4M3.toFloat(0xFE));
+        assertEquals(0x1p-9f, Fp8E4M3.toFloat(0x01), "the smallest subnormal");
+        assertEquals(0x1p-6f, Fp8E4M3.toFloat(0x08), "the smallest normal");
+        assertEquals(Float.floatToRawIntBits(-0f), Float.floatToRawIntBits(Fp8E4M3.toFloat(0x80)));
+        assertEquals(Fp8E4M3.toFloat(0x3C), Fp8E4M3.toFloat(0x13C), "only the low 8 bits count");
+    }
+
+    @Test
+    void everyBitPatternDecodesToTorchsFloatBitForBit() throws IOException {
+        List<String> torch = resourceLines(TORCH_E4M3);
+        assertEquals(256, torch.size());
+        for (int bits = 0; bits < 256; bits++) {
+            assertEquals(Integer.parseUnsignedInt(torch.get(bits), 16), Float.floatToRawIntBits(Fp8E4M3.toFloat(bits)),
+                    "bits 0x" + Integer.toHexString(bits));
+        }
+    }
+
+    @Test
+    void everyE8M0ScaleDecodesToTorchsFloatBitForBit() throws IOException {
+        List<String> torch = resourceLines(TORCH_E8M0);
+        assertEquals(256, torch.size());
+        for (int e = 0; e < 256; e++) {
+            assertEquals(Integer.parseUnsignedInt(torch.get(e), 16), Float.floatToRawIntBits(FloatFormats.e8m0ToF32(e)),
+                    "e " + e);
+            if (e > 0 && e < 255) {
+                assertEquals(Math.scalb(1f, e - 127), FloatFormats.e8m0ToF32(e));
+            }
+        }
+    }
+
+    private static List<String> resourceLines(String name) throws IOException {
+        try (InputStream in = Fp8E4M3Test.class.getResourceAsStream(name)) {
+            assertNotNull(in, name + " is missing");
+            return new String(in.readAllBytes(), StandardCharsets.US_ASCII).lines().filter(l -> !l.isBlank()).toList();
+        }
+    }
+}
