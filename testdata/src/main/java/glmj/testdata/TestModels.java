@@ -6,11 +6,14 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.Locale;
 
@@ -33,6 +36,10 @@ public final class TestModels {
             "glmj/testdata/BenchGlmDsa$UnslothQ2KXl.class",
             "glmj/testdata/Weights.class", "glmj/testdata/Weights$Init.class",
             "glmj/testdata/GlmVocabulary.class", "glmj/testdata/glm5-chat-template.jinja",
+            "glmj/testdata/GlmDsaCheckpoint.class", "glmj/testdata/GlmDsaCheckpoint$Storage.class",
+            "glmj/testdata/GlmDsaCheckpoint$HfTensor.class", "glmj/testdata/GlmDsaCheckpoint$Job.class",
+            "glmj/testdata/TinyGlmDsaCheckpoint.class", "glmj/testdata/HfTokenizerFiles.class",
+            "glmj/testdata/SafetensorsWriter.class", "glmj/tensor/blocks/Fp8E4M3.class", "glmj/tensor/blocks/FloatFormats.class",
             "glmj/tensor/quantize/Quantizer.class", "glmj/tensor/quantize/KQuantizers.class", "glmj/tensor/quantize/LegacyQuantizers.class",
             "glmj/tensor/quantize/NonLinearQuantizers.class", "glmj/tensor/quantize/GgmlMath.class", "glmj/tensor/quantize/HalfFloats.class",
             "glmj/tensor/quantize/BlockIo.class", "glmj/tensor/quantize/FloatConverters.class", "glmj/gguf/GGUFWriter.class"};
@@ -55,6 +62,20 @@ public final class TestModels {
     /** The all-F32 tiny GLM-5, with the same underlying weights as {@link #tinyQuantMix()}. */
     public static synchronized Path tinyF32() {
         return cached("tiny-glm-dsa-F32.gguf", file -> TinyGlmDsa.write(file, TinyGlmDsa.Variant.F32));
+    }
+
+    /**
+     * The tiny GLM-5 as a Hugging Face FP8 checkpoint directory (see {@link TinyGlmDsaCheckpoint}), about 180 MB, most
+     * of it the BF16 embeddings and head.
+     */
+    public static synchronized Path tinyCheckpoint() {
+        return cachedDirectory("tiny-glm-dsa-fp8-checkpoint", TinyGlmDsaCheckpoint::write);
+    }
+
+    /** The bench model's weights as a Hugging Face FP8 checkpoint directory (see {@link BenchGlmDsa#writeCheckpoint}). */
+    public static synchronized Path benchCheckpoint(BenchGlmDsa.Scale scale) {
+        return cachedDirectory("bench-glm-dsa-" + scale.name().toLowerCase(Locale.ROOT) + "-fp8-checkpoint",
+                directory -> BenchGlmDsa.writeCheckpoint(directory, scale));
     }
 
     /** The bench model at full size, about 1.1 GB (see {@link BenchGlmDsa}); the first call takes minutes. */
@@ -138,6 +159,41 @@ public final class TestModels {
             throw new UncheckedIOException("cannot create test model " + target, e);
         }
         return target;
+    }
+
+    /** Like {@link #cached}, for a directory: made under a temporary name, then renamed. */
+    private static Path cachedDirectory(String name, Producer producer) {
+        Path directory = cacheDirectory();
+        Path target = directory.resolve(name);
+        if (Files.isDirectory(target)) {
+            return target;
+        }
+        try {
+            Files.createDirectories(directory);
+            Path partial = Files.createTempDirectory(directory, name + ".partial");
+            try {
+                producer.writeTo(partial);
+                Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);
+            } catch (FileAlreadyExistsException | DirectoryNotEmptyException raced) {
+                // another JVM made it first
+            } finally {
+                deleteTree(partial);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create test checkpoint " + target, e);
+        }
+        return target;
+    }
+
+    private static void deleteTree(Path directory) throws IOException {
+        if (!Files.exists(directory)) {
+            return;
+        }
+        try (var files = Files.walk(directory)) {
+            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
     }
 
     private static void copyResource(String resource, Path file) throws IOException {
