@@ -22,7 +22,7 @@ import java.util.Map;
  * first, as PyTorch's writer does; padded with spaces to 8 bytes) and maps the data, and fill each tensor's
  * {@link Output#segment} in any order, from any thread.
  */
-final class SafetensorsWriter {
+public final class SafetensorsWriter {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private record Entry(String dtype, long[] shape, long begin, long end) {
@@ -31,8 +31,8 @@ final class SafetensorsWriter {
     private final Map<String, Entry> entries = new LinkedHashMap<>();
     private long dataBytes;
 
-    /** Declares a tensor of {@code elementBytes}-byte elements; returns its byte size. */
-    long add(String name, String dtype, int elementBytes, long... shape) {
+    /** Declares a tensor of {@code elementBytes}-byte elements of safetensors type {@code dtype}; returns its byte size. */
+    public long add(String name, String dtype, int elementBytes, long... shape) {
         if (entries.containsKey(name)) {
             throw new IllegalArgumentException("duplicate tensor " + name);
         }
@@ -45,13 +45,8 @@ final class SafetensorsWriter {
         return bytes;
     }
 
-    /** Bytes of tensor data declared so far. */
-    long dataBytes() {
-        return dataBytes;
-    }
-
     /** Writes the header to {@code file} and maps the data section, for the tensors to be filled. */
-    Output open(Path file) throws IOException {
+    public Output open(Path file) throws IOException {
         ObjectNode header = JSON.createObjectNode();
         header.putObject("__metadata__").put("format", "pt");
         for (Map.Entry<String, Entry> e : entries.entrySet()) {
@@ -83,7 +78,7 @@ final class SafetensorsWriter {
     }
 
     /** The mapped data section of a file being written; closing it unmaps the file. */
-    final class Output implements AutoCloseable {
+    public final class Output implements AutoCloseable {
         private final Arena arena;
         private final MemorySegment data;
 
@@ -93,7 +88,7 @@ final class SafetensorsWriter {
         }
 
         /** Where tensor {@code name}'s bytes go. */
-        MemorySegment segment(String name) {
+        public MemorySegment segment(String name) {
             Entry e = entries.get(name);
             if (e == null) {
                 throw new IllegalArgumentException("no tensor " + name);

@@ -29,6 +29,36 @@ public final class Fp8E4M3 {
     }
 
     /**
+     * The E4M3 bits nearest to {@code value}, ties to even; magnitudes beyond {@link #MAX} saturate to it (as
+     * quantizers clamp before casting) and NaN becomes {@code 0x7F}.
+     */
+    public static int fromFloat(float value) {
+        int sign = (Float.floatToRawIntBits(value) >>> 24) & 0x80;
+        float magnitude = Math.abs(value);
+        if (Float.isNaN(value)) {
+            return NAN_BITS;
+        }
+        int bits;
+        if (magnitude < 0x1p-6f) {
+            // subnormal (or 8, the smallest normal, when it rounds up): m * 2^-9, m rounded to even
+            bits = (int) Math.rint(magnitude * 0x1p9f);
+        } else if (magnitude >= MAX) {
+            bits = 0x7E;
+        } else {
+            int f = Float.floatToRawIntBits(magnitude);
+            int exponent = (f >>> 23) - 120;
+            int mantissa = f & 0x7F_FFFF;
+            int kept = mantissa >>> 20;
+            int rest = mantissa & 0xF_FFFF;
+            if (rest > 0x8_0000 || (rest == 0x8_0000 && (kept & 1) == 1)) {
+                kept++;
+            }
+            bits = Math.min(0x7E, (exponent << 3) + kept);
+        }
+        return sign | bits;
+    }
+
+    /**
      * The float of {@code bits} computed from the format: the value m * 2^-9 or (1 + m/8) * 2^(e-7), with PyTorch's NaN
      * (the f32 exponent all ones, the mantissa bits shifted in as they are).
      */

@@ -65,6 +65,33 @@ class Fp8E4M3Test {
         }
     }
 
+    @Test
+    void encodingRoundsToTheNearestValueTiesToEvenAndSaturates() {
+        for (int bits = 0; bits < 256; bits++) {
+            float value = Fp8E4M3.toFloat(bits);
+            if (Float.isNaN(value)) {
+                assertEquals(Fp8E4M3.NAN_BITS, Fp8E4M3.fromFloat(value));
+                continue;
+            }
+            assertEquals(bits, Fp8E4M3.fromFloat(value), "exact values encode to themselves: " + value);
+            int next = bits + 1;
+            if (bits < 0x7E) {
+                float above = Fp8E4M3.toFloat(next);
+                float midpoint = (value + above) / 2; // exact: both have few mantissa bits
+                int even = (bits & 1) == 0 ? bits : next;
+                assertEquals(even, Fp8E4M3.fromFloat(midpoint), "a tie between " + value + " and " + above + " goes to the even one");
+                assertEquals(bits, Fp8E4M3.fromFloat(Math.nextDown(midpoint)), "just below the midpoint of " + value);
+                assertEquals(next, Fp8E4M3.fromFloat(Math.nextUp(midpoint)), "just above the midpoint of " + value);
+                assertEquals(0x80 | Fp8E4M3.fromFloat(midpoint), Fp8E4M3.fromFloat(-midpoint), "negatives mirror positives");
+            }
+        }
+        assertEquals(0x7E, Fp8E4M3.fromFloat(1e6f));
+        assertEquals(0xFE, Fp8E4M3.fromFloat(Float.NEGATIVE_INFINITY));
+        assertEquals(0x7E, Fp8E4M3.fromFloat(470f));
+        assertEquals(0x00, Fp8E4M3.fromFloat(0x1p-11f), "below half the smallest subnormal");
+        assertEquals(0x80, Fp8E4M3.fromFloat(-0f));
+    }
+
     private static List<String> resourceLines(String name) throws IOException {
         try (InputStream in = Fp8E4M3Test.class.getResourceAsStream(name)) {
             assertNotNull(in, name + " is missing");
