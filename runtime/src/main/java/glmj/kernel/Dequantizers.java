@@ -27,15 +27,16 @@ import static glmj.kernel.Lanes.sixteenShiftLeft;
 /**
  * Rows of weights decoded to f32 with vectors, sixteen weights at a time, giving exactly the values of the scalar
  * dequantizers in {@code glmj.tensor.blocks} (the same products, rounded once each): for {@link Panels}, which decode
- * a row once for a whole prompt. Types without one here use the scalar dequantizer.
+ * a row once for a whole prompt, and for whoever reads whole tensors (the weight quality measure). Types without one
+ * here use the scalar dequantizer.
  */
-final class Dequantizers {
+public final class Dequantizers {
     /** Sixteen weights' bytes. */
     private static final VectorSpecies<Byte> SIXTEEN = ByteVector.SPECIES_128;
     private static final ByteVector IQ4_VALUES = ByteVector.fromArray(SIXTEEN, IQTables.KVALUES_IQ4NL, 0);
 
     /** Decodes {@code cols} weights stored at byte {@code offset} of {@code w} into {@code dst[at..at+cols)}. */
-    interface RowDecoder {
+    public interface RowDecoder {
         void decode(MemorySegment w, long offset, float[] dst, int at, int cols);
     }
 
@@ -52,7 +53,7 @@ final class Dequantizers {
     }
 
     /** The decoder for rows of {@code type}. */
-    static RowDecoder of(GGMLType type) {
+    public static RowDecoder of(GGMLType type) {
         return DECODERS[type.ordinal()];
     }
 
