@@ -19,11 +19,13 @@ import picocli.CommandLine.Model.CommandSpec;
         mixinStandardHelpOptions = true,
         description = {
             "Writes the bench model: GLM-5 scaled down to about 1 GB, with random weights and a UD-Q2_K_XL-like mix, for speed measurements (glmj.testdata.BenchGlmDsa), and prints its path.",
-            "Without FILE the model is kept in the temporary directory and reused for as long as glmj's generator is unchanged. Generating it takes a few minutes."
+            "Without FILE the model is kept in the temporary directory and reused for as long as glmj's generator is unchanged. Generating it takes a few minutes.",
+            "With --checkpoint it writes the same weights as a Hugging Face FP8 checkpoint instead (a directory, about 2.8 GB at full size), the reference 'glmj quality weights' compares the bench model with."
         },
         footer = {"", "Examples:",
             "  glmj bench -m \"$(glmj bench-model)\" -p 64 -n 16 -t 2",
-            "  glmj bench-model bench.gguf"})
+            "  glmj bench-model bench.gguf",
+            "  glmj quality weights --reference \"$(glmj bench-model --checkpoint)\" -m \"$(glmj bench-model)\"   # its GB/s against glmj bench --memory"})
 final class BenchModelCommand implements Callable<Integer> {
 
     @Spec
@@ -35,11 +37,22 @@ final class BenchModelCommand implements Callable<Integer> {
     @Option(names = "--small", description = "The same model at test size (n_embd 256, 3 blocks, about 75 MB).")
     boolean small;
 
+    @Option(names = "--checkpoint", description = "Write its weights as a Hugging Face FP8 checkpoint directory instead of a GGUF.")
+    boolean checkpoint;
+
     @Override
     public Integer call() throws IOException {
         BenchGlmDsa.Scale scale = small ? BenchGlmDsa.Scale.SMALL : BenchGlmDsa.Scale.FULL;
         Path model;
-        if (file == null) {
+        if (checkpoint) {
+            if (file != null && Files.exists(file)) {
+                throw new UserInputException(file + " exists; --checkpoint writes a new directory");
+            }
+            model = file == null ? TestModels.benchCheckpoint(scale) : file;
+            if (file != null) {
+                BenchGlmDsa.writeCheckpoint(file, scale);
+            }
+        } else if (file == null) {
             model = TestModels.benchModel(scale);
         } else {
             Path parent = file.toAbsolutePath().getParent();
