@@ -15,35 +15,25 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class QualityWeightsCommandTest {
-    private static Path dir;
+    @TempDir
+    static Path dir;
     private static Path reference;
     private static Path bf16;
     private static Path q8;
 
     @BeforeAll
     static void convert() throws IOException {
-        dir = Files.createTempDirectory("glmj-quality-cli");
         reference = TestModels.tinyCheckpoint();
         bf16 = dir.resolve("tiny-bf16.gguf");
         q8 = dir.resolve("tiny-q8_0.gguf");
         try (HfCheckpoint checkpoint = HfCheckpoint.open(reference)) {
             CheckpointConverter.convert(checkpoint, bf16, OutputType.BF16, "tiny");
             CheckpointConverter.convert(checkpoint, q8, OutputType.Q8_0, "tiny");
-        }
-    }
-
-    @AfterAll
-    static void cleanUp() throws IOException {
-        try (var files = Files.walk(dir)) {
-            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
         }
     }
 

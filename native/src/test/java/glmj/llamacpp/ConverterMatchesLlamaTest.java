@@ -9,9 +9,8 @@ import glmj.hf.HfCheckpoint;
 import glmj.model.GlmDsaEngine;
 import glmj.testdata.TestModels;
 import glmj.testdata.TinyGlmDsaCheckpoint;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -21,7 +20,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 import java.util.TreeSet;
@@ -47,21 +45,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class ConverterMatchesLlamaTest {
     private static final List<String> KEYS_DERIVED_DIFFERENTLY = List.of("general.name", "tokenizer.ggml.pre");
-    private static Path dir;
-
-    @BeforeAll
-    static void directory() throws IOException {
-        dir = Files.createTempDirectory("glmj-converter-test");
-    }
-
-    @AfterAll
-    static void cleanUp() throws IOException {
-        try (var files = Files.walk(dir)) {
-            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
-    }
+    @TempDir
+    static Path dir;
 
     @ParameterizedTest
     @EnumSource(value = OutputType.class, names = {"F32", "BF16"})

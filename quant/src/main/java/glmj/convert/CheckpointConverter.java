@@ -11,10 +11,6 @@ import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -53,12 +49,11 @@ public final class CheckpointConverter {
         HfTokenizer.put(w, checkpoint.directory(), checkpoint.config(), map.config().vocabularySize());
         long total = map.sourceBytes();
         AtomicLong done = new AtomicLong();
-        int threads = Runtime.getRuntime().availableProcessors();
-        try (ExecutorService pool = Executors.newFixedThreadPool(threads)) {
+        try (WorkerThreads threads = new WorkerThreads(Runtime.getRuntime().availableProcessors())) {
             for (ConvertedTensor t : map.tensors()) {
                 GGMLType type = types.typeOf(t);
                 w.addTensor(t.name(), type, t.shape(), target -> {
-                    fill(t, type, target, pool, threads);
+                    fill(t, type, target, threads);
                     progress.converted(done.addAndGet(t.sourceBytes()), total);
                 });
             }
@@ -67,29 +62,16 @@ public final class CheckpointConverter {
     }
 
     /** Writes {@code tensor} as {@code type} into {@code target}, its rows split into one run per thread. */
-    static void fill(ConvertedTensor tensor, GGMLType type, MemorySegment target, ExecutorService pool, int threads)
-            throws IOException {
+    static void fill(ConvertedTensor tensor, GGMLType type, MemorySegment target, WorkerThreads threads) {
         long rows = tensor.rowCount();
-        long perThread = (rows + threads - 1) / threads;
-        List<Future<?>> parts = new ArrayList<>();
+        long perThread = (rows + threads.count() - 1) / threads.count();
+        List<Runnable> parts = new ArrayList<>();
         for (long first = 0; first < rows; first += perThread) {
             long from = first;
             long to = Math.min(rows, first + perThread);
-            parts.add(pool.submit(() -> fillRows(tensor, type, target, from, to)));
+            parts.add(() -> fillRows(tensor, type, target, from, to));
         }
-        try {
-            for (Future<?> part : parts) {
-                part.get();
-            }
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException runtime) {
-                throw runtime;
-            }
-            throw new IOException(e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while converting " + tensor.name(), e);
-        }
+        threads.runAll(parts);
     }
 
     private static void fillRows(ConvertedTensor tensor, GGMLType type, MemorySegment target, long from, long to) {

@@ -138,7 +138,7 @@ final class GlmDsaMetadata {
             case "softmax" -> 1;
             case "sigmoid" -> 2;
             case "sqrtsoftplus" -> 4;
-            default -> throw new IllegalArgumentException("scoring_func '" + scoring + "' is not one llama.cpp knows");
+            default -> throw new IllegalStateException("scoring_func '" + scoring + "' passed GlmMoeDsaConfig's check");
         };
     }
 

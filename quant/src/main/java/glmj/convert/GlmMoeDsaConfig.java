@@ -47,6 +47,10 @@ public record GlmMoeDsaConfig(
         }
         Keys k = new Keys(file, config);
         int layers = k.integer("num_hidden_layers", 78);
+        String scoring = config.path("scoring_func").asText("sigmoid");
+        if (!List.of("softmax", "sigmoid", "sqrtsoftplus").contains(scoring)) {
+            throw new CheckpointFormatException(file, "scoring_func '" + scoring + "' is none of llama.cpp's: softmax, sigmoid, sqrtsoftplus");
+        }
         JsonNode rope = config.has("rope_parameters") ? config.get("rope_parameters") : config.path("rope_scaling");
         double ropeTheta = rope.has("rope_theta") ? k.number(rope, "rope_parameters.rope_theta")
                 : k.decimal("rope_theta", 10000.0);
@@ -59,7 +63,7 @@ public record GlmMoeDsaConfig(
                 k.integer("n_routed_experts", 256), k.integer("num_experts_per_tok", 8), k.integer("n_shared_experts", 1),
                 k.integer("moe_intermediate_size", 2048), k.integer("n_group", 1), k.integer("topk_group", 1),
                 k.decimal("routed_scaling_factor", 2.5), config.path("norm_topk_prob").asBoolean(true),
-                config.path("scoring_func").asText("sigmoid"),
+                scoring,
                 k.integer("index_n_heads", 32), k.integer("index_head_dim", 128), k.integer("index_topk", 2048),
                 indexerTypes(file, config, layers), k.integer("vocab_size", 154880), k.integer("max_position_embeddings", 202752),
                 ropeTheta, partialRotary, RopeScaling.of(k, rope), k.decimal("rms_norm_eps", 1e-5),

@@ -22,7 +22,8 @@ import java.util.Map;
  * tokens tokenizer_config.json names, then config.json's {@code *_token_id}, then GLM's BOS {@code [gMASK]}, EOT
  * {@code <|user|>}, UNK {@code <|endoftext|>} and EOM {@code <|observation|>}, each kept from the first source that
  * sets it; the {@code add_*_token} flags; and the chat template (tokenizer_config.json's, else
- * {@code chat_template.jinja}).
+ * {@code chat_template.jinja}). Unlike gguf-py, tokenizer.json's post-processor (a {@code TemplateProcessing} that adds
+ * BOS or EOS) is not read: GLM's tokenizers add no tokens that way, and add_bos_token stays unset as for GLM-5.
  *
  * <p>The pre-tokenizer name comes from tokenizer.json's split regex: GLM-4's (digits in runs of up to three) is
  * {@code glm4}, Qwen2's (single digits) {@code qwen2}. llama.cpp's converter names it by hashing the tokenization of a

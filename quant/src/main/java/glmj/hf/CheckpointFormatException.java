@@ -1,5 +1,7 @@
 package glmj.hf;
 
+import glmj.gguf.GGUFFormatException;
+
 import java.nio.file.Path;
 
 /**
@@ -10,7 +12,7 @@ public class CheckpointFormatException extends RuntimeException {
     private final transient Path file;
 
     public CheckpointFormatException(Path file, String what) {
-        super(file + ": " + oneLine(what));
+        super(file + ": " + GGUFFormatException.oneLine(what));
         this.file = file;
     }
 
@@ -19,22 +21,8 @@ public class CheckpointFormatException extends RuntimeException {
         return file;
     }
 
-    /** A name taken from a file, quoted for a message: control characters escaped and very long names cut. */
+    /** A name taken from a file, quoted for a message (see {@link GGUFFormatException#quote}). */
     static String quote(String text) {
-        String cut = text.length() > 120 ? text.substring(0, 120) + "..." : text;
-        return "'" + oneLine(cut) + "'";
-    }
-
-    private static String oneLine(String text) {
-        StringBuilder out = new StringBuilder(text.length());
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            if (c < 0x20 || c == 0x7f) {
-                out.append(String.format("\\x%02x", (int) c));
-            } else {
-                out.append(c);
-            }
-        }
-        return out.toString();
+        return GGUFFormatException.quote(text);
     }
 }

@@ -2,6 +2,7 @@ package glmj.quality;
 
 import glmj.convert.ConvertedTensor;
 import glmj.convert.GlmDsaTensorMap;
+import glmj.convert.WorkerThreads;
 import glmj.gguf.GGUFFile;
 import glmj.gguf.GGUFFormatException;
 import glmj.gguf.TensorInfo;
@@ -16,13 +17,10 @@ import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -71,22 +69,8 @@ public final class WeightComparison {
         long start = System.nanoTime();
         Cursor cursor = new Cursor(pairs);
         AtomicLong done = new AtomicLong();
-        List<Future<?>> workers = new ArrayList<>();
-        try (ExecutorService pool = Executors.newFixedThreadPool(threads)) {
-            for (int t = 0; t < threads; t++) {
-                workers.add(pool.submit(() -> work(cursor, done, total, progress)));
-            }
-            for (Future<?> worker : workers) {
-                worker.get();
-            }
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException runtime) {
-                throw runtime;
-            }
-            throw new IllegalStateException(e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while comparing weights", e);
+        try (WorkerThreads workers = new WorkerThreads(threads)) {
+            workers.runAll(Collections.<Runnable>nCopies(threads, () -> work(cursor, done, total, progress)));
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         List<ModelWeightErrors.TensorError> tensors = new ArrayList<>();

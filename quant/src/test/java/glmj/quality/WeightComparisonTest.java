@@ -15,6 +15,7 @@ import glmj.testdata.TestModels;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -22,32 +23,26 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.*;
 
 class WeightComparisonTest {
-    private static Path dir;
+    @TempDir
+    static Path dir;
     private static HfCheckpoint checkpoint;
     private static GlmDsaTensorMap reference;
 
     @BeforeAll
     static void open() throws IOException {
-        dir = Files.createTempDirectory("glmj-weights-test");
         checkpoint = HfCheckpoint.open(TestModels.tinyCheckpoint());
         reference = GlmDsaTensorMap.of(checkpoint);
     }
 
     @AfterAll
-    static void close() throws IOException {
+    static void close() {
         checkpoint.close();
-        try (var files = Files.walk(dir)) {
-            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
     }
 
     /**

@@ -20,10 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 
 /**
  * Writes a GLM-5 with random weights as Zhipu's Hugging Face release of GLM-5-FP8 lays it out ({@code glm_moe_dsa},
@@ -248,26 +244,10 @@ final class GlmDsaCheckpoint {
     }
 
     /** Makes every job on as many threads as there are cores, biggest first. */
-    private static void generateAll(List<Job> jobs, Segments segments) throws IOException {
+    private static void generateAll(List<Job> jobs, Segments segments) {
         List<Job> order = new ArrayList<>(jobs);
         order.sort((a, b) -> Long.compare(b.bytes(), a.bytes()));
-        List<Future<?>> pending = new ArrayList<>();
-        try (ExecutorService pool = Executors.newFixedThreadPool(Runtime.getRuntime().availableProcessors())) {
-            for (Job job : order) {
-                pending.add(pool.submit(() -> generate(job, segments)));
-            }
-            for (Future<?> task : pending) {
-                task.get();
-            }
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException runtime) {
-                throw runtime;
-            }
-            throw new IOException(e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while generating a checkpoint", e);
-        }
+        GlmDsaGenerator.runOnEveryCore(order.stream().<Runnable>map(job -> () -> generate(job, segments)).toList());
     }
 
     private static void generate(Job job, Segments segments) {

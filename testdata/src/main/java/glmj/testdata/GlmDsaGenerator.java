@@ -238,17 +238,27 @@ final class GlmDsaGenerator {
             order.add(i);
         }
         order.sort((x, y) -> Long.compare(data[y].byteSize(), data[x].byteSize()));
+        List<Runnable> tasks = new ArrayList<>();
+        for (int i : order) {
+            TensorSpec spec = specs.get(i);
+            tasks.add(() -> {
+                generate(spec, mix.typeOf(spec.role(), spec.block()), data[i]);
+                long done = made.addAndGet(data[i].byteSize());
+                synchronized (progress) {
+                    progress.madeBytes(done, totalBytes);
+                }
+            });
+        }
+        runOnEveryCore(tasks);
+        return data;
+    }
+
+    /** Runs {@code tasks} on as many threads as there are cores, in order as threads come free; rethrows a failure. */
+    static void runOnEveryCore(List<Runnable> tasks) {
         List<Future<?>> pending = new ArrayList<>();
         try (ExecutorService pool = Executors.newFixedThreadPool(Runtime.getRuntime().availableProcessors())) {
-            for (int i : order) {
-                TensorSpec spec = specs.get(i);
-                pending.add(pool.submit(() -> {
-                    generate(spec, mix.typeOf(spec.role(), spec.block()), data[i]);
-                    long done = made.addAndGet(data[i].byteSize());
-                    synchronized (progress) {
-                        progress.madeBytes(done, totalBytes);
-                    }
-                }));
+            for (Runnable task : tasks) {
+                pending.add(pool.submit(task));
             }
             for (Future<?> task : pending) {
                 task.get();
@@ -259,7 +269,6 @@ final class GlmDsaGenerator {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while generating tensors", e);
         }
-        return data;
     }
 
     /** Fills {@code data} with the tensor's weights as {@code type}, row chunk by row chunk from its own random stream. */

@@ -44,24 +44,24 @@ class Fp8E4M3Test {
 
     @Test
     void everyBitPatternDecodesToTorchsFloatBitForBit() throws IOException {
-        List<String> torch = resourceLines(TORCH_E4M3);
-        assertEquals(256, torch.size());
-        for (int bits = 0; bits < 256; bits++) {
-            assertEquals(Integer.parseUnsignedInt(torch.get(bits), 16), Float.floatToRawIntBits(Fp8E4M3.toFloat(bits)),
-                    "bits 0x" + Integer.toHexString(bits));
-        }
+        assertTorchTable(TORCH_E4M3, Fp8E4M3::toFloat);
     }
 
     @Test
     void everyE8M0ScaleDecodesToTorchsFloatBitForBit() throws IOException {
-        List<String> torch = resourceLines(TORCH_E8M0);
+        assertTorchTable(TORCH_E8M0, FloatFormats::e8m0ToF32);
+        for (int e = 1; e < 255; e++) {
+            assertEquals(Math.scalb(1f, e - 127), FloatFormats.e8m0ToF32(e));
+        }
+    }
+
+    /** Every byte decodes to the float bits of line {@code byte} of the resource. */
+    private static void assertTorchTable(String resource, java.util.function.IntFunction<Float> decode) throws IOException {
+        List<String> torch = resourceLines(resource);
         assertEquals(256, torch.size());
-        for (int e = 0; e < 256; e++) {
-            assertEquals(Integer.parseUnsignedInt(torch.get(e), 16), Float.floatToRawIntBits(FloatFormats.e8m0ToF32(e)),
-                    "e " + e);
-            if (e > 0 && e < 255) {
-                assertEquals(Math.scalb(1f, e - 127), FloatFormats.e8m0ToF32(e));
-            }
+        for (int bits = 0; bits < 256; bits++) {
+            assertEquals(Integer.parseUnsignedInt(torch.get(bits), 16), Float.floatToRawIntBits(decode.apply(bits)),
+                    resource + ": byte 0x" + Integer.toHexString(bits));
         }
     }
 
