@@ -141,36 +141,25 @@ public final class TestModels {
     }
 
     private static Path cached(String name, Producer producer) {
-        Path directory = cacheDirectory();
-        Path target = directory.resolve(name);
-        if (Files.isRegularFile(target)) {
-            return target;
-        }
-        try {
-            Files.createDirectories(directory);
-            Path partial = Files.createTempFile(directory, name + ".", ".partial");
-            try {
-                producer.writeTo(partial);
-                Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } finally {
-                Files.deleteIfExists(partial);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot create test model " + target, e);
-        }
-        return target;
+        return cached(name, false, producer);
     }
 
-    /** Like {@link #cached}, for a directory: made under a temporary name, then renamed. */
+    /** Like {@link #cached}, for a directory. */
     private static Path cachedDirectory(String name, Producer producer) {
+        return cached(name, true, producer);
+    }
+
+    /** {@code name} in the cache directory, made by {@code producer} under a temporary name and renamed when done. */
+    private static Path cached(String name, boolean isDirectory, Producer producer) {
         Path directory = cacheDirectory();
         Path target = directory.resolve(name);
-        if (Files.isDirectory(target)) {
+        if (Files.exists(target)) {
             return target;
         }
         try {
             Files.createDirectories(directory);
-            Path partial = Files.createTempDirectory(directory, name + ".partial");
+            Path partial = isDirectory ? Files.createTempDirectory(directory, name + ".partial")
+                    : Files.createTempFile(directory, name + ".", ".partial");
             try {
                 producer.writeTo(partial);
                 Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);
@@ -180,16 +169,16 @@ public final class TestModels {
                 deleteTree(partial);
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot create test checkpoint " + target, e);
+            throw new UncheckedIOException("cannot create test model " + target, e);
         }
         return target;
     }
 
-    private static void deleteTree(Path directory) throws IOException {
-        if (!Files.exists(directory)) {
+    private static void deleteTree(Path path) throws IOException {
+        if (!Files.exists(path)) {
             return;
         }
-        try (var files = Files.walk(directory)) {
+        try (var files = Files.walk(path)) {
             for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(p);
             }
