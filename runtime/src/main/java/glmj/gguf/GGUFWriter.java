@@ -3,6 +3,7 @@ package glmj.gguf;
 import glmj.tensor.GGMLType;
 
 import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -30,10 +31,18 @@ public final class GGUFWriter {
     private final LinkedHashMap<String, MetadataValue> values = new LinkedHashMap<>();
     private final LinkedHashMap<String, Tensor> tensors = new LinkedHashMap<>();
 
-    private record Tensor(String name, GGMLType type, long[] shape, MemorySegment data) {
-        long byteSize() {
-            return data.byteSize();
-        }
+    /**
+     * Makes a tensor's data while the file is written, for tensors produced on the fly (a converted checkpoint's)
+     * rather than held in memory: {@code target} is the tensor's region of the output file, mapped, to be filled
+     * completely.
+     */
+    @FunctionalInterface
+    public interface TensorProducer {
+        void fill(MemorySegment target) throws IOException;
+    }
+
+    /** A tensor whose bytes are {@code data}, or are made by {@code producer} when {@code data} is null. */
+    private record Tensor(String name, GGMLType type, long[] shape, MemorySegment data, TensorProducer producer, long byteSize) {
     }
 
     /** A writer with the metadata (less the {@code split.*} keys) and tensors of {@code file}; tensors stay views. */
@@ -118,6 +127,27 @@ public final class GGUFWriter {
      * {@code type.byteSize(elements)} bytes. The segment is read when the file is written.
      */
     public GGUFWriter addTensor(String name, GGMLType type, long[] shape, MemorySegment data) {
+        long expected = checkTensor(name, type, shape);
+        if (data.byteSize() != expected) {
+            throw new IllegalArgumentException("tensor '" + name + "' " + type.ggmlName + " " + Arrays.toString(shape) + " needs "
+                    + expected + " bytes of data, got " + data.byteSize());
+        }
+        tensors.put(name, new Tensor(name, type, shape.clone(), data, null, expected));
+        return this;
+    }
+
+    /**
+     * Adds a tensor whose {@code type.byteSize(elements)} bytes {@code producer} makes when the file is written, in
+     * the order tensors were added; {@code shape} is in ggml order.
+     */
+    public GGUFWriter addTensor(String name, GGMLType type, long[] shape, TensorProducer producer) {
+        long bytes = checkTensor(name, type, shape);
+        tensors.put(name, new Tensor(name, type, shape.clone(), null, producer, bytes));
+        return this;
+    }
+
+    /** Checks a new tensor's name, shape and type, and returns the bytes its data take. */
+    private long checkTensor(String name, GGMLType type, long[] shape) {
         if (name == null || name.isEmpty()) {
             throw new IllegalArgumentException("a tensor name must not be empty");
         }
@@ -144,13 +174,7 @@ public final class GGUFWriter {
             throw new IllegalArgumentException("tensor '" + name + "' rows of " + shape[0] + " weights are not a whole number of "
                     + type.ggmlName + " blocks of " + type.blockSize);
         }
-        long expected = type.byteSize(count);
-        if (data.byteSize() != expected) {
-            throw new IllegalArgumentException("tensor '" + name + "' " + type.ggmlName + " " + Arrays.toString(shape) + " needs "
-                    + expected + " bytes of data, got " + data.byteSize());
-        }
-        tensors.put(name, new Tensor(name, type, shape.clone(), data));
-        return this;
+        return type.byteSize(count);
     }
 
     /** Removes the tensor named {@code name}, if there is one. */
@@ -209,15 +233,19 @@ public final class GGUFWriter {
         ByteBuffer header = header(values, tensors, alignment);
         Path temporary = file.resolveSibling(file.getFileName() + ".tmp");
         try {
-            try (FileChannel out = FileChannel.open(temporary, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING)) {
+            try (FileChannel out = FileChannel.open(temporary, StandardOpenOption.CREATE, StandardOpenOption.READ,
+                    StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
                 writeFully(out, header);
                 ByteBuffer staging = null;
                 for (Tensor t : tensors) {
-                    if (!t.data.isNative() && staging == null) {
-                        staging = ByteBuffer.allocateDirect(CHUNK);
+                    if (t.producer != null) {
+                        produce(out, t);
+                    } else {
+                        if (!t.data.isNative() && staging == null) {
+                            staging = ByteBuffer.allocateDirect(CHUNK);
+                        }
+                        writeSegment(out, t.data, staging);
                     }
-                    writeSegment(out, t.data, staging);
                     long padding = GGUFShard.alignUp(t.byteSize(), alignment) - t.byteSize();
                     writeFully(out, ByteBuffer.allocate((int) padding));
                 }
@@ -260,6 +288,17 @@ public final class GGUFWriter {
         }
         out.zeros((int) (GGUFShard.alignUp(out.size(), alignment) - out.size()));
         return out.toByteBuffer();
+    }
+
+    /** Lets a tensor's producer fill its region of the file, mapped, and moves the channel past it. */
+    private static void produce(FileChannel out, Tensor t) throws IOException {
+        long start = out.position();
+        if (t.byteSize > 0) {
+            try (Arena arena = Arena.ofShared()) {
+                t.producer.fill(out.map(FileChannel.MapMode.READ_WRITE, start, t.byteSize, arena));
+            }
+        }
+        out.position(start + t.byteSize);
     }
 
     private static void writeSegment(FileChannel out, MemorySegment data, ByteBuffer staging) throws IOException {

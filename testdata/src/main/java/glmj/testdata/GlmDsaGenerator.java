@@ -45,7 +45,7 @@ final class GlmDsaGenerator {
     enum Role {
         TOKEN_EMBD, OUTPUT, NORM, ATTN_Q_A, ATTN_Q_B, ATTN_KV_A_MQA, ATTN_K_B, ATTN_V_B, ATTN_OUTPUT,
         INDEXER_Q_B, INDEXER_K, INDEXER_PROJ, FFN_GATE_UP, FFN_DOWN, ROUTER, EXPERT_GATE_UP, EXPERT_DOWN,
-        SHARED_GATE_UP, SHARED_DOWN
+        SHARED_GATE_UP, SHARED_DOWN, NEXTN_PROJ
     }
 
     /** The tensor types of a generated model. */
@@ -148,45 +148,68 @@ final class GlmDsaGenerator {
         List<TensorSpec> t = new ArrayList<>();
         t.add(new TensorSpec("token_embd.weight", Role.TOKEN_EMBD, -1, Weights.Init.EMBEDDING, embd, vocabularySize));
         for (int il = 0; il < s.blockCount(); il++) {
-            String b = "blk." + il + ".";
-            t.add(gain(b + "attn_norm.weight", il, embd));
-            t.add(matrix(b + "attn_q_a.weight", Role.ATTN_Q_A, il, embd, s.qLoraRank()));
-            t.add(gain(b + "attn_q_a_norm.weight", il, s.qLoraRank()));
-            t.add(matrix(b + "attn_q_b.weight", Role.ATTN_Q_B, il, s.qLoraRank(), (long) s.headCount() * s.keyLengthMla()));
-            t.add(matrix(b + "attn_kv_a_mqa.weight", Role.ATTN_KV_A_MQA, il, embd, s.kvLoraRank() + s.qkRopeHeadDim()));
-            t.add(gain(b + "attn_kv_a_norm.weight", il, s.kvLoraRank()));
-            t.add(matrix(b + "attn_k_b.weight", Role.ATTN_K_B, il, s.qkNopeHeadDim(), s.kvLoraRank(), s.headCount()));
-            t.add(matrix(b + "attn_v_b.weight", Role.ATTN_V_B, il, s.kvLoraRank(), s.valueLengthMla(), s.headCount()));
-            t.add(matrix(b + "attn_output.weight", Role.ATTN_OUTPUT, il, (long) s.headCount() * s.valueLengthMla(), embd));
-            if (s.isIndexerFull(il)) {
-                t.add(matrix(b + "indexer.attn_q_b.weight", Role.INDEXER_Q_B, il, s.qLoraRank(),
-                        (long) s.indexerHeadCount() * s.indexerKeyLength()));
-                t.add(matrix(b + "indexer.attn_k.weight", Role.INDEXER_K, il, embd, s.indexerKeyLength()));
-                t.add(gain(b + "indexer.k_norm.weight", il, s.indexerKeyLength()));
-                t.add(new TensorSpec(b + "indexer.k_norm.bias", Role.NORM, il, Weights.Init.BIAS, s.indexerKeyLength()));
-                t.add(matrix(b + "indexer.proj.weight", Role.INDEXER_PROJ, il, embd, s.indexerHeadCount()));
-            }
-            t.add(gain(b + "ffn_norm.weight", il, embd));
-            if (il < s.leadingDenseBlockCount()) {
-                t.add(matrix(b + "ffn_gate.weight", Role.FFN_GATE_UP, il, embd, s.feedForwardLength()));
-                t.add(matrix(b + "ffn_up.weight", Role.FFN_GATE_UP, il, embd, s.feedForwardLength()));
-                t.add(matrix(b + "ffn_down.weight", Role.FFN_DOWN, il, s.feedForwardLength(), embd));
-            } else {
-                int experts = s.expertCount();
-                int expertFf = s.expertFeedForwardLength();
-                int shared = expertFf * s.expertSharedCount();
-                t.add(matrix(b + "ffn_gate_inp.weight", Role.ROUTER, il, embd, experts));
-                t.add(new TensorSpec(b + "exp_probs_b.bias", Role.NORM, il, Weights.Init.BIAS, experts));
-                t.add(matrix(b + "ffn_gate_exps.weight", Role.EXPERT_GATE_UP, il, embd, expertFf, experts));
-                t.add(matrix(b + "ffn_up_exps.weight", Role.EXPERT_GATE_UP, il, embd, expertFf, experts));
-                t.add(matrix(b + "ffn_down_exps.weight", Role.EXPERT_DOWN, il, expertFf, embd, experts));
-                t.add(matrix(b + "ffn_gate_shexp.weight", Role.SHARED_GATE_UP, il, embd, shared));
-                t.add(matrix(b + "ffn_up_shexp.weight", Role.SHARED_GATE_UP, il, embd, shared));
-                t.add(matrix(b + "ffn_down_shexp.weight", Role.SHARED_DOWN, il, shared, embd));
-            }
+            t.addAll(blockTensors(s, il, s.isIndexerFull(il)));
         }
         t.add(gain("output_norm.weight", -1, embd));
         t.add(matrix("output.weight", Role.OUTPUT, -1, embd, vocabularySize));
+        return t;
+    }
+
+    /** The tensors of block {@code il}: attention, its indexer when {@code indexerFull}, and a dense or MoE FFN. */
+    static List<TensorSpec> blockTensors(GlmDsaShape s, int il, boolean indexerFull) {
+        int embd = s.embeddingLength();
+        List<TensorSpec> t = new ArrayList<>();
+        String b = "blk." + il + ".";
+        t.add(gain(b + "attn_norm.weight", il, embd));
+        t.add(matrix(b + "attn_q_a.weight", Role.ATTN_Q_A, il, embd, s.qLoraRank()));
+        t.add(gain(b + "attn_q_a_norm.weight", il, s.qLoraRank()));
+        t.add(matrix(b + "attn_q_b.weight", Role.ATTN_Q_B, il, s.qLoraRank(), (long) s.headCount() * s.keyLengthMla()));
+        t.add(matrix(b + "attn_kv_a_mqa.weight", Role.ATTN_KV_A_MQA, il, embd, s.kvLoraRank() + s.qkRopeHeadDim()));
+        t.add(gain(b + "attn_kv_a_norm.weight", il, s.kvLoraRank()));
+        t.add(matrix(b + "attn_k_b.weight", Role.ATTN_K_B, il, s.qkNopeHeadDim(), s.kvLoraRank(), s.headCount()));
+        t.add(matrix(b + "attn_v_b.weight", Role.ATTN_V_B, il, s.kvLoraRank(), s.valueLengthMla(), s.headCount()));
+        t.add(matrix(b + "attn_output.weight", Role.ATTN_OUTPUT, il, (long) s.headCount() * s.valueLengthMla(), embd));
+        if (indexerFull) {
+            t.add(matrix(b + "indexer.attn_q_b.weight", Role.INDEXER_Q_B, il, s.qLoraRank(),
+                    (long) s.indexerHeadCount() * s.indexerKeyLength()));
+            t.add(matrix(b + "indexer.attn_k.weight", Role.INDEXER_K, il, embd, s.indexerKeyLength()));
+            t.add(gain(b + "indexer.k_norm.weight", il, s.indexerKeyLength()));
+            t.add(new TensorSpec(b + "indexer.k_norm.bias", Role.NORM, il, Weights.Init.BIAS, s.indexerKeyLength()));
+            t.add(matrix(b + "indexer.proj.weight", Role.INDEXER_PROJ, il, embd, s.indexerHeadCount()));
+        }
+        t.add(gain(b + "ffn_norm.weight", il, embd));
+        if (il < s.leadingDenseBlockCount()) {
+            t.add(matrix(b + "ffn_gate.weight", Role.FFN_GATE_UP, il, embd, s.feedForwardLength()));
+            t.add(matrix(b + "ffn_up.weight", Role.FFN_GATE_UP, il, embd, s.feedForwardLength()));
+            t.add(matrix(b + "ffn_down.weight", Role.FFN_DOWN, il, s.feedForwardLength(), embd));
+        } else {
+            int experts = s.expertCount();
+            int expertFf = s.expertFeedForwardLength();
+            int shared = expertFf * s.expertSharedCount();
+            t.add(matrix(b + "ffn_gate_inp.weight", Role.ROUTER, il, embd, experts));
+            t.add(new TensorSpec(b + "exp_probs_b.bias", Role.NORM, il, Weights.Init.BIAS, experts));
+            t.add(matrix(b + "ffn_gate_exps.weight", Role.EXPERT_GATE_UP, il, embd, expertFf, experts));
+            t.add(matrix(b + "ffn_up_exps.weight", Role.EXPERT_GATE_UP, il, embd, expertFf, experts));
+            t.add(matrix(b + "ffn_down_exps.weight", Role.EXPERT_DOWN, il, expertFf, embd, experts));
+            t.add(matrix(b + "ffn_gate_shexp.weight", Role.SHARED_GATE_UP, il, embd, shared));
+            t.add(matrix(b + "ffn_up_shexp.weight", Role.SHARED_GATE_UP, il, embd, shared));
+            t.add(matrix(b + "ffn_down_shexp.weight", Role.SHARED_DOWN, il, shared, embd));
+        }
+        return t;
+    }
+
+    /**
+     * The tensors of an MTP (NextN) block {@code il}, appended after the trunk: a MoE block with a full indexer, and
+     * the NextN projection of the concatenated embedding and hidden state with its norms.
+     */
+    static List<TensorSpec> nextnBlockTensors(GlmDsaShape s, int il) {
+        int embd = s.embeddingLength();
+        String b = "blk." + il + ".nextn.";
+        List<TensorSpec> t = new ArrayList<>(blockTensors(s, il, true));
+        t.add(matrix(b + "eh_proj.weight", Role.NEXTN_PROJ, il, 2L * embd, embd));
+        t.add(gain(b + "enorm.weight", il, embd));
+        t.add(gain(b + "hnorm.weight", il, embd));
+        t.add(gain(b + "shared_head_norm.weight", il, embd));
         return t;
     }
 
@@ -215,17 +238,27 @@ final class GlmDsaGenerator {
             order.add(i);
         }
         order.sort((x, y) -> Long.compare(data[y].byteSize(), data[x].byteSize()));
+        List<Runnable> tasks = new ArrayList<>();
+        for (int i : order) {
+            TensorSpec spec = specs.get(i);
+            tasks.add(() -> {
+                generate(spec, mix.typeOf(spec.role(), spec.block()), data[i]);
+                long done = made.addAndGet(data[i].byteSize());
+                synchronized (progress) {
+                    progress.madeBytes(done, totalBytes);
+                }
+            });
+        }
+        runOnEveryCore(tasks);
+        return data;
+    }
+
+    /** Runs {@code tasks} on as many threads as there are cores, in order as threads come free; rethrows a failure. */
+    static void runOnEveryCore(List<Runnable> tasks) {
         List<Future<?>> pending = new ArrayList<>();
         try (ExecutorService pool = Executors.newFixedThreadPool(Runtime.getRuntime().availableProcessors())) {
-            for (int i : order) {
-                TensorSpec spec = specs.get(i);
-                pending.add(pool.submit(() -> {
-                    generate(spec, mix.typeOf(spec.role(), spec.block()), data[i]);
-                    long done = made.addAndGet(data[i].byteSize());
-                    synchronized (progress) {
-                        progress.madeBytes(done, totalBytes);
-                    }
-                }));
+            for (Runnable task : tasks) {
+                pending.add(pool.submit(task));
             }
             for (Future<?> task : pending) {
                 task.get();
@@ -236,7 +269,6 @@ final class GlmDsaGenerator {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while generating tensors", e);
         }
-        return data;
     }
 
     /** Fills {@code data} with the tensor's weights as {@code type}, row chunk by row chunk from its own random stream. */
@@ -258,7 +290,7 @@ final class GlmDsaGenerator {
         }
     }
 
-    private static String chatTemplate() {
+    static String chatTemplate() {
         try (InputStream in = GlmDsaGenerator.class.getClassLoader().getResourceAsStream(CHAT_TEMPLATE_RESOURCE)) {
             if (in == null) {
                 throw new IllegalStateException("resource " + CHAT_TEMPLATE_RESOURCE + " is missing from the classpath");

@@ -6,6 +6,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -13,6 +15,7 @@ import java.net.URISyntaxException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Map;
@@ -53,6 +56,20 @@ public final class TestModels {
     /** The all-F32 tiny GLM-5, with the same underlying weights as {@link #tinyQuantMix()}. */
     public static synchronized Path tinyF32() {
         return cached("tiny-glm-dsa-F32.gguf", file -> TinyGlmDsa.write(file, TinyGlmDsa.Variant.F32));
+    }
+
+    /**
+     * The tiny GLM-5 as a Hugging Face FP8 checkpoint directory (see {@link TinyGlmDsaCheckpoint}), about 180 MB, most
+     * of it the BF16 embeddings and head.
+     */
+    public static synchronized Path tinyCheckpoint() {
+        return cachedDirectory("tiny-glm-dsa-fp8-checkpoint", TinyGlmDsaCheckpoint::write);
+    }
+
+    /** The bench model's weights as a Hugging Face FP8 checkpoint directory (see {@link BenchGlmDsa#writeCheckpoint}). */
+    public static synchronized Path benchCheckpoint(BenchGlmDsa.Scale scale) {
+        return cachedDirectory("bench-glm-dsa-" + scale.name().toLowerCase(Locale.ROOT) + "-fp8-checkpoint",
+                directory -> BenchGlmDsa.writeCheckpoint(directory, scale));
     }
 
     /** The bench model at full size, about 1.1 GB (see {@link BenchGlmDsa}); the first call takes minutes. */
@@ -146,24 +163,48 @@ public final class TestModels {
     }
 
     private static Path cached(String name, Producer producer) {
+        return cached(name, false, producer);
+    }
+
+    /** Like {@link #cached}, for a directory. */
+    private static Path cachedDirectory(String name, Producer producer) {
+        return cached(name, true, producer);
+    }
+
+    /** {@code name} in the cache directory, made by {@code producer} under a temporary name and renamed when done. */
+    private static Path cached(String name, boolean isDirectory, Producer producer) {
         Path directory = cacheDirectory();
         Path target = directory.resolve(name);
-        if (Files.isRegularFile(target)) {
+        if (Files.exists(target)) {
             return target;
         }
         try {
             Files.createDirectories(directory);
-            Path partial = Files.createTempFile(directory, name + ".", ".partial");
+            Path partial = isDirectory ? Files.createTempDirectory(directory, name + ".partial")
+                    : Files.createTempFile(directory, name + ".", ".partial");
             try {
                 producer.writeTo(partial);
-                Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);
+            } catch (FileAlreadyExistsException | DirectoryNotEmptyException raced) {
+                // another JVM made it first
             } finally {
-                Files.deleteIfExists(partial);
+                deleteTree(partial);
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create test model " + target, e);
         }
         return target;
+    }
+
+    private static void deleteTree(Path path) throws IOException {
+        if (!Files.exists(path)) {
+            return;
+        }
+        try (var files = Files.walk(path)) {
+            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
     }
 
     private static void copyResource(String resource, Path file) throws IOException {

@@ -89,7 +89,7 @@ public final class TinyGlmDsa {
                 case OUTPUT -> GGMLType.Q3_K;
                 case NORM, ROUTER, INDEXER_PROJ -> GGMLType.F32;
                 case ATTN_Q_A, ATTN_Q_B, FFN_GATE_UP -> GGMLType.Q4_K;
-                case ATTN_KV_A_MQA, FFN_DOWN, SHARED_DOWN -> GGMLType.Q6_K;
+                case ATTN_KV_A_MQA, FFN_DOWN, SHARED_DOWN, NEXTN_PROJ -> GGMLType.Q6_K;
                 case ATTN_K_B, INDEXER_Q_B, INDEXER_K -> GGMLType.Q8_0;
                 case ATTN_V_B, SHARED_GATE_UP -> GGMLType.Q5_K;
                 case ATTN_OUTPUT -> GGMLType.IQ4_XS;
