@@ -195,7 +195,7 @@ public final class VectorKernels implements Kernels {
                     .lanewise(FMA, FloatVector.fromArray(F, b, bOffset + i + 3 * lanes), acc3);
         }
         FloatVector pairs = acc0.lanewise(VectorOperators.ADD, acc2);
-        float sum = Lanes.sum(pairs.lanewise(VectorOperators.ADD, acc1.lanewise(VectorOperators.ADD, acc3)));
+        float sum = Lanes.vecReduce(pairs.lanewise(VectorOperators.ADD, acc1.lanewise(VectorOperators.ADD, acc3)));
         for (; i < n; i++) {
             sum += a[aOffset + i] * b[bOffset + i];
         }
