@@ -3,6 +3,7 @@ package glmj.model;
 import glmj.generate.ContextFullException;
 import glmj.gguf.GGUFFile;
 import glmj.gguf.TensorInfo;
+import glmj.kernel.Exponentials;
 import glmj.kernel.Halves;
 import glmj.kernel.Kernels;
 import glmj.kernel.SmallBatchAttention;
@@ -400,8 +401,9 @@ public final class GlmDsa {
 
     /**
      * The {@code groups} experts in {@code s.gates}, {@code s.ups} and {@code s.downs} on routes {@code [from, to)},
-     * their results added to their tokens' {@code s.ffnOut} by route weight. A token's experts are added in expert
-     * order, however the batch was split, so its result does not depend on the batch.
+     * their results added to their tokens' {@code s.ffnOut} by route weight. A batch's tokens add their experts in expert
+     * order, however the batch was split, so their results do not depend on the split; a single token adds them in
+     * llama.cpp's order ({@link #addInRankOrder}).
      */
     private void experts(int groups, int from, int to, int count) {
         int e = c.embeddingLength(), ff = s.gates[0].rows(), routes = to - from;
@@ -440,9 +442,49 @@ public final class GlmDsa {
         }
         swiGlu(routes * ff);
         k.raggedMatmuls(s.downs, groups, s.ffnGateUp, routes, s.routedFirst, s.routedTokens, s.routedOut, s.routedFirst);
+        if (count == 1) {
+            addInRankOrder(routes);
+            return;
+        }
         for (int r = from; r < to; r++) {
             k.axpy(s.routeWeight[r], s.routedOut, (r - from) * e, s.ffnOut, s.routeToken[r] * e, e);
         }
+    }
+
+    /**
+     * A single token's routed experts, whose outputs {@code s.routedOut} holds in expert order, added to its shared
+     * expert's output in {@code s.ffnOut} as llama.cpp's graph adds them: each output times its weight, rounded, the
+     * products summed in the router's rank order, then the shared expert's output added. (A decode step is then
+     * llama.cpp's bit for bit, which greedy continuations of the random-weight test models need.)
+     */
+    private void addInRankOrder(int used) {
+        int e = c.embeddingLength();
+        int[] chosen = s.chosenExperts[0];
+        float[] weights = s.chosenWeights[0];
+        float[] out = s.routedOut;
+        // the sum builds up in the row of the best-ranked expert
+        int sum = routeRow(chosen, 0, used) * e;
+        for (int d = 0; d < e; d++) {
+            out[sum + d] *= weights[0];
+        }
+        for (int i = 1; i < used; i++) {
+            int row = routeRow(chosen, i, used) * e;
+            for (int d = 0; d < e; d++) {
+                out[sum + d] += out[row + d] * weights[i];
+            }
+        }
+        for (int d = 0; d < e; d++) {
+            s.ffnOut[d] = out[sum + d] + s.ffnOut[d];
+        }
+    }
+
+    /** The route of a single token's {@code i}-th ranked expert: its routes are in expert order. */
+    private static int routeRow(int[] chosen, int i, int used) {
+        int row = 0;
+        for (int j = 0; j < used; j++) {
+            row += chosen[j] < chosen[i] ? 1 : 0;
+        }
+        return row;
     }
 
     /** SwiGLU: {@code out = down(silu(gate(in)) * up(in))} for {@code count} rows. */
@@ -474,7 +516,7 @@ public final class GlmDsa {
         int n = swiGluLength;
         for (int i = chunk * SWIGLU_CHUNK, end = Math.min(n, i + SWIGLU_CHUNK); i < end; i++) {
             float g = a[i];
-            a[i] = g / (1.0f + (float) Math.exp(-g)) * a[n + i];
+            a[i] = Exponentials.silu(g) * a[n + i];
         }
     }
 
