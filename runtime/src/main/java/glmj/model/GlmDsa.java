@@ -268,6 +268,9 @@ public final class GlmDsa {
     private static final int SWIGLU_CHUNK = 1 << 14;
     private final IntConsumer swiGluChunk = this::swiGluChunk;
     private int swiGluLength;
+    /** Experts per token in the layer {@link #addRouted} adds up. */
+    private final IntConsumer addRouted = this::addRouted;
+    private int routedUsed;
 
     /**
      * Attention of heads {@code [g * HEADS_PER_GROUP, ...)} of every token of a small batch over its selected keys,
@@ -373,11 +376,14 @@ public final class GlmDsa {
             }
             experts(groups, first, s.expertStart[expert], count);
         }
+        routedUsed = used;
+        k.parallelFor(count, addRouted);
     }
 
     /**
      * The tokens' routes sorted by expert, then token: route r of expert x, for r in {@code [s.expertStart[x],
-     * s.expertStart[x + 1])}, takes token {@code s.routeToken[r]} with weight {@code s.routeWeight[r]}.
+     * s.expertStart[x + 1])}, takes token {@code s.routeToken[r]}; token t's i-th ranked expert is route
+     * {@code s.choiceRoute[t * used + i]}.
      */
     private void routeByExpert(int count, int used, int experts) {
         Arrays.fill(s.expertStart, 0, experts + 2, 0);
@@ -394,16 +400,14 @@ public final class GlmDsa {
             for (int i = 0; i < used; i++) {
                 int r = s.expertStart[s.chosenExperts[t][i] + 1]++;
                 s.routeToken[r] = t;
-                s.routeWeight[r] = s.chosenWeights[t][i];
+                s.choiceRoute[t * used + i] = r;
             }
         }
     }
 
     /**
      * The {@code groups} experts in {@code s.gates}, {@code s.ups} and {@code s.downs} on routes {@code [from, to)},
-     * their results added to their tokens' {@code s.ffnOut} by route weight. A batch's tokens add their experts in expert
-     * order, however the batch was split, so their results do not depend on the split; a single token adds them in
-     * llama.cpp's order ({@link #addInRankOrder}).
+     * their results into those routes' rows of {@code s.routedOut}.
      */
     private void experts(int groups, int from, int to, int count) {
         int e = c.embeddingLength(), ff = s.gates[0].rows(), routes = to - from;
@@ -441,50 +445,35 @@ public final class GlmDsa {
             k.raggedMatmuls(s.ups, groups, in, inputs, s.routedInput, s.routedTokens, s.ffnGateUp, s.routedOutput);
         }
         swiGlu(routes * ff);
-        k.raggedMatmuls(s.downs, groups, s.ffnGateUp, routes, s.routedFirst, s.routedTokens, s.routedOut, s.routedFirst);
-        if (count == 1) {
-            addInRankOrder(routes);
-            return;
+        for (int g = 0; g < groups; g++) {
+            s.routedOutput[g] = from + s.routedFirst[g];
         }
-        for (int r = from; r < to; r++) {
-            k.axpy(s.routeWeight[r], s.routedOut, (r - from) * e, s.ffnOut, s.routeToken[r] * e, e);
-        }
+        k.raggedMatmuls(s.downs, groups, s.ffnGateUp, routes, s.routedFirst, s.routedTokens, s.routedOut, s.routedOutput);
     }
 
     /**
-     * A single token's routed experts, whose outputs {@code s.routedOut} holds in expert order, added to its shared
-     * expert's output in {@code s.ffnOut} as llama.cpp's graph adds them: each output times its weight, rounded, the
-     * products summed in the router's rank order, then the shared expert's output added. (A decode step is then
-     * llama.cpp's bit for bit, which greedy continuations of the random-weight test models need.)
+     * Token t's routed experts added to its shared expert's output in {@code s.ffnOut} as llama.cpp's graph adds them:
+     * each expert's output times its weight, rounded, the products summed in the router's rank order, then the shared
+     * expert's output added. A decode step is then llama.cpp's bit for bit (greedy continuations of the random-weight
+     * test models need that), and a token's result does not depend on how its batch was split into steps.
      */
-    private void addInRankOrder(int used) {
-        int e = c.embeddingLength();
-        int[] chosen = s.chosenExperts[0];
-        float[] weights = s.chosenWeights[0];
-        float[] out = s.routedOut;
-        // the sum builds up in the row of the best-ranked expert
-        int sum = routeRow(chosen, 0, used) * e;
+    private void addRouted(int t) {
+        int e = c.embeddingLength(), used = routedUsed;
+        float[] weights = s.chosenWeights[t], out = s.routedOut;
+        // the sum builds up in the best-ranked expert's row
+        int sum = s.choiceRoute[t * used] * e;
         for (int d = 0; d < e; d++) {
             out[sum + d] *= weights[0];
         }
         for (int i = 1; i < used; i++) {
-            int row = routeRow(chosen, i, used) * e;
+            int row = s.choiceRoute[t * used + i] * e;
             for (int d = 0; d < e; d++) {
                 out[sum + d] += out[row + d] * weights[i];
             }
         }
         for (int d = 0; d < e; d++) {
-            s.ffnOut[d] = out[sum + d] + s.ffnOut[d];
+            s.ffnOut[t * e + d] = out[sum + d] + s.ffnOut[t * e + d];
         }
-    }
-
-    /** The route of a single token's {@code i}-th ranked expert: its routes are in expert order. */
-    private static int routeRow(int[] chosen, int i, int used) {
-        int row = 0;
-        for (int j = 0; j < used; j++) {
-            row += chosen[j] < chosen[i] ? 1 : 0;
-        }
-        return row;
     }
 
     /** SwiGLU: {@code out = down(silu(gate(in)) * up(in))} for {@code count} rows. */

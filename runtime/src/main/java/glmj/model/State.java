@@ -37,12 +37,14 @@ final class State {
     final float[] routerLogits;
     final int[][] chosenExperts;
     final float[][] chosenWeights;
-    /** Each token's routes to its experts, sorted by expert: where each expert's begin, and their tokens and weights. */
-    final int[] expertStart, routeToken;
-    final float[] routeWeight;
+    /**
+     * Each token's routes to its experts, sorted by expert: where each expert's begin, and their tokens; and the route
+     * of each token's i-th ranked expert.
+     */
+    final int[] expertStart, routeToken, choiceRoute;
     /** Most routes one step of experts takes: the batch, or a decode step's experts. */
     final int routedRows;
-    /** A step of experts: their input rows and their results, a row per route. */
+    /** A step of experts' input rows, a row per route; the results of all the batch's routes, a row per route. */
     final float[] routedIn, routedOut;
     /** A step of experts: each one's first route and routes; where its gate and up projections read and write. */
     final int[] routedFirst, routedTokens, routedInput, routedOutput;
@@ -93,10 +95,10 @@ final class State {
         chosenWeights = new float[batch][maxUsed];
         expertStart = new int[experts + 2];
         routeToken = new int[batch * maxUsed];
-        routeWeight = new float[batch * maxUsed];
+        choiceRoute = new int[batch * maxUsed];
         routedRows = Math.max(batch, maxUsed);
         routedIn = new float[routedRows * e];
-        routedOut = new float[routedRows * e];
+        routedOut = new float[batch * maxUsed * e];
         routedFirst = new int[experts];
         routedTokens = new int[2 * experts];
         routedInput = new int[2 * experts];
