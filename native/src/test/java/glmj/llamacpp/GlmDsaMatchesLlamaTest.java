@@ -36,7 +36,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Both sides keep the KV caches in f16 (we store the same f16 values) and multiply f32 weights with f32 activations, so
  * what differs is the order of float additions (the prompt's matmuls and attention; single-token steps add in ggml's
  * order), magnified in decode steps by the f16 query and f16 V accumulation of the small-batch flash attention, which
- * both sides do ({@link glmj.model.SmallBatchAttention}) but whose roundings a last-bit difference decorrelates: relative
+ * both sides do ({@link glmj.kernel.SmallBatchAttention}) but whose roundings a last-bit difference decorrelates: relative
  * errors up to about 2^-11 in one layer's attention output, which 4 layers and the 256-wide output head turn into logit
  * differences of order 1e-3 (we allow 0.02; measured 2e-3). KL divergence is second order in the logit
  * differences d: about Var_p(d) / 2 <= max|d|^2 / 2, so we allow 0.02^2 / 2 = 2e-4. Exact-zero indexer scores (every
