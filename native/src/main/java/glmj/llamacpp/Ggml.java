@@ -352,6 +352,34 @@ public final class Ggml {
         }
     }
 
+    private static final class ggml_swiglu_split {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS, ADDRESS);
+        static final MethodHandle HANDLE = LlamaLibrary.downcall("ggml_swiglu_split", DESC);
+    }
+
+    /** {@code struct ggml_tensor * ggml_swiglu_split(ctx, a, b)}, as a {@link ggml_tensor}: {@code silu(a) * b}. */
+    public static MemorySegment ggml_swiglu_split(MemorySegment ctx, MemorySegment a, MemorySegment b) {
+        try {
+            return ggml_tensor.reinterpret((MemorySegment) ggml_swiglu_split.HANDLE.invokeExact(ctx, a, b));
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    private static final class ggml_sigmoid {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS);
+        static final MethodHandle HANDLE = LlamaLibrary.downcall("ggml_sigmoid", DESC);
+    }
+
+    /** {@code struct ggml_tensor * ggml_sigmoid(ctx, a)}, as a {@link ggml_tensor}: {@code 1 / (1 + expf(-a))}. */
+    public static MemorySegment ggml_sigmoid(MemorySegment ctx, MemorySegment a) {
+        try {
+            return ggml_tensor.reinterpret((MemorySegment) ggml_sigmoid.HANDLE.invokeExact(ctx, a));
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
     private static final class ggml_new_graph_custom {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_BOOLEAN);
         static final MethodHandle HANDLE = LlamaLibrary.downcall("ggml_new_graph_custom", DESC);
