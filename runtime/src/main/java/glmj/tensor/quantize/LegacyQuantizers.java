@@ -16,16 +16,34 @@ import static glmj.tensor.quantize.GgmlMath.roundHalfAwayFromZero;
 import static glmj.tensor.quantize.GgmlMath.signedMaxByMagnitude;
 import static glmj.tensor.quantize.GgmlMath.truncateLikeX86;
 
-/** The 32-weight block quantizers Q4_0, Q4_1, Q5_0, Q5_1 and Q8_0 ({@code quantize_row_q*_ref}). */
+/**
+ * The 32-weight block quantizers Q4_0, Q4_1, Q5_0, Q5_1 and Q8_0: without an importance matrix ggml's
+ * {@code quantize_row_q*_ref}, with one its {@code quantize_row_q*_impl}, whose weights {@code qw * sqrt(σ² + x²)}
+ * take σ² over the whole row: with importance a call covers exactly one row. Q8_0 has no weighted form.
+ */
 final class LegacyQuantizers {
 
     private static final int QK = 32;
 
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
     private LegacyQuantizers() {
     }
 
-    static void q4_0(float[] x, int xo, MemorySegment y, long yo, int blocks) {
-        int[] q = new int[QK];
+    private static final class Scratch {
+        final int[] quants = new int[QK];
+        final byte[] levels = new byte[QK];
+        final byte[] levelsAux = new byte[QK];
+        final float[] weights = new float[QK];
+        final float[] min = new float[1];
+    }
+
+    static void q4_0(float[] x, int xo, MemorySegment y, long yo, int blocks, float[] importance) {
+        if (importance != null) {
+            symmetricWeighted(x, xo, y, yo, blocks, importance, 8);
+            return;
+        }
+        int[] q = SCRATCH.get().quants;
         for (int b = 0; b < blocks; b++, xo += QK, yo += Q4_0Block.BYTES) {
             float max = signedMaxByMagnitude(x, xo, QK);
             float d = max / -8;
@@ -38,8 +56,12 @@ final class LegacyQuantizers {
         }
     }
 
-    static void q4_1(float[] x, int xo, MemorySegment y, long yo, int blocks) {
-        int[] q = new int[QK];
+    static void q4_1(float[] x, int xo, MemorySegment y, long yo, int blocks, float[] importance) {
+        if (importance != null) {
+            affineWeighted(x, xo, y, yo, blocks, importance, 15);
+            return;
+        }
+        int[] q = SCRATCH.get().quants;
         for (int b = 0; b < blocks; b++, xo += QK, yo += Q4_1Block.BYTES) {
             float min = minimum(x, xo);
             float d = (maximum(x, xo) - min) / 15;
@@ -53,8 +75,12 @@ final class LegacyQuantizers {
         }
     }
 
-    static void q5_0(float[] x, int xo, MemorySegment y, long yo, int blocks) {
-        int[] q = new int[QK];
+    static void q5_0(float[] x, int xo, MemorySegment y, long yo, int blocks, float[] importance) {
+        if (importance != null) {
+            symmetricWeighted(x, xo, y, yo, blocks, importance, 16);
+            return;
+        }
+        int[] q = SCRATCH.get().quants;
         for (int b = 0; b < blocks; b++, xo += QK, yo += Q5_0Block.BYTES) {
             float max = signedMaxByMagnitude(x, xo, QK);
             float d = max / -16;
@@ -67,8 +93,12 @@ final class LegacyQuantizers {
         }
     }
 
-    static void q5_1(float[] x, int xo, MemorySegment y, long yo, int blocks) {
-        int[] q = new int[QK];
+    static void q5_1(float[] x, int xo, MemorySegment y, long yo, int blocks, float[] importance) {
+        if (importance != null) {
+            affineWeighted(x, xo, y, yo, blocks, importance, 31);
+            return;
+        }
+        int[] q = SCRATCH.get().quants;
         for (int b = 0; b < blocks; b++, xo += QK, yo += Q5_1Block.BYTES) {
             float min = minimum(x, xo);
             float d = (maximum(x, xo) - min) / 31;
@@ -82,7 +112,7 @@ final class LegacyQuantizers {
         }
     }
 
-    static void q8_0(float[] x, int xo, MemorySegment y, long yo, int blocks) {
+    static void q8_0(float[] x, int xo, MemorySegment y, long yo, int blocks, float[] importance) {
         for (int b = 0; b < blocks; b++, xo += QK, yo += Q8_0Block.BYTES) {
             float amax = 0.0f;
             for (int j = 0; j < QK; j++) {
@@ -94,6 +124,61 @@ final class LegacyQuantizers {
             putShort(y, yo + Q8_0Block.D_OFFSET, FloatFormats.f32ToF16(d));
             for (int j = 0; j < QK; j++) {
                 putByte(y, yo + Q8_0Block.QS_OFFSET + j, truncateLikeX86(roundHalfAwayFromZero(x[xo + j] * id)));
+            }
+        }
+    }
+
+    /**
+     * Q4_0 ({@code nmax} 8) and Q5_0 (16) with importance: a weighted {@code make_qx_quants} per block, whose
+     * quants {@code L} in {@code [0, 2 nmax)} are stored as they are, with the scale it returns.
+     */
+    private static void symmetricWeighted(float[] x, int xo, MemorySegment y, long yo, int blocks, float[] qw, int nmax) {
+        Scratch s = SCRATCH.get();
+        float sigma2 = KQuantizers.sumOfSquares(x, xo, blocks * QK) / (blocks * QK);
+        int[] q = s.quants;
+        for (int b = 0; b < blocks; b++, xo += QK) {
+            KQuantizers.importanceWeights(x, xo, qw, QK * b, sigma2, s.weights, QK);
+            float d = GgmlMath.makeQxQuants(QK, nmax, x, xo, s.levels, 0, s.weights, 0);
+            for (int j = 0; j < QK; j++) {
+                q[j] = s.levels[j];
+            }
+            if (nmax == 8) {
+                putShort(y, yo + Q4_0Block.D_OFFSET, FloatFormats.f32ToF16(d));
+                putNibbles(q, y, yo + Q4_0Block.QS_OFFSET);
+                yo += Q4_0Block.BYTES;
+            } else {
+                putShort(y, yo + Q5_0Block.D_OFFSET, FloatFormats.f32ToF16(d));
+                putFiveBitQuants(q, y, yo + Q5_0Block.QS_OFFSET, yo + Q5_0Block.QH_OFFSET);
+                yo += Q5_0Block.BYTES;
+            }
+        }
+    }
+
+    /**
+     * Q4_1 ({@code nmax} 15) and Q5_1 (31) with importance: a weighted {@code make_qkx3_quants} per block for the
+     * scale and the min.
+     */
+    private static void affineWeighted(float[] x, int xo, MemorySegment y, long yo, int blocks, float[] qw, int nmax) {
+        Scratch s = SCRATCH.get();
+        float sigma2 = KQuantizers.sumOfSquares(x, xo, blocks * QK) / (blocks * QK);
+        int[] q = s.quants;
+        for (int b = 0; b < blocks; b++, xo += QK) {
+            KQuantizers.importanceWeights(x, xo, qw, QK * b, sigma2, s.weights, QK);
+            float d = GgmlMath.makeQkx2Quants(QK, nmax, x, xo, s.weights, s.levels, 0, s.min, 0, s.levelsAux,
+                    -0.9f, 0.05f, 36, false);
+            for (int j = 0; j < QK; j++) {
+                q[j] = s.levels[j];
+            }
+            if (nmax == 15) {
+                putShort(y, yo + Q4_1Block.D_OFFSET, FloatFormats.f32ToF16(d));
+                putShort(y, yo + Q4_1Block.M_OFFSET, FloatFormats.f32ToF16(-s.min[0]));
+                putNibbles(q, y, yo + Q4_1Block.QS_OFFSET);
+                yo += Q4_1Block.BYTES;
+            } else {
+                putShort(y, yo + Q5_1Block.D_OFFSET, FloatFormats.f32ToF16(d));
+                putShort(y, yo + Q5_1Block.M_OFFSET, FloatFormats.f32ToF16(-s.min[0]));
+                putFiveBitQuants(q, y, yo + Q5_1Block.QS_OFFSET, yo + Q5_1Block.QH_OFFSET);
+                yo += Q5_1Block.BYTES;
             }
         }
     }
