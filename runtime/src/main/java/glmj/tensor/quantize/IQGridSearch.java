@@ -99,6 +99,7 @@ final class IQGridSearch {
         char[] lists = new char[1 << 16];
         int used = 0;
         int[] distances = new int[gridSize];
+        int[] histogram = new int[dimension * (2 * levels) * (2 * levels) + 1];
         byte[] position = new byte[dimension];
         for (int vector = 0; vector < map.length; vector++) {
             if (map[vector] >= 0 || !levelsBelow(vector, levels)) {
@@ -120,24 +121,28 @@ final class IQGridSearch {
             }
             map[vector] = -(used + 1);
             int start = used++;
-            // the points at the nwant smallest distinct distances, nearest first, by index within a distance
-            int previous = -1;
-            for (int have = 0; have < nwant; have++) {
-                int next = Integer.MAX_VALUE;
-                for (int d2 : distances) {
-                    if (d2 > previous && d2 < next) {
-                        next = d2;
-                    }
+            // the points at the nwant smallest distinct distances, nearest first, by index within a distance:
+            // a counting sort over the few distances there are
+            Arrays.fill(histogram, 0);
+            for (int d2 : distances) {
+                histogram[d2]++;
+            }
+            int have = 0;
+            int farthest = -1;
+            for (int d2 = 0; d2 < histogram.length && have < nwant; d2++) {
+                if (histogram[d2] > 0) {
+                    int count = histogram[d2];
+                    histogram[d2] = used; // from here on: where the next point at this distance goes
+                    used += count;
+                    farthest = d2;
+                    have++;
                 }
-                if (next == Integer.MAX_VALUE) {
-                    break;
+            }
+            for (int k = 0; k < gridSize; k++) {
+                int d2 = distances[k];
+                if (d2 <= farthest) {
+                    lists[histogram[d2]++] = (char) k;
                 }
-                for (int k = 0; k < gridSize; k++) {
-                    if (distances[k] == next) {
-                        lists[used++] = (char) k;
-                    }
-                }
-                previous = next;
             }
             lists[start] = (char) (used - start - 1);
         }
