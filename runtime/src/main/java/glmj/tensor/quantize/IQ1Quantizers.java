@@ -53,6 +53,8 @@ final class IQ1Quantizers {
         final float[] sumqx = new float[4];
         final float[] sumq2 = new float[4];
         final ByValue sorted = new ByValue(32);
+        /** The shifted values each run of 8 takes. */
+        final float[][] runValues = new float[4][];
     }
 
     static void iq1_s(float[] x, int xo, MemorySegment y, long yo, int blocks, float[] importance) {
@@ -122,32 +124,8 @@ final class IQ1Quantizers {
                     scale = -scale;
                     bestShift = -bestShift;
                 }
-                float[] values = bestShift == 1 ? SHIFTED_UP : SHIFTED_DOWN;
-                boolean allOnGrid = true;
-                for (int k = 0; k < 4; k++) {
-                    int vector = grid.vector(levels, 8 * k);
-                    int index = grid.gridIndex(vector);
-                    if (index < 0) {
-                        allOnGrid = false;
-                        index = bestShiftedNeighbour(grid, vector, x, xb + 8 * k, s.weight, 8 * k, scale, values, levels, 8 * k);
-                    }
-                    s.index[k] = index;
-                }
-                if (!allOnGrid) {
-                    float sumqx = 0;
-                    float sumq2 = 0;
-                    for (int k = 0; k < 4; k++) {
-                        for (int j = 0; j < 8; j++) {
-                            float w = s.weight[8 * k + j];
-                            float q = values[(grid.points[8 * s.index[k] + j] - 1) / 2];
-                            sumqx += w * q * x[xb + 8 * k + j];
-                            sumq2 += w * q * q;
-                        }
-                    }
-                    if (sumqx > 0 && sumq2 > 0) {
-                        scale = sumqx / sumq2;
-                    }
-                }
+                Arrays.fill(s.runValues, bestShift == 1 ? SHIFTED_UP : SHIFTED_DOWN);
+                scale = placeOnGrid(grid, s, 4, x, xb, scale);
                 int h = 0;
                 for (int k = 0; k < 4; k++) {
                     putByte(y, yo + IQ1_SBlock.QS_OFFSET + 4 * ib + k, s.index[k]);
@@ -266,33 +244,9 @@ final class IQ1Quantizers {
                     scale = -scale;
                     bestK = 3 - bestK;
                 }
-                boolean allOnGrid = true;
-                for (int k = 0; k < 2; k++) {
-                    int vector = grid.vector(levels, 8 * k);
-                    int index = grid.gridIndex(vector);
-                    if (index < 0) {
-                        allOnGrid = false;
-                        index = bestShiftedNeighbour(grid, vector, x, xb + 8 * k, s.weight, 8 * k, scale,
-                                iq1mValues(bestK, k), levels, 8 * k);
-                    }
-                    s.index[k] = index;
-                }
-                if (!allOnGrid) {
-                    float sumqxF = 0;
-                    float sumq2F = 0;
-                    for (int k = 0; k < 2; k++) {
-                        float[] values = iq1mValues(bestK, k);
-                        for (int j = 0; j < 8; j++) {
-                            float w = s.weight[8 * k + j];
-                            float q = values[(grid.points[8 * s.index[k] + j] - 1) / 2];
-                            sumqxF += w * q * x[xb + 8 * k + j];
-                            sumq2F += w * q * q;
-                        }
-                    }
-                    if (sumqxF > 0 && sumq2F > 0) {
-                        scale = sumqxF / sumq2F;
-                    }
-                }
+                s.runValues[0] = iq1mValues(bestK, 0);
+                s.runValues[1] = iq1mValues(bestK, 1);
+                scale = placeOnGrid(grid, s, 2, x, xb, scale);
                 qs[2 * ib] = s.index[0] & 0xFF;
                 qs[2 * ib + 1] = s.index[1] & 0xFF;
                 qh[ib] = (s.index[0] >> 8) | ((s.index[1] >> 8) << 4);
@@ -350,6 +304,38 @@ final class IQ1Quantizers {
         return scaleWords;
     }
 
+    /**
+     * Moves each of the group's {@code runs} runs of 8 levels onto the grid (their grid indices into {@code s.index}),
+     * an off-grid run to its best neighbour under its {@code s.runValues}; if any moved, returns the group's
+     * least-squares scale for the new points when it is positive, else {@code scale}.
+     */
+    private static float placeOnGrid(IQGridSearch grid, Scratch s, int runs, float[] x, int xb, float scale) {
+        boolean allOnGrid = true;
+        for (int k = 0; k < runs; k++) {
+            int vector = grid.vector(s.levels, 8 * k);
+            int index = grid.gridIndex(vector);
+            if (index < 0) {
+                allOnGrid = false;
+                index = bestShiftedNeighbour(grid, vector, x, xb + 8 * k, s.weight, 8 * k, scale, s.runValues[k], s.levels, 8 * k);
+            }
+            s.index[k] = index;
+        }
+        if (allOnGrid) {
+            return scale;
+        }
+        float sumqx = 0;
+        float sumq2 = 0;
+        for (int k = 0; k < runs; k++) {
+            for (int j = 0; j < 8; j++) {
+                float w = s.weight[8 * k + j];
+                float q = s.runValues[k][(grid.points[8 * s.index[k] + j] - 1) / 2];
+                sumqx += w * q * x[xb + 8 * k + j];
+                sumq2 += w * q * q;
+            }
+        }
+        return sumqx > 0 && sumq2 > 0 ? sumqx / sumq2 : scale;
+    }
+
     /** IQ1_M's shifted values for half {@code k} of a group of 16 whose shift choice is {@code shift}. */
     private static float[] iq1mValues(int shift, int k) {
         boolean up = k == 0 ? shift < 2 : shift % 2 == 0;
@@ -377,44 +363,31 @@ final class IQ1Quantizers {
     }
 
     /**
-     * ggml's {@code iq1_find_best_neighbour2}: of the neighbours of the off-grid {@code vector}, the one whose
-     * shifted values {@code values[l]} times {@code scale} have the least weighted squared error against
-     * {@code x[xo, xo + 8)}; stores its levels and returns its grid index. When no neighbour's error is below
-     * {@code FLT_MAX} ggml scans the whole grid, comparing element {@code i} of the group with the grid index
-     * {@code i} (it reads past the group); that is reproduced as far as {@code x} reaches.
+     * ggml's {@code iq1_find_best_neighbour2}: the neighbour of the off-grid {@code vector} whose shifted values
+     * {@code values[l]} times {@code scale} fit {@code x[xo, xo + 8)} best; its levels go to {@code levels[lo..]}.
+     * When no neighbour's error is below {@code FLT_MAX} ggml scans the whole grid, comparing element {@code i} of
+     * the group with the grid index {@code i} (it reads past the group); that is reproduced as far as {@code x}
+     * reaches.
      */
     private static int bestShiftedNeighbour(IQGridSearch grid, int vector, float[] x, int xo, float[] weight, int wo,
                                             float scale, float[] values, byte[] levels, int lo) {
-        int list = grid.neighbourList(vector);
+        int best = grid.bestNeighbour(vector, x, xo, weight, wo, scale, values, levels, lo);
+        if (best >= 0) {
+            return best;
+        }
         float bestScore = Float.MAX_VALUE;
-        int best = -1;
-        for (int j = 1; j <= grid.neighbourCount(list); j++) {
-            int k = grid.neighbour(list, j);
+        int points = grid.points.length / 8;
+        for (int i = 0; i < points; i++) {
+            float xi = xo + i < x.length ? x[xo + i] : Float.NaN;
             float d2 = 0;
-            for (int i = 0; i < 8; i++) {
-                float q = values[(grid.points[8 * k + i] - 1) / 2];
-                float diff = scale * q - x[xo + i];
-                d2 += weight[wo + i] * diff * diff;
+            for (int j = 0; j < 8; j++) {
+                float q = values[(grid.points[8 * i + j] - 1) / 2];
+                float diff = scale * q - xi;
+                d2 += weight[wo + j] * diff * diff;
             }
             if (d2 < bestScore) {
                 bestScore = d2;
-                best = k;
-            }
-        }
-        if (best < 0) {
-            int points = grid.points.length / 8;
-            for (int i = 0; i < points; i++) {
-                float xi = xo + i < x.length ? x[xo + i] : Float.NaN;
-                float d2 = 0;
-                for (int j = 0; j < 8; j++) {
-                    float q = values[(grid.points[8 * i + j] - 1) / 2];
-                    float diff = scale * q - xi;
-                    d2 += weight[wo + j] * diff * diff;
-                }
-                if (d2 < bestScore) {
-                    bestScore = d2;
-                    best = i;
-                }
+                best = i;
             }
         }
         if (best < 0) {

@@ -31,28 +31,32 @@ final class IQ2Quantizers {
     /** ggml's {@code GROUP_MAX_EPS_IQ2_S}. */
     private static final float GROUP_MAX_EPS_IQ2_S = 1e-8f;
 
+    private static final GridScaleSearch.Spec IQ2_XXS = new GridScaleSearch.Spec(32, K_MAX_Q, true, GROUP_MAX_EPS,
+            true, 6, 0.1f, Refit.ALL_GROUPS);
+    private static final GridScaleSearch.Spec IQ2_XS = new GridScaleSearch.Spec(16, K_MAX_Q, true, GROUP_MAX_EPS,
+            true, 9, 0.1f, Refit.OFF_GRID_GROUPS);
+    private static final GridScaleSearch.Spec IQ2_S = new GridScaleSearch.Spec(16, K_MAX_Q, false, GROUP_MAX_EPS_IQ2_S,
+            true, 9, 0.1f, Refit.OFF_GRID_GROUPS);
+
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     private IQ2Quantizers() {
     }
 
     private static final class Scratch {
+        final GridScaleSearch group = new GridScaleSearch();
         final float[] scales = new float[QK_K / 16];
-        final float[] weight = new float[32];
-        final float[] waux = new float[32];
-        final float[] xval = new float[32];
-        final byte[] levels = new byte[32];
-        final byte[] levelsAux = new byte[32];
-        final boolean[] onGrid = new boolean[4];
-        final boolean[] onGridAux = new boolean[4];
-        final int[] signs = new int[4];
         final int[] words = new int[QK_K / 8];
     }
 
-    /** IQ2_XXS: groups of 32, scale from {@code make_qp_quants} refined over 13 candidates; 7-bit even-parity signs. */
+    /**
+     * IQ2_XXS: groups of 32 whose first scale comes from {@code make_qp_quants}, refined over 13 candidates against
+     * that scale's maximum; four 8-bit grid indices and four 7-bit even-parity sign codes per group.
+     */
     static void iq2_xxs(float[] x, int xo, MemorySegment y, long yo, int blocks, float[] importance) {
         IQGridSearch grid = IQGridSearch.iq2xxs();
         Scratch s = SCRATCH.get();
+        GridScaleSearch group = s.group;
         int[] q2 = s.words; // two words per group: 4 grid index bytes, then 4 sign codes and the scale
         for (int ibl = 0; ibl < blocks; ibl++, xo += QK_K, yo += IQ2_XXSBlock.BYTES) {
             Arrays.fill(q2, 0);
@@ -60,37 +64,26 @@ final class IQ2Quantizers {
             float sigma2 = KQuantizers.sumOfSquares(x, xo, QK_K) / QK_K;
             for (int ib = 0; ib < QK_K / 32; ib++) {
                 int xb = xo + 32 * ib;
-                KQuantizers.importanceWeights(x, xb, importance, QK_K * ibl + 32 * ib, sigma2, s.weight, 32);
-                squareRoots(s.weight, s.waux, 32);
-                for (int k = 0; k < 4; k++) {
-                    s.signs[k] = GridScaleSearch.foldSigns(x, xb, s.xval, s.weight, 8 * k, true) & 127;
-                }
-                float max = GridScaleSearch.max(s.xval, 32);
+                KQuantizers.importanceWeights(x, xb, importance, QK_K * ibl + 32 * ib, sigma2, group.weight, 32);
+                float max = group.foldSigns(IQ2_XXS, x, xb);
                 if (max < GROUP_MAX_EPS) {
                     s.scales[ib] = 0;
                     continue;
                 }
-                float scale = GgmlMath.makeQpQuants(32, K_MAX_Q + 1, s.xval, 0, s.levels, 0, s.weight);
+                float scale = GgmlMath.makeQpQuants(32, K_MAX_Q + 1, group.xval, 0, group.levels, 0, group.weight);
                 float effMax = scale * K_MAX_Q;
                 if (effMax <= 0) {
                     s.scales[ib] = 0;
                     continue;
                 }
-                scale = GridScaleSearch.search(grid, 32, K_MAX_Q, s.xval, s.weight, s.waux, s.levels, s.levelsAux,
-                        s.onGrid, s.onGridAux, effMax, scale, true, 6, 0.1f, Refit.ALL_GROUPS);
-                if (scale < 0) {
-                    // ggml: should never happen, but flip scale and signs so the stored scale stays positive
-                    scale = -scale;
-                    for (int k = 0; k < 4; k++) {
-                        s.signs[k] = ~s.signs[k] & 127;
-                    }
-                }
+                group.scale = group.search(grid, IQ2_XXS, effMax, scale);
+                group.flipNegativeScale(IQ2_XXS);
                 for (int k = 0; k < 4; k++) {
-                    q2[2 * ib] |= GridScaleSearch.onGridIndex(grid, s.levels, k) << (8 * k);
-                    q2[2 * ib + 1] |= s.signs[k] << (7 * k);
+                    q2[2 * ib] |= group.gridIndex(grid, k) << (8 * k);
+                    q2[2 * ib + 1] |= group.signs[k] << (7 * k);
                 }
-                s.scales[ib] = scale;
-                maxScale = maxScale > scale ? maxScale : scale;
+                s.scales[ib] = group.scale;
+                maxScale = maxScale > group.scale ? maxScale : group.scale;
             }
             if (maxScale == 0) {
                 putZeros(y, yo, IQ2_XXSBlock.BYTES);
@@ -108,10 +101,11 @@ final class IQ2Quantizers {
         }
     }
 
-    /** IQ2_XS: groups of 16, a 19-candidate scale search; per 8 weights a 9-bit grid index and 7-bit even-parity signs. */
+    /** IQ2_XS: groups of 16; per 8 weights a 9-bit grid index and a 7-bit even-parity sign code. */
     static void iq2_xs(float[] x, int xo, MemorySegment y, long yo, int blocks, float[] importance) {
         IQGridSearch grid = IQGridSearch.iq2xs();
         Scratch s = SCRATCH.get();
+        GridScaleSearch group = s.group;
         int[] q2 = s.words; // per run of 8 weights: grid index | signs << 9
         for (int ibl = 0; ibl < blocks; ibl++, xo += QK_K, yo += IQ2_XSBlock.BYTES) {
             Arrays.fill(q2, 0);
@@ -119,31 +113,16 @@ final class IQ2Quantizers {
             float sigma2 = KQuantizers.sumOfSquares(x, xo, QK_K) / QK_K;
             for (int ib = 0; ib < QK_K / 16; ib++) {
                 int xb = xo + 16 * ib;
-                KQuantizers.importanceWeights(x, xb, importance, QK_K * ibl + 16 * ib, sigma2, s.weight, 16);
-                squareRoots(s.weight, s.waux, 16);
-                for (int k = 0; k < 2; k++) {
-                    s.signs[k] = GridScaleSearch.foldSigns(x, xb, s.xval, s.weight, 8 * k, true) & 127;
-                }
-                float max = GridScaleSearch.max(s.xval, 16);
-                Arrays.fill(s.levels, 0, 16, (byte) 0);
-                if (max < GROUP_MAX_EPS) {
+                KQuantizers.importanceWeights(x, xb, importance, QK_K * ibl + 16 * ib, sigma2, group.weight, 16);
+                if (!group.fit(grid, IQ2_XS, x, xb)) {
                     s.scales[ib] = 0;
                     continue;
                 }
-                float scale = GridScaleSearch.search(grid, 16, K_MAX_Q, s.xval, s.weight, s.waux, s.levels,
-                        s.levelsAux, s.onGrid, s.onGridAux, max, max / (2 * K_MAX_Q - 1), true, 9, 0.1f,
-                        Refit.OFF_GRID_GROUPS);
-                if (scale < 0) {
-                    scale = -scale;
-                    for (int k = 0; k < 2; k++) {
-                        s.signs[k] = ~s.signs[k] & 127;
-                    }
-                }
                 for (int k = 0; k < 2; k++) {
-                    q2[2 * ib + k] = GridScaleSearch.onGridIndex(grid, s.levels, k) | (s.signs[k] << 9);
+                    q2[2 * ib + k] = group.gridIndex(grid, k) | (group.signs[k] << 9);
                 }
-                s.scales[ib] = scale;
-                maxScale = maxScale > scale ? maxScale : scale;
+                s.scales[ib] = group.scale;
+                maxScale = maxScale > group.scale ? maxScale : group.scale;
             }
             if (maxScale == 0) {
                 putZeros(y, yo, IQ2_XSBlock.BYTES);
@@ -159,12 +138,13 @@ final class IQ2Quantizers {
     }
 
     /**
-     * IQ2_S: groups of 16 on a 1024-point grid (10-bit indices), plain 8-bit signs, a 19-candidate scale search;
-     * without importance the weights are {@code σ²/4 + x²}.
+     * IQ2_S: groups of 16 on a 1024-point grid (10-bit indices), plain 8-bit signs; without importance the weights
+     * are {@code σ²/4 + x²}.
      */
     static void iq2_s(float[] x, int xo, MemorySegment y, long yo, int blocks, float[] importance) {
         IQGridSearch grid = IQGridSearch.iq2s();
         Scratch s = SCRATCH.get();
+        GridScaleSearch group = s.group;
         for (int ibl = 0; ibl < blocks; ibl++, xo += QK_K, yo += IQ2_SBlock.BYTES) {
             putZeros(y, yo, IQ2_SBlock.BYTES);
             long qh = 0; // the 8 qh bytes: bits 8-9 of run r's grid index at bit 2 (r % 4) of byte r / 4
@@ -173,40 +153,25 @@ final class IQ2Quantizers {
             for (int ib = 0; ib < QK_K / 16; ib++) {
                 int xb = xo + 16 * ib;
                 if (importance != null) {
-                    KQuantizers.importanceWeights(x, xb, importance, QK_K * ibl + 16 * ib, sigma2, s.weight, 16);
+                    KQuantizers.importanceWeights(x, xb, importance, QK_K * ibl + 16 * ib, sigma2, group.weight, 16);
                 } else {
                     for (int i = 0; i < 16; i++) {
-                        s.weight[i] = 0.25f * sigma2 + x[xb + i] * x[xb + i];
+                        group.weight[i] = 0.25f * sigma2 + x[xb + i] * x[xb + i];
                     }
                 }
-                squareRoots(s.weight, s.waux, 16);
-                for (int k = 0; k < 2; k++) {
-                    s.signs[k] = GridScaleSearch.foldSigns(x, xb, s.xval, s.weight, 8 * k, false);
-                }
-                float max = GridScaleSearch.max(s.xval, 16);
-                Arrays.fill(s.levels, 0, 16, (byte) 0);
-                if (max < GROUP_MAX_EPS_IQ2_S) {
+                if (!group.fit(grid, IQ2_S, x, xb)) {
                     s.scales[ib] = 0;
                     continue;
                 }
-                float scale = GridScaleSearch.search(grid, 16, K_MAX_Q, s.xval, s.weight, s.waux, s.levels,
-                        s.levelsAux, s.onGrid, s.onGridAux, max, max / (2 * K_MAX_Q - 1), true, 9, 0.1f,
-                        Refit.OFF_GRID_GROUPS);
-                if (scale < 0) {
-                    scale = -scale;
-                    for (int k = 0; k < 2; k++) {
-                        s.signs[k] = ~s.signs[k] & 0xFF;
-                    }
-                }
                 for (int k = 0; k < 2; k++) {
                     int run = 2 * ib + k;
-                    int index = GridScaleSearch.onGridIndex(grid, s.levels, k);
+                    int index = group.gridIndex(grid, k);
                     putByte(y, yo + IQ2_SBlock.QS_OFFSET + run, index);
                     qh |= (long) (index >> 8) << (8 * (run / 4) + 2 * (run % 4));
-                    putByte(y, yo + IQ2_SBlock.SIGNS_OFFSET + run, s.signs[k]);
+                    putByte(y, yo + IQ2_SBlock.SIGNS_OFFSET + run, group.signs[k]);
                 }
-                s.scales[ib] = scale;
-                maxScale = maxScale > scale ? maxScale : scale;
+                s.scales[ib] = group.scale;
+                maxScale = maxScale > group.scale ? maxScale : group.scale;
             }
             putLong(y, yo + IQ2_SBlock.QH_OFFSET, qh);
             if (maxScale == 0) {

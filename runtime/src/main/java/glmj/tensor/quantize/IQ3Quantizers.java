@@ -27,21 +27,20 @@ final class IQ3Quantizers {
     /** ggml's {@code GROUP_MAX_EPS_IQ3_XXS}. */
     private static final float GROUP_MAX_EPS_IQ3_XXS = 1e-8f;
 
+    private static final GridScaleSearch.Spec IQ3_XXS = new GridScaleSearch.Spec(32, K_MAX_Q, true,
+            GROUP_MAX_EPS_IQ3_XXS, true, 15, 0.2f, Refit.OFF_GRID_GROUPS);
+    /** ggml skips only groups whose largest magnitude is 0: below the smallest float above 0. */
+    private static final GridScaleSearch.Spec IQ3_S = new GridScaleSearch.Spec(32, K_MAX_Q, false, Float.MIN_VALUE,
+            false, 9, 0.2f, Refit.ALL_GROUPS_IF_ANY_OFF_GRID);
+
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     private IQ3Quantizers() {
     }
 
     private static final class Scratch {
+        final GridScaleSearch group = new GridScaleSearch();
         final float[] scales = new float[QK_K / 32];
-        final float[] weight = new float[32];
-        final float[] waux = new float[32];
-        final float[] xval = new float[32];
-        final byte[] levels = new byte[32];
-        final byte[] levelsAux = new byte[32];
-        final boolean[] onGrid = new boolean[8];
-        final boolean[] onGridAux = new boolean[8];
-        final int[] signs = new int[4];
         final byte[] indices = new byte[QK_K / 4];
         final int[] scalesAndSigns = new int[QK_K / 32];
     }
@@ -50,6 +49,7 @@ final class IQ3Quantizers {
     static void iq3_xxs(float[] x, int xo, MemorySegment y, long yo, int blocks, float[] importance) {
         IQGridSearch grid = IQGridSearch.iq3xxs();
         Scratch s = SCRATCH.get();
+        GridScaleSearch group = s.group;
         for (int ibl = 0; ibl < blocks; ibl++, xo += QK_K, yo += IQ3_XXSBlock.BYTES) {
             Arrays.fill(s.indices, (byte) 0);
             Arrays.fill(s.scalesAndSigns, 0);
@@ -57,32 +57,18 @@ final class IQ3Quantizers {
             float sigma2 = 2 * KQuantizers.sumOfSquares(x, xo, QK_K) / QK_K;
             for (int ib = 0; ib < QK_K / 32; ib++) {
                 int xb = xo + 32 * ib;
-                weights(x, xb, importance, QK_K * ibl + 32 * ib, sigma2, s.weight);
-                IQ2Quantizers.squareRoots(s.weight, s.waux, 32);
-                for (int k = 0; k < 4; k++) {
-                    s.signs[k] = GridScaleSearch.foldSigns(x, xb, s.xval, s.weight, 8 * k, true) & 127;
-                }
-                float max = GridScaleSearch.max(s.xval, 32);
-                Arrays.fill(s.levels, (byte) 0);
-                if (max < GROUP_MAX_EPS_IQ3_XXS) {
+                weights(x, xb, importance, QK_K * ibl + 32 * ib, sigma2, group.weight);
+                if (!group.fit(grid, IQ3_XXS, x, xb)) {
                     s.scales[ib] = 0;
                     continue;
                 }
-                float scale = GridScaleSearch.search(grid, 32, K_MAX_Q, s.xval, s.weight, s.waux, s.levels,
-                        s.levelsAux, s.onGrid, s.onGridAux, max, max / (2 * K_MAX_Q - 1), true, 15, 0.2f,
-                        Refit.OFF_GRID_GROUPS);
-                if (scale < 0) {
-                    scale = -scale;
-                    for (int k = 0; k < 4; k++) {
-                        s.signs[k] = ~s.signs[k] & 127;
-                    }
-                }
                 for (int k = 0; k < 8; k++) {
-                    s.indices[8 * ib + k] = (byte) GridScaleSearch.onGridIndex(grid, s.levels, k);
+                    s.indices[8 * ib + k] = (byte) group.gridIndex(grid, k);
                 }
-                s.scalesAndSigns[ib] = s.signs[0] | (s.signs[1] << 7) | (s.signs[2] << 14) | (s.signs[3] << 21);
-                s.scales[ib] = scale;
-                maxScale = maxScale > scale ? maxScale : scale;
+                int[] signs = group.signs;
+                s.scalesAndSigns[ib] = signs[0] | (signs[1] << 7) | (signs[2] << 14) | (signs[3] << 21);
+                s.scales[ib] = group.scale;
+                maxScale = maxScale > group.scale ? maxScale : group.scale;
             }
             if (maxScale == 0) {
                 putZeros(y, yo, IQ3_XXSBlock.BYTES);
@@ -109,6 +95,7 @@ final class IQ3Quantizers {
     static void iq3_s(float[] x, int xo, MemorySegment y, long yo, int blocks, float[] importance) {
         IQGridSearch grid = IQGridSearch.iq3s();
         Scratch s = SCRATCH.get();
+        GridScaleSearch group = s.group;
         for (int ibl = 0; ibl < blocks; ibl++, xo += QK_K, yo += IQ3_SBlock.BYTES) {
             putZeros(y, yo, IQ3_SBlock.BYTES);
             long qs = yo + IQ3_SBlock.QS_OFFSET;
@@ -118,38 +105,23 @@ final class IQ3Quantizers {
             float sigma2 = 2 * KQuantizers.sumOfSquares(x, xo, QK_K) / QK_K;
             for (int ib = 0; ib < QK_K / 32; ib++) {
                 int xb = xo + 32 * ib;
-                weights(x, xb, importance, QK_K * ibl + 32 * ib, sigma2, s.weight);
-                IQ2Quantizers.squareRoots(s.weight, s.waux, 32);
-                for (int k = 0; k < 4; k++) {
-                    s.signs[k] = GridScaleSearch.foldSigns(x, xb, s.xval, s.weight, 8 * k, false);
-                }
-                float max = GridScaleSearch.max(s.xval, 32);
-                Arrays.fill(s.levels, (byte) 0);
-                if (max == 0) {
+                weights(x, xb, importance, QK_K * ibl + 32 * ib, sigma2, group.weight);
+                if (!group.fit(grid, IQ3_S, x, xb)) {
                     s.scales[ib] = 0;
                     continue;
                 }
-                float scale = GridScaleSearch.search(grid, 32, K_MAX_Q, s.xval, s.weight, s.waux, s.levels,
-                        s.levelsAux, s.onGrid, s.onGridAux, max, max / (2 * K_MAX_Q - 1), false, 9, 0.2f,
-                        Refit.ALL_GROUPS_IF_ANY_OFF_GRID);
-                if (scale < 0) {
-                    scale = -scale;
-                    for (int k = 0; k < 4; k++) {
-                        s.signs[k] = ~s.signs[k] & 0xFF;
-                    }
-                }
                 for (int k = 0; k < 8; k++) {
-                    int index = GridScaleSearch.onGridIndex(grid, s.levels, k);
+                    int index = group.gridIndex(grid, k);
                     putByte(y, qs + k, index);
                     qh |= (long) (index >> 8) << (8 * ib + k);
                 }
                 qs += 8;
                 for (int k = 0; k < 4; k++) {
-                    putByte(y, signs + k, s.signs[k]);
+                    putByte(y, signs + k, group.signs[k]);
                 }
                 signs += 4;
-                s.scales[ib] = scale;
-                maxScale = maxScale > scale ? maxScale : scale;
+                s.scales[ib] = group.scale;
+                maxScale = maxScale > group.scale ? maxScale : group.scale;
             }
             putLong(y, yo + IQ3_SBlock.QH_OFFSET, qh);
             if (maxScale == 0) {

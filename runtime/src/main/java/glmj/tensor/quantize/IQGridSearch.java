@@ -165,7 +165,7 @@ final class IQGridSearch {
     }
 
     /** Where the neighbour list of an off-grid {@code vector} starts: its count, then its grid indices. */
-    int neighbourList(int vector) {
+    private int neighbourList(int vector) {
         int index = map[vector];
         if (index == UNLISTED) {
             throw new IllegalStateException("no neighbours of level vector " + vector);
@@ -173,20 +173,18 @@ final class IQGridSearch {
         return -index - 1;
     }
 
-    int neighbourCount(int list) {
-        return neighbours[list];
-    }
-
-    int neighbour(int list, int j) {
-        return neighbours[list + j];
-    }
+    /** The value of level l in the IQ2 and IQ3 searches: its coordinate 2l + 1. */
+    static final float[] ODD_VALUES = {1, 3, 5, 7, 9, 11, 13, 15};
 
     /**
-     * ggml's {@code iq2_find_best_neighbour} and {@code iq3_find_best_neighbour}: of the neighbours of the off-grid
-     * {@code vector}, the one with the least weighted squared error {@code Σ w (scale q - x)²} against
-     * {@code x[xo..]}; stores its levels in {@code levels[lo..]} and returns its grid index.
+     * ggml's {@code iq2_find_best_neighbour}, {@code iq3_find_best_neighbour} and the first part of
+     * {@code iq1_find_best_neighbour2}: of the neighbours of the off-grid {@code vector}, the one whose levels' values
+     * ({@code values[l]}) times {@code scale} have the least weighted squared error {@code Σ w (scale q - x)²}
+     * against {@code x[xo..]}; stores its levels in {@code levels[lo..]} and returns its grid index, or -1 when no
+     * neighbour's error is below {@code FLT_MAX}.
      */
-    int bestNeighbour(int vector, float[] x, int xo, float[] weights, int wo, float scale, byte[] levels, int lo) {
+    int bestNeighbour(int vector, float[] x, int xo, float[] weights, int wo, float scale, float[] values,
+                      byte[] levels, int lo) {
         int list = neighbourList(vector);
         float bestD2 = Float.MAX_VALUE;
         int best = -1;
@@ -194,7 +192,7 @@ final class IQGridSearch {
             int k = neighbours[list + j];
             float d2 = 0;
             for (int i = 0; i < dimension; i++) {
-                float q = points[dimension * k + i];
+                float q = values[(points[dimension * k + i] - 1) / 2];
                 float diff = scale * q - x[xo + i];
                 d2 += weights[wo + i] * diff * diff;
             }
@@ -203,10 +201,9 @@ final class IQGridSearch {
                 best = k;
             }
         }
-        if (best < 0) {
-            throw new IllegalStateException("no neighbour of level vector " + vector + " has a finite error");
+        if (best >= 0) {
+            putLevels(best, levels, lo);
         }
-        putLevels(best, levels, lo);
         return best;
     }
 

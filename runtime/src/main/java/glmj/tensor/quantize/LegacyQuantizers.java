@@ -40,7 +40,7 @@ final class LegacyQuantizers {
 
     static void q4_0(float[] x, int xo, MemorySegment y, long yo, int blocks, float[] importance) {
         if (importance != null) {
-            symmetricWeighted(x, xo, y, yo, blocks, importance, 8);
+            weighted(x, xo, y, yo, blocks, importance, 8);
             return;
         }
         int[] q = SCRATCH.get().quants;
@@ -58,7 +58,7 @@ final class LegacyQuantizers {
 
     static void q4_1(float[] x, int xo, MemorySegment y, long yo, int blocks, float[] importance) {
         if (importance != null) {
-            affineWeighted(x, xo, y, yo, blocks, importance, 15);
+            weighted(x, xo, y, yo, blocks, importance, 15);
             return;
         }
         int[] q = SCRATCH.get().quants;
@@ -77,7 +77,7 @@ final class LegacyQuantizers {
 
     static void q5_0(float[] x, int xo, MemorySegment y, long yo, int blocks, float[] importance) {
         if (importance != null) {
-            symmetricWeighted(x, xo, y, yo, blocks, importance, 16);
+            weighted(x, xo, y, yo, blocks, importance, 16);
             return;
         }
         int[] q = SCRATCH.get().quants;
@@ -95,7 +95,7 @@ final class LegacyQuantizers {
 
     static void q5_1(float[] x, int xo, MemorySegment y, long yo, int blocks, float[] importance) {
         if (importance != null) {
-            affineWeighted(x, xo, y, yo, blocks, importance, 31);
+            weighted(x, xo, y, yo, blocks, importance, 31);
             return;
         }
         int[] q = SCRATCH.get().quants;
@@ -129,56 +129,48 @@ final class LegacyQuantizers {
     }
 
     /**
-     * Q4_0 ({@code nmax} 8) and Q5_0 (16) with importance: a weighted {@code make_qx_quants} per block, whose
-     * quants {@code L} in {@code [0, 2 nmax)} are stored as they are, with the scale it returns.
+     * Q4_0, Q4_1, Q5_0 and Q5_1 with importance: per block a weighted {@code make_qx_quants} (the symmetric types,
+     * {@code nmax} 8 and 16: quants in {@code [0, 2 nmax)} and a scale) or {@code make_qkx3_quants} (the types with
+     * a min, {@code nmax} 15 and 31: quants in {@code [0, nmax]}, a scale and a min).
      */
-    private static void symmetricWeighted(float[] x, int xo, MemorySegment y, long yo, int blocks, float[] qw, int nmax) {
+    private static void weighted(float[] x, int xo, MemorySegment y, long yo, int blocks, float[] qw, int nmax) {
         Scratch s = SCRATCH.get();
         float sigma2 = KQuantizers.sumOfSquares(x, xo, blocks * QK) / (blocks * QK);
         int[] q = s.quants;
         for (int b = 0; b < blocks; b++, xo += QK) {
             KQuantizers.importanceWeights(x, xo, qw, QK * b, sigma2, s.weights, QK);
-            float d = GgmlMath.makeQxQuants(QK, nmax, x, xo, s.levels, 0, s.weights, 0);
+            boolean symmetric = nmax == 8 || nmax == 16;
+            float d = symmetric
+                    ? GgmlMath.makeQxQuants(QK, nmax, x, xo, s.levels, 0, s.weights, 0)
+                    : GgmlMath.makeQkx2Quants(QK, nmax, x, xo, s.weights, s.levels, 0, s.min, 0, s.levelsAux, -0.9f, 0.05f, 36, false);
             for (int j = 0; j < QK; j++) {
                 q[j] = s.levels[j];
             }
-            if (nmax == 8) {
-                putShort(y, yo + Q4_0Block.D_OFFSET, FloatFormats.f32ToF16(d));
-                putNibbles(q, y, yo + Q4_0Block.QS_OFFSET);
-                yo += Q4_0Block.BYTES;
-            } else {
-                putShort(y, yo + Q5_0Block.D_OFFSET, FloatFormats.f32ToF16(d));
-                putFiveBitQuants(q, y, yo + Q5_0Block.QS_OFFSET, yo + Q5_0Block.QH_OFFSET);
-                yo += Q5_0Block.BYTES;
-            }
-        }
-    }
-
-    /**
-     * Q4_1 ({@code nmax} 15) and Q5_1 (31) with importance: a weighted {@code make_qkx3_quants} per block for the
-     * scale and the min.
-     */
-    private static void affineWeighted(float[] x, int xo, MemorySegment y, long yo, int blocks, float[] qw, int nmax) {
-        Scratch s = SCRATCH.get();
-        float sigma2 = KQuantizers.sumOfSquares(x, xo, blocks * QK) / (blocks * QK);
-        int[] q = s.quants;
-        for (int b = 0; b < blocks; b++, xo += QK) {
-            KQuantizers.importanceWeights(x, xo, qw, QK * b, sigma2, s.weights, QK);
-            float d = GgmlMath.makeQkx2Quants(QK, nmax, x, xo, s.weights, s.levels, 0, s.min, 0, s.levelsAux,
-                    -0.9f, 0.05f, 36, false);
-            for (int j = 0; j < QK; j++) {
-                q[j] = s.levels[j];
-            }
-            if (nmax == 15) {
-                putShort(y, yo + Q4_1Block.D_OFFSET, FloatFormats.f32ToF16(d));
-                putShort(y, yo + Q4_1Block.M_OFFSET, FloatFormats.f32ToF16(-s.min[0]));
-                putNibbles(q, y, yo + Q4_1Block.QS_OFFSET);
-                yo += Q4_1Block.BYTES;
-            } else {
-                putShort(y, yo + Q5_1Block.D_OFFSET, FloatFormats.f32ToF16(d));
-                putShort(y, yo + Q5_1Block.M_OFFSET, FloatFormats.f32ToF16(-s.min[0]));
-                putFiveBitQuants(q, y, yo + Q5_1Block.QS_OFFSET, yo + Q5_1Block.QH_OFFSET);
-                yo += Q5_1Block.BYTES;
+            short scale = FloatFormats.f32ToF16(d);
+            short min = FloatFormats.f32ToF16(-s.min[0]);
+            switch (nmax) {
+                case 8 -> {
+                    putShort(y, yo + Q4_0Block.D_OFFSET, scale);
+                    putNibbles(q, y, yo + Q4_0Block.QS_OFFSET);
+                    yo += Q4_0Block.BYTES;
+                }
+                case 15 -> {
+                    putShort(y, yo + Q4_1Block.D_OFFSET, scale);
+                    putShort(y, yo + Q4_1Block.M_OFFSET, min);
+                    putNibbles(q, y, yo + Q4_1Block.QS_OFFSET);
+                    yo += Q4_1Block.BYTES;
+                }
+                case 16 -> {
+                    putShort(y, yo + Q5_0Block.D_OFFSET, scale);
+                    putFiveBitQuants(q, y, yo + Q5_0Block.QS_OFFSET, yo + Q5_0Block.QH_OFFSET);
+                    yo += Q5_0Block.BYTES;
+                }
+                default -> {
+                    putShort(y, yo + Q5_1Block.D_OFFSET, scale);
+                    putShort(y, yo + Q5_1Block.M_OFFSET, min);
+                    putFiveBitQuants(q, y, yo + Q5_1Block.QS_OFFSET, yo + Q5_1Block.QH_OFFSET);
+                    yo += Q5_1Block.BYTES;
+                }
             }
         }
     }
