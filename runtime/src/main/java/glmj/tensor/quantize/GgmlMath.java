@@ -349,6 +349,31 @@ final class GgmlMath {
         return scale;
     }
 
+    /** Σ x² over {@code x[offset, offset + n)}, summed in order as ggml does. */
+    static float sumOfSquares(float[] x, int offset, int n) {
+        float sum = 0;
+        for (int i = 0; i < n; i++) {
+            sum += x[offset + i] * x[offset + i];
+        }
+        return sum;
+    }
+
+    /**
+     * ggml's importance weights {@code qw[i] * sqrt(σ² + x[i]²)} of {@code n} weights into {@code weights[0, n)};
+     * returns their sum.
+     */
+    static float importanceWeights(float[] x, int xo, float[] qw, int wo, float sigma2, float[] weights, int n) {
+        float sum = 0;
+        for (int l = 0; l < n; l++) {
+            float v = x[xo + l];
+            weights[l] = qw[wo + l] * (float) Math.sqrt(sigma2 + v * v);
+        }
+        for (int l = 0; l < n; l++) {
+            sum += weights[l];
+        }
+        return sum;
+    }
+
     static int clamp(int value, int low, int high) {
         return Math.max(low, Math.min(high, value));
     }

@@ -63,7 +63,7 @@ final class GridScaleSearch {
 
     /** Computes {@link #waux}, folds the signs of the group into {@link #signs} and {@link #xval}; returns the largest magnitude. */
     float foldSigns(Spec spec, float[] x, int xb) {
-        IQ2Quantizers.squareRoots(weight, waux, spec.size());
+        squareRoots(weight, waux, spec.size());
         for (int k = 0; k < spec.size() / 8; k++) {
             signs[k] = foldSigns(x, xb, xval, weight, 8 * k, spec.evenParity()) & spec.signMask();
         }
@@ -157,7 +157,7 @@ final class GridScaleSearch {
 
     /** Moves the off-grid run at {@code from} to its best neighbour (ggml asserts there is one). */
     private void nearestOnGrid(IQGridSearch grid, int vector, int from, float scale, byte[] runLevels) {
-        if (grid.bestNeighbour(vector, xval, from, waux, from, scale, IQGridSearch.ODD_VALUES, runLevels, from) < 0) {
+        if (grid.bestNeighbour(vector, xval, from, waux, from, scale, grid.coordinates, runLevels, from) < 0) {
             throw new IllegalStateException("no neighbour of level vector " + vector + " has a finite error");
         }
     }
@@ -230,5 +230,17 @@ final class GridScaleSearch {
             max = max > values[i] ? max : values[i];
         }
         return max;
+    }
+
+    /** The 4-bit level of a group scale: {@code (scale / d - 1) / 2}, rounded and clamped. */
+    static int scaleLevel(float id, float scale) {
+        return clamp(nearestInt(0.5f * (id * scale - 1)), 0, 15);
+    }
+
+    /** {@code roots[i] = sqrt(values[i])} for the first {@code n}, in float as ggml's {@code sqrtf}. */
+    private static void squareRoots(float[] values, float[] roots, int n) {
+        for (int i = 0; i < n; i++) {
+            roots[i] = (float) Math.sqrt(values[i]);
+        }
     }
 }

@@ -30,6 +30,12 @@ final class IQ1Quantizers {
     /** The three values shifted up ({@code x_p}) and down ({@code x_m}) by the 1/8 delta. */
     private static final float[] SHIFTED_UP = {-1 + IQ1_SBlock.DELTA, IQ1_SBlock.DELTA, 1 + IQ1_SBlock.DELTA};
     private static final float[] SHIFTED_DOWN = {-1 - IQ1_SBlock.DELTA, -IQ1_SBlock.DELTA, 1 - IQ1_SBlock.DELTA};
+    /** The grid's points as shifted-up and shifted-down values, in {@code IQGridSearch.points} layout. */
+    private static final class ShiftedPoints {
+        static final float[] UP = IQGridSearch.iq1().pointValues(SHIFTED_UP);
+        static final float[] DOWN = IQGridSearch.iq1().pointValues(SHIFTED_DOWN);
+    }
+
     /** IQ1_M's qh bits of a group of 16's shift choice k (0: both halves up ... 3: both down). */
     private static final int[] IQ1M_SHIFT_MASKS = {0x00, 0x80, 0x08, 0x88};
 
@@ -53,8 +59,8 @@ final class IQ1Quantizers {
         final float[] sumqx = new float[4];
         final float[] sumq2 = new float[4];
         final ByValue sorted = new ByValue(32);
-        /** The shifted values each run of 8 takes. */
-        final float[][] runValues = new float[4][];
+        /** The shifted points ({@link ShiftedPoints}) each run of 8 takes. */
+        final float[][] runPoints = new float[4][];
     }
 
     static void iq1_s(float[] x, int xo, MemorySegment y, long yo, int blocks, float[] importance) {
@@ -69,10 +75,10 @@ final class IQ1Quantizers {
             int[] shifts = s.shifts;
             Arrays.fill(qh, 0);
             float maxScale = 0;
-            float sigma2 = 2 * KQuantizers.sumOfSquares(x, xo, QK_K) / QK_K;
+            float sigma2 = 2 * GgmlMath.sumOfSquares(x, xo, QK_K) / QK_K;
             for (int ib = 0; ib < QK_K / 32; ib++) {
                 int xb = xo + 32 * ib;
-                KQuantizers.importanceWeights(x, xb, importance, QK_K * ibl + 32 * ib, sigma2, s.weight, 32);
+                GgmlMath.importanceWeights(x, xb, importance, QK_K * ibl + 32 * ib, sigma2, s.weight, 32);
                 float max = maxMagnitude(x, xb, 32);
                 if (max < GROUP_MAX_EPS_IQ1_S) {
                     s.scales[ib] = 0;
@@ -124,7 +130,7 @@ final class IQ1Quantizers {
                     scale = -scale;
                     bestShift = -bestShift;
                 }
-                Arrays.fill(s.runValues, bestShift == 1 ? SHIFTED_UP : SHIFTED_DOWN);
+                Arrays.fill(s.runPoints, bestShift == 1 ? ShiftedPoints.UP : ShiftedPoints.DOWN);
                 scale = placeOnGrid(grid, s, 4, x, xb, scale);
                 int h = 0;
                 for (int k = 0; k < 4; k++) {
@@ -161,7 +167,7 @@ final class IQ1Quantizers {
             Arrays.fill(qs, 0);
             Arrays.fill(qh, 0);
             float maxScale = 0;
-            float sigma2 = 2 * KQuantizers.sumOfSquares(x, xo, QK_K) / QK_K;
+            float sigma2 = 2 * GgmlMath.sumOfSquares(x, xo, QK_K) / QK_K;
             for (int ib = 0; ib < QK_K / 16; ib++) {
                 int xb = xo + 16 * ib;
                 iq1mWeights(x, xb, importance, QK_K * ibl + 16 * ib, sigma2, s.weight);
@@ -244,8 +250,8 @@ final class IQ1Quantizers {
                     scale = -scale;
                     bestK = 3 - bestK;
                 }
-                s.runValues[0] = iq1mValues(bestK, 0);
-                s.runValues[1] = iq1mValues(bestK, 1);
+                s.runPoints[0] = iq1mPoints(bestK, 0);
+                s.runPoints[1] = iq1mPoints(bestK, 1);
                 scale = placeOnGrid(grid, s, 2, x, xb, scale);
                 qs[2 * ib] = s.index[0] & 0xFF;
                 qs[2 * ib + 1] = s.index[1] & 0xFF;
@@ -285,11 +291,11 @@ final class IQ1Quantizers {
             int xb = xo + 16 * ib;
             iq1mWeights(x, xb, importance, wo + 16 * ib, sigma2, s.weight);
             for (int k = 0; k < 2; k++) {
-                float[] values = iq1mValues(s.shifts[ib], k);
+                float[] shifted = iq1mPoints(s.shifts[ib], k);
                 int point = s.qs[2 * ib + k] + ((s.qh[ib] << (8 - 4 * k)) & 0x700);
                 for (int j = 0; j < 8; j++) {
                     float w = s.weight[8 * k + j];
-                    float q = values[(grid.points[8 * point + j] - 1) / 2] * (2 * l + 1);
+                    float q = shifted[8 * point + j] * (2 * l + 1);
                     sumqxF += w * q * x[xb + 8 * k + j];
                     sumq2F += w * q * q;
                 }
@@ -306,7 +312,7 @@ final class IQ1Quantizers {
 
     /**
      * Moves each of the group's {@code runs} runs of 8 levels onto the grid (their grid indices into {@code s.index}),
-     * an off-grid run to its best neighbour under its {@code s.runValues}; if any moved, returns the group's
+     * an off-grid run to its best neighbour under its {@code s.runPoints}; if any moved, returns the group's
      * least-squares scale for the new points when it is positive, else {@code scale}.
      */
     private static float placeOnGrid(IQGridSearch grid, Scratch s, int runs, float[] x, int xb, float scale) {
@@ -316,7 +322,7 @@ final class IQ1Quantizers {
             int index = grid.gridIndex(vector);
             if (index < 0) {
                 allOnGrid = false;
-                index = bestShiftedNeighbour(grid, vector, x, xb + 8 * k, s.weight, 8 * k, scale, s.runValues[k], s.levels, 8 * k);
+                index = bestShiftedNeighbour(grid, vector, x, xb + 8 * k, s.weight, 8 * k, scale, s.runPoints[k], s.levels, 8 * k);
             }
             s.index[k] = index;
         }
@@ -328,7 +334,7 @@ final class IQ1Quantizers {
         for (int k = 0; k < runs; k++) {
             for (int j = 0; j < 8; j++) {
                 float w = s.weight[8 * k + j];
-                float q = s.runValues[k][(grid.points[8 * s.index[k] + j] - 1) / 2];
+                float q = s.runPoints[k][8 * s.index[k] + j];
                 sumqx += w * q * x[xb + 8 * k + j];
                 sumq2 += w * q * q;
             }
@@ -336,15 +342,15 @@ final class IQ1Quantizers {
         return sumqx > 0 && sumq2 > 0 ? sumqx / sumq2 : scale;
     }
 
-    /** IQ1_M's shifted values for half {@code k} of a group of 16 whose shift choice is {@code shift}. */
-    private static float[] iq1mValues(int shift, int k) {
+    /** IQ1_M's shifted points ({@link ShiftedPoints}) for half {@code k} of a group of 16 whose shift choice is {@code shift}. */
+    private static float[] iq1mPoints(int shift, int k) {
         boolean up = k == 0 ? shift < 2 : shift % 2 == 0;
-        return up ? SHIFTED_UP : SHIFTED_DOWN;
+        return up ? ShiftedPoints.UP : ShiftedPoints.DOWN;
     }
 
     private static void iq1mWeights(float[] x, int xb, float[] qw, int wo, float sigma2, float[] weight) {
         if (qw != null) {
-            KQuantizers.importanceWeights(x, xb, qw, wo, sigma2, weight, 16);
+            GgmlMath.importanceWeights(x, xb, qw, wo, sigma2, weight, 16);
         } else {
             for (int i = 0; i < 16; i++) {
                 weight[i] = x[xb + i] * x[xb + i];
@@ -364,14 +370,15 @@ final class IQ1Quantizers {
 
     /**
      * ggml's {@code iq1_find_best_neighbour2}: the neighbour of the off-grid {@code vector} whose shifted values
-     * {@code values[l]} times {@code scale} fit {@code x[xo, xo + 8)} best; its levels go to {@code levels[lo..]}.
+     * ({@code shifted}, a {@link ShiftedPoints} table) times {@code scale} fit {@code x[xo, xo + 8)} best; its levels
+     * go to {@code levels[lo..]}.
      * When no neighbour's error is below {@code FLT_MAX} ggml scans the whole grid, comparing element {@code i} of
      * the group with the grid index {@code i} (it reads past the group); that is reproduced as far as {@code x}
      * reaches.
      */
     private static int bestShiftedNeighbour(IQGridSearch grid, int vector, float[] x, int xo, float[] weight, int wo,
-                                            float scale, float[] values, byte[] levels, int lo) {
-        int best = grid.bestNeighbour(vector, x, xo, weight, wo, scale, values, levels, lo);
+                                            float scale, float[] shifted, byte[] levels, int lo) {
+        int best = grid.bestNeighbour(vector, x, xo, weight, wo, scale, shifted, levels, lo);
         if (best >= 0) {
             return best;
         }
@@ -381,8 +388,7 @@ final class IQ1Quantizers {
             float xi = xo + i < x.length ? x[xo + i] : Float.NaN;
             float d2 = 0;
             for (int j = 0; j < 8; j++) {
-                float q = values[(grid.points[8 * i + j] - 1) / 2];
-                float diff = scale * q - xi;
+                float diff = scale * shifted[8 * i + j] - xi;
                 d2 += weight[wo + j] * diff * diff;
             }
             if (d2 < bestScore) {

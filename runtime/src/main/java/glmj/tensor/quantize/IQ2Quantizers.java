@@ -14,8 +14,6 @@ import static glmj.tensor.quantize.BlockIo.putLong;
 import static glmj.tensor.quantize.BlockIo.putShort;
 import static glmj.tensor.quantize.BlockIo.putZeros;
 import static glmj.tensor.quantize.GgmlMath.GROUP_MAX_EPS;
-import static glmj.tensor.quantize.GgmlMath.clamp;
-import static glmj.tensor.quantize.GgmlMath.nearestInt;
 import static glmj.tensor.quantize.GridScaleSearch.Refit;
 
 /**
@@ -61,10 +59,10 @@ final class IQ2Quantizers {
         for (int ibl = 0; ibl < blocks; ibl++, xo += QK_K, yo += IQ2_XXSBlock.BYTES) {
             Arrays.fill(q2, 0);
             float maxScale = 0;
-            float sigma2 = KQuantizers.sumOfSquares(x, xo, QK_K) / QK_K;
+            float sigma2 = GgmlMath.sumOfSquares(x, xo, QK_K) / QK_K;
             for (int ib = 0; ib < QK_K / 32; ib++) {
                 int xb = xo + 32 * ib;
-                KQuantizers.importanceWeights(x, xb, importance, QK_K * ibl + 32 * ib, sigma2, group.weight, 32);
+                GgmlMath.importanceWeights(x, xb, importance, QK_K * ibl + 32 * ib, sigma2, group.weight, 32);
                 float max = group.foldSigns(IQ2_XXS, x, xb);
                 if (max < GROUP_MAX_EPS) {
                     s.scales[ib] = 0;
@@ -93,7 +91,7 @@ final class IQ2Quantizers {
             putShort(y, yo + IQ2_XXSBlock.D_OFFSET, FloatFormats.f32ToF16(d));
             float id = 1 / d;
             for (int ib = 0; ib < QK_K / 32; ib++) {
-                q2[2 * ib + 1] |= scaleLevel(id, s.scales[ib]) << 28;
+                q2[2 * ib + 1] |= GridScaleSearch.scaleLevel(id, s.scales[ib]) << 28;
             }
             for (int i = 0; i < QK_K / 16; i++) {
                 putInt(y, yo + IQ2_XXSBlock.QS_OFFSET + 4L * i, q2[i]);
@@ -110,10 +108,10 @@ final class IQ2Quantizers {
         for (int ibl = 0; ibl < blocks; ibl++, xo += QK_K, yo += IQ2_XSBlock.BYTES) {
             Arrays.fill(q2, 0);
             float maxScale = 0;
-            float sigma2 = KQuantizers.sumOfSquares(x, xo, QK_K) / QK_K;
+            float sigma2 = GgmlMath.sumOfSquares(x, xo, QK_K) / QK_K;
             for (int ib = 0; ib < QK_K / 16; ib++) {
                 int xb = xo + 16 * ib;
-                KQuantizers.importanceWeights(x, xb, importance, QK_K * ibl + 16 * ib, sigma2, group.weight, 16);
+                GgmlMath.importanceWeights(x, xb, importance, QK_K * ibl + 16 * ib, sigma2, group.weight, 16);
                 if (!group.fit(grid, IQ2_XS, x, xb)) {
                     s.scales[ib] = 0;
                     continue;
@@ -149,11 +147,11 @@ final class IQ2Quantizers {
             putZeros(y, yo, IQ2_SBlock.BYTES);
             long qh = 0; // the 8 qh bytes: bits 8-9 of run r's grid index at bit 2 (r % 4) of byte r / 4
             float maxScale = 0;
-            float sigma2 = 2 * KQuantizers.sumOfSquares(x, xo, QK_K) / QK_K;
+            float sigma2 = 2 * GgmlMath.sumOfSquares(x, xo, QK_K) / QK_K;
             for (int ib = 0; ib < QK_K / 16; ib++) {
                 int xb = xo + 16 * ib;
                 if (importance != null) {
-                    KQuantizers.importanceWeights(x, xb, importance, QK_K * ibl + 16 * ib, sigma2, group.weight, 16);
+                    GgmlMath.importanceWeights(x, xb, importance, QK_K * ibl + 16 * ib, sigma2, group.weight, 16);
                 } else {
                     for (int i = 0; i < 16; i++) {
                         group.weight[i] = 0.25f * sigma2 + x[xb + i] * x[xb + i];
@@ -183,22 +181,10 @@ final class IQ2Quantizers {
         }
     }
 
-    /** The 4-bit level of a group scale: {@code (scale / d - 1) / 2}, rounded and clamped. */
-    static int scaleLevel(float id, float scale) {
-        return clamp(nearestInt(0.5f * (id * scale - 1)), 0, 15);
-    }
-
     /** The 16 scale levels of a super-block, two per byte, the even group in the low nibble. */
     private static void putScaleNibbles(MemorySegment y, long offset, float id, float[] scales) {
         for (int ib = 0; ib < QK_K / 16; ib += 2) {
-            putByte(y, offset + ib / 2, scaleLevel(id, scales[ib]) | (scaleLevel(id, scales[ib + 1]) << 4));
-        }
-    }
-
-    /** {@code roots[i] = sqrt(values[i])} for the first {@code n}, in float as ggml's {@code sqrtf}. */
-    static void squareRoots(float[] values, float[] roots, int n) {
-        for (int i = 0; i < n; i++) {
-            roots[i] = (float) Math.sqrt(values[i]);
+            putByte(y, offset + ib / 2, GridScaleSearch.scaleLevel(id, scales[ib]) | (GridScaleSearch.scaleLevel(id, scales[ib + 1]) << 4));
         }
     }
 }

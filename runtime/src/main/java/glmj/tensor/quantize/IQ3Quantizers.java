@@ -54,7 +54,7 @@ final class IQ3Quantizers {
             Arrays.fill(s.indices, (byte) 0);
             Arrays.fill(s.scalesAndSigns, 0);
             float maxScale = 0;
-            float sigma2 = 2 * KQuantizers.sumOfSquares(x, xo, QK_K) / QK_K;
+            float sigma2 = 2 * GgmlMath.sumOfSquares(x, xo, QK_K) / QK_K;
             for (int ib = 0; ib < QK_K / 32; ib++) {
                 int xb = xo + 32 * ib;
                 weights(x, xb, importance, QK_K * ibl + 32 * ib, sigma2, group.weight);
@@ -78,7 +78,7 @@ final class IQ3Quantizers {
             putShort(y, yo + IQ3_XXSBlock.D_OFFSET, FloatFormats.f32ToF16(d * 1.0125f));
             float id = 1 / d;
             for (int ib = 0; ib < QK_K / 32; ib++) {
-                int word = s.scalesAndSigns[ib] | (IQ2Quantizers.scaleLevel(id, s.scales[ib]) << 28);
+                int word = s.scalesAndSigns[ib] | (GridScaleSearch.scaleLevel(id, s.scales[ib]) << 28);
                 putInt(y, yo + IQ3_XXSBlock.SCALES_AND_SIGNS_OFFSET + 4L * ib, word);
             }
             for (int i = 0; i < QK_K / 4; i++) {
@@ -102,7 +102,7 @@ final class IQ3Quantizers {
             long signs = yo + IQ3_SBlock.SIGNS_OFFSET;
             long qh = 0; // bit 8 of group g's grid index at bit g % 8 of byte g / 8
             float maxScale = 0;
-            float sigma2 = 2 * KQuantizers.sumOfSquares(x, xo, QK_K) / QK_K;
+            float sigma2 = 2 * GgmlMath.sumOfSquares(x, xo, QK_K) / QK_K;
             for (int ib = 0; ib < QK_K / 32; ib++) {
                 int xb = xo + 32 * ib;
                 weights(x, xb, importance, QK_K * ibl + 32 * ib, sigma2, group.weight);
@@ -131,7 +131,7 @@ final class IQ3Quantizers {
             putShort(y, yo + IQ3_SBlock.D_OFFSET, FloatFormats.f32ToF16(d * 1.033f));
             float id = 1 / d;
             for (int ib = 0; ib < QK_K / 32; ib += 2) {
-                int pair = IQ2Quantizers.scaleLevel(id, s.scales[ib]) | (IQ2Quantizers.scaleLevel(id, s.scales[ib + 1]) << 4);
+                int pair = GridScaleSearch.scaleLevel(id, s.scales[ib]) | (GridScaleSearch.scaleLevel(id, s.scales[ib + 1]) << 4);
                 putByte(y, yo + IQ3_SBlock.SCALES_OFFSET + ib / 2, pair);
             }
         }
@@ -140,7 +140,7 @@ final class IQ3Quantizers {
     /** The weights of 32 weights: x² without importance, else {@code qw * sqrt(σ² + x²)}. */
     private static void weights(float[] x, int xb, float[] qw, int wo, float sigma2, float[] weight) {
         if (qw != null) {
-            KQuantizers.importanceWeights(x, xb, qw, wo, sigma2, weight, 32);
+            GgmlMath.importanceWeights(x, xb, qw, wo, sigma2, weight, 32);
         } else {
             for (int i = 0; i < 32; i++) {
                 weight[i] = x[xb + i] * x[xb + i];

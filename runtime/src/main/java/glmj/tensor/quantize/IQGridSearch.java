@@ -18,6 +18,8 @@ final class IQGridSearch {
     final int dimension;
     /** Grid point k's coordinates {@code 2l + 1} at {@code [dimension * k, dimension * (k + 1))}. */
     final byte[] points;
+    /** The same as floats. */
+    final float[] coordinates;
     private final int bitsPerLevel;
     /** ggml's kmap: a vector's grid index, or {@code -(offset + 1)} of its neighbour list, or {@link #UNLISTED}. */
     private final int[] map;
@@ -96,6 +98,10 @@ final class IQGridSearch {
             }
             map[vector] = k;
         }
+        coordinates = new float[points.length];
+        for (int i = 0; i < points.length; i++) {
+            coordinates[i] = points[i];
+        }
         char[] lists = new char[1 << 16];
         int used = 0;
         int[] distances = new int[gridSize];
@@ -173,17 +179,27 @@ final class IQGridSearch {
         return -index - 1;
     }
 
-    /** The value of level l in the IQ2 and IQ3 searches: its coordinate 2l + 1. */
-    static final float[] ODD_VALUES = {1, 3, 5, 7, 9, 11, 13, 15};
+    /**
+     * Each grid point's coordinates as the values {@code levelValues[l]} of their levels, laid out as {@link #points}:
+     * the table {@link #bestNeighbour} measures against.
+     */
+    float[] pointValues(float[] levelValues) {
+        float[] values = new float[points.length];
+        for (int i = 0; i < points.length; i++) {
+            values[i] = levelValues[(points[i] - 1) / 2];
+        }
+        return values;
+    }
 
     /**
      * ggml's {@code iq2_find_best_neighbour}, {@code iq3_find_best_neighbour} and the first part of
-     * {@code iq1_find_best_neighbour2}: of the neighbours of the off-grid {@code vector}, the one whose levels' values
-     * ({@code values[l]}) times {@code scale} have the least weighted squared error {@code Σ w (scale q - x)²}
+     * {@code iq1_find_best_neighbour2}: of the neighbours of the off-grid {@code vector}, the one whose values
+     * {@code q} (from {@code pointValues}, a {@link #pointValues} table; {@link #coordinates} for the IQ2 and IQ3
+     * searches) times {@code scale} have the least weighted squared error {@code Σ w (scale q - x)²}
      * against {@code x[xo..]}; stores its levels in {@code levels[lo..]} and returns its grid index, or -1 when no
      * neighbour's error is below {@code FLT_MAX}.
      */
-    int bestNeighbour(int vector, float[] x, int xo, float[] weights, int wo, float scale, float[] values,
+    int bestNeighbour(int vector, float[] x, int xo, float[] weights, int wo, float scale, float[] pointValues,
                       byte[] levels, int lo) {
         int list = neighbourList(vector);
         float bestD2 = Float.MAX_VALUE;
@@ -192,8 +208,7 @@ final class IQGridSearch {
             int k = neighbours[list + j];
             float d2 = 0;
             for (int i = 0; i < dimension; i++) {
-                float q = values[(points[dimension * k + i] - 1) / 2];
-                float diff = scale * q - x[xo + i];
+                float diff = scale * pointValues[dimension * k + i] - x[xo + i];
                 d2 += weights[wo + i] * diff * diff;
             }
             if (d2 < bestD2) {

@@ -132,9 +132,9 @@ final class KQuantizers {
      * per sub-block, then the scales and mins as {@code make_qp_quants} levels under the sub-blocks' weight sums.
      */
     private static void q2_KScalesWeighted(float[] x, int xo, Scratch s, float[] qw, int wo) {
-        float sigma2 = sumOfSquares(x, xo, QK_K) / QK_K;
+        float sigma2 = GgmlMath.sumOfSquares(x, xo, QK_K) / QK_K;
         for (int j = 0; j < QK_K / 16; j++) {
-            s.sumWeights[j] = importanceWeights(x, xo + 16 * j, qw, wo + 16 * j, sigma2, s.weights, 16);
+            s.sumWeights[j] = GgmlMath.importanceWeights(x, xo + 16 * j, qw, wo + 16 * j, sigma2, s.weights, 16);
             s.scales[j] = makeQkx2Quants(16, 3, x, xo + 16 * j, s.weights, s.levels, 16 * j, s.mins, j, s.levelsAux,
                     -0.9f, 0.05f, 36, false);
         }
@@ -205,9 +205,9 @@ final class KQuantizers {
 
     /** The importance-weighted Q3_K fit: weighted {@code make_qx_quants} for quants and again for the 6-bit scales. */
     private static short q3_KScalesWeighted(float[] x, int xo, Scratch s, int[] blockScales, float[] qw, int wo) {
-        float sigma2 = 2 * sumOfSquares(x, xo, QK_K) / QK_K;
+        float sigma2 = 2 * GgmlMath.sumOfSquares(x, xo, QK_K) / QK_K;
         for (int j = 0; j < QK_K / 16; j++) {
-            s.sumWeights[j] = importanceWeights(x, xo + 16 * j, qw, wo + 16 * j, sigma2, s.weights, 16);
+            s.sumWeights[j] = GgmlMath.importanceWeights(x, xo + 16 * j, qw, wo + 16 * j, sigma2, s.weights, 16);
             s.scales[j] = makeQxQuants(16, 4, x, xo + 16 * j, s.levels, 16 * j, s.weights, 0);
         }
         float dBlock = makeQxQuants(QK_K / 16, 32, s.scales, 0, s.scaleLevels, 0, s.sumWeights, 0);
@@ -351,7 +351,7 @@ final class KQuantizers {
         float maxScale = 0;
         float maxMin = 0;
         for (int j = 0; j < QK_K / 32; j++) {
-            float averageMagnitude = (float) Math.sqrt(sumOfSquares(x, xo + 32 * j, 32) / 32);
+            float averageMagnitude = (float) Math.sqrt(GgmlMath.sumOfSquares(x, xo + 32 * j, 32) / 32);
             for (int l = 0; l < 32; l++) {
                 s.weights[l] = averageMagnitude + Math.abs(x[xo + 32 * j + l]);
             }
@@ -380,9 +380,9 @@ final class KQuantizers {
      * scales and mins from {@code make_qp_quants} under the sub-blocks' weight sums.
      */
     private static void scalesAndMinsWeighted(float[] x, int xo, Scratch s, int nmax, float[] qw, int wo) {
-        float sigma2 = 2 * sumOfSquares(x, xo, QK_K) / QK_K;
+        float sigma2 = 2 * GgmlMath.sumOfSquares(x, xo, QK_K) / QK_K;
         for (int j = 0; j < QK_K / 32; j++) {
-            s.sumWeights[j] = importanceWeights(x, xo + 32 * j, qw, wo + 32 * j, sigma2, s.weights, 32);
+            s.sumWeights[j] = GgmlMath.importanceWeights(x, xo + 32 * j, qw, wo + 32 * j, sigma2, s.weights, 32);
             s.scales[j] = makeQkx2Quants(32, nmax, x, xo + 32 * j, s.weights, s.levels, 32 * j, s.mins, j, s.levelsAux,
                     -0.9f, 0.05f, 36, false);
         }
@@ -426,30 +426,5 @@ final class KQuantizers {
                         | (levels[base + l + 64] << 4) | (levels[base + l + 96] << 6));
             }
         }
-    }
-
-    /** Σ x² over {@code x[offset, offset + n)}, summed in order as ggml does. */
-    static float sumOfSquares(float[] x, int offset, int n) {
-        float sum = 0;
-        for (int i = 0; i < n; i++) {
-            sum += x[offset + i] * x[offset + i];
-        }
-        return sum;
-    }
-
-    /**
-     * ggml's importance weights {@code qw[i] * sqrt(σ² + x[i]²)} of {@code n} weights into {@code weights[0, n)};
-     * returns their sum.
-     */
-    static float importanceWeights(float[] x, int xo, float[] qw, int wo, float sigma2, float[] weights, int n) {
-        float sum = 0;
-        for (int l = 0; l < n; l++) {
-            float v = x[xo + l];
-            weights[l] = qw[wo + l] * (float) Math.sqrt(sigma2 + v * v);
-        }
-        for (int l = 0; l < n; l++) {
-            sum += weights[l];
-        }
-        return sum;
     }
 }

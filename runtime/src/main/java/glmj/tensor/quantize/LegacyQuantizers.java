@@ -135,10 +135,10 @@ final class LegacyQuantizers {
      */
     private static void weighted(float[] x, int xo, MemorySegment y, long yo, int blocks, float[] qw, int nmax) {
         Scratch s = SCRATCH.get();
-        float sigma2 = KQuantizers.sumOfSquares(x, xo, blocks * QK) / (blocks * QK);
+        float sigma2 = GgmlMath.sumOfSquares(x, xo, blocks * QK) / (blocks * QK);
         int[] q = s.quants;
         for (int b = 0; b < blocks; b++, xo += QK) {
-            KQuantizers.importanceWeights(x, xo, qw, QK * b, sigma2, s.weights, QK);
+            GgmlMath.importanceWeights(x, xo, qw, QK * b, sigma2, s.weights, QK);
             boolean symmetric = nmax == 8 || nmax == 16;
             float d = symmetric
                     ? GgmlMath.makeQxQuants(QK, nmax, x, xo, s.levels, 0, s.weights, 0)

@@ -43,7 +43,7 @@ final class NonLinearQuantizers {
         Scratch s = SCRATCH.get();
         byte[] levels = s.levels;
         for (int b = 0; b < blocks; b++, xo += BLOCK, yo += IQ4_NLBlock.BYTES) {
-            float sigma2 = KQuantizers.sumOfSquares(x, xo, BLOCK) * (2.f / BLOCK);
+            float sigma2 = GgmlMath.sumOfSquares(x, xo, BLOCK) * (2.f / BLOCK);
             float scale = fitBlock(x, xo, weights(x, xo, importance, BLOCK * b, sigma2, s.weights), levels, 0);
             putShort(y, yo + IQ4_NLBlock.D_OFFSET, FloatFormats.f32ToF16(scale));
             float id = scale != 0 ? 1 / scale : 0;
@@ -61,7 +61,7 @@ final class NonLinearQuantizers {
         float[] scales = s.scales;
         int[] blockScales = s.blockScales;
         for (int b = 0; b < blocks; b++, xo += QK_K, yo += IQ4_XSBlock.BYTES) {
-            float sigma2 = KQuantizers.sumOfSquares(x, xo, QK_K) * (2.f / QK_K);
+            float sigma2 = GgmlMath.sumOfSquares(x, xo, QK_K) * (2.f / QK_K);
             float maxScale = 0;
             float amaxScale = 0;
             for (int ib = 0; ib < QK_K / BLOCK; ib++) {
@@ -99,7 +99,7 @@ final class NonLinearQuantizers {
                 weights[j] = x[xo + j] * x[xo + j];
             }
         } else {
-            KQuantizers.importanceWeights(x, xo, qw, wo, sigma2, weights, BLOCK);
+            GgmlMath.importanceWeights(x, xo, qw, wo, sigma2, weights, BLOCK);
         }
         return weights;
     }
