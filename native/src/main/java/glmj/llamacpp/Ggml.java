@@ -422,6 +422,20 @@ public final class Ggml {
         }
     }
 
+    private static final class ggml_quantize_init {
+        static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(JAVA_INT);
+        static final MethodHandle HANDLE = LlamaLibrary.downcall("ggml_quantize_init", DESC);
+    }
+
+    /** {@code void ggml_quantize_init(enum ggml_type type)}. */
+    public static void ggml_quantize_init(int type) {
+        try {
+            ggml_quantize_init.HANDLE.invokeExact(type);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
     private static final class ggml_quantize_requires_imatrix {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(JAVA_BOOLEAN, JAVA_INT);
         static final MethodHandle HANDLE = LlamaLibrary.downcall("ggml_quantize_requires_imatrix", DESC);
