@@ -63,14 +63,14 @@ public final class LlamaEngine implements LanguageModel {
      * q5_K, q6_K, q8_0 and iq4_xs attention weights for AMX and then aborts building the decode graph; without the
      * repacking every CPU matmul takes ggml's plain {@code vec_dot} path on any machine.
      */
-    static MemorySegment modelParams(Arena arena) {
+    public static MemorySegment modelParams(Arena arena) {
         MemorySegment params = Llama.llama_model_default_params(arena);
         Llama.llama_model_params.use_extra_bufts(params, false);
         return params;
     }
 
     /** {@code shards} (one file, or every shard of a split set in order) loaded with {@code modelParams}; NULL if llama.cpp refuses. */
-    static MemorySegment loadModel(Arena arena, List<Path> shards, MemorySegment modelParams) {
+    public static MemorySegment loadModel(Arena arena, List<Path> shards, MemorySegment modelParams) {
         MemorySegment paths = arena.allocate(ADDRESS, shards.size());
         for (int i = 0; i < shards.size(); i++) {
             paths.setAtIndex(ADDRESS, i, arena.allocateFrom(shards.get(i).toString()));
@@ -82,7 +82,7 @@ public final class LlamaEngine implements LanguageModel {
      * Context parameters as glmj runs llama.cpp: {@code contextSize} positions (0: the model's own), batches of
      * {@code batchSize} tokens computed as one ubatch, and {@code threads} threads for prompts and generation alike.
      */
-    static MemorySegment contextParams(Arena arena, int contextSize, int batchSize, int threads) {
+    public static MemorySegment contextParams(Arena arena, int contextSize, int batchSize, int threads) {
         MemorySegment params = Llama.llama_context_default_params(arena);
         Llama.llama_context_params.n_ctx(params, contextSize);
         Llama.llama_context_params.n_batch(params, batchSize);

@@ -1,8 +1,8 @@
 package glmj.llamacpp;
 
-/** The llama.cpp libraries are missing, unloadable, or of a version glmj is not checked against. */
+/** The llama.cpp libraries are missing, unloadable, or of a version glmj is not checked against; or llama.cpp refused a model. */
 public final class LlamaLibraryException extends RuntimeException {
-    LlamaLibraryException(String message) {
+    public LlamaLibraryException(String message) {
         super(message);
     }
 

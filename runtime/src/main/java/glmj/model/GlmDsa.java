@@ -98,7 +98,7 @@ public final class GlmDsa {
      * @throws ContextFullException when the tokens do not fit in n_ctx
      */
     public void forward(int[] tokens, int offset, int count, float[] logits, boolean allLogits) {
-        forward(tokens, offset, count, logits, allLogits, null);
+        forward(tokens, offset, count, logits, allLogits ? 0 : count - 1, null);
     }
 
     /**
@@ -106,8 +106,23 @@ public final class GlmDsa {
      * between layers, which it may replace.
      */
     public void forward(int[] tokens, int offset, int count, float[] logits, boolean allLogits, LayerProbe probe) {
+        forward(tokens, offset, count, logits, allLogits ? 0 : count - 1, probe);
+    }
+
+    /**
+     * Runs {@code count} tokens at the next positions, caching them, and writes the logits of the batch's tokens from
+     * {@code firstOutput} on ({@code (count - firstOutput) * vocabularySize} floats) into {@code logits}. Past the last
+     * layer's attention only those tokens' rows go on, as llama.cpp's graph keeps only the rows a batch wants logits of.
+     * {@code probe} (if not null) sees the residual stream between layers, which it may replace.
+     *
+     * @throws ContextFullException when the tokens do not fit in n_ctx
+     */
+    public void forward(int[] tokens, int offset, int count, float[] logits, int firstOutput, LayerProbe probe) {
         if (count < 1 || count > maxBatch) {
             throw new IllegalArgumentException("batch of " + count + " tokens, expected 1.." + maxBatch);
+        }
+        if (firstOutput < 0 || firstOutput >= count) {
+            throw new IllegalArgumentException("logits from token " + firstOutput + " of a batch of " + count);
         }
         if (cached + count > nCtx) {
             throw new ContextFullException(cached, count, nCtx);
@@ -131,11 +146,11 @@ public final class GlmDsa {
             Weights.Layer layer = w.layers[il];
             rmsnorm(s.x, layer.attnNorm, s.h, rows);
             attention(il, layer, rows);
-            if (il == c.layerCount() - 1 && !allLogits && rows > 1) {
-                // past the last attention only the last token's row is wanted, as llama.cpp's graph selects it there
-                System.arraycopy(s.x, (rows - 1) * e, s.x, 0, e);
-                System.arraycopy(s.attnOut, (rows - 1) * e, s.attnOut, 0, e);
-                rows = 1;
+            if (il == c.layerCount() - 1 && firstOutput > 0) {
+                // past the last attention only the rows whose logits are wanted go on, as llama.cpp's graph selects them
+                rows = count - firstOutput;
+                System.arraycopy(s.x, firstOutput * e, s.x, 0, rows * e);
+                System.arraycopy(s.attnOut, firstOutput * e, s.attnOut, 0, rows * e);
             }
             add(s.x, s.attnOut, rows * e);
             rmsnorm(s.x, layer.ffnNorm, s.h, rows);
@@ -149,9 +164,8 @@ public final class GlmDsa {
         if (probe != null) {
             probe.residual(c.layerCount(), s.x, rows);
         }
-        int first = allLogits ? 0 : rows - 1;
         rmsnorm(s.x, w.outputNorm, s.h, rows);
-        k.matmul(w.output, s.h, first * e, e, logits, 0, c.vocabularySize(), rows - first);
+        k.matmul(w.output, s.h, 0, e, logits, 0, c.vocabularySize(), rows);
         cached += count;
     }
 
