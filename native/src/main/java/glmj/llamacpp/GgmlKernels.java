@@ -86,6 +86,8 @@ public final class GgmlKernels implements Kernels {
     }
 
     private final VectorKernels vector;
+    /** Whether the K-quants' prompt matmuls take glmj's decoded panels (else ggml's own loops, as llama.cpp rounds). */
+    private final boolean panels;
     private final TypeKernel[] typeKernels = new TypeKernel[GGMLType.values().length];
     private final Buffer staged = new Buffer();
     private final Buffer converted = new Buffer();
@@ -110,7 +112,16 @@ public final class GgmlKernels implements Kernels {
 
     /** A backend on {@code threads} threads, the caller's included; loads llama.cpp's libraries if need be. */
     public GgmlKernels(int threads) {
+        this(threads, true);
+    }
+
+    /**
+     * A backend on {@code threads} threads; without {@code panels} every matmul is ggml's own, so prompts of K-quant
+     * weights round exactly as llama.cpp's plain CPU kernels do (and run somewhat slower: see {@link #PANEL_TOKENS}).
+     */
+    public GgmlKernels(int threads, boolean panels) {
         LlamaLibrary.load(); // first, so that a missing install is a LlamaLibraryException and not a failed class initialization
+        this.panels = panels;
         GgmlCpu.ggml_cpu_init();
         this.vector = new VectorKernels(threads);
         this.graphs = new Graph[MatmulStep.mostRanges(threads)];
@@ -149,8 +160,8 @@ public final class GgmlKernels implements Kernels {
         run(step.setRagged(weights, groups, x, inputs, firstInput, tokens, out, firstOutput));
     }
 
-    private static boolean takesPanels(GGMLType type, int tokens) {
-        return tokens >= PANEL_TOKENS && VEC_DOT_PROMPT_TYPES.contains(type) && VectorKernels.decodesPanels(type, tokens);
+    private boolean takesPanels(GGMLType type, int tokens) {
+        return panels && tokens >= PANEL_TOKENS && VEC_DOT_PROMPT_TYPES.contains(type) && VectorKernels.decodesPanels(type, tokens);
     }
 
     /** The {@link #step} just set, whose weights are all like {@code first}, on ggml's kernels. */
