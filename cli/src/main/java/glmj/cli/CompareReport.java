@@ -95,8 +95,8 @@ record CompareReport(String format, int version, Reference reference, String eng
                 "ppl", "ppl_uncertainty", "ppl_base", "ppl_base_uncertainty", "ln_ppl_correlation", "ln_ppl_ratio",
                 "ln_ppl_ratio_uncertainty", "ppl_ratio", "ppl_ratio_uncertainty", "kld", "kld_uncertainty"));
         header.addAll(percentileNames("kld"));
-        header.addAll(List.of("delta_p", "delta_p_uncertainty", "delta_p_rms", "delta_p_rms_uncertainty"));
-        header.addAll(percentileNames("delta_p"));
+        header.addAll(List.of("probability_delta", "probability_delta_uncertainty", "probability_delta_rms", "probability_delta_rms_uncertainty"));
+        header.addAll(percentileNames("probability_delta"));
         header.addAll(List.of("same_top", "same_top_uncertainty"));
         out.write(String.join(",", header) + "\n");
         for (ModelQuality m : models) {
@@ -107,8 +107,8 @@ record CompareReport(String format, int version, Reference reference, String eng
             row.add(number(s.lnPplCorrelation()));
             estimates(row, s.lnPplRatio(), s.pplRatio(), s.kld());
             percentiles(row, s.kldPercentiles());
-            estimates(row, s.deltaP(), s.deltaPRms());
-            percentiles(row, s.deltaPPercentiles());
+            estimates(row, s.probabilityDelta(), s.probabilityDeltaRms());
+            percentiles(row, s.probabilityDeltaPercentiles());
             estimates(row, s.sameTop());
             out.write(String.join(",", row) + "\n");
         }
@@ -151,9 +151,9 @@ record CompareReport(String format, int version, Reference reference, String eng
             out.printf(Locale.ROOT, format, m.name(), String.format(Locale.ROOT, "%.2f", m.bitsPerWeight()), size(m.bytes()),
                     String.format(Locale.ROOT, "%.4f", s.ppl().value()), plusMinus("%.5f", s.lnPplRatio(), 1),
                     plusMinus("%.6f", s.kld(), 1), f6(k.median()), f6(k.p90()), f6(k.p99()), f6(k.p99_9()), f6(k.max()),
-                    plusMinus("%.3f", s.sameTop(), 100), plusMinus("%.3f", s.deltaPRms(), 100),
-                    String.format(Locale.ROOT, "%.3f", 100.0 * s.deltaPPercentiles().p1()),
-                    String.format(Locale.ROOT, "%.3f", 100.0 * s.deltaPPercentiles().p99()),
+                    plusMinus("%.3f", s.sameTop(), 100), plusMinus("%.3f", s.probabilityDeltaRms(), 100),
+                    String.format(Locale.ROOT, "%.3f", 100.0 * s.probabilityDeltaPercentiles().p1()),
+                    String.format(Locale.ROOT, "%.3f", 100.0 * s.probabilityDeltaPercentiles().p99()),
                     String.format(Locale.ROOT, "%.1f", m.tokensPerSecond()));
         }
     }

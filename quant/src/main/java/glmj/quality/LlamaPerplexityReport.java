@@ -36,8 +36,8 @@ public final class LlamaPerplexityReport {
         line(out, "Minimum KLD: %10.6f", k.min());
         line(out, "");
         line(out, "====== Token probability statistics ======");
-        line(out, "Mean    Δp: %6.3f ± %5.3f %%", 100.0 * s.deltaP().value(), 100.0 * s.deltaP().uncertainty());
-        Percentiles p = s.deltaPPercentiles();
+        line(out, "Mean    Δp: %6.3f ± %5.3f %%", 100.0 * s.probabilityDelta().value(), 100.0 * s.probabilityDelta().uncertainty());
+        Percentiles p = s.probabilityDeltaPercentiles();
         line(out, "Maximum Δp: %6.3f%%", 100.0 * p.max());
         line(out, "99.9%%   Δp: %6.3f%%", 100.0 * p.p99_9());
         line(out, "99.0%%   Δp: %6.3f%%", 100.0 * p.p99());
@@ -51,7 +51,7 @@ public final class LlamaPerplexityReport {
         line(out, " 1.0%%   Δp: %6.3f%%", 100.0 * p.p1());
         line(out, " 0.1%%   Δp: %6.3f%%", 100.0 * p.p0_1());
         line(out, "Minimum Δp: %6.3f%%", 100.0 * p.min());
-        line(out, "RMS Δp    : %6.3f ± %5.3f %%", 100.0 * s.deltaPRms().value(), 100.0 * s.deltaPRms().uncertainty());
+        line(out, "RMS Δp    : %6.3f ± %5.3f %%", 100.0 * s.probabilityDeltaRms().value(), 100.0 * s.probabilityDeltaRms().uncertainty());
         line(out, "Same top p: %6.3f ± %5.3f %%", 100.0 * s.sameTop().value(), 100.0 * s.sameTop().uncertainty());
         return out.toString();
     }

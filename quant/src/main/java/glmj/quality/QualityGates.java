@@ -43,7 +43,7 @@ public record QualityGates(Double maxKld, Double maxPplRatio, Double minSameTop,
                 worse(failures, model.name(), "mean KLD", s.kld(), o.kld(), true);
                 worse(failures, model.name(), "ln(PPL(Q)/PPL(base))", s.lnPplRatio(), o.lnPplRatio(), true);
                 worse(failures, model.name(), "same top token", s.sameTop(), o.sameTop(), false);
-                worse(failures, model.name(), "RMS delta-p", s.deltaPRms(), o.deltaPRms(), true);
+                worse(failures, model.name(), "RMS delta-p", s.probabilityDeltaRms(), o.probabilityDeltaRms(), true);
             }
         }
         return failures;

@@ -62,7 +62,7 @@ class KldStatisticsTest {
         assertTrue(Math.abs(s.kld().value()) < 1e-6, "KLD " + s.kld());
         assertEquals(1.0, s.sameTop().value());
         assertEquals(s.pplBase().value(), s.ppl().value(), 1e-3 * s.ppl().value());
-        assertTrue(s.deltaPRms().value() < 1e-4);
+        assertTrue(s.probabilityDeltaRms().value() < 1e-4);
         assertTrue(s.lnPplCorrelation() > 0.999, "correlation " + s.lnPplCorrelation());
     }
 
@@ -84,7 +84,7 @@ class KldStatisticsTest {
         KldSummary s = compare(base, model).summary();
         assertEquals(kld, s.kld().value(), 2e-4, "within the uint16 storage's half step");
         double pModel = Math.exp(model[3]) / zq, pBase = Math.exp(base[3]) / zp;
-        assertEquals(pModel - pBase, s.deltaP().value(), 1e-4, "delta-p of the next token (3)");
+        assertEquals(pModel - pBase, s.probabilityDelta().value(), 1e-4, "delta-p of the next token (3)");
         assertEquals(Math.log(zq) - model[3] - (Math.log(zp) - base[3]), s.lnPplRatio().value(), 1e-4);
     }
 
