@@ -15,7 +15,8 @@ public final class JavaChunkLogits implements ChunkLogits {
     private final GlmDsa model;
     private final int chunkLength;
     private final int batchSize;
-    private final float[] logits;
+    /** The logits of a batch's wanted rows, sized by the most a batch can want. */
+    private float[] logits = new float[0];
 
     /** Runs {@code file} on {@code kernels} (both taken over and closed with this) in batches of {@code batchSize}. */
     public JavaChunkLogits(GGUFFile file, Kernels kernels, int chunkLength, int batchSize) {
@@ -24,7 +25,6 @@ public final class JavaChunkLogits implements ChunkLogits {
         this.chunkLength = chunkLength;
         this.batchSize = Math.min(batchSize, chunkLength);
         this.model = new GlmDsa(file, chunkLength, this.batchSize, kernels);
-        this.logits = new float[this.batchSize * model.config().vocabularySize()];
     }
 
     @Override
@@ -44,6 +44,10 @@ public final class JavaChunkLogits implements ChunkLogits {
 
     @Override
     public void evaluate(int[] tokens, int offset, int chunks, int firstOutput, Sink sink) {
+        int rows = Math.min(batchSize, chunkLength - firstOutput);
+        if (logits.length < rows * vocabularySize()) {
+            logits = new float[rows * vocabularySize()];
+        }
         for (int chunk = 0; chunk < chunks; chunk++) {
             model.truncate(0);
             int start = offset + chunk * chunkLength;
