@@ -105,18 +105,20 @@ final class QualityReferenceCommand implements Callable<Integer> {
 
     private void run(ChunkLogits engine, KldLayout layout, int[] tokens, Tokenizer tokenizer, PrintWriter out) throws IOException {
         int chunkCount = layout.chunkCount();
-        try (KldBaseWriter writer = resume ? KldBaseWriter.resume(output, layout, tokens) : KldBaseWriter.create(output, layout, tokens);
-             ChunkProgressBar bar = ChunkProgressBar.open("reference", chunkCount, contextSize, writer.chunksBefore())) {
+        ReferenceRun.Result result;
+        try (KldBaseWriter writer = resume ? KldBaseWriter.resume(output, layout, tokens) : KldBaseWriter.create(output, layout, tokens)) {
             if (writer.chunksBefore() > 0) {
                 spec.commandLine().getErr().printf("reference: resuming after %d of %d chunks%n", writer.chunksBefore(), chunkCount);
             }
-            ReferenceRun.Result result = ReferenceRun.run(engine, writer, tokens,
-                    Corpus.evaluationTokens(tokens, contextSize, tokenizer), engineOptions.threads, bar.listener());
-            out.printf(Locale.ROOT, "%s: %d chunks of %d tokens from %s, %d scored, run by %s%n", output, chunkCount,
-                    contextSize, text.getFileName(), result.scoredTokens(), engineOptions.describe());
-            out.printf(Locale.ROOT, "Final estimate: PPL = %.4f +/- %.5f%n", result.ppl(), result.pplUncertainty());
-            out.printf(Locale.ROOT, "%.2f tokens/s (%d tokens in %.1f s)%n", result.tokensPerSecond(), result.tokensRun(), result.seconds());
+            try (ChunkProgressBar bar = ChunkProgressBar.open("reference", chunkCount, contextSize, writer.chunksBefore())) {
+                result = ReferenceRun.run(engine, writer, tokens, Corpus.evaluationTokens(tokens, contextSize, tokenizer),
+                        engineOptions.threads, bar.listener());
+            }
         }
+        out.printf(Locale.ROOT, "%s: %d chunks of %d tokens from %s, %d scored, run by %s%n", output, chunkCount,
+                contextSize, text.getFileName(), result.scoredTokens(), engineOptions.describe());
+        out.printf(Locale.ROOT, "Final estimate: PPL = %.4f +/- %.5f%n", result.ppl(), result.pplUncertainty());
+        out.printf(Locale.ROOT, "%.2f tokens/s (%d tokens in %.1f s)%n", result.tokensPerSecond(), result.tokensRun(), result.seconds());
     }
 
     /** Whether {@code file} is a complete base of exactly this layout and these tokens. */
