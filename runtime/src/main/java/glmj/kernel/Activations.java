@@ -62,6 +62,11 @@ public final class Activations {
         }
     }
 
+    /** The rows as floats, for the panels: the values, or the quants {@link #expanded}. */
+    float[] panelValues() {
+        return format.quantized() ? expanded : values;
+    }
+
     /** Converts the {@link #cols} values at {@code x[from..]} into row {@code row}. */
     void convertRow(float[] x, int from, int row) {
         int at = row * cols;
