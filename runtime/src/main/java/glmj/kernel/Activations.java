@@ -41,7 +41,7 @@ public final class Activations {
         }
         this.format = format;
         this.cols = cols;
-        this.expanding = expanding;
+        this.expanding = expanding && format.quantized(); // float rows are their own expansion
         int n = rows * cols;
         switch (format) {
             case F32, F16, BF16 -> {
@@ -55,7 +55,7 @@ public final class Activations {
                     scales = Arrays.copyOf(scales, n / 32);
                     sums16 = Arrays.copyOf(sums16, n / 16);
                 }
-                if (expanding && expanded.length < n) {
+                if (this.expanding && expanded.length < n) {
                     expanded = Arrays.copyOf(expanded, n);
                 }
             }
