@@ -106,19 +106,26 @@ final class QualityReferenceCommand implements Callable<Integer> {
             }
             boolean layered = layerByLayer != null ? layerByLayer : Files.isDirectory(model);
             try (ChunkProgressBar bar = ChunkProgressBar.open("reference", contextSize);
-                 ChunkLogits engine = layered
-                         ? reference.chunkLogits(contextSize, new LayerByLayer(layerState(), resume, bar.layers()))
-                         : reference.chunkLogits(contextSize)) {
+                 ChunkLogits engine = chunkLogits(reference, layered, bar)) {
                 if (engine.vocabularySize() != layout.vocabularySize()) {
                     throw new UserInputException(model + ": its tokenizer has " + layout.vocabularySize() + " tokens, its output "
                             + engine.vocabularySize());
                 }
                 run(engine, layout, tokens, tokenizer, bar, layered, reference.engineName() + (layered ? ", layer by layer" : ""));
-            } catch (UnsupportedOperationException e) {
-                throw new UserInputException(e.getMessage() + " (give --no-layer-by-layer)");
             }
         }
         return 0;
+    }
+
+    private ChunkLogits chunkLogits(Model reference, boolean layered, ChunkProgressBar bar) {
+        if (!layered) {
+            return reference.chunkLogits(contextSize);
+        }
+        try {
+            return reference.chunkLogits(contextSize, new LayerByLayer(layerState(), resume, bar.layers()));
+        } catch (UnsupportedOperationException e) {
+            throw new UserInputException(e.getMessage() + " (give --no-layer-by-layer)");
+        }
     }
 
     /** Where a layer-by-layer run keeps its chunks' hidden states: beside the output. */

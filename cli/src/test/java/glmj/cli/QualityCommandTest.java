@@ -11,6 +11,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import glmj.cli.InfoCommandTest.Run;
 import glmj.quality.KldBaseWriter;
+import glmj.quality.ModelWeightErrors;
+import glmj.quality.TensorKind;
+import glmj.quality.WeightError;
+import glmj.quality.WeightReport;
 import glmj.testdata.TestModels;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -133,11 +137,16 @@ class QualityCommandTest {
 
     @Test
     void plotsArePngOrSvgWithTheWeightErrors() throws Exception {
-        Path weights = Files.writeString(dir.resolve("weights.json"), """
-                {"format": "glmj-quality-weights", "version": 1, "reference": "ckpt",
-                 "models": [{"model": "/m/tiny-glm-dsa-UD_Q2_K_XL.gguf",
-                             "layers": [{"layer": -1, "rel_rms": 0.5}, {"layer": 0, "rel_rms": 0.1}, {"layer": 1, "rel_rms": 0.2}]}]}
-                """);
+        Path weights = dir.resolve("weights.json");
+        List<ModelWeightErrors.TensorError> tensors = List.of(
+                new ModelWeightErrors.TensorError("blk.0.attn_q_a.weight", "q2_K", TensorKind.ATTENTION, 0,
+                        new WeightError(100, 4, 4.1, 3.9, 0.04, 0.3)),
+                new ModelWeightErrors.TensorError("blk.1.attn_q_a.weight", "q2_K", TensorKind.ATTENTION, 1,
+                        new WeightError(100, 4, 4.2, 3.8, 0.16, 0.5)));
+        try (var writer = Files.newBufferedWriter(weights)) {
+            new WeightReport(Path.of("ckpt"), List.of(new ModelWeightErrors(Path.of(mix), 1000, 2000, 1.0, tensors, List.of())))
+                    .writeJson(writer);
+        }
         Path png = dir.resolve("quality.png"), svg = dir.resolve("quality.svg");
         assertEquals(0, compare("-m", mix, "--plot", png.toString(), "--weights", weights.toString()).exitCode());
         assertEquals(0, compare("-m", mix, "--plot", svg.toString()).exitCode());
@@ -150,6 +159,9 @@ class QualityCommandTest {
         Run wrong = compare("-m", mix, "--plot", dir.resolve("quality.jpg").toString());
         assertEquals(2, wrong.exitCode());
         assertTrue(wrong.err().contains("must end in .png or .svg"), wrong.err());
+        Run notAReport = compare("-m", mix, "--plot", png.toString(), "--weights", base.toString());
+        assertEquals(2, notAReport.exitCode());
+        assertTrue(notAReport.err().contains("not valid JSON"), notAReport.err());
     }
 
     @Test
@@ -166,6 +178,38 @@ class QualityCommandTest {
                 "-o", target.toString(), "--resume");
         assertEquals(0, again.exitCode(), again.err());
         assertTrue(again.out().contains("complete already"), again.out());
+    }
+
+    /**
+     * The FP8 checkpoint itself as the reference: run layer by layer (its default) it writes the very base it writes
+     * chunk after chunk, and an interrupted run resumes to the same file.
+     */
+    @Test
+    void theCheckpointIsAReferenceLayerByLayer() throws Exception {
+        String checkpoint = TestModels.tinyCheckpoint().toString();
+        Path layered = dir.resolve("fp8.kld"), whole = dir.resolve("fp8-whole.kld");
+        Run run = glmj("quality", "reference", "-m", checkpoint, "-f", text.toString(), "-c", "64", "--chunks", "3", "-t", "2",
+                "-o", layered.toString());
+        assertEquals(0, run.exitCode(), run.err());
+        assertTrue(run.out().contains("run by java/"), run.out());
+        assertTrue(run.out().contains("/exact, layer by layer"), run.out());
+        assertFalse(Files.exists(dir.resolve("fp8.kld.layers")), "a finished run deletes its layer state");
+        Run chunkAfterChunk = glmj("quality", "reference", "-m", checkpoint, "-f", text.toString(), "-c", "64", "--chunks", "3",
+                "-t", "2", "--no-layer-by-layer", "-o", whole.toString());
+        assertEquals(0, chunkAfterChunk.exitCode(), chunkAfterChunk.err());
+        assertEquals(-1, Files.mismatch(layered, whole), "layer by layer and chunk after chunk write the same base");
+
+        Path resumed = dir.resolve("fp8-resumed.kld");
+        byte[] bytes = Files.readAllBytes(layered);
+        Files.write(KldBaseWriter.partialOf(resumed), Arrays.copyOf(bytes, bytes.length / 2));
+        Run again = glmj("quality", "reference", "-m", checkpoint, "-f", text.toString(), "-c", "64", "--chunks", "3", "-t", "2",
+                "-o", resumed.toString(), "--resume");
+        assertEquals(0, again.exitCode(), again.err());
+        assertTrue(again.err().contains("resuming after 1 of 3 chunks"), again.err());
+        assertArrayEquals(bytes, Files.readAllBytes(resumed));
+
+        Run generated = glmj("run", "-m", checkpoint, "-c", "64", "-t", "2", "--raw", "--temp", "0", "-n", "4", "-p", "Call me Ishmael.");
+        assertEquals(0, generated.exitCode(), generated.err());
     }
 
     @Test
