@@ -132,6 +132,8 @@ class CheckpointModelTest {
             largest = Math.max(largest, difference);
             moved += difference > 0 ? 1 : 0;
         }
+        System.out.printf("checkpoint against its all-F32 conversion: %d of %d logits moved, by at most %.3g (bound %.3g)%n",
+                moved, fp8.length, largest, bound);
         assertTrue(largest <= bound, "largest logit difference " + largest + " above the bound " + bound);
         assertTrue(moved > 0, "the BF16 head rounds its activations, which must show somewhere");
     }
