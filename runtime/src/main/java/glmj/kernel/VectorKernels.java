@@ -46,7 +46,7 @@ public final class VectorKernels implements Kernels {
     /** The matmuls in flight, read by every thread of the step. */
     private final MatmulStep step = new MatmulStep();
     private DotKernel kernel;
-    /** Whether this step's weights are block-scaled: multiplied as decoded rows. */
+    /** Whether this step's weights are block-scaled: multiplied as rows decoded to f32, by the f32 dot kernel. */
     private boolean scaled;
     private int ranges;
     /** Whether this step multiplies decoded panels ({@link Panels}) rather than dotting each row with each token. */
@@ -117,8 +117,8 @@ public final class VectorKernels implements Kernels {
         if (!type.isVectorMultiplied()) {
             throw new IllegalArgumentException("no dot kernel for weights of type " + type.ggmlName);
         }
-        this.kernel = type.dotKernel();
         this.scaled = type.isBlockScaled();
+        this.kernel = scaled ? FloatDots::f32 : type.dotKernel();
         this.panels = promptPanels && Panels.pay(type, step.batch());
 
         int inputs = step.inputs();
@@ -164,41 +164,18 @@ public final class VectorKernels implements Kernels {
         if (panels && Panels.pay(step.weight(g).type(), step.tokens(g))) {
             from = panelRows(g, from, to, panelScratch[range], laneScratch[range]);
         }
-        if (scaled) {
-            decodedRows(g, from, to, panelScratch[range], panelSegments[range]);
-        } else {
-            dotRows(g, from, to);
-        }
-    }
-
-    /** Rows {@code [from, to)} of group {@code g}, a few tokens at a time so each row is read once per tile from cache. */
-    private void dotRows(int g, int from, int to) {
-        Weight w = step.weight(g);
-        MemorySegment data = w.data();
-        long rowBytes = w.rowBytes();
-        int batch = step.tokens(g);
-        int activationRow = step.firstInput(g);
-        int at = step.outputOffset(g);
-        int outStride = step.outStride();
-        float[] out = step.out();
-        for (int tile = 0; tile < batch; tile += TOKEN_TILE) {
-            int tileEnd = Math.min(batch, tile + TOKEN_TILE);
-            for (int r = from; r < to; r++) {
-                long offset = r * rowBytes;
-                for (int b = tile; b < tileEnd; b++) {
-                    out[at + r + b * outStride] = kernel.dot(data, offset, activations, activationRow + b);
-                }
-            }
-        }
+        dotRows(g, from, to, panelScratch[range], panelSegments[range]);
     }
 
     /**
-     * Rows {@code [from, to)} of group {@code g}, block-scaled: each decoded into {@code row} once per tile of tokens and
-     * dotted with them by the f32 dot kernel ({@code rowSegment} is {@code row} as a segment), so each product and sum
-     * is the one its f32 dequantization would give.
+     * Rows {@code [from, to)} of group {@code g}, a few tokens at a time so each row is read once per tile from cache. A
+     * block-scaled row is decoded with its scales into {@code row} ({@code rowSegment} as a segment) once per tile and
+     * dotted by the f32 dot kernel, so each product and sum is the one its f32 dequantization would give.
      */
-    private void decodedRows(int g, int from, int to, float[] row, MemorySegment rowSegment) {
+    private void dotRows(int g, int from, int to, float[] row, MemorySegment rowSegment) {
         Weight w = step.weight(g);
+        MemorySegment data = scaled ? rowSegment : w.data();
+        long rowBytes = scaled ? 0 : w.rowBytes();
         int batch = step.tokens(g);
         int activationRow = step.firstInput(g);
         int at = step.outputOffset(g);
@@ -207,9 +184,12 @@ public final class VectorKernels implements Kernels {
         for (int tile = 0; tile < batch; tile += TOKEN_TILE) {
             int tileEnd = Math.min(batch, tile + TOKEN_TILE);
             for (int r = from; r < to; r++) {
-                decode(w, r, row, 0);
+                if (scaled) {
+                    decode(w, r, row, 0);
+                }
+                long offset = r * rowBytes;
                 for (int b = tile; b < tileEnd; b++) {
-                    out[at + r + b * outStride] = FloatDots.f32(rowSegment, 0, activations, activationRow + b);
+                    out[at + r + b * outStride] = kernel.dot(data, offset, activations, activationRow + b);
                 }
             }
         }
