@@ -43,8 +43,11 @@ final class ModelOptions {
     @Option(names = {"-c", "--ctx-size"}, paramLabel = "N", description = "Context size in tokens; 0 takes the model's own (default: ${DEFAULT-VALUE}).")
     int contextSize = 4096;
 
-    @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "Threads (default: the number of cores, ${DEFAULT-VALUE}).")
-    int threads = Runtime.getRuntime().availableProcessors();
+    /** The cores this JVM may use: the default and the most for {@code -t}. */
+    static final int CORES = Runtime.getRuntime().availableProcessors();
+
+    @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "Threads, at most the number of cores (default: the number of cores, ${DEFAULT-VALUE}).")
+    int threads = CORES;
 
     @Option(names = {"-b", "--batch-size"}, paramLabel = "N", description = "Prompt tokens processed per batch (default: ${DEFAULT-VALUE}).")
     int batchSize = 512;
@@ -68,8 +71,11 @@ final class ModelOptions {
         }
     }
 
-    /** The java engine's kernels as {@code --kernels} asks, on {@link #threads} threads. */
-    private Kernels kernels() {
+    /**
+     * The java engine's kernels as {@code --kernels} asks, on {@link #threads} threads; when {@code auto} cannot load
+     * ggml's, one line to {@code notices} says that glmj's own run instead, and why.
+     */
+    private Kernels kernels(PrintWriter notices) {
         return switch (kernels) {
             case vector -> new VectorKernels(threads);
             case ggml -> new GgmlKernels(threads);
@@ -77,10 +83,19 @@ final class ModelOptions {
                 try {
                     yield new GgmlKernels(threads);
                 } catch (LlamaLibraryException | LinkageError e) {
-                    yield new VectorKernels(threads); // no usable llama.cpp libraries here: glmj's own kernels
+                    notices.println("glmj: running on glmj's own kernels (vector), slower than ggml's, which did not load: "
+                            + (e.getMessage() != null ? e.getMessage() : e));
+                    yield new VectorKernels(threads);
                 }
             }
         };
+    }
+
+    /** Checks {@code -t}: at least 1, at most the cores this machine has. */
+    void checkThreads() {
+        if (threads < 1 || threads > CORES) {
+            throw new UserInputException("-t must be from 1 to " + CORES + " (the cores here), not " + threads);
+        }
     }
 
     /** The model file: the one named, or the built-in tiny GLM-5. */
@@ -90,9 +105,10 @@ final class ModelOptions {
 
     /** Loads the model; what is worth telling the user (such as an unusable chat template) goes to {@code notices}. */
     Loaded load(PrintWriter notices) throws IOException {
-        if (contextSize < 0 || threads < 1 || batchSize < 1) {
-            throw new UserInputException("-c must be 0 or more, -t and -b 1 or more (got -c " + contextSize + ", -t " + threads + ", -b " + batchSize + ")");
+        if (contextSize < 0 || batchSize < 1) {
+            throw new UserInputException("-c must be 0 or more, -b 1 or more (got -c " + contextSize + ", -b " + batchSize + ")");
         }
+        checkThreads();
         Path path = path();
         GGUFFile file = GGUFFile.open(path);
         boolean engineOwnsFile = false;
@@ -104,7 +120,7 @@ final class ModelOptions {
             }
             Tokenizer tokenizer = Tokenizer.fromGGUF(metadata);
             ChatFormat chatFormat = ChatFormat.fromMetadata(metadata, warning -> notices.println("glmj: " + warning));
-            Kernels javaKernels = engine == Engine.java ? kernels() : null;
+            Kernels javaKernels = engine == Engine.java ? kernels(notices) : null;
             LanguageModel languageModel = switch (engine) {
                 case java -> {
                     GlmDsaEngine glmDsa = GlmDsaEngine.of(file, contextSize, batchSize, javaKernels);
