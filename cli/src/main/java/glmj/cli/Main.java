@@ -57,6 +57,7 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
+        LauncherStderr.restore();
         PrintWriter out = new CheckedOutput(new FileOutputStream(FileDescriptor.out), System.out.charset());
         System.exit(execute(args, out, new PrintWriter(System.err, true)));
     }
