@@ -11,7 +11,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -48,7 +47,7 @@ class BatchResumeTest {
     }
 
     /** Every line of {@code answers} is a JSON object; returns how many lines each id has. */
-    private static Map<String, Integer> validLines(Path answers) throws IOException {
+    static Map<String, Integer> validLines(Path answers) throws IOException {
         byte[] bytes = Files.readAllBytes(answers);
         assertTrue(bytes.length == 0 || bytes[bytes.length - 1] == '\n', "the file ends in a whole line");
         Map<String, Integer> ids = new HashMap<>();
@@ -77,46 +76,31 @@ class BatchResumeTest {
         assertEquals("Grüße aus Köln, 你好", JSON.readTree(lines.get(1)).get("prompt").asText(), "the second x is the one answered");
     }
 
-    @Test
-    void aLastLineCutAtAnyByteIsRemovedOrEnded() throws Exception {
-        Path prompts = prompts();
+    /** An answer file written by a whole batch of {@link #PROMPTS}. */
+    static byte[] completeAnswers(Path dir) throws IOException {
+        Path prompts = Files.writeString(dir.resolve("prompts-for-answers.jsonl"), PROMPTS);
         Path complete = dir.resolve("complete.jsonl");
-        assertEquals(0, batch(prompts, complete).exitCode());
-        byte[] bytes = Files.readAllBytes(complete);
+        List<String> args = new ArrayList<>(List.of("batch", prompts.toString(), "-o", complete.toString()));
+        args.addAll(List.of(OPTIONS));
+        assertEquals(0, glmj(args.toArray(String[]::new)).exitCode());
+        return Files.readAllBytes(complete);
+    }
+
+    @Test
+    void aLastLineCutShortIsRemovedAndItsPromptAnsweredAgain() throws Exception {
+        Path prompts = prompts();
+        byte[] bytes = completeAnswers(dir);
         String text = new String(bytes, StandardCharsets.UTF_8);
-        assertTrue(text.length() < bytes.length, "the answers hold multi-byte characters");
+        int insideCharacter = text.substring(0, text.indexOf('你')).getBytes(StandardCharsets.UTF_8).length + 1;
+        String byBytes = new String(bytes, StandardCharsets.ISO_8859_1);
+        int lastNewline = byBytes.lastIndexOf('\n', byBytes.length() - 2);
         Path cut = dir.resolve("cut.jsonl");
-        for (int length = 0; length <= bytes.length; length++) {
-            Files.write(cut, Arrays.copyOf(bytes, length));
-            AnswerFile.repair(cut);
-            byte[] repaired = Files.readAllBytes(cut);
-            // what is left is the whole lines before the cut, and the line the cut ends only if just its newline was lost
-            int kept = lastNewline(bytes, length < bytes.length && bytes[length] == '\n' ? length + 1 : length);
-            assertEquals(new String(bytes, 0, kept, StandardCharsets.UTF_8), new String(repaired, StandardCharsets.UTF_8),
-                    "cut at byte " + length);
-            Map<String, Integer> lines = validLines(cut);
-            assertEquals(lines, AnswerFile.answered(cut), "cut at byte " + length);
-        }
-        // and the batch resumes from any of those cuts, including inside a character, to every prompt answered once
-        int insideCharacter = text.indexOf('你');
-        int[] cuts = {1, bytes.length / 3, text.substring(0, insideCharacter).getBytes(StandardCharsets.UTF_8).length + 1,
-                bytes.length - 2};
-        for (int length : cuts) {
+        for (int length : new int[] {1, bytes.length / 3, insideCharacter, lastNewline, bytes.length - 2, bytes.length - 1}) {
             Files.write(cut, Arrays.copyOf(bytes, length));
             Run run = batch(prompts, cut);
             assertEquals(0, run.exitCode(), "cut at byte " + length + ": " + run.err());
             assertEquals(EVERY_PROMPT_ONCE, validLines(cut), "cut at byte " + length);
         }
-    }
-
-    /** The length of the whole lines within the first {@code length} bytes. */
-    private static int lastNewline(byte[] bytes, int length) {
-        for (int i = length - 1; i >= 0; i--) {
-            if (bytes[i] == '\n') {
-                return i + 1;
-            }
-        }
-        return 0;
     }
 
     @Test
@@ -144,10 +128,11 @@ class BatchResumeTest {
                 process.destroyForcibly().waitFor();
                 killedMidway++;
             }
-            // whatever the moment, the file holds whole answers and at most a cut last line, and no prompt twice
-            Path copy = Files.copy(answers, dir.resolve("round.jsonl"), StandardCopyOption.REPLACE_EXISTING);
-            AnswerFile.repair(copy);
-            validLines(copy).forEach((id, count) -> assertTrue(count <= expected.get(id), id + " answered " + count + " times"));
+            // whatever the moment, the file holds whole answers, no prompt twice, and at most a cut last line
+            byte[] bytes = Files.readAllBytes(answers);
+            int whole = new String(bytes, StandardCharsets.ISO_8859_1).lastIndexOf('\n') + 1;
+            Path wholeLines = Files.write(dir.resolve("round.jsonl"), Arrays.copyOf(bytes, whole));
+            validLines(wholeLines).forEach((id, count) -> assertTrue(count <= expected.get(id), id + " answered " + count + " times"));
         }
         assertTrue(killedMidway >= 3, killedMidway + " runs killed while answering");
         Process last = ChildGlmj.command(args).redirectErrorStream(true).start();

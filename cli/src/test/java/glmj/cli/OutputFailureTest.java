@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import java.io.File;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
@@ -16,7 +17,10 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Output that cannot be written (a full disk, a closed pipe) ends the command in one line with exit code 2, never 0. */
+/**
+ * Output that cannot be written (a full disk, a closed pipe) ends the command in one line with exit code 2, never 0;
+ * glmj's own stdout (a child process) says why.
+ */
 class OutputFailureTest {
     private static final File FULL = new File("/dev/full");
 
@@ -41,19 +45,19 @@ class OutputFailureTest {
         FullDisk disk = new FullDisk();
         StringWriter err = new StringWriter();
         int exitCode = Main.execute(new String[] {"run", "-p", "Hello", "-n", "200", "--temp", "0", "-c", "256"},
-                new CheckedOutput(disk, StandardCharsets.UTF_8), new PrintWriter(err, true));
+                new PrintWriter(new OutputStreamWriter(disk, StandardCharsets.UTF_8)), new PrintWriter(err, true));
         assertEquals(2, exitCode);
-        assertEquals("glmj: could not write to stdout: No space left on device", err.toString().strip());
+        assertEquals("glmj: could not write to stdout", err.toString().strip());
         assertEquals(1, disk.attempts, "generation stopped at the first lost piece");
     }
 
     @Test
     void infoWhoseOutputIsLostFails() {
         StringWriter err = new StringWriter();
-        int exitCode = Main.execute(new String[] {"info", "--summary"}, new CheckedOutput(new FullDisk(), StandardCharsets.UTF_8),
-                new PrintWriter(err, true));
+        int exitCode = Main.execute(new String[] {"info", "--summary"},
+                new PrintWriter(new OutputStreamWriter(new FullDisk(), StandardCharsets.UTF_8)), new PrintWriter(err, true));
         assertEquals(2, exitCode);
-        assertEquals("glmj: could not write to stdout: No space left on device", err.toString().strip());
+        assertEquals("glmj: could not write to stdout", err.toString().strip());
     }
 
     @Test

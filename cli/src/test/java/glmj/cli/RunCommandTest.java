@@ -81,7 +81,7 @@ class RunCommandTest {
                 {"--repeat-penalty", "0", "--repeat-penalty must be a number, more than 0, not 0.0"},
                 {"--top-k", "-3", "--top-k must be an integer, 0 or more, not -3"},
                 {"-n", "-2", "-n must be an integer, -1 or more, not -2"},
-                {"-t", "1000", "-t must be from 1 to " + ModelOptions.CORES + " (the cores here), not 1000"},
+                {"-t", "1000", "-t must be from 1 to " + Runtime.getRuntime().availableProcessors() + " (the cores here), not 1000"},
         };
         for (String[] flag : refused) {
             Run run = glmj("run", "-p", "x", flag[0], flag[1]);
