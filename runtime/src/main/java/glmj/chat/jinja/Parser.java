@@ -55,7 +55,7 @@ final class Parser {
         Token t = next();
         if (t.kind() != kind || (text != null && !t.text().equals(text))) {
             throw TemplateException.at(t.line(), "expected " + (text != null ? "'" + text + "'" : kind.name().toLowerCase())
-                    + " but found '" + t.text() + "'");
+                    + " but found '" + (t.text().length() > 40 ? t.text().substring(0, 40) + "..." : t.text()) + "'");
         }
         return t;
     }

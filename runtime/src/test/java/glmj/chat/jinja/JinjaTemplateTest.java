@@ -112,6 +112,13 @@ class JinjaTemplateTest {
     }
 
     @Test
+    void textQuotedFromTheTemplateKeepsTheMessageOnOneLine() {
+        // found by fuzzing: an unexpected string was quoted with its line break
+        assertOneLine(refuse("{{ x 'two\nlines' }}"), "expected var_end but found 'two\\nlines'");
+        assertOneLine(refuse("{{ raise_exception('two\\nlines') }}"), "the template raised: two");
+    }
+
+    @Test
     void aHugeRangeIsRefused() {
         assertOneLine(refuse("{% for i in range(10000000000) %}x{% endfor %}"), "range of 10000000000 items exceeds the limit");
     }
