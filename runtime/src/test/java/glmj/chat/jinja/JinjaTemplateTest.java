@@ -119,6 +119,13 @@ class JinjaTemplateTest {
     }
 
     @Test
+    void anIntegerTooLargeForALongIsRefusedWhereverItStands() {
+        assertOneLine(refuse("{{ 99999999999999999999 }}"), "integer 99999999999999999999 is too large");
+        // found by fuzzing: an index after '.'
+        assertOneLine(refuse("{{ messages.33333333333333333333 }}"), "integer 33333333333333333333 is too large");
+    }
+
+    @Test
     void aHugeRangeIsRefused() {
         assertOneLine(refuse("{% for i in range(10000000000) %}x{% endfor %}"), "range of 10000000000 items exceeds the limit");
     }
