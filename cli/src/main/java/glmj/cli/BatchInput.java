@@ -42,7 +42,7 @@ final class BatchInput {
 
     /**
      * The prompts of {@code content}, one a non-blank line; JSON lines when {@code jsonl}, or when the first non-blank
-     * line starts with '{'. {@code defaults} and {@code maxTokens} are the command line's settings.
+     * line of text starts with '{'. {@code defaults} and {@code maxTokens} are the command line's settings.
      */
     static List<Prompt> read(byte[] content, boolean jsonl, SamplerSettings defaults, int maxTokens) {
         List<String> lines = new ArrayList<>();
@@ -54,8 +54,8 @@ final class BatchInput {
                 start = i + 1;
             }
         }
-        boolean json = jsonl || lines.stream().filter(line -> line == null || !line.isBlank()).findFirst()
-                .map(line -> line != null && line.stripLeading().startsWith("{")).orElse(false);
+        boolean json = jsonl || lines.stream().filter(line -> line != null && !line.isBlank()).findFirst()
+                .map(line -> line.stripLeading().startsWith("{")).orElse(false);
         List<Prompt> prompts = new ArrayList<>();
         for (int i = 0; i < lines.size(); i++) {
             String line = lines.get(i);
