@@ -48,7 +48,7 @@ class VectorKernelsMatchGgmlTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"F32", "F16", "BF16", "Q8_0", "IQ4_NL", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_XS",
+    @EnumSource(names = {"F32", "F16", "BF16", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "IQ4_NL", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_XS",
             "IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ3_XXS", "IQ3_S", "IQ1_S", "IQ1_M"})
     void matmulMatchesGgmlVecDot(GGMLType type) {
         try (Arena arena = Arena.ofShared(); VectorKernels kernels = new VectorKernels(2)) {
@@ -104,7 +104,7 @@ class VectorKernelsMatchGgmlTest {
      * any vector width, each rounding by at most 2^-24 of the sum of |terms|.
      */
     @ParameterizedTest
-    @EnumSource(names = {"Q8_0", "IQ4_NL", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_XS",
+    @EnumSource(names = {"Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "IQ4_NL", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_XS",
             "IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ3_XXS", "IQ3_S", "IQ1_S", "IQ1_M"})
     void promptMatmulIsTheDotOfDecodedRows(GGMLType type) {
         try (Arena arena = Arena.ofShared(); VectorKernels kernels = new VectorKernels(2)) {
@@ -131,7 +131,7 @@ class VectorKernelsMatchGgmlTest {
 
     /** Decoding a row (as the prompt path and embedding lookups do) gives the scalar dequantizer's values exactly. */
     @ParameterizedTest
-    @EnumSource(names = {"F32", "F16", "BF16", "Q8_0", "IQ4_NL", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_XS",
+    @EnumSource(names = {"F32", "F16", "BF16", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "IQ4_NL", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_XS",
             "IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ3_XXS", "IQ3_S", "IQ1_S", "IQ1_M"})
     void rowsDecodeAsTheScalarDequantizer(GGMLType type) {
         try (Arena arena = Arena.ofShared(); VectorKernels kernels = new VectorKernels(1)) {
@@ -203,7 +203,14 @@ class VectorKernelsMatchGgmlTest {
             } else {
                 Ggml.ggml_to_float_t.invoke(fromFloat, row, converted, COLS);
             }
-            activationType.dequantize(converted, 0, roundedX, 0, COLS);
+            if (activationType == GGMLType.Q8_1) { // d, the scaled sum (checked by the weights' minimums), 32 quants
+                for (int i = 0; i < COLS; i++) {
+                    long block = i / 32 * activationType.typeSize;
+                    roundedX[i] = LittleEndian.f16(converted, block) * converted.get(ValueLayout.JAVA_BYTE, block + 4 + i % 32);
+                }
+            } else {
+                activationType.dequantize(converted, 0, roundedX, 0, COLS);
+            }
         }
 
         /** ggml's vec_dot of weight row r with the converted token. */

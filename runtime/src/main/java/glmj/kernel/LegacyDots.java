@@ -2,6 +2,10 @@ package glmj.kernel;
 
 import glmj.tensor.blocks.IQ4_NLBlock;
 import glmj.tensor.blocks.IQTables;
+import glmj.tensor.blocks.Q4_0Block;
+import glmj.tensor.blocks.Q4_1Block;
+import glmj.tensor.blocks.Q5_0Block;
+import glmj.tensor.blocks.Q5_1Block;
 import glmj.tensor.blocks.Q8_0Block;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
@@ -10,6 +14,7 @@ import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 
+import static glmj.kernel.Lanes.B16;
 import static glmj.kernel.Lanes.F;
 import static glmj.kernel.Lanes.F16;
 import static glmj.kernel.Lanes.I;
@@ -18,9 +23,15 @@ import static glmj.kernel.Lanes.L;
 import static glmj.kernel.Lanes.L16;
 import static jdk.incubator.vector.VectorOperators.FMA;
 
-/** Dot kernels for the 32-weight block types, with q8_0 activations: per block, d_w * d_a * integer sum. */
+/**
+ * Dot kernels for the 32-weight block types: per block d_w * d_a * integer sum with q8_0 activations, plus, for the
+ * types with a minimum (Q4_1, Q5_1), m_w times the block's scaled sum of q8_1 activations, added after the blocks as
+ * ggml adds it.
+ */
 public final class LegacyDots {
     private static final ByteVector[] IQ4_VALUES = Lanes.table16(IQTables.KVALUES_IQ4NL);
+    private static final ByteVector EIGHTS = ByteVector.broadcast(B16, (byte) 8);
+    private static final ByteVector SIXTEENS = ByteVector.broadcast(B16, (byte) 16);
 
     private LegacyDots() {
     }
@@ -55,5 +66,76 @@ public final class LegacyDots {
             }
         }
         return Lanes.sum16(acc);
+    }
+
+    public static float q4_0(MemorySegment w, long offset, Activations a, int row) {
+        int blocks = a.cols / 32;
+        short[] q = a.quants;
+        FloatVector acc = FloatVector.zero(F16);
+        for (int b = 0; b < blocks; b++) {
+            long block = offset + (long) b * Q4_0Block.BYTES;
+            int at = row * a.cols + 32 * b;
+            FloatVector scale = FloatVector.broadcast(F16, Q4_0Block.d(w, block) * a.scales[at / 32]);
+            for (int p = 0; p < 32; p += L16) {
+                ByteVector values = Lanes.nibbles16(w, block + Q4_0Block.QS_OFFSET, p).lanewise(VectorOperators.SUB, EIGHTS);
+                acc = ((FloatVector) Lanes.dot16(values, q, at + p).convert(VectorOperators.I2F, 0)).lanewise(FMA, scale, acc);
+            }
+        }
+        return Lanes.sum16(acc);
+    }
+
+    public static float q4_1(MemorySegment w, long offset, Activations a, int row) {
+        int blocks = a.cols / 32;
+        short[] q = a.quants;
+        FloatVector acc = FloatVector.zero(F16);
+        float minimums = 0;
+        for (int b = 0; b < blocks; b++) {
+            long block = offset + (long) b * Q4_1Block.BYTES;
+            int at = row * a.cols + 32 * b;
+            minimums += Q4_1Block.m(w, block) * a.scaledSums[at / 32];
+            FloatVector scale = FloatVector.broadcast(F16, Q4_1Block.d(w, block) * a.scales[at / 32]);
+            for (int p = 0; p < 32; p += L16) {
+                ByteVector values = Lanes.nibbles16(w, block + Q4_1Block.QS_OFFSET, p);
+                acc = ((FloatVector) Lanes.dot16(values, q, at + p).convert(VectorOperators.I2F, 0)).lanewise(FMA, scale, acc);
+            }
+        }
+        return Lanes.sum16(acc) + minimums;
+    }
+
+    public static float q5_0(MemorySegment w, long offset, Activations a, int row) {
+        int blocks = a.cols / 32;
+        short[] q = a.quants;
+        FloatVector acc = FloatVector.zero(F16);
+        for (int b = 0; b < blocks; b++) {
+            long block = offset + (long) b * Q5_0Block.BYTES;
+            int at = row * a.cols + 32 * b;
+            int qh = Q5_0Block.qh(w, block);
+            FloatVector scale = FloatVector.broadcast(F16, Q5_0Block.d(w, block) * a.scales[at / 32]);
+            for (int p = 0; p < 32; p += L16) {
+                ByteVector values = Lanes.nibbles16(w, block + Q5_0Block.QS_OFFSET, p)
+                        .lanewise(VectorOperators.OR, Lanes.fifthBits16(qh, p)).lanewise(VectorOperators.SUB, SIXTEENS);
+                acc = ((FloatVector) Lanes.dot16(values, q, at + p).convert(VectorOperators.I2F, 0)).lanewise(FMA, scale, acc);
+            }
+        }
+        return Lanes.sum16(acc);
+    }
+
+    public static float q5_1(MemorySegment w, long offset, Activations a, int row) {
+        int blocks = a.cols / 32;
+        short[] q = a.quants;
+        FloatVector acc = FloatVector.zero(F16);
+        float minimums = 0;
+        for (int b = 0; b < blocks; b++) {
+            long block = offset + (long) b * Q5_1Block.BYTES;
+            int at = row * a.cols + 32 * b;
+            int qh = Q5_1Block.qh(w, block);
+            minimums += Q5_1Block.m(w, block) * a.scaledSums[at / 32];
+            FloatVector scale = FloatVector.broadcast(F16, Q5_1Block.d(w, block) * a.scales[at / 32]);
+            for (int p = 0; p < 32; p += L16) {
+                ByteVector values = Lanes.nibbles16(w, block + Q5_1Block.QS_OFFSET, p).lanewise(VectorOperators.OR, Lanes.fifthBits16(qh, p));
+                acc = ((FloatVector) Lanes.dot16(values, q, at + p).convert(VectorOperators.I2F, 0)).lanewise(FMA, scale, acc);
+            }
+        }
+        return Lanes.sum16(acc) + minimums;
     }
 }
