@@ -2,6 +2,7 @@ package glmj.kernel;
 
 import glmj.tensor.blocks.IQ4_NLBlock;
 import glmj.tensor.blocks.IQTables;
+import glmj.tensor.blocks.LittleEndian;
 import glmj.tensor.blocks.Q4_0Block;
 import glmj.tensor.blocks.Q4_1Block;
 import glmj.tensor.blocks.Q5_0Block;
@@ -32,6 +33,9 @@ public final class LegacyDots {
     private static final ByteVector[] IQ4_VALUES = Lanes.table16(IQTables.KVALUES_IQ4NL);
     private static final ByteVector EIGHTS = ByteVector.broadcast(B16, (byte) 8);
     private static final ByteVector SIXTEENS = ByteVector.broadcast(B16, (byte) 16);
+    private static final ByteVector ZEROS = ByteVector.zero(B16);
+    /** A field the block does not have. */
+    private static final int NONE = -1;
 
     private LegacyDots() {
     }
@@ -69,70 +73,43 @@ public final class LegacyDots {
     }
 
     public static float q4_0(MemorySegment w, long offset, Activations a, int row) {
-        int blocks = a.cols / 32;
-        short[] q = a.quants;
-        FloatVector acc = FloatVector.zero(F16);
-        for (int b = 0; b < blocks; b++) {
-            long block = offset + (long) b * Q4_0Block.BYTES;
-            int at = row * a.cols + 32 * b;
-            FloatVector scale = FloatVector.broadcast(F16, Q4_0Block.d(w, block) * a.scales[at / 32]);
-            for (int p = 0; p < 32; p += L16) {
-                ByteVector values = Lanes.nibbles16(w, block + Q4_0Block.QS_OFFSET, p).lanewise(VectorOperators.SUB, EIGHTS);
-                acc = ((FloatVector) Lanes.dot16(values, q, at + p).convert(VectorOperators.I2F, 0)).lanewise(FMA, scale, acc);
-            }
-        }
-        return Lanes.sum16(acc);
+        return nibbleBlocks(w, offset, a, row, Q4_0Block.BYTES, NONE, NONE, Q4_0Block.QS_OFFSET, EIGHTS);
     }
 
     public static float q4_1(MemorySegment w, long offset, Activations a, int row) {
-        int blocks = a.cols / 32;
-        short[] q = a.quants;
-        FloatVector acc = FloatVector.zero(F16);
-        float minimums = 0;
-        for (int b = 0; b < blocks; b++) {
-            long block = offset + (long) b * Q4_1Block.BYTES;
-            int at = row * a.cols + 32 * b;
-            minimums += Q4_1Block.m(w, block) * a.scaledSums[at / 32];
-            FloatVector scale = FloatVector.broadcast(F16, Q4_1Block.d(w, block) * a.scales[at / 32]);
-            for (int p = 0; p < 32; p += L16) {
-                ByteVector values = Lanes.nibbles16(w, block + Q4_1Block.QS_OFFSET, p);
-                acc = ((FloatVector) Lanes.dot16(values, q, at + p).convert(VectorOperators.I2F, 0)).lanewise(FMA, scale, acc);
-            }
-        }
-        return Lanes.sum16(acc) + minimums;
+        return nibbleBlocks(w, offset, a, row, Q4_1Block.BYTES, Q4_1Block.M_OFFSET, NONE, Q4_1Block.QS_OFFSET, ZEROS);
     }
 
     public static float q5_0(MemorySegment w, long offset, Activations a, int row) {
-        int blocks = a.cols / 32;
-        short[] q = a.quants;
-        FloatVector acc = FloatVector.zero(F16);
-        for (int b = 0; b < blocks; b++) {
-            long block = offset + (long) b * Q5_0Block.BYTES;
-            int at = row * a.cols + 32 * b;
-            int qh = Q5_0Block.qh(w, block);
-            FloatVector scale = FloatVector.broadcast(F16, Q5_0Block.d(w, block) * a.scales[at / 32]);
-            for (int p = 0; p < 32; p += L16) {
-                ByteVector values = Lanes.nibbles16(w, block + Q5_0Block.QS_OFFSET, p)
-                        .lanewise(VectorOperators.OR, Lanes.fifthBits16(qh, p)).lanewise(VectorOperators.SUB, SIXTEENS);
-                acc = ((FloatVector) Lanes.dot16(values, q, at + p).convert(VectorOperators.I2F, 0)).lanewise(FMA, scale, acc);
-            }
-        }
-        return Lanes.sum16(acc);
+        return nibbleBlocks(w, offset, a, row, Q5_0Block.BYTES, NONE, Q5_0Block.QH_OFFSET, Q5_0Block.QS_OFFSET, SIXTEENS);
     }
 
     public static float q5_1(MemorySegment w, long offset, Activations a, int row) {
+        return nibbleBlocks(w, offset, a, row, Q5_1Block.BYTES, Q5_1Block.M_OFFSET, Q5_1Block.QH_OFFSET, Q5_1Block.QS_OFFSET, ZEROS);
+    }
+
+    /**
+     * The Q4_0, Q4_1, Q5_0 and Q5_1 layouts: blocks that start with their f16 scale d, then (at {@code mOffset}, or
+     * {@link #NONE}) an f16 minimum m, (at {@code qhOffset}, or none) 32 fifth bits, and at {@code qsOffset} 32
+     * nibbles; a weight is d * (nibble | fifth bit << 4) - {@code bias} d, plus m.
+     */
+    private static float nibbleBlocks(MemorySegment w, long offset, Activations a, int row, int blockBytes, int mOffset,
+                                      int qhOffset, int qsOffset, ByteVector bias) {
         int blocks = a.cols / 32;
         short[] q = a.quants;
         FloatVector acc = FloatVector.zero(F16);
         float minimums = 0;
         for (int b = 0; b < blocks; b++) {
-            long block = offset + (long) b * Q5_1Block.BYTES;
+            long block = offset + (long) b * blockBytes;
             int at = row * a.cols + 32 * b;
-            int qh = Q5_1Block.qh(w, block);
-            minimums += Q5_1Block.m(w, block) * a.scaledSums[at / 32];
-            FloatVector scale = FloatVector.broadcast(F16, Q5_1Block.d(w, block) * a.scales[at / 32]);
+            if (mOffset != NONE) {
+                minimums += LittleEndian.f16(w, block + mOffset) * a.scaledSums[at / 32];
+            }
+            int qh = qhOffset == NONE ? 0 : LittleEndian.i32(w, block + qhOffset);
+            FloatVector scale = FloatVector.broadcast(F16, LittleEndian.f16(w, block) * a.scales[at / 32]);
             for (int p = 0; p < 32; p += L16) {
-                ByteVector values = Lanes.nibbles16(w, block + Q5_1Block.QS_OFFSET, p).lanewise(VectorOperators.OR, Lanes.fifthBits16(qh, p));
+                ByteVector values = Lanes.nibbles16(w, block + qsOffset, p).lanewise(VectorOperators.OR, Lanes.fifthBits16(qh, p))
+                        .lanewise(VectorOperators.SUB, bias);
                 acc = ((FloatVector) Lanes.dot16(values, q, at + p).convert(VectorOperators.I2F, 0)).lanewise(FMA, scale, acc);
             }
         }
