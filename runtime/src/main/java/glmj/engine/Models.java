@@ -49,7 +49,7 @@ public final class Models {
             Engine engine;
             String name;
             if (options.engine() == EngineChoice.java) {
-                Kernels kernels = kernels(options.kernels(), options.threads(), options.exactKernels());
+                Kernels kernels = kernels(options.kernels(), options.threads(), options.exactKernels(), notices);
                 name = "java/" + (kernels instanceof VectorKernels ? KernelChoice.vector : KernelChoice.ggml)
                         + (options.exactKernels() ? "/exact" : "");
                 engine = architecture.open(file, options.contextSize(), options.batchSize(), kernels);
@@ -86,9 +86,10 @@ public final class Models {
 
     /**
      * The kernels {@code choice} names on {@code threads} threads, rounding as ggml's own if {@code exact} (see
-     * {@link ModelOptions#exactKernels}): {@code auto} takes ggml's where they run, else glmj's.
+     * {@link ModelOptions#exactKernels}): {@code auto} takes ggml's where they run, else glmj's, saying so in one line
+     * to {@code notices}.
      */
-    public static Kernels kernels(KernelChoice choice, int threads, boolean exact) {
+    public static Kernels kernels(KernelChoice choice, int threads, boolean exact, Consumer<String> notices) {
         return switch (choice) {
             case vector -> new VectorKernels(threads, !exact);
             case ggml -> provider(KernelsProvider.class, choice.name()).create(threads, exact);
@@ -96,7 +97,9 @@ public final class Models {
                 try {
                     yield provider(KernelsProvider.class, KernelChoice.ggml.name()).create(threads, exact);
                 } catch (BackendUnavailableException | LinkageError e) {
-                    yield new VectorKernels(threads, !exact); // no usable llama.cpp libraries here: glmj's own kernels
+                    notices.accept("running on glmj's own kernels (vector), slower than ggml's, which did not load: "
+                            + (e.getMessage() != null ? e.getMessage() : e));
+                    yield new VectorKernels(threads, !exact);
                 }
             }
         };

@@ -87,8 +87,10 @@ final class Panels {
 
     /** Whether a matmul of {@code batch} tokens with weights of {@code type} is done in panels. */
     static boolean pay(GGMLType type, int batch) {
-        // float weights' dot kernels read the weights as they are: nothing to decode once
-        return batch >= MIN_TOKENS && (type.vecDotType().quantized() || type.isBlockScaled());
+        // float weights' dot kernels read the weights as they are: nothing to decode once; q8_1's sums are rounded to
+        // f16, which floats multiplied in a panel would not reproduce
+        return batch >= MIN_TOKENS && (type.vecDotType().quantized() && type.vecDotType() != VecDotType.Q8_1
+                || type.isBlockScaled());
     }
 
     /**

@@ -68,13 +68,17 @@ public enum GGMLType {
             .toFloat((blocks, offset, dst, i) -> dst[i] = LittleEndian.f16(blocks, offset)).fromFloat(FloatConverters::toF16)
             .vecDot(VecDotType.F16, FloatDots::f16).ggml(FLOAT_TILES)),
     Q4_0(2, "q4_0", Q4_0Block.WEIGHTS, Q4_0Block.BYTES, new Traits()
-            .toFloat(Q4_0Block::dequantize).fromFloat(LegacyQuantizers::q4_0).ggml(MUL_MAT)),
+            .toFloat(Q4_0Block::dequantize).fromFloat(LegacyQuantizers::q4_0)
+            .vecDot(VecDotType.Q8_0, LegacyDots::q4_0).ggml(MUL_MAT)),
     Q4_1(3, "q4_1", Q4_1Block.WEIGHTS, Q4_1Block.BYTES, new Traits()
-            .toFloat(Q4_1Block::dequantize).fromFloat(LegacyQuantizers::q4_1).ggml(MUL_MAT)),
+            .toFloat(Q4_1Block::dequantize).fromFloat(LegacyQuantizers::q4_1)
+            .vecDot(VecDotType.Q8_1, LegacyDots::q4_1).ggml(MUL_MAT)),
     Q5_0(6, "q5_0", Q5_0Block.WEIGHTS, Q5_0Block.BYTES, new Traits()
-            .toFloat(Q5_0Block::dequantize).fromFloat(LegacyQuantizers::q5_0).ggml(MUL_MAT)),
+            .toFloat(Q5_0Block::dequantize).fromFloat(LegacyQuantizers::q5_0)
+            .vecDot(VecDotType.Q8_0, LegacyDots::q5_0).ggml(MUL_MAT)),
     Q5_1(7, "q5_1", Q5_1Block.WEIGHTS, Q5_1Block.BYTES, new Traits()
-            .toFloat(Q5_1Block::dequantize).fromFloat(LegacyQuantizers::q5_1).ggml(MUL_MAT)),
+            .toFloat(Q5_1Block::dequantize).fromFloat(LegacyQuantizers::q5_1)
+            .vecDot(VecDotType.Q8_1, LegacyDots::q5_1).ggml(MUL_MAT)),
     Q8_0(8, "q8_0", Q8_0Block.WEIGHTS, Q8_0Block.BYTES, new Traits()
             .toFloat(Q8_0Block::dequantize).fromFloat(LegacyQuantizers::q8_0)
             .vecDot(VecDotType.Q8_0, LegacyDots::q8_0).panelRows(Dequantizers::q8_0).ggml(MUL_MAT)),
