@@ -44,7 +44,7 @@ public final class Activations {
         }
         this.format = format;
         this.cols = cols;
-        this.expanding = expanding;
+        this.expanding = expanding && format.quantized(); // float rows are their own expansion
         int n = rows * cols;
         switch (format) {
             case F32, F16, BF16 -> {
@@ -59,11 +59,16 @@ public final class Activations {
                     scaledSums = Arrays.copyOf(scaledSums, n / 32);
                     sums16 = Arrays.copyOf(sums16, n / 16);
                 }
-                if (expanding && expanded.length < n) {
+                if (this.expanding && expanded.length < n) {
                     expanded = Arrays.copyOf(expanded, n);
                 }
             }
         }
+    }
+
+    /** The rows as floats, for the panels: the values, or the quants {@link #expanded}. */
+    float[] panelValues() {
+        return format.quantized() ? expanded : values;
     }
 
     /** Converts the {@link #cols} values at {@code x[from..]} into row {@code row}. */
