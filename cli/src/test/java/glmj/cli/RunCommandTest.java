@@ -5,18 +5,32 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import glmj.cli.InfoCommandTest.Run;
+import java.io.File;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class RunCommandTest {
     private static final Pattern STATS = Pattern.compile(
             "prompt: (\\d+) tokens, [0-9.]+ tokens/s; generation: (\\d+) tokens, [0-9.]+ tokens/s; stopped: (.+)");
+
+    /** About 2,900 tokens: seconds of reading for the built-in model, long enough for its progress to show. */
+    private static final String LONG_PROMPT = IntStream.range(0, 160)
+            .mapToObj(i -> "Sentence " + i + ": the river carries stones past the mill and under the old bridge.")
+            .collect(Collectors.joining(" "));
+    /** How the prompt's progress bar is drawn and erased: each state over the last from the line's start, then blanks. */
+    private static final Pattern PROGRESS = Pattern.compile("\rprompt +\\d+%[^\r\n]* (\\d+)/(\\d+) tokens \\(");
+    private static final Pattern ERASED = Pattern.compile("\r {40,}\r");
 
     private static Matcher stats(Run run) {
         assertEquals(0, run.exitCode(), run.err());
@@ -106,5 +120,43 @@ class RunCommandTest {
         assertEquals(1, Integer.parseInt(raw.group(1)));
         assertEquals(6, Integer.parseInt(chat.group(1)));
         assertTrue(Integer.parseInt(system.group(1)) > 6);
+    }
+
+    /** On a terminal (a pty that script(1) makes) a long prompt's progress shows on stderr, and is erased before the answer. */
+    @Test
+    void aLongPromptsProgressShowsOnATerminalUntilTheAnswerStarts(@TempDir Path dir) throws Exception {
+        assumeTrue(new File("/usr/bin/script").canExecute(), "script(1) from util-linux makes the terminal");
+        Path prompt = Files.writeString(dir.resolve("prompt.txt"), LONG_PROMPT);
+        String command = ChildGlmj.command("run", "-f", prompt.toString(), "-n", "4", "--temp", "0", "-c", "4096").command().stream()
+                .map(arg -> "'" + arg.replace("'", "'\\''") + "'").collect(Collectors.joining(" "));
+        Process process = new ProcessBuilder("script", "-qfec", command, "/dev/null")
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).redirectErrorStream(true).start();
+        String screen = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(process.waitFor(300, TimeUnit.SECONDS));
+        assertEquals(0, process.exitValue(), screen);
+        Matcher stats = STATS.matcher(screen);
+        assertTrue(stats.find(), screen);
+        int promptTokens = Integer.parseInt(stats.group(1));
+        Matcher progress = PROGRESS.matcher(screen);
+        int shown = 0, lastShown = -1;
+        while (progress.find()) {
+            shown++;
+            lastShown = progress.end();
+            assertEquals(promptTokens, Integer.parseInt(progress.group(2)), "the prompt's tokens");
+        }
+        assertTrue(shown > 0, "no progress on the terminal: " + screen);
+        Matcher erased = ERASED.matcher(screen);
+        assertTrue(erased.find(lastShown), "the progress is not erased: " + screen);
+        assertTrue(erased.end() < stats.start(), "the progress is erased before the answer: " + screen);
+    }
+
+    /** Piped, the same prompt shows nothing of its progress: stderr has the speeds alone. */
+    @Test
+    void aLongPromptsProgressDoesNotGoIntoPipedOutput(@TempDir Path dir) throws Exception {
+        Path prompt = Files.writeString(dir.resolve("prompt.txt"), LONG_PROMPT);
+        Run run = glmj("run", "-f", prompt.toString(), "-n", "4", "--temp", "0", "-c", "4096");
+        assertEquals(0, run.exitCode(), run.err());
+        assertTrue(STATS.matcher(run.err().strip()).matches(), run.err());
+        assertFalse(run.err().contains("\r") || run.out().contains("\r"), run.err());
     }
 }
