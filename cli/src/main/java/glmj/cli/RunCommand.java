@@ -69,7 +69,7 @@ final class RunCommand implements Callable<Integer> {
             int[] tokens = promptOptions.tokens(loaded, text);
             Generator generator = new Generator(session, loaded.tokenizer(), promptOptions.showsSpecialTokens());
             Generation generation;
-            try (PromptProgressBar progress = PromptProgressBar.on(err, StderrTerminal.width())) {
+            try (PromptProgressBar progress = PromptProgressBar.on(err, SystemTerminal.stderrWidth())) {
                 generator.onPromptProgress(progress);
                 generation = generator.generate(tokens, new Sampler(settings, session.vocabularySize()), maxTokens, piece -> {
                     out.print(piece);
@@ -94,7 +94,7 @@ final class RunCommand implements Callable<Integer> {
         if (prompt != null && prompt.file != null) {
             return Files.readString(prompt.file, StandardCharsets.UTF_8);
         }
-        if (System.console() != null && System.console().isTerminal()) {
+        if (SystemTerminal.isStdin()) {
             throw new UserInputException("no prompt: give -p TEXT, -f FILE, or pipe it to stdin");
         }
         return new String(System.in.readAllBytes(), StandardCharsets.UTF_8);

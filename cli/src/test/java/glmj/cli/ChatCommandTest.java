@@ -24,7 +24,9 @@ import java.io.PipedOutputStream;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
@@ -134,6 +136,21 @@ class ChatCommandTest {
             chat.type("/quit\r");
             assertEquals(0, chat.exitCode());
         }
+    }
+
+    /** Piped in and out, a long question shows nothing of its progress: the output has the answer and no redrawn line. */
+    @Test
+    void aLongQuestionsProgressDoesNotGoIntoPipedOutput(@TempDir Path dir) throws Exception {
+        // about 3,000 tokens, seconds of reading for the built-in model, which holds 4,096
+        String question = LONG_QUESTION.substring(0, LONG_QUESTION.indexOf("Sentence 160:"));
+        Path input = Files.writeString(dir.resolve("questions.txt"), question + "\n/stats\n/quit\n");
+        Process process = ChildGlmj.command("chat", "-c", "4096", "--temp", "0", "-n", "4")
+                .redirectInput(input.toFile()).redirectErrorStream(true).start();
+        String printed = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(process.waitFor(300, TimeUnit.SECONDS));
+        assertEquals(0, process.exitValue(), printed);
+        assertTrue(printed.contains("turns: 1;"), printed);
+        assertFalse(printed.contains("\r"), printed);
     }
 
     /** Ctrl-C while the answer streams: it stops there, and the question and the answer so far stay in the conversation. */

@@ -122,18 +122,31 @@ class RunCommandTest {
         assertTrue(Integer.parseInt(system.group(1)) > 6);
     }
 
-    /** On a terminal (a pty that script(1) makes) a long prompt's progress shows on stderr, and is erased before the answer. */
+    /** What glmj printed on a terminal (a pty that script(1) makes, stdin included), run as {@code shell} runs it. */
+    record Screen(int exitCode, String text) {}
+
+    private static Screen onATerminal(String redirection, String... args) throws Exception {
+        assumeTrue(new File("/usr/bin/script").canExecute(), "script(1) from util-linux makes the terminal");
+        String command = ChildGlmj.command(args).command().stream()
+                .map(arg -> "'" + arg.replace("'", "'\\''") + "'").collect(Collectors.joining(" ")) + redirection;
+        // script's own stdin stays open, unwritten: the terminal's keyboard, where nobody types
+        Process process = new ProcessBuilder("script", "-qfec", command, "/dev/null").redirectErrorStream(true).start();
+        try {
+            String text = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(process.waitFor(300, TimeUnit.SECONDS));
+            return new Screen(process.exitValue(), text);
+        } finally {
+            process.destroyForcibly();
+        }
+    }
+
+    /** On a terminal a long prompt's progress shows on stderr, and is erased before the answer. */
     @Test
     void aLongPromptsProgressShowsOnATerminalUntilTheAnswerStarts(@TempDir Path dir) throws Exception {
-        assumeTrue(new File("/usr/bin/script").canExecute(), "script(1) from util-linux makes the terminal");
         Path prompt = Files.writeString(dir.resolve("prompt.txt"), LONG_PROMPT);
-        String command = ChildGlmj.command("run", "-f", prompt.toString(), "-n", "4", "--temp", "0", "-c", "4096").command().stream()
-                .map(arg -> "'" + arg.replace("'", "'\\''") + "'").collect(Collectors.joining(" "));
-        Process process = new ProcessBuilder("script", "-qfec", command, "/dev/null")
-                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).redirectErrorStream(true).start();
-        String screen = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(process.waitFor(300, TimeUnit.SECONDS));
-        assertEquals(0, process.exitValue(), screen);
+        Screen run = onATerminal("", "run", "-f", prompt.toString(), "-n", "4", "--temp", "0", "-c", "4096");
+        String screen = run.text();
+        assertEquals(0, run.exitCode(), screen);
         Matcher stats = STATS.matcher(screen);
         assertTrue(stats.find(), screen);
         int promptTokens = Integer.parseInt(stats.group(1));
@@ -158,5 +171,13 @@ class RunCommandTest {
         assertEquals(0, run.exitCode(), run.err());
         assertTrue(STATS.matcher(run.err().strip()).matches(), run.err());
         assertFalse(run.err().contains("\r") || run.out().contains("\r"), run.err());
+    }
+
+    /** With stdin a terminal and no prompt given, run says so at once, also when its output goes to a file. */
+    @Test
+    void noPromptOnATerminalIsOneLineEvenWithStdoutRedirected() throws Exception {
+        Screen run = onATerminal(" > /dev/null", "run", "-n", "4");
+        assertEquals(2, run.exitCode(), run.text());
+        assertTrue(run.text().contains("glmj: no prompt: give -p TEXT, -f FILE, or pipe it to stdin"), run.text());
     }
 }
