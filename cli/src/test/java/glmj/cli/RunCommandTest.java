@@ -108,7 +108,10 @@ class RunCommandTest {
     void aDirectoryAsTheModelIsOneLineNamingIt(@TempDir Path dir) {
         Run run = glmj("run", "-m", dir.toString(), "-p", "x");
         assertEquals(2, run.exitCode());
-        assertEquals("glmj: " + dir + ": is a directory, not a GGUF file", run.err().strip());
+        // neither a GGUF file nor a checkpoint: one line naming the directory
+        String error = run.err().strip();
+        assertTrue(error.startsWith("glmj: " + dir + ": a directory glmj cannot read as a model ("), error);
+        assertFalse(error.contains("\n"), error);
     }
 
     @Test
@@ -125,15 +128,19 @@ class RunCommandTest {
     /** What glmj printed on a terminal (a pty that script(1) makes, stdin included), run as {@code shell} runs it. */
     record Screen(int exitCode, String text) {}
 
-    private static Screen onATerminal(String redirection, String... args) throws Exception {
+    /** glmj on a terminal, given {@code seconds} to end: a wait for a keyboard where nobody types fails, not hangs. */
+    private static Screen onATerminal(Path dir, long seconds, String redirection, String... args) throws Exception {
         assumeTrue(new File("/usr/bin/script").canExecute(), "script(1) from util-linux makes the terminal");
         String command = ChildGlmj.command(args).command().stream()
                 .map(arg -> "'" + arg.replace("'", "'\\''") + "'").collect(Collectors.joining(" ")) + redirection;
+        Path screen = dir.resolve("screen.txt");
         // script's own stdin stays open, unwritten: the terminal's keyboard, where nobody types
-        Process process = new ProcessBuilder("script", "-qfec", command, "/dev/null").redirectErrorStream(true).start();
+        Process process = new ProcessBuilder("script", "-qfec", command, "/dev/null").redirectErrorStream(true)
+                .redirectOutput(screen.toFile()).start();
         try {
-            String text = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertTrue(process.waitFor(300, TimeUnit.SECONDS));
+            boolean ended = process.waitFor(seconds, TimeUnit.SECONDS);
+            String text = Files.readString(screen, StandardCharsets.UTF_8);
+            assertTrue(ended, "glmj still runs after " + seconds + " s: " + text);
             return new Screen(process.exitValue(), text);
         } finally {
             process.destroyForcibly();
@@ -144,7 +151,7 @@ class RunCommandTest {
     @Test
     void aLongPromptsProgressShowsOnATerminalUntilTheAnswerStarts(@TempDir Path dir) throws Exception {
         Path prompt = Files.writeString(dir.resolve("prompt.txt"), LONG_PROMPT);
-        Screen run = onATerminal("", "run", "-f", prompt.toString(), "-n", "4", "--temp", "0", "-c", "4096");
+        Screen run = onATerminal(dir, 300, "", "run", "-f", prompt.toString(), "-n", "4", "--temp", "0", "-c", "4096");
         String screen = run.text();
         assertEquals(0, run.exitCode(), screen);
         Matcher stats = STATS.matcher(screen);
@@ -175,8 +182,8 @@ class RunCommandTest {
 
     /** With stdin a terminal and no prompt given, run says so at once, also when its output goes to a file. */
     @Test
-    void noPromptOnATerminalIsOneLineEvenWithStdoutRedirected() throws Exception {
-        Screen run = onATerminal(" > /dev/null", "run", "-n", "4");
+    void noPromptOnATerminalIsOneLineEvenWithStdoutRedirected(@TempDir Path dir) throws Exception {
+        Screen run = onATerminal(dir, 60, " > /dev/null", "run", "-n", "4");
         assertEquals(2, run.exitCode(), run.text());
         assertTrue(run.text().contains("glmj: no prompt: give -p TEXT, -f FILE, or pipe it to stdin"), run.text());
     }
