@@ -12,6 +12,7 @@ import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -101,6 +102,21 @@ class RunCommandTest {
             Run run = glmj("run", "-p", "x", flag[0], flag[1]);
             assertEquals(2, run.exitCode(), run.err());
             assertEquals("glmj: " + flag[2], run.err().strip());
+        }
+    }
+
+    /** A flag picocli cannot parse is one line too, which says where the flags are explained. */
+    @Test
+    void anUnparsableCommandLineIsOneLine() {
+        String[][] refused = {
+                {"run", "--bogus", "Unknown option: '--bogus' (see 'glmj run --help')"},
+                {"run", "-n", "Missing required parameter for option '--n-predict' (N) (see 'glmj run --help')"},
+                {"quality", "compare", "--reference", "base.kld", "Missing required option: '--model=MODEL' (see 'glmj quality compare --help')"},
+        };
+        for (String[] line : refused) {
+            Run run = glmj(Arrays.copyOf(line, line.length - 1));
+            assertEquals(2, run.exitCode(), run.err());
+            assertEquals("glmj: " + line[line.length - 1], run.err().strip());
         }
     }
 
