@@ -30,7 +30,7 @@ import picocli.CommandLine.Model.CommandSpec;
         mixinStandardHelpOptions = true,
         description = {
             "Chats with a model in an interactive REPL, in GLM-5's conversation format.",
-            "Answers stream as they are generated; up/down arrows recall history; end a line with \\ to go on, or wrap a block in lines of \"\"\"; Ctrl-C stops an answer, Ctrl-D or /quit leaves. Type /help for the commands."
+            "Answers stream as they are generated; up/down arrows recall history; end a line with \\ to go on, or wrap a block in lines of \"\"\"; Ctrl-C stops an answer, or a long question while the model reads it (its progress shows), Ctrl-D or /quit leaves. Type /help for the commands."
         },
         footer = {"", "Examples:",
             "  glmj chat -m GLM-5-UD-Q2_K_XL-00001-of-00006.gguf",
@@ -140,13 +140,27 @@ final class ChatCommand implements Callable<Integer> {
         return joined.append(line).toString();
     }
 
+    /**
+     * Answers a question; Ctrl-C stops it in any phase (the conversation rendered, the prompt read, the answer written)
+     * within the work under way.
+     */
     private void answer(String question, ChatSession session, Terminal terminal, PrintWriter out) {
-        Terminal.SignalHandler previous = terminal.handle(Terminal.Signal.INT, signal -> session.generator().cancel());
+        Generator generator = session.generator();
+        generator.clearCancel();
+        Terminal.SignalHandler previous = terminal.handle(Terminal.Signal.INT, signal -> generator.cancel());
         try {
-            Generation generation = session.reply(question, piece -> {
-                out.print(piece);
-                out.flush();
-            });
+            Generation generation;
+            try (PromptProgressBar progress = PromptProgressBar.on(out, progressColumns(terminal))) {
+                generator.onPromptProgress(progress);
+                generation = session.reply(question, piece -> {
+                    out.print(piece);
+                    out.flush();
+                });
+            }
+            if (generation.stopReason() == StopReason.CANCELLED && generation.generatedTokens() == 0) {
+                out.println("[stopped before the answer; the question is left out of the conversation]");
+                return;
+            }
             out.println();
             if (generation.stopReason() == StopReason.CANCELLED) {
                 out.println("[stopped]");
@@ -159,6 +173,15 @@ final class ChatCommand implements Callable<Integer> {
             terminal.handle(Terminal.Signal.INT, previous);
             out.flush();
         }
+    }
+
+    /** Columns a prompt's progress may take on {@code terminal}; 0 (none) on a dumb one, which may be a pipe. */
+    private static int progressColumns(Terminal terminal) {
+        String type = terminal.getType();
+        if (type == null || type.startsWith(Terminal.TYPE_DUMB)) {
+            return 0;
+        }
+        return terminal.getWidth() > 0 ? terminal.getWidth() : 80;
     }
 
     /** Runs a slash command; false when the user asked to leave. */

@@ -15,7 +15,7 @@ import me.tongfei.progressbar.ProgressBarBuilder;
 final class ChunkProgressBar implements AutoCloseable {
     private final String task;
     private final int chunkLength;
-    private final boolean terminal = System.console() != null && System.console().isTerminal();
+    private final boolean terminal = SystemTerminal.stderrWidth() > 0;
     private ProgressBar bar;
 
     private ChunkProgressBar(String task, int chunkLength) {

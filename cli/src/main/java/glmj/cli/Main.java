@@ -72,8 +72,8 @@ public final class Main implements Runnable {
         commandLine.setErr(err);
         commandLine.setExitCodeExceptionMapper(exception -> EXIT_BAD_INPUT);
         commandLine.setParameterExceptionHandler((exception, arguments) -> {
-            err.println("glmj: " + exception.getMessage());
-            err.println("Run 'glmj " + commandPath(exception.getCommandLine()) + "--help' for usage.");
+            // one line, as every error: where to read more goes on it
+            err.println("glmj: " + exception.getMessage() + " (see 'glmj " + commandPath(exception.getCommandLine()) + "--help')");
             return EXIT_BAD_INPUT;
         });
         commandLine.setExecutionExceptionHandler((exception, cmd, parseResult) -> {

@@ -120,9 +120,9 @@ final class QualityWeightsCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** One model's errors, with a progress bar and ETA on a terminal. */
+    /** One model's errors, with a progress bar and ETA when stderr is a terminal. */
     private ModelWeightErrors measure(GlmDsaTensorMap map, GGUFFile gguf) {
-        if (System.console() == null || !System.console().isTerminal()) {
+        if (SystemTerminal.stderrWidth() == 0) {
             return WeightComparison.measure(map, reference, gguf, threads, WeightComparison.Progress.NONE);
         }
         try (ProgressBar bar = new ProgressBarBuilder()

@@ -23,7 +23,7 @@ import picocli.CommandLine.Model.CommandSpec;
         name = "run",
         mixinStandardHelpOptions = true,
         description = {
-            "Answers a prompt, streaming the text to stdout; prompt and generation speeds go to stderr at the end.",
+            "Answers a prompt, streaming the text to stdout; prompt and generation speeds go to stderr at the end. While a long prompt is read, its progress shows on stderr when that is a terminal.",
             "The prompt comes from -p, from a file with -f, or from stdin. It is sent as a user turn in GLM-5's chat format, so the answer starts with the model's reasoning, up to </think>; --raw continues the prompt as written instead."
         },
         footer = {"", "Examples:",
@@ -68,10 +68,14 @@ final class RunCommand implements Callable<Integer> {
         try (Model loaded = modelOptions.load(err); Session session = loaded.newSession()) {
             int[] tokens = promptOptions.tokens(loaded, text);
             Generator generator = new Generator(session, loaded.tokenizer(), promptOptions.showsSpecialTokens());
-            Generation generation = generator.generate(tokens, new Sampler(settings, session.vocabularySize()), maxTokens, piece -> {
-                out.print(piece);
-                CheckedOutput.check(out);
-            });
+            Generation generation;
+            try (PromptProgressBar progress = PromptProgressBar.on(err, SystemTerminal.stderrWidth())) {
+                generator.onPromptProgress(progress);
+                generation = generator.generate(tokens, new Sampler(settings, session.vocabularySize()), maxTokens, piece -> {
+                    out.print(piece);
+                    CheckedOutput.check(out);
+                });
+            }
             out.println();
             CheckedOutput.check(out);
             err.printf("prompt: %d tokens, %.2f tokens/s; generation: %d tokens, %.2f tokens/s; stopped: %s%n",
@@ -90,7 +94,7 @@ final class RunCommand implements Callable<Integer> {
         if (prompt != null && prompt.file != null) {
             return Files.readString(prompt.file, StandardCharsets.UTF_8);
         }
-        if (System.console() != null && System.console().isTerminal()) {
+        if (SystemTerminal.isStdin()) {
             throw new UserInputException("no prompt: give -p TEXT, -f FILE, or pipe it to stdin");
         }
         return new String(System.in.readAllBytes(), StandardCharsets.UTF_8);

@@ -5,18 +5,33 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import glmj.cli.InfoCommandTest.Run;
+import java.io.File;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class RunCommandTest {
     private static final Pattern STATS = Pattern.compile(
             "prompt: (\\d+) tokens, [0-9.]+ tokens/s; generation: (\\d+) tokens, [0-9.]+ tokens/s; stopped: (.+)");
+
+    /** About 2,900 tokens: seconds of reading for the built-in model, long enough for its progress to show. */
+    private static final String LONG_PROMPT = IntStream.range(0, 160)
+            .mapToObj(i -> "Sentence " + i + ": the river carries stones past the mill and under the old bridge.")
+            .collect(Collectors.joining(" "));
+    /** How the prompt's progress bar is drawn and erased: each state over the last from the line's start, then blanks. */
+    private static final Pattern PROGRESS = Pattern.compile("\rprompt +\\d+%[^\r\n]* (\\d+)/(\\d+) tokens \\(");
+    private static final Pattern ERASED = Pattern.compile("\r {40,}\r");
 
     private static Matcher stats(Run run) {
         assertEquals(0, run.exitCode(), run.err());
@@ -90,6 +105,21 @@ class RunCommandTest {
         }
     }
 
+    /** A flag picocli cannot parse is one line too, which says where the flags are explained. */
+    @Test
+    void anUnparsableCommandLineIsOneLine() {
+        String[][] refused = {
+                {"run", "--bogus", "Unknown option: '--bogus' (see 'glmj run --help')"},
+                {"run", "-n", "Missing required parameter for option '--n-predict' (N) (see 'glmj run --help')"},
+                {"quality", "compare", "--reference", "base.kld", "Missing required option: '--model=MODEL' (see 'glmj quality compare --help')"},
+        };
+        for (String[] line : refused) {
+            Run run = glmj(Arrays.copyOf(line, line.length - 1));
+            assertEquals(2, run.exitCode(), run.err());
+            assertEquals("glmj: " + line[line.length - 1], run.err().strip());
+        }
+    }
+
     @Test
     void aDirectoryAsTheModelIsOneLineNamingIt(@TempDir Path dir) {
         Run run = glmj("run", "-m", dir.toString(), "-p", "x");
@@ -106,5 +136,68 @@ class RunCommandTest {
         assertEquals(1, Integer.parseInt(raw.group(1)));
         assertEquals(6, Integer.parseInt(chat.group(1)));
         assertTrue(Integer.parseInt(system.group(1)) > 6);
+    }
+
+    /** What glmj printed on a terminal (a pty that script(1) makes, stdin included), run as {@code shell} runs it. */
+    record Screen(int exitCode, String text) {}
+
+    /** glmj on a terminal, given {@code seconds} to end: a wait for a keyboard where nobody types fails, not hangs. */
+    private static Screen onATerminal(Path dir, long seconds, String redirection, String... args) throws Exception {
+        assumeTrue(new File("/usr/bin/script").canExecute(), "script(1) from util-linux makes the terminal");
+        String command = ChildGlmj.command(args).command().stream()
+                .map(arg -> "'" + arg.replace("'", "'\\''") + "'").collect(Collectors.joining(" ")) + redirection;
+        Path screen = dir.resolve("screen.txt");
+        // script's own stdin stays open, unwritten: the terminal's keyboard, where nobody types
+        Process process = new ProcessBuilder("script", "-qfec", command, "/dev/null").redirectErrorStream(true)
+                .redirectOutput(screen.toFile()).start();
+        try {
+            boolean ended = process.waitFor(seconds, TimeUnit.SECONDS);
+            String text = Files.readString(screen, StandardCharsets.UTF_8);
+            assertTrue(ended, "glmj still runs after " + seconds + " s: " + text);
+            return new Screen(process.exitValue(), text);
+        } finally {
+            process.destroyForcibly();
+        }
+    }
+
+    /** On a terminal a long prompt's progress shows on stderr, and is erased before the answer. */
+    @Test
+    void aLongPromptsProgressShowsOnATerminalUntilTheAnswerStarts(@TempDir Path dir) throws Exception {
+        Path prompt = Files.writeString(dir.resolve("prompt.txt"), LONG_PROMPT);
+        Screen run = onATerminal(dir, 300, "", "run", "-f", prompt.toString(), "-n", "4", "--temp", "0", "-c", "4096");
+        String screen = run.text();
+        assertEquals(0, run.exitCode(), screen);
+        Matcher stats = STATS.matcher(screen);
+        assertTrue(stats.find(), screen);
+        int promptTokens = Integer.parseInt(stats.group(1));
+        Matcher progress = PROGRESS.matcher(screen);
+        int shown = 0, lastShown = -1;
+        while (progress.find()) {
+            shown++;
+            lastShown = progress.end();
+            assertEquals(promptTokens, Integer.parseInt(progress.group(2)), "the prompt's tokens");
+        }
+        assertTrue(shown > 0, "no progress on the terminal: " + screen);
+        Matcher erased = ERASED.matcher(screen);
+        assertTrue(erased.find(lastShown), "the progress is not erased: " + screen);
+        assertTrue(erased.end() < stats.start(), "the progress is erased before the answer: " + screen);
+    }
+
+    /** Piped, the same prompt shows nothing of its progress: stderr has the speeds alone. */
+    @Test
+    void aLongPromptsProgressDoesNotGoIntoPipedOutput(@TempDir Path dir) throws Exception {
+        Path prompt = Files.writeString(dir.resolve("prompt.txt"), LONG_PROMPT);
+        Run run = glmj("run", "-f", prompt.toString(), "-n", "4", "--temp", "0", "-c", "4096");
+        assertEquals(0, run.exitCode(), run.err());
+        assertTrue(STATS.matcher(run.err().strip()).matches(), run.err());
+        assertFalse(run.err().contains("\r") || run.out().contains("\r"), run.err());
+    }
+
+    /** With stdin a terminal and no prompt given, run says so at once, also when its output goes to a file. */
+    @Test
+    void noPromptOnATerminalIsOneLineEvenWithStdoutRedirected(@TempDir Path dir) throws Exception {
+        Screen run = onATerminal(dir, 60, " > /dev/null", "run", "-n", "4");
+        assertEquals(2, run.exitCode(), run.text());
+        assertTrue(run.text().contains("glmj: no prompt: give -p TEXT, -f FILE, or pipe it to stdin"), run.text());
     }
 }

@@ -187,6 +187,30 @@ public final class Ggml {
         }
     }
 
+    /**
+     * {@code typedef bool (*ggml_abort_callback)(void * data)} (ggml.h): asked after each node of a graph compute
+     * (by its first thread), and true stops the compute with {@code GGML_STATUS_ABORTED}. An exception must not leave
+     * {@code apply}: the JVM cannot unwind through ggml and exits.
+     */
+    public static final class ggml_abort_callback {
+        private ggml_abort_callback() {}
+
+        public interface Function {
+            boolean apply(MemorySegment data);
+        }
+
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(JAVA_BOOLEAN, ADDRESS);
+
+        public static MemorySegment allocate(Function function, Arena arena) {
+            try {
+                MethodHandle apply = MethodHandles.lookup().findVirtual(Function.class, "apply", DESC.toMethodType());
+                return Linker.nativeLinker().upcallStub(apply.bindTo(function), DESC, arena);
+            } catch (ReflectiveOperationException e) {
+                throw new AssertionError(e);
+            }
+        }
+    }
+
     /** {@code typedef void (*ggml_to_float_t)(const void * x, float * y, int64_t k)}; also the shape of {@code ggml_from_float_t}. */
     public static final class ggml_to_float_t {
         private ggml_to_float_t() {}

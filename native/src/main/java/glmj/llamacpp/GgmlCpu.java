@@ -91,6 +91,7 @@ public final class GgmlCpu {
 
         private static final long WORK_SIZE = LAYOUT.byteOffset(groupElement("work_size"));
         private static final long WORK_DATA = LAYOUT.byteOffset(groupElement("work_data"));
+        private static final long ABORT_CALLBACK = LAYOUT.byteOffset(groupElement("abort_callback"));
 
         /** {@code size_t work_size}: the scratch memory the plan's graph needs. */
         public static long work_size(MemorySegment plan) {
@@ -100,6 +101,11 @@ public final class GgmlCpu {
         /** Sets {@code uint8_t * work_data}, at least {@link #work_size} bytes. */
         public static void work_data(MemorySegment plan, MemorySegment data) {
             plan.set(ADDRESS, WORK_DATA, data);
+        }
+
+        /** Sets {@code ggml_abort_callback abort_callback} ({@link Ggml.ggml_abort_callback}), asked after each node. */
+        public static void abort_callback(MemorySegment plan, MemorySegment callback) {
+            plan.set(ADDRESS, ABORT_CALLBACK, callback);
         }
     }
 

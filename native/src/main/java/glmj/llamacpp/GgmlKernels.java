@@ -15,6 +15,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
+import java.util.concurrent.CancellationException;
+import java.util.function.BooleanSupplier;
 import java.util.function.IntConsumer;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -78,6 +80,11 @@ public final class GgmlKernels implements Kernels {
     private final MatmulStep.Rows copyResults = (range, g, from, to) -> copyResults(g, from, to);
     /** Each range's graph: a range runs on one thread. */
     private final Graph[] graphs;
+    /** Where the graphs' abort callback lives. */
+    private final Arena arena = Arena.ofShared();
+    private volatile BooleanSupplier cancelled = () -> false;
+    /** Asked by ggml after each operation of a graph: a range's graph holds one per group it covers. */
+    private final MemorySegment abortGraph = Ggml.ggml_abort_callback.allocate(data -> cancelled.getAsBoolean(), arena);
 
     /** The matmuls in flight, read by every thread of the step. */
     private final MatmulStep step = new MatmulStep();
@@ -223,7 +230,7 @@ public final class GgmlKernels implements Kernels {
         Graph graph = graphs[range];
         graph.begin(step.groups());
         step.rangeRows(range, ranges, addMulMat);
-        graph.compute();
+        graph.compute(abortGraph);
         step.rangeRows(range, ranges, copyResults);
     }
 
@@ -322,6 +329,13 @@ public final class GgmlKernels implements Kernels {
     }
 
     @Override
+    public void cancelWhen(BooleanSupplier condition) {
+        cancelled = condition;
+        vector.cancelWhen(condition);
+        step.cancelWhen(condition);
+    }
+
+    @Override
     public void close() {
         vector.close();
         for (Graph graph : graphs) {
@@ -330,6 +344,7 @@ public final class GgmlKernels implements Kernels {
         staged.free();
         converted.free();
         results.free();
+        arena.close();
     }
 
     /**
@@ -337,6 +352,8 @@ public final class GgmlKernels implements Kernels {
      * built anew for each step in a context of its own, and its compute plan and scratch memory.
      */
     private static final class Graph {
+        /** ggml_graph_compute's status when its abort callback stopped it (ggml.h). */
+        private static final int GGML_STATUS_ABORTED = 1;
         private final Arena arena = Arena.ofShared();
         private final MemorySegment plan = arena.allocate(GgmlCpu.ggml_cplan.LAYOUT);
         private final SegmentAllocator planMemory = (size, alignment) -> plan;
@@ -367,12 +384,16 @@ public final class GgmlKernels implements Kernels {
             Ggml.ggml_build_forward_expand(graph, products);
         }
 
-        /** Runs the graph on the calling thread. */
-        void compute() {
+        /** Runs the graph on the calling thread, asking {@code abort} ({@link Ggml.ggml_abort_callback}) after each operation. */
+        void compute(MemorySegment abort) {
             GgmlCpu.ggml_graph_plan(planMemory, graph, 1, MemorySegment.NULL);
             work.ensure(GgmlCpu.ggml_cplan.work_size(plan));
             GgmlCpu.ggml_cplan.work_data(plan, work.segment);
+            GgmlCpu.ggml_cplan.abort_callback(plan, abort);
             int status = GgmlCpu.ggml_graph_compute(graph, plan);
+            if (status == GGML_STATUS_ABORTED) {
+                throw new CancellationException("cancelled within a graph");
+            }
             if (status != 0) {
                 throw new IllegalStateException("ggml_graph_compute failed with status " + status);
             }

@@ -361,6 +361,23 @@ public final class Llama {
         }
     }
 
+    private static final class llama_set_abort_callback {
+        static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, ADDRESS);
+        static final MethodHandle HANDLE = LlamaLibrary.downcall("llama_set_abort_callback", DESC);
+    }
+
+    /**
+     * {@code void llama_set_abort_callback(struct llama_context * ctx, ggml_abort_callback abort_callback, void * abort_callback_data)}:
+     * {@link Ggml.ggml_abort_callback}, asked during {@code llama_decode}, which returns 2 when it stops it.
+     */
+    public static void llama_set_abort_callback(MemorySegment ctx, MemorySegment abortCallback, MemorySegment abortCallbackData) {
+        try {
+            llama_set_abort_callback.HANDLE.invokeExact(ctx, abortCallback, abortCallbackData);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
     private static final class llama_get_memory {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(ADDRESS, ADDRESS);
         static final MethodHandle HANDLE = LlamaLibrary.downcall("llama_get_memory", DESC);

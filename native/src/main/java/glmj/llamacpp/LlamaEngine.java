@@ -12,6 +12,7 @@ import java.lang.foreign.SegmentAllocator;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CancellationException;
+import java.util.function.BooleanSupplier;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
@@ -23,6 +24,9 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * compared with, and an engine of its own for {@code --engine llama}. Each session is a llama.cpp context of its own.
  */
 public final class LlamaEngine implements Engine {
+    /** llama_decode's status when its abort callback stopped it. */
+    private static final int DECODE_ABORTED = 2;
+    private static final BooleanSupplier NEVER = () -> false;
     private final Arena arena = Arena.ofShared();
     private final MemorySegment model;
     private final int contextSize;
@@ -121,6 +125,8 @@ public final class LlamaEngine implements Engine {
         /** A batch of llama.cpp's own, for the calls that keep every position's logits; made when first needed. */
         private MemorySegment fullBatch;
         private int position;
+        /** What llama.cpp's abort callback asks during a decode: the cancellation of the forward call under way. */
+        private volatile BooleanSupplier cancelled = NEVER;
 
         LlamaSession() {
             context = Llama.llama_init_from_model(model, contextParams(sessionArena, contextSize, batchSize, threads));
@@ -134,6 +140,7 @@ public final class LlamaEngine implements Engine {
             this.batchTokens = sessionArena.allocate(JAVA_INT, sessionBatch);
             this.batchStruct = SegmentAllocator.prefixAllocator(sessionArena.allocate(Llama.llama_batch.LAYOUT));
             this.history = new History(sessionContext);
+            Llama.llama_set_abort_callback(context, Ggml.ggml_abort_callback.allocate(data -> stops(), sessionArena), MemorySegment.NULL);
         }
 
         @Override
@@ -161,8 +168,11 @@ public final class LlamaEngine implements Engine {
                     throw new CancellationException("cancelled after " + done + " of " + count + " tokens");
                 }
                 int batch = Math.min(sessionBatch, count - done);
-                int status = how.allLogits() != null ? decodeKeepingLogits(tokens, offset + done, batch)
-                        : Llama.llama_decode(context, oneBatch(tokens, offset + done, batch));
+                int status = decode(tokens, offset + done, batch, how);
+                if (status == DECODE_ABORTED) {
+                    // llama.cpp has removed the batch's entries from the cache again
+                    throw new CancellationException("cancelled within a batch after " + done + " of " + count + " tokens");
+                }
                 if (status != 0) {
                     throw new IllegalStateException("llama_decode failed with status " + status + " at position " + position);
                 }
@@ -180,6 +190,27 @@ public final class LlamaEngine implements Engine {
             MemorySegment last = Llama.llama_get_logits_ith(context, -1).reinterpret((long) vocabularySize * Float.BYTES);
             MemorySegment.copy(last, JAVA_FLOAT, 0, logits, 0, vocabularySize);
             return logits;
+        }
+
+        /** llama_decode of {@code count} tokens from {@code from}, stopping (status 2) when {@code how} is cancelled. */
+        private int decode(int[] tokens, int from, int count, Processing how) {
+            cancelled = how.cancelled();
+            try {
+                return how.allLogits() != null ? decodeKeepingLogits(tokens, from, count)
+                        : Llama.llama_decode(context, oneBatch(tokens, from, count));
+            } finally {
+                cancelled = NEVER;
+                LlamaLibrary.quiet(false);
+            }
+        }
+
+        /** llama.cpp's abort callback: whether to stop the decode under way, after which its error log is dropped. */
+        private boolean stops() {
+            boolean stop = cancelled.getAsBoolean();
+            if (stop) {
+                LlamaLibrary.quiet(true);
+            }
+            return stop;
         }
 
         /** A batch of {@code count} tokens from {@code from} whose last position alone gives logits. */

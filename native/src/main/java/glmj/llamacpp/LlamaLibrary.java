@@ -33,6 +33,8 @@ public final class LlamaLibrary {
     private static LlamaLibrary loaded;
     private static volatile BiConsumer<Integer, String> logSink = LlamaLibrary::warningsToStderr;
     private static int lastLogLevel;
+    /** Threads whose llama.cpp log is dropped for now (see {@link #quiet}). */
+    private static final ThreadLocal<Boolean> QUIET = ThreadLocal.withInitial(() -> false);
 
     private final Path directory;
     private final SymbolLookup symbols;
@@ -77,6 +79,14 @@ public final class LlamaLibrary {
      */
     public static void setLogSink(BiConsumer<Integer, String> sink) {
         logSink = sink;
+    }
+
+    /**
+     * Drops llama.cpp's log lines from the calling thread while {@code on}: a decode glmj stops through its abort
+     * callback is logged by llama.cpp as errors, which to the user are none.
+     */
+    static void quiet(boolean on) {
+        QUIET.set(on);
     }
 
     static Path configuredDirectory() {
@@ -147,7 +157,7 @@ public final class LlamaLibrary {
         int effective = level == LOG_CONT ? lastLogLevel : level;
         lastLogLevel = effective;
         String line = text.reinterpret(Long.MAX_VALUE).getString(0).stripTrailing();
-        if (!line.isEmpty()) {
+        if (!line.isEmpty() && !QUIET.get()) {
             logSink.accept(effective, line);
         }
     }

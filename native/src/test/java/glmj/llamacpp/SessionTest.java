@@ -54,7 +54,7 @@ class SessionTest {
         Oracle.library();
         try (Engine engine = engine(name); Session session = engine.newSession()) {
             AtomicInteger done = new AtomicInteger();
-            Processing stopAfterOneBatch = new Processing(null, () -> done.get() > 0, done::set);
+            Processing stopAfterOneBatch = new Processing(null, () -> done.get() >= 8, done::set);
             assertThrows(CancellationException.class, () -> session.forward(PROMPT, 0, PROMPT.length, stopAfterOneBatch));
             assertEquals(8, session.position(), "the first batch stays, the rest is not processed");
             session.forward(PROMPT, 8, PROMPT.length - 8);

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 /**
@@ -89,8 +90,17 @@ public final class ChatFormat {
      * @param addGenerationPrompt whether to open the assistant turn the model is to write
      */
     public String render(List<ChatMessage> messages, boolean thinking, boolean addGenerationPrompt) {
+        return render(messages, thinking, addGenerationPrompt, () -> false);
+    }
+
+    /**
+     * {@link #render(List, boolean, boolean)}, asking {@code cancelled} as a template renders.
+     *
+     * @throws java.util.concurrent.CancellationException when {@code cancelled} says so
+     */
+    public String render(List<ChatMessage> messages, boolean thinking, boolean addGenerationPrompt, BooleanSupplier cancelled) {
         if (template != null) {
-            return renderTemplate(messages, thinking, addGenerationPrompt);
+            return renderTemplate(messages, thinking, addGenerationPrompt, cancelled);
         }
         return renderBuiltIn(messages, thinking, addGenerationPrompt);
     }
@@ -105,7 +115,7 @@ public final class ChatFormat {
         return Reasoning.split(generated, generationPromptOpensThinking(thinking));
     }
 
-    private String renderTemplate(List<ChatMessage> messages, boolean thinking, boolean addGenerationPrompt) {
+    private String renderTemplate(List<ChatMessage> messages, boolean thinking, boolean addGenerationPrompt, BooleanSupplier cancelled) {
         List<Map<String, Object>> turns = new ArrayList<>();
         for (ChatMessage m : messages) {
             Map<String, Object> turn = new LinkedHashMap<>();
@@ -120,7 +130,7 @@ public final class ChatFormat {
         variables.put("messages", turns);
         variables.put("add_generation_prompt", addGenerationPrompt);
         variables.put("enable_thinking", thinking);
-        return template.render(variables);
+        return template.render(variables, cancelled);
     }
 
     private String renderBuiltIn(List<ChatMessage> messages, boolean thinking, boolean addGenerationPrompt) {

@@ -2,11 +2,13 @@ package glmj.chat;
 
 import glmj.generate.Generation;
 import glmj.generate.Generator;
+import glmj.generate.StopReason;
 import glmj.sampler.Sampler;
 import glmj.sampler.SamplerSettings;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CancellationException;
 import java.util.function.Consumer;
 
 /**
@@ -88,23 +90,46 @@ public final class ChatSession {
         generator.model().truncate(0);
     }
 
-    /** Answers {@code userText}, streaming the answer's text (reasoning included) to {@code text}. */
+    /**
+     * Answers {@code userText}, streaming the answer's text (reasoning included) to {@code text}. A reply cancelled
+     * ({@link Generator#cancel()}) before its first token, while the conversation is rendered or its prompt processed,
+     * leaves the conversation as it was: the question is not kept, and the context holds none of it. One cancelled
+     * later keeps the question and the answer so far.
+     */
     public Generation reply(String userText, Consumer<String> text) {
+        long start = System.nanoTime();
         List<ChatMessage> conversation = new ArrayList<>();
         if (!system.isEmpty()) {
             conversation.add(ChatMessage.system(system));
         }
         conversation.addAll(messages);
         conversation.add(ChatMessage.user(userText));
-        String prompt = format.render(conversation, thinking, true);
+        String prompt;
+        try {
+            prompt = format.render(conversation, thinking, true, generator::isCancelled);
+        } catch (CancellationException stopped) {
+            return unanswered(start);
+        }
         int[] tokens = generator.tokenizer().encode(prompt, false, true);
+        if (generator.isCancelled()) {
+            return unanswered(start);
+        }
         int kept = generator.model().keepCommonPrefix(tokens);
         int[] fresh = Arrays.copyOfRange(tokens, kept, tokens.length);
         Generation generation = generator.generate(fresh, new Sampler(settings, generator.model().vocabularySize()), maxTokens, text);
+        if (generation.stopReason() == StopReason.CANCELLED && generation.generatedTokens() == 0) {
+            generator.model().truncate(kept);
+            return generation;
+        }
         messages.add(ChatMessage.user(userText));
         Reasoning answer = format.splitReasoning(generation.text(), thinking);
         messages.add(ChatMessage.assistant(answer.content(), answer.reasoning()));
         last = generation;
         return generation;
+    }
+
+    /** A reply cancelled before its prompt reached the model. */
+    private static Generation unanswered(long start) {
+        return new Generation("", StopReason.CANCELLED, 0, System.nanoTime() - start, 0, 0);
     }
 }

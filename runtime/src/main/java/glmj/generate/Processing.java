@@ -5,8 +5,10 @@ import java.util.function.IntConsumer;
 
 /**
  * How a session processes a prompt: {@code allLogits}, when not null, receives every position's logits (row i the
- * logits after token i, a vocabulary's length each); {@code cancelled} is asked between batches and between layers
- * and stops the prompt when it says so; {@code progress} hears the tokens done after each batch.
+ * logits after token i, a vocabulary's length each); {@code cancelled} is asked between batches and, where the engine
+ * can, within them (glmj's engine before each parallel step and task, llama.cpp's after each operation of its graph)
+ * and stops the prompt when it says so; {@code progress} hears the tokens done after each batch, and where the engine
+ * can after each layer, counting a batch's tokens in proportion to its layers done.
  */
 public record Processing(float[] allLogits, BooleanSupplier cancelled, IntConsumer progress) {
     private static final BooleanSupplier NEVER = () -> false;

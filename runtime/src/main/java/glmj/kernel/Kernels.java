@@ -2,6 +2,7 @@ package glmj.kernel;
 
 import glmj.tensor.GGMLType;
 
+import java.util.function.BooleanSupplier;
 import java.util.function.IntConsumer;
 
 /**
@@ -47,6 +48,13 @@ public interface Kernels extends AutoCloseable {
 
     /** Runs {@code task} for every index in {@code [0, count)}, possibly in parallel; returns when all are done. */
     void parallelFor(int count, IntConsumer task);
+
+    /**
+     * From now on every parallel step asks {@code condition} before it starts and before each of its tasks (a grouped
+     * matmul before each group too) and ends in a {@link java.util.concurrent.CancellationException} when it holds, so
+     * a cancelled forward pass stops within the work under way, not at the end of a layer; a forward pass sets it.
+     */
+    void cancelWhen(BooleanSupplier condition);
 
     /** MLA attention of a model of {@code shape}, for batches of up to {@code maxTokens}, on these kernels. */
     default MlaAttention attention(MlaAttention.Shape shape, int maxTokens) {

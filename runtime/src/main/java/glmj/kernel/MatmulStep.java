@@ -1,9 +1,14 @@
 package glmj.kernel;
 
+import java.util.concurrent.CancellationException;
+import java.util.function.BooleanSupplier;
+
 /**
  * The matmuls of one parallel step as {@link Kernels#matmuls} or {@link Kernels#raggedMatmuls} describes them, held for
  * every thread of the step to read, and the split of their rows into ranges: what every kernel backend needs before
- * its own kernels take over. Set again for each step; not thread-safe while being set.
+ * its own kernels take over. Set again for each step; not thread-safe while being set. A range asks
+ * {@link #cancelWhen}'s condition before each group after its first, so that a cancelled step of many groups (a
+ * prompt's experts) stops within the groups under way.
  */
 public final class MatmulStep {
 
@@ -54,6 +59,12 @@ public final class MatmulStep {
     private int[] firstOutput;
     /** Before group g: the products of a weight row and a token. */
     private long[] productsBefore = new long[1];
+    private volatile BooleanSupplier cancelled = () -> false;
+
+    /** From now on each range asks {@code condition} before each group after its first, and stops when it says so. */
+    public void cancelWhen(BooleanSupplier condition) {
+        cancelled = condition;
+    }
 
     /** Takes over the arguments of {@link Kernels#matmuls}; returns the first weight, whose type and shape all share. */
     public Weight set(Weight[] weights, int groups, float[] x, int xOffset, int xGroupStride, int xStride,
@@ -211,12 +222,18 @@ public final class MatmulStep {
      * Range {@code range} of {@code ranges}: a contiguous share of all the groups' rows, of about equal cost when the
      * groups' token counts differ, handed to {@code rows} group after group, so no row needs a division to find its
      * group.
+     *
+     * @throws CancellationException when {@link #cancelWhen}'s condition holds before a group after the first
      */
     public void rangeRows(int range, int ranges, Rows rows) {
         int perGroup = weights[0].rows();
         long first = boundary(range, ranges);
         long end = boundary(range + 1, ranges);
-        for (int g = (int) (first / perGroup); g < groups && (long) g * perGroup < end; g++) {
+        int firstGroup = (int) (first / perGroup);
+        for (int g = firstGroup; g < groups && (long) g * perGroup < end; g++) {
+            if (g > firstGroup && cancelled.getAsBoolean()) {
+                throw new CancellationException("cancelled before group " + g + " of " + groups);
+            }
             int from = (int) Math.max(0, first - (long) g * perGroup);
             int to = (int) Math.min(perGroup, end - (long) g * perGroup);
             if (from < to) {

@@ -6,6 +6,7 @@ import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 
+import java.util.function.BooleanSupplier;
 import java.util.function.IntConsumer;
 
 import static glmj.kernel.Lanes.F;
@@ -274,6 +275,12 @@ public final class VectorKernels implements Kernels {
     @Override
     public void parallelFor(int count, IntConsumer task) {
         pool.run(count, task);
+    }
+
+    @Override
+    public void cancelWhen(BooleanSupplier condition) {
+        pool.cancelWhen(condition);
+        step.cancelWhen(condition);
     }
 
     @Override

@@ -125,7 +125,8 @@ public final class GlmDsa {
 
     /**
      * {@link #forward(KvCache, int[], int, int, float[], boolean)} showing {@code probe} (if not null) the residual
-     * stream between layers, which it may replace, and asking {@code cancelled} before each layer.
+     * stream between layers, which it may replace, and asking {@code cancelled} before each layer and, through the
+     * kernels ({@link Kernels#cancelWhen}), before each parallel step and task within it.
      *
      * @throws CancellationException when {@code cancelled} says so; the cache then holds what it held before
      */
@@ -139,20 +140,25 @@ public final class GlmDsa {
         }
         embed(tokens, offset, count, s.x);
         int rows = count;
-        for (int il = 0; il < c.layerCount(); il++) {
-            if (cancelled.getAsBoolean()) {
-                throw new CancellationException("cancelled before layer " + il);
+        k.cancelWhen(cancelled);
+        try {
+            for (int il = 0; il < c.layerCount(); il++) {
+                if (cancelled.getAsBoolean()) {
+                    throw new CancellationException("cancelled before layer " + il);
+                }
+                if (probe != null) {
+                    probe.residual(il, s.x, rows);
+                }
+                // past the last attention only the last token's row is wanted, as llama.cpp's graph selects it there
+                rows = layer(il, cache, s.x, rows, il == c.layerCount() - 1 && !allLogits ? count - 1 : 0);
             }
             if (probe != null) {
-                probe.residual(il, s.x, rows);
+                probe.residual(c.layerCount(), s.x, rows);
             }
-            // past the last attention only the last token's row is wanted, as llama.cpp's graph selects it there
-            rows = layer(il, cache, s.x, rows, il == c.layerCount() - 1 && !allLogits ? count - 1 : 0);
+            output(s.x, rows, logits);
+        } finally {
+            k.cancelWhen(NEVER);
         }
-        if (probe != null) {
-            probe.residual(c.layerCount(), s.x, rows);
-        }
-        output(s.x, rows, logits);
         cache.advance(count);
     }
 

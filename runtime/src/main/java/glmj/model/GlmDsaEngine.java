@@ -119,6 +119,7 @@ public final class GlmDsaEngine implements Engine {
         private final float[] logits = new float[model.config().vocabularySize()];
         /** A batch's logits, every position's; made when first asked for. */
         private float[] batchLogits;
+        private final LayerProgress layerProgress = new LayerProgress();
 
         @Override
         public int vocabularySize() {
@@ -150,7 +151,8 @@ public final class GlmDsaEngine implements Engine {
                     throw new CancellationException("cancelled after " + done + " of " + count + " tokens");
                 }
                 int n = Math.min(batchSize, count - done);
-                model.forward(cache, tokens, offset + done, n, all ? batchLogits : logits, all, null, how.cancelled());
+                layerProgress.batch(how, done, n);
+                model.forward(cache, tokens, offset + done, n, all ? batchLogits : logits, all, layerProgress, how.cancelled());
                 history.record(tokens, offset + done, n, cache.position() - n);
                 if (all) {
                     System.arraycopy(batchLogits, 0, how.allLogits(), done * vocab, n * vocab);
@@ -164,6 +166,27 @@ public final class GlmDsaEngine implements Engine {
         @Override
         public void truncate(int position) {
             cache.truncate(position);
+        }
+
+        /** Within a batch, the tokens done with its layers done counted in proportion, after each layer but the last. */
+        private final class LayerProgress implements LayerProbe {
+            private Processing how;
+            private int before;
+            private int batch;
+
+            void batch(Processing processing, int done, int tokens) {
+                how = processing;
+                before = done;
+                batch = tokens;
+            }
+
+            @Override
+            public void residual(int layer, float[] x, int count) {
+                int layers = model.config().layerCount();
+                if (layer > 0 && layer < layers) {
+                    how.progress().accept(before + (int) ((long) batch * layer / layers));
+                }
+            }
         }
 
         @Override

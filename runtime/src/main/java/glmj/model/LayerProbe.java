@@ -4,7 +4,8 @@ package glmj.model;
  * Sees, and may replace, the residual stream between the layers of a {@link GlmDsa#forward} call: the hidden state
  * that enters each layer and the one that leaves the last, before the output norm. These are the tensors llama.cpp's
  * glm-dsa graph calls {@code l_out-<il>} (what leaves layer il) and shows through its eval callback; the stream
- * entering layer 0 is the token embedding ({@code embd}). For tests that compare a layer at a time (teacher forcing).
+ * entering layer 0 is the token embedding ({@code embd}). For tests that compare a layer at a time (teacher forcing),
+ * and for a session's progress within a batch.
  */
 @FunctionalInterface
 public interface LayerProbe {

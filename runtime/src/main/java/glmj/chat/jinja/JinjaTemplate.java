@@ -7,6 +7,8 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CancellationException;
+import java.util.function.BooleanSupplier;
 
 /**
  * A chat template in the subset of Jinja that chat templates use: text, {{ }}, if/elif/else, for (with loop variables,
@@ -44,9 +46,18 @@ public final class JinjaTemplate {
      * nested. Anything else is refused.
      */
     public String render(Map<String, ?> variables) {
+        return render(variables, () -> false);
+    }
+
+    /**
+     * {@link #render(Map)}, asking {@code cancelled} every few thousand steps (well under a millisecond apart).
+     *
+     * @throws CancellationException when {@code cancelled} says so
+     */
+    public String render(Map<String, ?> variables, BooleanSupplier cancelled) {
         Map<String, Object> context = new LinkedHashMap<>();
         variables.forEach((k, v) -> context.put(k, plain(v, k, 0)));
-        return new Renderer(limits, context).render(body);
+        return new Renderer(limits, context, cancelled).render(body);
     }
 
     private static Object plain(Object value, String path, int depth) {

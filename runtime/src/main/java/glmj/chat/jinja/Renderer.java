@@ -9,11 +9,14 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CancellationException;
+import java.util.function.BooleanSupplier;
 
 /**
  * Evaluates a parsed template over plain values only: null (none), Boolean, Long, Double, String, List, Map with String
  * keys, plus the interpreter's own undefined, namespace, loop, macro and method values. Nothing reaches a Java object's
- * members; attributes and methods are a fixed list. Every step is counted against {@link TemplateLimits}.
+ * members; attributes and methods are a fixed list. Every step is counted against {@link TemplateLimits}, and every few
+ * thousand ask whether the rendering is cancelled.
  */
 final class Renderer {
     /** A missing variable, attribute or item: falsy, prints as nothing, fails when used as a value. */
@@ -59,13 +62,19 @@ final class Renderer {
         }
     }
 
+    /** Steps between two questions whether the rendering is cancelled. */
+    private static final long STEPS_PER_CANCEL_CHECK = 4096;
+
     private final TemplateLimits limits;
+    private final BooleanSupplier cancelled;
     private final Scope globals = new Scope(null);
     private long steps;
+    private long nextCancelCheck = STEPS_PER_CANCEL_CHECK;
     private int callDepth;
 
-    Renderer(TemplateLimits limits, Map<String, Object> context) {
+    Renderer(TemplateLimits limits, Map<String, Object> context, BooleanSupplier cancelled) {
         this.limits = limits;
+        this.cancelled = cancelled;
         globals.variables.putAll(context);
         globals.variables.put("range", Builtin.RANGE);
         globals.variables.put("namespace", Builtin.NAMESPACE);
@@ -90,6 +99,12 @@ final class Renderer {
     private void step(int line) {
         if (++steps > limits.maxSteps()) {
             throw TemplateException.at(line, "rendering exceeded its budget of " + limits.maxSteps() + " steps");
+        }
+        if (steps >= nextCancelCheck) {
+            nextCancelCheck = steps + STEPS_PER_CANCEL_CHECK;
+            if (cancelled.getAsBoolean()) {
+                throw new CancellationException("rendering cancelled at template line " + line);
+            }
         }
     }
 

@@ -5,6 +5,8 @@ import org.junit.jupiter.api.Test;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -134,6 +136,18 @@ class JinjaTemplateTest {
     void nestedLoopsRunOutOfSteps() {
         assertOneLine(refuse("{% for i in range(3000) %}{% for j in range(3000) %}{% set k = i * j %}{% endfor %}{% endfor %}"),
                 "exceeded its budget of 5000000 steps");
+    }
+
+    @Test
+    void aRenderingStopsAtTheFirstCheckAfterItIsCancelled() {
+        // most of the step budget, a second or so of rendering: it is asked every 4096 steps and stops when told
+        JinjaTemplate template = JinjaTemplate.parse("{% for i in range(1400) %}{% for j in range(1400) %}{% endfor %}{% endfor %}");
+        AtomicInteger asked = new AtomicInteger();
+        assertThrows(CancellationException.class, () -> template.render(Map.of(), () -> asked.incrementAndGet() == 3));
+        assertEquals(3, asked.get(), "rendering went on after it was cancelled");
+        AtomicInteger whole = new AtomicInteger();
+        template.render(Map.of(), () -> whole.incrementAndGet() < 0);
+        assertTrue(whole.get() > 500, "asked " + whole.get() + " times in about 4 million steps");
     }
 
     @Test
