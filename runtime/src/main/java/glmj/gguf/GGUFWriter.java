@@ -216,8 +216,8 @@ public final class GGUFWriter {
      * Writes the set {@code baseName-00001-of-0000N.gguf} ... into {@code directory} the way llama-gguf-split does:
      * at most {@code maxTensorsPerShard} tensors per shard, all metadata in shard 1, and in every shard
      * {@code split.no} (u16, 0-based), {@code split.count} (u16) and {@code split.tensors.count} (i32). Shards after the
-     * first also carry {@code general.alignment} when it is set, so that every shard has the same alignment. Every
-     * shard is written to its {@link #temporaryFile} and renamed only when all are complete.
+     * first also carry {@code general.alignment} when it is set, so that every shard has the same alignment. The keys
+     * are in llama-gguf-split's order, so a set of its is byte for byte this one. Every shard is written to its {@link #temporaryFile} and renamed only when all are complete.
      *
      * @return the shard files, in order
      */
@@ -299,9 +299,10 @@ public final class GGUFWriter {
             }
         }
         int tensorCount = tensors.size();
+        // llama-gguf-split's order: split.count is set again once the count is known, which moves it last
         shard.put(GGUFFile.SPLIT_NO, new MetadataValue(GGUFValueType.UINT16, null, (short) index));
-        shard.put(GGUFFile.SPLIT_COUNT, new MetadataValue(GGUFValueType.UINT16, null, (short) count));
         shard.put(GGUFFile.SPLIT_TENSORS_COUNT, new MetadataValue(GGUFValueType.INT32, null, tensorCount));
+        shard.put(GGUFFile.SPLIT_COUNT, new MetadataValue(GGUFValueType.UINT16, null, (short) count));
         return shard;
     }
 
