@@ -27,7 +27,7 @@ import picocli.CommandLine.ScopeType;
             "Runs quantized GGUF builds of GLM-5 (llama.cpp architecture glm-dsa) on the CPU.",
             "Without a model file, commands use the tiny GLM-5 built into glmj."
         },
-        subcommands = {ChatCommand.class, RunCommand.class, BatchCommand.class, BenchCommand.class, InfoCommand.class, QualityCommand.class, QuantizeCommand.class,
+        subcommands = {ChatCommand.class, RunCommand.class, BatchCommand.class, BenchCommand.class, InfoCommand.class, QualityCommand.class, QuantizeCommand.class, ImatrixCommand.class,
             CommandLine.HelpCommand.class},
         footer = {"", "Run 'glmj help COMMAND' for a command's options and examples."})
 public final class Main implements Runnable {
