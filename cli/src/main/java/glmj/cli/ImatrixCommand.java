@@ -102,7 +102,8 @@ final class ImatrixCommand implements Callable<Integer> {
             chunkCount = ImportanceRun.chunkCount(tokens.length, settings);
             out.printf("%s: %d tokens, %d chunks of %d%n", text, tokens.length, chunkCount, chunkSize);
             out.flush();
-            try (Kernels k = Models.kernels(kernels, threads)) {
+            PrintWriter err = spec.commandLine().getErr();
+            try (Kernels k = Models.kernels(kernels, threads, notice -> err.println("glmj: " + notice))) {
                 matrix = run(gguf, k, tokens, settings, chunkCount);
             }
         }
