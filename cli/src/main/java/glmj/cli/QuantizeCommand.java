@@ -11,6 +11,7 @@ import glmj.quant.QuantizationPlan;
 import glmj.quant.QuantizeException;
 import glmj.quant.Recipe;
 import glmj.quant.Recipes;
+import glmj.quant.SizeTarget;
 import glmj.quant.imatrix.ImatrixFiles;
 import glmj.quant.imatrix.ImportanceMatrix;
 import glmj.tensor.GGMLType;
@@ -123,8 +124,11 @@ final class QuantizeCommand implements Callable<Integer> {
             if (importance != null || !dryRun) {
                 plan.checkImportance(importance, imatrix == null ? null : imatrix.toString());
             }
-            ModelWriter writer = new ModelWriter(source, plan, importance, imatrix == null ? null : imatrix.toString());
             long maxShard = splitMaxSize == null ? 0 : splitMaxSize;
+            if (targetSize != null) {
+                plan = fitTo(source, plan, importance, maxShard, out);
+            }
+            ModelWriter writer = new ModelWriter(source, plan, importance, imatrix == null ? null : imatrix.toString());
             if (dryRun) {
                 printTensors(plan, out);
             }
@@ -134,6 +138,30 @@ final class QuantizeCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** The plan whose file fits --target-size with the least expected loss; says what it chose. */
+    private QuantizationPlan fitTo(ModelSource source, QuantizationPlan plan, ImportanceMatrix importance, long maxShard,
+                                   PrintWriter out) throws IOException {
+        GGUFWriter recipeFile = new ModelWriter(source, plan, importance, imatrix.toString()).gguf();
+        long size = maxShard > 0 ? recipeFile.shardSizes(maxShard).stream().mapToLong(Long::longValue).sum() : recipeFile.fileSize();
+        long overhead = size - plan.tensorBytes();
+        SizeTarget.Choice choice;
+        if (System.console() != null && System.console().isTerminal()) {
+            try (ProgressBar bar = new ProgressBarBuilder().setTaskName("measure").setUnit(" tensors", 1)
+                    .setConsumer(new ConsoleProgressBarConsumer(System.err)).build()) {
+                choice = SizeTarget.measure(plan, importance, threads, (done, total) -> {
+                    bar.maxHint(total);
+                    bar.stepTo(done);
+                }).fit(overhead, targetSize);
+            }
+        } else {
+            choice = SizeTarget.measure(plan, importance, threads, SizeTarget.Progress.NONE).fit(overhead, targetSize);
+        }
+        out.printf(Locale.ROOT, "--target-size %s: %d measured tensors' types chosen for the least expected loss, %.4g"
+                        + " (the recipe's types: %.4g, %.3gx); the others keep the recipe's%n", Units.size(targetSize),
+                choice.measuredTensors(), choice.loss(), choice.recipeLoss(), choice.loss() / choice.recipeLoss());
+        return choice.plan();
     }
 
     private void checkOptions() {
@@ -149,8 +177,8 @@ final class QuantizeCommand implements Callable<Integer> {
         if (threads < 1) {
             throw new UserInputException("-t must be at least 1, not " + threads);
         }
-        if (targetSize != null) {
-            throw new UserInputException("--target-size is not available yet");
+        if (targetSize != null && imatrix == null) {
+            throw new UserInputException("--target-size needs --imatrix: the importance matrix says which errors matter");
         }
     }
 

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import glmj.gguf.GGUFFile;
 import glmj.quant.Recipes;
+import glmj.quant.imatrix.ImatrixFiles;
+import glmj.quant.imatrix.ImportanceMatrix;
 import glmj.tensor.GGMLType;
 import glmj.testdata.TestModels;
 import java.io.IOException;
@@ -81,6 +83,45 @@ class QuantizeCommandTest {
             assertEquals("tiny split", set.metadata().getString("general.name"));
             assertEquals(94, set.tensors().size());
         }
+    }
+
+    /** An importance matrix of the tiny checkpoint: every column of every block matrix weighs alike, 64 tokens. */
+    private static Path uniformImportance() throws IOException {
+        Path file = dir.resolve("uniform-imatrix.gguf");
+        if (Files.exists(file)) {
+            return file;
+        }
+        java.util.TreeMap<String, ImportanceMatrix.Entry> entries = new java.util.TreeMap<>();
+        try (glmj.quant.ModelSource source = glmj.quant.ModelSource.open(checkpoint, null)) {
+            for (glmj.quant.SourceTensor t : source.tensors()) {
+                if (t.name().startsWith("blk.1.") || t.name().startsWith("blk.2.") || t.name().startsWith("blk.0.")) {
+                    if (glmj.quant.QuantizeRules.allowsQuantization(t.name(), t.shape())) {
+                        float[] sums = new float[t.rowLength() * t.matrixCount()];
+                        java.util.Arrays.fill(sums, 64f);
+                        long[] counts = new long[t.name().contains("_exps") ? t.matrixCount() : 1];
+                        java.util.Arrays.fill(counts, 64);
+                        entries.put(t.name(), new ImportanceMatrix.Entry(sums, counts));
+                    }
+                }
+            }
+        }
+        ImatrixFiles.write(new ImportanceMatrix(ImportanceMatrix.Form.GGUF, entries, List.of("uniform"), 1, 64), file);
+        return file;
+    }
+
+    @Test
+    void targetSizeChoosesTypesThatFit() throws IOException {
+        InfoCommandTest.Run run = glmj("quantize", "--from", checkpoint.toString(), "--recipe", "Q2_K_XL", "--imatrix",
+                uniformImportance().toString(), "--target-size", "67MB", "--dry-run", "-t", "2");
+        assertEquals(0, run.exitCode(), run.err());
+        assertTrue(run.out().contains("--target-size 67.00 MB (63.90 MiB): 42 measured tensors' types chosen"), run.out());
+        String size = run.out().lines().filter(l -> l.startsWith("size: ")).findFirst().orElseThrow();
+        long bytes = Long.parseLong(size.replaceAll("size: ([0-9.]+) MB.*", "$1").replace(".", "")) * 10_000;
+        assertTrue(bytes <= 67_000_000, size);
+
+        run = glmj("quantize", "--from", checkpoint.toString(), "--recipe", "Q2_K_XL", "--target-size", "67MB", "--dry-run");
+        assertEquals(2, run.exitCode());
+        assertEquals("glmj: --target-size needs --imatrix: the importance matrix says which errors matter\n", run.err());
     }
 
     @Test
