@@ -235,8 +235,8 @@ final class QuantizeCommand implements Callable<Integer> {
         long perToken = KvCache.bytesPerToken(config);
         long weights = plan.residentBytes();
         long mtp = plan.tensorBytes() - weights;
-        out.printf("resident memory to run it: %s of weights%s, plus the KV cache, %s per token: %s at %d tokens, %s at the"
-                        + " full %d%n", Units.bytes(weights), mtp > 0 ? " (the MTP block's " + Units.bytes(mtp) + " is never read)" : "",
+        out.printf("resident memory to run it: %s of weights%s and a KV cache of %s per token: %s in all at %d tokens, %s at"
+                        + " the full %d%n", Units.bytes(weights), mtp > 0 ? " (the MTP block's " + Units.bytes(mtp) + " is never read)" : "",
                 Units.bytes(perToken), Units.bytes(weights + perToken * DEFAULT_CONTEXT), DEFAULT_CONTEXT,
                 Units.bytes(weights + perToken * config.contextLength()), config.contextLength());
         if (!plan.needingImportance().isEmpty()) {
