@@ -14,9 +14,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -124,16 +122,10 @@ final class ImatrixCommand implements Callable<Integer> {
                 save(collected.matrix(List.of(dataset), chunkSize));
             }
         };
-        if (System.console() == null || !System.console().isTerminal()) {
+        if (!TerminalProgress.shown()) {
             return ImportanceRun.collect(gguf, k, tokens, dataset, settings, save);
         }
-        try (ProgressBar bar = new ProgressBarBuilder()
-                .setTaskName("imatrix")
-                .setUnit(" chunks", 1)
-                .setInitialMax(chunkCount)
-                .showSpeed()
-                .setConsumer(new ConsoleProgressBarConsumer(System.err))
-                .build()) {
+        try (ProgressBar bar = TerminalProgress.bar("imatrix", "chunks", 1, chunkCount)) {
             return ImportanceRun.collect(gguf, k, tokens, dataset, settings, (done, total, collected) -> {
                 save.chunkDone(done, total, collected);
                 bar.stepTo(done);

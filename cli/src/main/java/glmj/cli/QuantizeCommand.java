@@ -25,9 +25,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
-import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -147,9 +145,8 @@ final class QuantizeCommand implements Callable<Integer> {
         long size = maxShard > 0 ? recipeFile.shardSizes(maxShard).stream().mapToLong(Long::longValue).sum() : recipeFile.fileSize();
         long overhead = size - plan.tensorBytes();
         SizeTarget.Choice choice;
-        if (System.console() != null && System.console().isTerminal()) {
-            try (ProgressBar bar = new ProgressBarBuilder().setTaskName("measure").setUnit(" tensors", 1)
-                    .setConsumer(new ConsoleProgressBarConsumer(System.err)).build()) {
+        if (TerminalProgress.shown()) {
+            try (ProgressBar bar = TerminalProgress.bar("measure", "tensors", 1, 0)) {
                 choice = SizeTarget.measure(plan, importance, threads, (done, total) -> {
                     bar.maxHint(total);
                     bar.stepTo(done);
@@ -253,14 +250,8 @@ final class QuantizeCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(cleanUp);
         long start = System.nanoTime();
         try {
-            if (System.console() != null && System.console().isTerminal()) {
-                try (ProgressBar bar = new ProgressBarBuilder()
-                        .setTaskName("quantize")
-                        .setUnit(" MB", 1_000_000)
-                        .setInitialMax(plan.tensorBytes())
-                        .showSpeed()
-                        .setConsumer(new ConsoleProgressBarConsumer(System.err))
-                        .build()) {
+            if (TerminalProgress.shown()) {
+                try (ProgressBar bar = TerminalProgress.bar("quantize", "MB", 1_000_000, plan.tensorBytes())) {
                     writer.write(output, maxShard, threads, (done, total) -> bar.stepTo(done));
                 }
             } else {

@@ -1,5 +1,6 @@
 package glmj.quant;
 
+import glmj.gguf.ActiveWeights;
 import glmj.gguf.Metadata;
 
 /**
@@ -18,16 +19,7 @@ public record LayerLayout(int blocks, int denseBlocks, int mtpBlocks) {
 
     /** The block of a {@code blk.N.} tensor; -1 for the tensors outside the blocks. */
     public static int layerOf(String name) {
-        String prefix = "blk.";
-        int end = name.indexOf('.', prefix.length());
-        if (!name.startsWith(prefix) || end < 0) {
-            return -1;
-        }
-        try {
-            return Integer.parseInt(name, prefix.length(), end, 10);
-        } catch (NumberFormatException e) {
-            return -1;
-        }
+        return ActiveWeights.blockOf(name);
     }
 
     public boolean isDense(int layer) {
