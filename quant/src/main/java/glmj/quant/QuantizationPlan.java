@@ -138,7 +138,7 @@ public final class QuantizationPlan {
     /**
      * Checks {@code importance} (from {@code file}; null when none was given) against the model as llama-quantize
      * does, and more strictly: every entry must name a tensor of the model and have its size (columns times
-     * matrices), and every tensor whose type needs importance must have an entry.
+     * matrices) and finite values, and every tensor whose type needs importance must have an entry.
      *
      * @throws QuantizeException naming the first problem
      */
@@ -164,6 +164,11 @@ public final class QuantizationPlan {
             if (entry.getValue().sums().length != size) {
                 throw new QuantizeException(file + ": imatrix size " + entry.getValue().sums().length
                         + " is different from tensor size " + size + " for " + entry.getKey() + ": it was made for another model");
+            }
+            try {
+                importance.importance(entry.getKey());
+            } catch (IllegalArgumentException nonFinite) {
+                throw new QuantizeException(file + ": " + nonFinite.getMessage());
             }
         }
         for (Entry e : needing) {

@@ -218,6 +218,13 @@ class ModelWriterTest {
             assertTrue(absent.getMessage().startsWith("im.gguf has no importance for blk.2.ffn_gate_exps.weight, which built-in"
                     + " recipe Q2_K_XL makes iq2_xxs"), absent.getMessage());
 
+            float[] infinite = new float[2048];
+            infinite[7] = Float.POSITIVE_INFINITY;
+            QuantizeException notFinite = assertThrows(QuantizeException.class,
+                    () -> plan.checkImportance(matrix(Map.of("blk.2.ffn_gate_exps.weight", infinite)), "im.gguf"));
+            assertEquals("im.gguf: the importance matrix holds a non-finite value (Infinity) for blk.2.ffn_gate_exps.weight",
+                    notFinite.getMessage());
+
             plan.checkImportance(matrix(Map.of("blk.2.ffn_gate_exps.weight", new float[2048], "blk.2.ffn_up_exps.weight",
                     new float[2048])), "im.gguf");
         }
