@@ -232,10 +232,12 @@ final class QuantizeCommand implements Callable<Integer> {
         long perToken = KvCache.bytesPerToken(config);
         long weights = plan.residentBytes();
         long mtp = plan.tensorBytes() - weights;
-        out.printf("resident memory to run it: %s of weights%s and a KV cache of %s per token: %s in all at %d tokens, %s at"
-                        + " the full %d%n", Units.bytes(weights), mtp > 0 ? " (the MTP block's " + Units.bytes(mtp) + " is never read)" : "",
-                Units.bytes(perToken), Units.bytes(weights + perToken * DEFAULT_CONTEXT), DEFAULT_CONTEXT,
-                Units.bytes(weights + perToken * config.contextLength()), config.contextLength());
+        int context = Math.min(DEFAULT_CONTEXT, config.contextLength());
+        String full = config.contextLength() > context ? ", " + Units.bytes(weights + perToken * config.contextLength())
+                + " at the full " + config.contextLength() : "";
+        out.printf("resident memory to run it: %s of weights%s and a KV cache of %s per token: %s in all at %d tokens%s%n",
+                Units.bytes(weights), mtp > 0 ? " (the MTP block's " + Units.bytes(mtp) + " is never read)" : "",
+                Units.bytes(perToken), Units.bytes(weights + perToken * context), context, full);
         if (!plan.needingImportance().isEmpty()) {
             out.printf("%d tensors need an importance matrix: %s%n", plan.needingImportance().size(),
                     imatrix != null ? imatrix : "none given, so writing it will need --imatrix");
