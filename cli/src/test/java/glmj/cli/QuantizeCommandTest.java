@@ -125,6 +125,20 @@ class QuantizeCommandTest {
     }
 
     @Test
+    void helpTeachesWithExamples() {
+        InfoCommandTest.Run run = glmj("quantize", "--help");
+        assertEquals(0, run.exitCode(), run.err());
+        for (String taught : List.of("Usage: glmj quantize", "--from=DIR|FILE", "--recipe=NAME|FILE", "--imatrix=FILE",
+                "--dry-run", "--target-size=SIZE", "--split-max-size=SIZE", "--list-recipes", "Examples:",
+                "glmj quantize --from GLM-5-FP8 --recipe Q4_K_M --dry-run", "50GiB")) {
+            assertTrue(run.out().contains(taught), taught + " in " + run.out());
+        }
+        run = glmj("imatrix", "--help");
+        assertEquals(0, run.exitCode(), run.err());
+        assertTrue(run.out().contains("Usage: glmj imatrix") && run.out().contains("--text=FILE"), run.out());
+    }
+
+    @Test
     void listsAndPrintsRecipes() {
         InfoCommandTest.Run run = glmj("quantize", "--list-recipes");
         assertEquals(0, run.exitCode(), run.err());

@@ -17,6 +17,8 @@ import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -121,6 +123,35 @@ class ModelWriterTest {
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
+    }
+
+    /**
+     * Progress counts the tensor bytes written (from any thread) up to the plan's; while it runs only the temporary file
+     * exists, so a run killed at any point leaves no file by the output's name.
+     */
+    @Test
+    void progressCountsBytesWrittenAndOnlyTheTemporaryFileExistsUntilTheEnd() throws IOException {
+        Path out = dir.resolve("progress/tiny.gguf");
+        Files.createDirectories(out.getParent());
+        try (ModelSource source = ModelSource.open(checkpoint, "tiny GLM-5")) {
+            QuantizationPlan plan = plan(source, Recipes.resolve("Q8_0"));
+            List<long[]> reports = Collections.synchronizedList(new ArrayList<>());
+            new ModelWriter(source, plan, null, null).write(out, 0, THREADS, (done, total) -> {
+                reports.add(new long[] {done, total});
+                if (done < total) {
+                    assertTrue(!Files.exists(out) && Files.exists(GGUFWriter.temporaryFile(out)), "while writing, at " + done);
+                }
+            });
+            assertTrue(reports.size() > plan.entries().size() / 2, reports.size() + " reports");
+            long most = 0;
+            for (long[] report : reports) {
+                assertEquals(plan.tensorBytes(), report[1]);
+                assertTrue(report[0] > 0 && report[0] <= report[1], report[0] + " of " + report[1]);
+                most = Math.max(most, report[0]);
+            }
+            assertEquals(plan.tensorBytes(), most);
+        }
+        assertTrue(Files.exists(out) && !Files.exists(GGUFWriter.temporaryFile(out)));
     }
 
     /** A tensor that fails half way through the file: the write fails and leaves neither the file nor its temporary. */
