@@ -46,6 +46,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  *   <li>the dynamic Q2_K_XL recipe's file loads in llama.cpp, and fed one token at a time llama.cpp and glmj (on ggml's
  *   kernels) give the same logits;</li>
  *   <li>the Q4_K_M and Q8_0 recipes choose what llama-quantize's Q4_K_M and Q8_0 choose for glm-dsa, byte for byte;</li>
+ *   <li>requantizing an Unsloth-style mix gives what llama-quantize --allow-requantize gives;</li>
  *   <li>a split set is what llama-gguf-split --split-max-size makes of the single file, byte for byte.</li>
  * </ul>
  */
@@ -197,6 +198,22 @@ class QuantizeMatchesLlamaTest {
                 assertEquals(GGMLType.Q4_K, file.tensor("blk.1.ffn_down_exps.weight").type());
             }
         }
+    }
+
+    /**
+     * Requantizing what users download, an Unsloth-style UD-Q2_K_XL mix (the bench model at test size, 64 experts as
+     * the Q4_K_M recipe assumes; llama-quantize treats models of exactly 8 experts apart): glmj's Q4_K_M of it is
+     * llama-quantize --allow-requantize's, byte for byte (both dequantize, and copy a tensor whose type stays).
+     */
+    @Test
+    void requantizingAnUnslothStyleMixIsLlamaQuantizes() throws Exception {
+        Path mix = TestModels.benchModel(BenchGlmDsa.Scale.SMALL);
+        Path theirs = dir.resolve("mix-llama-Q4_K_M.gguf");
+        LlamaTool.run("llama-quantize", dir.resolve("mix-Q4_K_M.log"), "--allow-requantize", mix.toString(), theirs.toString(),
+                "Q4_K_M", String.valueOf(THREADS));
+        Path ours = dir.resolve("mix-glmj-Q4_K_M.gguf");
+        quantize(mix, Recipes.resolve("Q4_K_M"), null, ours);
+        assertSameTensors(theirs, ours);
     }
 
     /** The split set is llama-gguf-split's of the single file, file for file, byte for byte. */
