@@ -101,7 +101,8 @@ final class ImatrixCommand implements Callable<Integer> {
             out.printf("%s: %d tokens, %d chunks of %d%n", text, tokens.length, chunkCount, chunkSize);
             out.flush();
             PrintWriter err = spec.commandLine().getErr();
-            try (Kernels k = Models.kernels(kernels, threads, notice -> err.println("glmj: " + notice))) {
+            // exact kernels: the inputs whose squares are summed are those llama-imatrix's ggml kernels compute
+            try (Kernels k = Models.kernels(kernels, threads, true, notice -> err.println("glmj: " + notice))) {
                 matrix = run(gguf, k, tokens, settings, chunkCount);
             }
         }

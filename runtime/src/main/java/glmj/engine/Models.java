@@ -3,35 +3,38 @@ package glmj.engine;
 import glmj.chat.ChatFormat;
 import glmj.gguf.GGUFFile;
 import glmj.gguf.Metadata;
+import glmj.gguf.TensorSource;
 import glmj.kernel.Kernels;
 import glmj.kernel.VectorKernels;
 import glmj.tokenizer.Tokenizer;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ServiceLoader;
 import java.util.function.Consumer;
 
 /**
- * Opens models: the GGUF file, its architecture from {@code general.architecture} ({@link Architectures}), every
- * tensor checked against the shape and type it must have, the tokenizer and chat format, and the engine and kernels
- * the options name. Engines and kernel backends outside this module (llama.cpp's, ggml's) are found through
- * {@link ServiceLoader} ({@link EngineProvider}, {@link KernelsProvider}).
+ * Opens models: the GGUF file (or a model of another format a {@link SourceProvider} reads, such as a Hugging Face
+ * checkpoint directory), its architecture from {@code general.architecture} ({@link Architectures}), every tensor
+ * checked against the shape and type it must have, the tokenizer and chat format, and the engine and kernels the
+ * options name. Engines, kernel backends and formats outside this module (llama.cpp's, ggml's, checkpoints) are found
+ * through {@link ServiceLoader} ({@link EngineProvider}, {@link KernelsProvider}, {@link SourceProvider}).
  */
 public final class Models {
     private Models() {
     }
 
     /**
-     * Opens {@code path} (any shard of a split set) as {@code options} say; what is worth telling the user (such as an
-     * unusable chat template) goes to {@code notices}.
+     * Opens {@code path} (a GGUF file, any shard of a split set, or a directory a {@link SourceProvider} reads) as
+     * {@code options} say; what is worth telling the user (such as an unusable chat template) goes to {@code notices}.
      *
      * @throws UnsupportedModelException for another architecture or a context larger than the model's
      * @throws glmj.gguf.GGUFFormatException for a malformed file, or a tensor missing or of the wrong shape or type
      * @throws BackendUnavailableException when the engine or kernels asked for cannot run here
      */
     public static Model open(Path path, ModelOptions options, Consumer<String> notices) throws IOException {
-        GGUFFile file = GGUFFile.open(path);
+        TensorSource file = source(path);
         boolean engineOwnsFile = false;
         try {
             Metadata metadata = file.metadata();
@@ -46,14 +49,18 @@ public final class Models {
             Engine engine;
             String name;
             if (options.engine() == EngineChoice.java) {
-                Kernels kernels = kernels(options.kernels(), options.threads(), notices);
-                name = "java/" + (kernels instanceof VectorKernels ? KernelChoice.vector : KernelChoice.ggml);
+                Kernels kernels = kernels(options.kernels(), options.threads(), options.exactKernels(), notices);
+                name = "java/" + (kernels instanceof VectorKernels ? KernelChoice.vector : KernelChoice.ggml)
+                        + (options.exactKernels() ? "/exact" : "");
                 engine = architecture.open(file, options.contextSize(), options.batchSize(), kernels);
                 engineOwnsFile = true;
-            } else {
+            } else if (file instanceof GGUFFile gguf) {
                 engine = provider(EngineProvider.class, options.engine().name())
-                        .open(file, options.contextSize(), options.batchSize(), options.threads());
+                        .open(gguf, options.contextSize(), options.batchSize(), options.threads());
                 name = options.engine().name();
+            } else {
+                throw new UnsupportedModelException(path, "the " + options.engine() + " engine runs GGUF files; run this"
+                        + " model on the java engine, or convert it to GGUF first");
             }
             return new Model(engine, tokenizer, chatFormat, file.path(), name);
         } finally {
@@ -63,21 +70,36 @@ public final class Models {
         }
     }
 
+    /** The tensors at {@code path}: a directory of another format a {@link SourceProvider} reads, else a GGUF file. */
+    public static TensorSource source(Path path) throws IOException {
+        if (Files.isDirectory(path)) {
+            for (SourceProvider provider : ServiceLoader.load(SourceProvider.class)) {
+                if (provider.accepts(path)) {
+                    return provider.open(path);
+                }
+            }
+            throw new UnsupportedModelException(path, "a directory glmj cannot read as a model (a Hugging Face checkpoint"
+                    + " has config.json and .safetensors files; checkpoints are read by glmj's quant module)");
+        }
+        return GGUFFile.open(path);
+    }
+
     /**
-     * The kernels {@code choice} names on {@code threads} threads: {@code auto} takes ggml's where they run, else glmj's,
-     * saying so in one line to {@code notices}.
+     * The kernels {@code choice} names on {@code threads} threads, rounding as ggml's own if {@code exact} (see
+     * {@link ModelOptions#exactKernels}): {@code auto} takes ggml's where they run, else glmj's, saying so in one line
+     * to {@code notices}.
      */
-    public static Kernels kernels(KernelChoice choice, int threads, Consumer<String> notices) {
+    public static Kernels kernels(KernelChoice choice, int threads, boolean exact, Consumer<String> notices) {
         return switch (choice) {
-            case vector -> new VectorKernels(threads);
-            case ggml -> provider(KernelsProvider.class, choice.name()).create(threads);
+            case vector -> new VectorKernels(threads, !exact);
+            case ggml -> provider(KernelsProvider.class, choice.name()).create(threads, exact);
             case auto -> {
                 try {
-                    yield provider(KernelsProvider.class, KernelChoice.ggml.name()).create(threads);
+                    yield provider(KernelsProvider.class, KernelChoice.ggml.name()).create(threads, exact);
                 } catch (BackendUnavailableException | LinkageError e) {
                     notices.accept("running on glmj's own kernels (vector), slower than ggml's, which did not load: "
                             + (e.getMessage() != null ? e.getMessage() : e));
-                    yield new VectorKernels(threads);
+                    yield new VectorKernels(threads, !exact);
                 }
             }
         };

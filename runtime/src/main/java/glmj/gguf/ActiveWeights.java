@@ -19,7 +19,7 @@ public final class ActiveWeights {
      * {@code expert_used_count} experts' share of each routed-expert tensor, and nothing of the MTP blocks
      * ({@code nextn_predict_layers}, last), which decoding does not run.
      */
-    public static long bytesPerToken(GGUFFile file) {
+    public static long bytesPerToken(TensorSource file) {
         Metadata metadata = file.metadata();
         String architecture = metadata.getString("general.architecture") + ".";
         int trunkBlocks = metadata.getInt(architecture + "block_count") - metadata.getInt(architecture + "nextn_predict_layers", 0);

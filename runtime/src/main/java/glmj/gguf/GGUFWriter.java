@@ -172,6 +172,9 @@ public final class GGUFWriter {
             throw new IllegalArgumentException("tensor name '" + name + "' has " + nameBytes + " bytes, more than ggml's "
                     + GGUFShard.MAX_TENSOR_NAME_BYTES);
         }
+        if (!type.hasGgufId()) {
+            throw new IllegalArgumentException("tensor '" + name + "' is " + type.ggmlName + ", which GGUF files cannot hold");
+        }
         if (tensors.containsKey(name)) {
             throw new IllegalArgumentException("duplicate tensor name '" + name + "'");
         }

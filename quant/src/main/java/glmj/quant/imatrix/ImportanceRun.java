@@ -79,7 +79,7 @@ public final class ImportanceRun {
                 int n = Math.min(batch, c - from);
                 glm.embed(chunk, from, n, x);
                 for (int il = 0; il < glm.config().layerCount(); il++) {
-                    glm.layer(il, cache, x, n, false);
+                    glm.layer(il, cache, x, n, 0);
                 }
                 if (logits != null) {
                     glm.output(x, n, logits);
