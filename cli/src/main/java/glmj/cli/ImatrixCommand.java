@@ -85,6 +85,10 @@ final class ImatrixCommand implements Callable<Integer> {
         if (Files.exists(output) && !force) {
             throw new UserInputException(output + " exists: choose another -o, or overwrite it with --force");
         }
+        Path directory = output.toAbsolutePath().getParent();
+        if (!Files.isDirectory(directory) || !Files.isWritable(directory)) {
+            throw new UserInputException(directory + ": no writable directory for the output");
+        }
         PrintWriter out = spec.commandLine().getOut();
         String corpus = Files.readString(text);
         ImportanceRun.Settings settings = new ImportanceRun.Settings(chunkSize, chunks, parseSpecial, outputHead);

@@ -274,6 +274,9 @@ final class QuantizeCommand implements Callable<Integer> {
         if (!Files.isDirectory(directory)) {
             throw new UserInputException(directory + ": no such directory for the output");
         }
+        if (!Files.isWritable(directory)) {
+            throw new UserInputException(directory + ": the output's directory is not writable");
+        }
         for (Path file : files) {
             if (Files.exists(file) && Files.isSameFile(file, from)) {
                 throw new UserInputException(file + " is the input: write the output to another file");

@@ -66,5 +66,10 @@ class ImatrixCommandTest {
         run = glmj("imatrix", "-m", TestModels.tinyF32().toString(), "--text", dir.resolve("none.txt").toString(), "-o",
                 dir.resolve("x.gguf").toString());
         assertEquals("glmj: " + dir.resolve("none.txt") + ": no such file\n", run.err());
+        Path nowhere = dir.resolve("no-such-directory");
+        run = glmj("imatrix", "-m", TestModels.tinyF32().toString(), "--text", text(400).toString(), "-o",
+                nowhere.resolve("x.gguf").toString());
+        assertEquals(2, run.exitCode());
+        assertEquals("glmj: " + nowhere + ": no writable directory for the output\n", run.err(), "before any chunk runs");
     }
 }

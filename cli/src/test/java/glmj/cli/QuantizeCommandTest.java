@@ -169,6 +169,8 @@ class QuantizeCommandTest {
                 "--recipe", "Q2_K_XL", "--imatrix", notImatrix.toString(), "-o", out.toString());
         assertOneLine("glmj: " + dir.resolve("nowhere") + ": no such file", "quantize", "--from", dir.resolve("nowhere").toString(),
                 "--recipe", "Q8_0", "-o", out.toString());
+        assertOneLine("glmj: say what to quantize with --from DIR|FILE (see glmj quantize --help)", "quantize", "--recipe", "Q8_0",
+                "-o", out.toString());
         assertOneLine("glmj: choose a recipe with --recipe NAME|FILE (built in: Q2_K_XL, Q3_K_XL, Q4_K_M, Q8_0, BF16, F32)",
                 "quantize", "--from", checkpoint.toString(), "-o", out.toString());
         assertOneLine("glmj: name the output with -o FILE, or look first with --dry-run", "quantize", "--from",
