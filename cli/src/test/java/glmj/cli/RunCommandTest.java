@@ -94,7 +94,7 @@ class RunCommandTest {
     void aDirectoryAsTheModelIsOneLineNamingIt(@TempDir Path dir) {
         Run run = glmj("run", "-m", dir.toString(), "-p", "x");
         assertEquals(2, run.exitCode());
-        assertEquals("glmj: " + dir + ": is a directory, not a GGUF file", run.err().strip());
+        assertEquals("glmj: " + dir + ": is a directory, not a GGUF file nor a Hugging Face checkpoint (config.json and .safetensors files)", run.err().strip());
     }
 
     @Test

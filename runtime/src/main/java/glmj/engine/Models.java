@@ -78,8 +78,8 @@ public final class Models {
                     return provider.open(path);
                 }
             }
-            throw new UnsupportedModelException(path, "a directory glmj cannot read as a model (a Hugging Face checkpoint"
-                    + " has config.json and .safetensors files; checkpoints are read by glmj's quant module)");
+            throw new UnsupportedModelException(path, "is a directory, not a GGUF file nor a Hugging Face checkpoint"
+                    + " (config.json and .safetensors files)");
         }
         return GGUFFile.open(path);
     }
