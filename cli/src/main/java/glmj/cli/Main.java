@@ -6,6 +6,7 @@ import glmj.generate.CacheTooLargeException;
 import glmj.generate.ContextFullException;
 import glmj.gguf.GGUFFormatException;
 import glmj.hf.CheckpointFormatException;
+import glmj.quant.QuantizeException;
 import glmj.llamacpp.LlamaLibrary;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
@@ -28,7 +29,7 @@ import picocli.CommandLine.ScopeType;
             "Runs quantized GGUF builds of GLM-5 (llama.cpp architecture glm-dsa) on the CPU.",
             "Without a model file, commands use the tiny GLM-5 built into glmj."
         },
-        subcommands = {ChatCommand.class, RunCommand.class, BatchCommand.class, BenchCommand.class, InfoCommand.class, QualityCommand.class,
+        subcommands = {ChatCommand.class, RunCommand.class, BatchCommand.class, BenchCommand.class, InfoCommand.class, QualityCommand.class, QuantizeCommand.class, ImatrixCommand.class,
             CommandLine.HelpCommand.class},
         footer = {"", "Run 'glmj help COMMAND' for a command's options and examples."})
 public final class Main implements Runnable {
@@ -135,6 +136,7 @@ public final class Main implements Runnable {
             case CheckpointFormatException malformed -> malformed.getMessage();
             case IOException io -> io.getMessage() != null ? io.getMessage() : io.toString();
             case UserInputException input -> input.getMessage();
+            case QuantizeException quantize -> quantize.getMessage();
             case BackendUnavailableException backend -> backend.getMessage();
             case UnsupportedModelException unsupported -> unsupported.getMessage();
             case ContextFullException full -> full.getMessage();

@@ -16,15 +16,12 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -52,10 +49,9 @@ class ConverterMatchesLlamaTest {
     @ParameterizedTest
     @EnumSource(value = OutputType.class, names = {"F32", "BF16"})
     void glmjWritesWhatLlamaCppsConverterWrites(OutputType type) throws Exception {
-        Path python = Oracle.converterPython();
         Path checkpoint = TestModels.tinyCheckpoint();
         Path theirs = dir.resolve("llama-" + type + ".gguf");
-        runLlamaConverter(python, checkpoint, type, theirs);
+        LlamaConverter.convert(checkpoint, type.name(), theirs, dir.resolve("convert-" + type + ".log"));
         Path ours = dir.resolve("glmj-" + type + ".gguf");
         try (HfCheckpoint c = HfCheckpoint.open(checkpoint)) {
             CheckpointConverter.convert(c, ours, type, "tiny GLM-5");
@@ -134,22 +130,5 @@ class ConverterMatchesLlamaTest {
 
     private static List<String> names(GGUFFile file) {
         return file.tensors().stream().map(TensorInfo::name).sorted().toList();
-    }
-
-    /** Runs llama.cpp's converter; its output is the failure message when it fails. */
-    private static void runLlamaConverter(Path python, Path checkpoint, OutputType type, Path out) throws Exception {
-        Path script = Oracle.source("convert_hf_to_gguf.py");
-        Path log = dir.resolve("convert-" + type + ".log");
-        Process process = new ProcessBuilder(python.toString(), script.toString(), checkpoint.toString(),
-                "--outtype", type.name().toLowerCase(java.util.Locale.ROOT), "--outfile", out.toString())
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        if (!process.waitFor(10, TimeUnit.MINUTES)) {
-            process.destroyForcibly();
-            throw new AssertionError("llama.cpp's converter took more than 10 minutes");
-        }
-        if (process.exitValue() != 0) {
-            List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
-            throw new AssertionError("llama.cpp's converter failed:\n" + String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size())));
-        }
     }
 }

@@ -61,7 +61,7 @@ class ImatrixMatchesLlamaTest {
     }
 
     /** About 1000 tokens of English-like words, the same every run. */
-    private static String calibrationText() {
+    static String calibrationText() {
         String[] words = ("the model reads every weight of each expert while a router picks which of them see the token "
                 + "and quantization keeps two bits for most of them but more for attention and the shared expert "
                 + "so that the file fits in the memory of one machine").split(" ");

@@ -44,9 +44,7 @@ public final class CheckpointConverter {
     public static void convert(HfCheckpoint checkpoint, Path out, TensorTypes types, String name, Progress progress)
             throws IOException {
         GlmDsaTensorMap map = GlmDsaTensorMap.of(checkpoint);
-        GGUFWriter w = new GGUFWriter();
-        GlmDsaMetadata.put(w, map, name, types.fileType());
-        HfTokenizer.put(w, checkpoint.directory(), checkpoint.config(), map.config().vocabularySize());
+        GGUFWriter w = metadata(checkpoint, map, name, types.fileType());
         long total = map.sourceBytes();
         AtomicLong done = new AtomicLong();
         try (WorkerThreads threads = new WorkerThreads(Runtime.getRuntime().availableProcessors())) {
@@ -59,6 +57,17 @@ public final class CheckpointConverter {
             }
             w.write(out);
         }
+    }
+
+    /**
+     * A writer holding the glm-dsa model keys and the tokenizer of {@code checkpoint}, as llama.cpp's converter writes
+     * them, with {@code general.name} {@code name} and {@code general.file_type} {@code fileType}; no tensors yet.
+     */
+    public static GGUFWriter metadata(HfCheckpoint checkpoint, GlmDsaTensorMap map, String name, int fileType) throws IOException {
+        GGUFWriter w = new GGUFWriter();
+        GlmDsaMetadata.put(w, map, name, fileType);
+        HfTokenizer.put(w, checkpoint.directory(), checkpoint.config(), map.config().vocabularySize());
+        return w;
     }
 
     /** Writes {@code tensor} as {@code type} into {@code target}, its rows split into one run per thread. */

@@ -1,7 +1,10 @@
 package glmj.convert;
 
 import glmj.hf.CheckpointTensor;
+import glmj.quant.SourceTensor;
+import glmj.tensor.GGMLType;
 
+import java.lang.foreign.MemorySegment;
 import java.util.List;
 
 /**
@@ -10,38 +13,30 @@ import java.util.List;
  * mapped checkpoint, exactly (FP8 times its scale in f32, as the converter's dequantization). Reading allocates
  * nothing; any number of threads may read different rows at once.
  */
-public interface ConvertedTensor {
-    String name();
-
-    /** The GGUF shape, innermost dimension first. */
-    long[] shape();
+public interface ConvertedTensor extends SourceTensor {
 
     /** The checkpoint weights it is made of. */
     List<CheckpointTensor> sources();
-
-    /** Values per row. */
-    default int rowLength() {
-        return Math.toIntExact(shape()[0]);
-    }
-
-    default long rowCount() {
-        long rows = 1;
-        long[] shape = shape();
-        for (int i = 1; i < shape.length; i++) {
-            rows *= shape[i];
-        }
-        return rows;
-    }
-
-    default long elementCount() {
-        return rowCount() * shape()[0];
-    }
 
     /** Bytes of the checkpoint it reads: its sources' values and scales. */
     default long sourceBytes() {
         return sources().stream().mapToLong(CheckpointTensor::storedBytes).sum();
     }
 
-    /** Reads rows {@code [firstRow, firstRow + rows)} into {@code dst[at..at + rows * rowLength())}. */
-    void readRows(long firstRow, int rows, float[] dst, int at);
+    /** Nothing: checkpoint weights are not stored in a ggml type. */
+    @Override
+    default GGMLType storedType() {
+        return null;
+    }
+
+    @Override
+    default MemorySegment storedData() {
+        return null;
+    }
+
+    /** F32, as llama.cpp's converter writes the tensors llama-quantize leaves alone. */
+    @Override
+    default GGMLType unquantizedType() {
+        return GGMLType.F32;
+    }
 }

@@ -1,5 +1,6 @@
 package glmj.convert;
 
+import glmj.quant.FileType;
 import glmj.tensor.GGMLType;
 
 /**
@@ -9,19 +10,19 @@ import glmj.tensor.GGMLType;
  * whole blocks of 32, as the converter falls back.
  */
 public enum OutputType implements TensorTypes {
-    F32(GGMLType.F32, 0),
-    F16(GGMLType.F16, 1),
-    BF16(GGMLType.BF16, 32),
-    Q8_0(GGMLType.Q8_0, 7);
+    F32(GGMLType.F32, FileType.F32),
+    F16(GGMLType.F16, FileType.F16),
+    BF16(GGMLType.BF16, FileType.BF16),
+    Q8_0(GGMLType.Q8_0, FileType.Q8_0);
 
     /** The type of the file's matrices. */
     public final GGMLType type;
     /** {@code general.file_type}: llama.cpp's {@code llama_ftype}. */
     public final int fileType;
 
-    OutputType(GGMLType type, int fileType) {
+    OutputType(GGMLType type, FileType fileType) {
         this.type = type;
-        this.fileType = fileType;
+        this.fileType = fileType.id;
     }
 
     @Override

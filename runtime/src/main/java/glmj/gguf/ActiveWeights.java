@@ -44,7 +44,7 @@ public final class ActiveWeights {
     }
 
     /** The block of a {@code blk.N.} tensor; -1 for the tensors outside the blocks. */
-    private static int blockOf(String name) {
+    public static int blockOf(String name) {
         String prefix = "blk.";
         int end = name.indexOf('.', prefix.length());
         if (!name.startsWith(prefix) || end < 0) {

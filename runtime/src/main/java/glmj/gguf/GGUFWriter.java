@@ -47,16 +47,32 @@ public final class GGUFWriter {
 
     /** A writer with the metadata (less the {@code split.*} keys) and tensors of {@code file}; tensors stay views. */
     public static GGUFWriter copyOf(GGUFFile file) {
+        GGUFWriter writer = metadataOf(file);
+        for (TensorInfo t : file.tensors()) {
+            writer.addTensor(t.name(), t.type(), t.shape(), t.data());
+        }
+        return writer;
+    }
+
+    /** A writer with the metadata of {@code file}, less the {@code split.*} keys, and no tensors. */
+    public static GGUFWriter metadataOf(GGUFFile file) {
         GGUFWriter writer = new GGUFWriter();
         for (Map.Entry<String, MetadataValue> e : file.metadata().entries().entrySet()) {
             if (!e.getKey().startsWith("split.")) {
                 writer.values.put(e.getKey(), e.getValue());
             }
         }
-        for (TensorInfo t : file.tensors()) {
-            writer.addTensor(t.name(), t.type(), t.shape(), t.data());
-        }
         return writer;
+    }
+
+    /** The metadata put so far, as a reader will see it in the written file; problems are reported against {@code origin}. */
+    public Metadata metadata(Path origin) {
+        return new Metadata(origin, new LinkedHashMap<>(values));
+    }
+
+    /** The temporary sibling a file is written to before it is renamed to {@code target}, complete. */
+    public static Path temporaryFile(Path target) {
+        return target.resolveSibling(target.getFileName() + ".tmp");
     }
 
     /**
@@ -120,11 +136,6 @@ public final class GGUFWriter {
 
     public boolean has(String key) {
         return values.containsKey(key);
-    }
-
-    /** The metadata put so far, as a reader of the written file would see it, naming {@code file} in messages. */
-    public Metadata metadata(Path file) {
-        return new Metadata(file, new LinkedHashMap<>(values));
     }
 
     /**
@@ -191,16 +202,25 @@ public final class GGUFWriter {
         return this;
     }
 
-    /** Writes one GGUF v3 file (through a temporary sibling, so the target may be a file that is mapped for reading). */
+    /**
+     * Writes one GGUF v3 file through its {@link #temporaryFile}, renamed when complete (so the target may be a file
+     * that is mapped for reading, and an interrupted write leaves no file by the target's name).
+     */
     public void write(Path file) throws IOException {
-        writeFile(file, values, List.copyOf(tensors.values()));
+        writeShards(List.of(file), List.of(values), List.of(List.copyOf(tensors.values())));
+    }
+
+    /** Bytes {@link #write} writes: the header and every tensor's data, each padded to the alignment. */
+    public long fileSize() {
+        return fileSize(values, List.copyOf(tensors.values()));
     }
 
     /**
      * Writes the set {@code baseName-00001-of-0000N.gguf} ... into {@code directory} the way llama-gguf-split does:
      * at most {@code maxTensorsPerShard} tensors per shard, all metadata in shard 1, and in every shard
      * {@code split.no} (u16, 0-based), {@code split.count} (u16) and {@code split.tensors.count} (i32). Shards after the
-     * first also carry {@code general.alignment} when it is set, so that every shard has the same alignment.
+     * first also carry {@code general.alignment} when it is set, so that every shard has the same alignment. The keys
+     * are in llama-gguf-split's order, so a set of its is byte for byte this one. Every shard is written to its {@link #temporaryFile} and renamed only when all are complete.
      *
      * @return the shard files, in order
      */
@@ -209,58 +229,138 @@ public final class GGUFWriter {
             throw new IllegalArgumentException("maxTensorsPerShard must be at least 1, got " + maxTensorsPerShard);
         }
         List<Tensor> all = List.copyOf(tensors.values());
-        int count = Math.max(1, (all.size() + maxTensorsPerShard - 1) / maxTensorsPerShard);
+        List<List<Tensor>> parts = new ArrayList<>();
+        for (int from = 0; from < Math.max(1, all.size()); from += maxTensorsPerShard) {
+            parts.add(all.subList(Math.min(all.size(), from), Math.min(all.size(), from + maxTensorsPerShard)));
+        }
+        return writeSplit(directory, baseName, parts);
+    }
+
+    /**
+     * Writes the set as {@link #writeSplit(Path, String, int)} does, cut where llama-gguf-split's
+     * {@code --split-max-size} cuts it: a new shard starts when the tensor data of the current one, each tensor
+     * padded to the alignment, would grow beyond {@code maxShardBytes} (a single larger tensor gets a shard of its own).
+     */
+    public List<Path> writeSplitBySize(Path directory, String baseName, long maxShardBytes) throws IOException {
+        return writeSplit(directory, baseName, partsBySize(maxShardBytes));
+    }
+
+    /** The size of each file {@link #writeSplitBySize} writes, in order. */
+    public List<Long> shardSizes(long maxShardBytes) {
+        List<List<Tensor>> parts = partsBySize(maxShardBytes);
+        List<Long> sizes = new ArrayList<>();
+        for (int i = 0; i < parts.size(); i++) {
+            sizes.add(fileSize(shardValues(i, parts.size()), parts.get(i)));
+        }
+        return sizes;
+    }
+
+    private List<List<Tensor>> partsBySize(long maxShardBytes) {
+        if (maxShardBytes < 1) {
+            throw new IllegalArgumentException("the largest shard must be at least 1 byte, got " + maxShardBytes);
+        }
+        long alignment = alignment(values);
+        List<List<Tensor>> parts = new ArrayList<>();
+        List<Tensor> part = new ArrayList<>();
+        long partBytes = 0;
+        for (Tensor t : tensors.values()) {
+            long bytes = GGUFShard.alignUp(t.byteSize(), alignment);
+            if (!part.isEmpty() && partBytes + bytes > maxShardBytes) {
+                parts.add(part);
+                part = new ArrayList<>();
+                partBytes = 0;
+            }
+            part.add(t);
+            partBytes += bytes;
+        }
+        parts.add(part);
+        return parts;
+    }
+
+    private List<Path> writeSplit(Path directory, String baseName, List<List<Tensor>> parts) throws IOException {
+        int count = parts.size();
         if (count > 0xFFFF) {
             throw new IllegalArgumentException(count + " shards is more than split.count (u16) can hold");
         }
         List<Path> paths = new ArrayList<>(count);
+        List<Map<String, MetadataValue>> shardValues = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
-            LinkedHashMap<String, MetadataValue> shardValues = new LinkedHashMap<>();
-            for (Map.Entry<String, MetadataValue> e : values.entrySet()) {
-                boolean splitKey = e.getKey().startsWith("split.");
-                if (!splitKey && (i == 0 || e.getKey().equals(GGUFShard.ALIGNMENT_KEY))) {
-                    shardValues.put(e.getKey(), e.getValue());
-                }
-            }
-            shardValues.put(GGUFFile.SPLIT_NO, new MetadataValue(GGUFValueType.UINT16, null, (short) i));
-            shardValues.put(GGUFFile.SPLIT_COUNT, new MetadataValue(GGUFValueType.UINT16, null, (short) count));
-            shardValues.put(GGUFFile.SPLIT_TENSORS_COUNT, new MetadataValue(GGUFValueType.INT32, null, all.size()));
-            List<Tensor> part = all.subList(Math.min(all.size(), i * maxTensorsPerShard),
-                    Math.min(all.size(), (i + 1) * maxTensorsPerShard));
-            Path path = directory.resolve(SplitName.fileName(baseName, i + 1, count));
-            writeFile(path, shardValues, part);
-            paths.add(path);
+            paths.add(directory.resolve(SplitName.fileName(baseName, i + 1, count)));
+            shardValues.add(shardValues(i, count));
         }
+        writeShards(paths, shardValues, parts);
         return List.copyOf(paths);
     }
 
-    private static void writeFile(Path file, Map<String, MetadataValue> values, List<Tensor> tensors) throws IOException {
-        long alignment = values.containsKey(GGUFShard.ALIGNMENT_KEY)
+    /** Shard {@code index}'s keys: all metadata in the first, the alignment in the others, then the split keys. */
+    private Map<String, MetadataValue> shardValues(int index, int count) {
+        LinkedHashMap<String, MetadataValue> shard = new LinkedHashMap<>();
+        for (Map.Entry<String, MetadataValue> e : values.entrySet()) {
+            boolean splitKey = e.getKey().startsWith("split.");
+            if (!splitKey && (index == 0 || e.getKey().equals(GGUFShard.ALIGNMENT_KEY))) {
+                shard.put(e.getKey(), e.getValue());
+            }
+        }
+        int tensorCount = tensors.size();
+        // llama-gguf-split's order: split.count is set again once the count is known, which moves it last
+        shard.put(GGUFFile.SPLIT_NO, new MetadataValue(GGUFValueType.UINT16, null, (short) index));
+        shard.put(GGUFFile.SPLIT_TENSORS_COUNT, new MetadataValue(GGUFValueType.INT32, null, tensorCount));
+        shard.put(GGUFFile.SPLIT_COUNT, new MetadataValue(GGUFValueType.UINT16, null, (short) count));
+        return shard;
+    }
+
+    /** Writes each file to its temporary sibling, then renames them all; on failure no file is left. */
+    private static void writeShards(List<Path> files, List<Map<String, MetadataValue>> shardValues, List<List<Tensor>> parts)
+            throws IOException {
+        List<Path> temporaries = files.stream().map(GGUFWriter::temporaryFile).toList();
+        try {
+            for (int i = 0; i < files.size(); i++) {
+                writeFile(temporaries.get(i), shardValues.get(i), parts.get(i));
+            }
+            for (int i = 0; i < files.size(); i++) {
+                Files.move(temporaries.get(i), files.get(i), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            }
+        } finally {
+            for (Path temporary : temporaries) {
+                Files.deleteIfExists(temporary);
+            }
+        }
+    }
+
+    private static long alignment(Map<String, MetadataValue> values) {
+        return values.containsKey(GGUFShard.ALIGNMENT_KEY)
                 ? Integer.toUnsignedLong((Integer) values.get(GGUFShard.ALIGNMENT_KEY).value())
                 : GGUFShard.DEFAULT_ALIGNMENT;
+    }
+
+    private static long fileSize(Map<String, MetadataValue> values, List<Tensor> tensors) {
+        long alignment = alignment(values);
+        long size = header(values, tensors, alignment).remaining();
+        for (Tensor t : tensors) {
+            size += GGUFShard.alignUp(t.byteSize(), alignment);
+        }
+        return size;
+    }
+
+    private static void writeFile(Path file, Map<String, MetadataValue> values, List<Tensor> tensors) throws IOException {
+        long alignment = alignment(values);
         ByteBuffer header = header(values, tensors, alignment);
-        Path temporary = file.resolveSibling(file.getFileName() + ".tmp");
-        try {
-            try (FileChannel out = FileChannel.open(temporary, StandardOpenOption.CREATE, StandardOpenOption.READ,
-                    StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                writeFully(out, header);
-                ByteBuffer staging = null;
-                for (Tensor t : tensors) {
-                    if (t.producer != null) {
-                        produce(out, t);
-                    } else {
-                        if (!t.data.isNative() && staging == null) {
-                            staging = ByteBuffer.allocateDirect(CHUNK);
-                        }
-                        writeSegment(out, t.data, staging);
+        try (FileChannel out = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
+                StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+            writeFully(out, header);
+            ByteBuffer staging = null;
+            for (Tensor t : tensors) {
+                if (t.producer != null) {
+                    produce(out, t);
+                } else {
+                    if (!t.data.isNative() && staging == null) {
+                        staging = ByteBuffer.allocateDirect(CHUNK);
                     }
-                    long padding = GGUFShard.alignUp(t.byteSize(), alignment) - t.byteSize();
-                    writeFully(out, ByteBuffer.allocate((int) padding));
+                    writeSegment(out, t.data, staging);
                 }
+                long padding = GGUFShard.alignUp(t.byteSize(), alignment) - t.byteSize();
+                writeFully(out, ByteBuffer.allocate((int) padding));
             }
-            Files.move(temporary, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(temporary);
         }
     }
 

@@ -22,10 +22,7 @@ public final class KvCache {
         int latent = c.kvLoraRank() + c.ropeLength(), id = c.indexerHeadLength();
         latents = new MemorySegment[c.layerCount()];
         indexerKeys = new MemorySegment[c.layerCount()];
-        long bytes = 0;
-        for (int il = 0; il < c.layerCount(); il++) {
-            bytes += 2L * capacity * (latent + (c.indexerFull()[il] ? id : 0));
-        }
+        long bytes = capacity * bytesPerToken(c);
         // off the heap, so the heap stays small whatever the context
         Arena arena = Arena.ofAuto();
         try {
@@ -38,6 +35,16 @@ public final class KvCache {
         } catch (OutOfMemoryError notReserved) {
             throw new CacheTooLargeException(capacity, bytes);
         }
+    }
+
+    /** Bytes one token takes in a cache of a model of {@code c}: its f16 latent and rope key, and indexer key, per layer. */
+    public static long bytesPerToken(GlmDsaConfig c) {
+        int latent = c.kvLoraRank() + c.ropeLength();
+        long bytes = 0;
+        for (int il = 0; il < c.layerCount(); il++) {
+            bytes += 2L * (latent + (c.indexerFull()[il] ? c.indexerHeadLength() : 0));
+        }
+        return bytes;
     }
 
     /** Tokens the cache holds at most. */

@@ -52,8 +52,8 @@ class GGUFSplitTest {
                 Metadata m = shard.metadata();
                 List<String> expected = i == 0
                         ? List.of("general.architecture", "general.alignment", "glm-dsa.block_count", "tokenizer.ggml.tokens",
-                                "split.no", "split.count", "split.tensors.count")
-                        : List.of("general.alignment", "split.no", "split.count", "split.tensors.count");
+                                "split.no", "split.tensors.count", "split.count")
+                        : List.of("general.alignment", "split.no", "split.tensors.count", "split.count");
                 assertEquals(expected, List.copyOf(m.keys()));
                 assertEquals(GGUFValueType.UINT16, m.type("split.no"));
                 assertEquals(GGUFValueType.UINT16, m.type("split.count"));

@@ -94,6 +94,16 @@ final class GlmDsaCheckpoint {
      */
     static void write(Path directory, GlmDsaShape shape, int nextnLayers, GlmVocabulary vocabulary, int vocabularySize)
             throws IOException {
+        write(directory, shape, nextnLayers, vocabulary, vocabularySize, true);
+    }
+
+    /**
+     * As {@link #write(Path, GlmDsaShape, int, GlmVocabulary, int)}; without {@code weights} the safetensors files have
+     * their headers and sizes but no data written: sparse files that take no disk space however large the shape,
+     * for what needs only the tensors' names, types and shapes.
+     */
+    static void write(Path directory, GlmDsaShape shape, int nextnLayers, GlmVocabulary vocabulary, int vocabularySize,
+                      boolean weights) throws IOException {
         List<Job> jobs = jobs(shape, nextnLayers, vocabularySize);
         List<HfTensor> tensors = jobs.stream().flatMap(j -> j.outputs().stream()).toList();
         int[] shardOf = shards(jobs, tensors);
@@ -124,7 +134,9 @@ final class GlmDsaCheckpoint {
                 outputOf.put(tensors.get(i).name(), outputs.get(shardOf[i]));
                 outputOf.put(tensors.get(i).scaleName(), outputs.get(shardOf[i]));
             }
-            generateAll(jobs, name -> outputOf.get(name).segment(name));
+            if (weights) {
+                generateAll(jobs, name -> outputOf.get(name).segment(name));
+            }
         } finally {
             outputs.forEach(SafetensorsWriter.Output::close);
         }

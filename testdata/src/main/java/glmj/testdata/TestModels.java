@@ -71,6 +71,11 @@ public final class TestModels {
         return cachedDirectory("tiny-glm-dsa-fp8-checkpoint", TinyGlmDsaCheckpoint::write);
     }
 
+    /** GLM-5's shapes as a Hugging Face FP8 checkpoint of sparse files, with no weights (see {@link Glm5Shapes}). */
+    public static synchronized Path glm5Shapes() {
+        return cachedDirectory("glm-5-shapes-fp8-checkpoint", Glm5Shapes::write);
+    }
+
     /** The bench model's weights as a Hugging Face FP8 checkpoint directory (see {@link BenchGlmDsa#writeCheckpoint}). */
     public static synchronized Path benchCheckpoint(BenchGlmDsa.Scale scale) {
         return cachedDirectory("bench-glm-dsa-" + scale.name().toLowerCase(Locale.ROOT) + "-fp8-checkpoint",
