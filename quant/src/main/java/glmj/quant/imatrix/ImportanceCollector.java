@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.function.BooleanSupplier;
 import java.util.function.IntConsumer;
 
 /**
@@ -168,6 +169,11 @@ public final class ImportanceCollector implements Kernels {
     @Override
     public void parallelFor(int count, IntConsumer task) {
         kernels.parallelFor(count, task);
+    }
+
+    @Override
+    public void cancelWhen(BooleanSupplier condition) {
+        kernels.cancelWhen(condition);
     }
 
     @Override
