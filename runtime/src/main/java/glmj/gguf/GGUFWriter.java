@@ -21,7 +21,9 @@ import java.util.Map;
 /**
  * Builds a GGUF v3 file (or a split set) from metadata and tensors. Keys keep the order of their first {@code put};
  * putting an existing key replaces its value in place. Tensor data are streamed from their segments when written,
- * so tensors of a {@link GGUFFile} must be written before that file is closed.
+ * so tensors of a {@link GGUFFile} must be written before that file is closed. Tensors added without data
+ * ({@link #addStreamedTensor}) are written by the caller into the open file ({@link #write(Path, StreamedTensors)}),
+ * so a model larger than memory can be made without holding it.
  */
 public final class GGUFWriter {
     /** Bytes of tensor data written per chunk from a heap segment. */
@@ -30,10 +32,31 @@ public final class GGUFWriter {
     private final LinkedHashMap<String, MetadataValue> values = new LinkedHashMap<>();
     private final LinkedHashMap<String, Tensor> tensors = new LinkedHashMap<>();
 
-    private record Tensor(String name, GGMLType type, long[] shape, MemorySegment data) {
-        long byteSize() {
-            return data.byteSize();
+    /** {@code data} is null for a streamed tensor. */
+    private record Tensor(String name, GGMLType type, long[] shape, long byteSize, MemorySegment data) {
+    }
+
+    /** Where the data of a streamed tensor go: {@code byteSize} bytes from byte {@code position} of the file. */
+    public record Placement(String name, GGMLType type, long[] shape, long position, long byteSize) {
+        public Placement {
+            shape = shape.clone();
         }
+
+        /** A copy of the shape, ggml order. */
+        @Override
+        public long[] shape() {
+            return shape.clone();
+        }
+    }
+
+    /** Writes the data of the streamed tensors into the file being written. */
+    @FunctionalInterface
+    public interface StreamedTensors {
+        /**
+         * Writes each placement's bytes at its position of {@code out}, with positional writes (which may come from
+         * several threads at once). The bytes between tensors are alignment padding and read as zeros.
+         */
+        void writeTo(FileChannel out, List<Placement> placements) throws IOException;
     }
 
     /** A writer with the metadata (less the {@code split.*} keys) and tensors of {@code file}; tensors stay views. */
@@ -118,6 +141,24 @@ public final class GGUFWriter {
      * {@code type.byteSize(elements)} bytes. The segment is read when the file is written.
      */
     public GGUFWriter addTensor(String name, GGMLType type, long[] shape, MemorySegment data) {
+        long expected = checkTensor(name, type, shape);
+        if (data.byteSize() != expected) {
+            throw new IllegalArgumentException("tensor '" + name + "' " + type.ggmlName + " " + Arrays.toString(shape) + " needs "
+                    + expected + " bytes of data, got " + data.byteSize());
+        }
+        tensors.put(name, new Tensor(name, type, shape.clone(), expected, data));
+        return this;
+    }
+
+    /** Adds a tensor whose data the {@link StreamedTensors} given to {@link #write(Path, StreamedTensors)} will write. */
+    public GGUFWriter addStreamedTensor(String name, GGMLType type, long[] shape) {
+        long bytes = checkTensor(name, type, shape);
+        tensors.put(name, new Tensor(name, type, shape.clone(), bytes, null));
+        return this;
+    }
+
+    /** Checks a new tensor's name and shape; returns the bytes its data take. */
+    private long checkTensor(String name, GGMLType type, long[] shape) {
         if (name == null || name.isEmpty()) {
             throw new IllegalArgumentException("a tensor name must not be empty");
         }
@@ -144,18 +185,22 @@ public final class GGUFWriter {
             throw new IllegalArgumentException("tensor '" + name + "' rows of " + shape[0] + " weights are not a whole number of "
                     + type.ggmlName + " blocks of " + type.blockSize);
         }
-        long expected = type.byteSize(count);
-        if (data.byteSize() != expected) {
-            throw new IllegalArgumentException("tensor '" + name + "' " + type.ggmlName + " " + Arrays.toString(shape) + " needs "
-                    + expected + " bytes of data, got " + data.byteSize());
-        }
-        tensors.put(name, new Tensor(name, type, shape.clone(), data));
-        return this;
+        return type.byteSize(count);
     }
 
     /** Writes one GGUF v3 file (through a temporary sibling, so the target may be a file that is mapped for reading). */
     public void write(Path file) throws IOException {
-        writeFile(file, values, List.copyOf(tensors.values()));
+        write(file, (out, placements) -> {
+            if (!placements.isEmpty()) {
+                throw new IllegalStateException("tensor '" + placements.getFirst().name() + "' was added without data:"
+                        + " write it with write(Path, StreamedTensors)");
+            }
+        });
+    }
+
+    /** {@link #write(Path)}, with {@code streamed} writing the data of the tensors added by {@link #addStreamedTensor}. */
+    public void write(Path file, StreamedTensors streamed) throws IOException {
+        writeFile(file, values, List.copyOf(tensors.values()), streamed);
     }
 
     /**
@@ -171,6 +216,11 @@ public final class GGUFWriter {
             throw new IllegalArgumentException("maxTensorsPerShard must be at least 1, got " + maxTensorsPerShard);
         }
         List<Tensor> all = List.copyOf(tensors.values());
+        for (Tensor t : all) {
+            if (t.data == null) {
+                throw new IllegalStateException("tensor '" + t.name + "' has no data: a split set is written from data in memory");
+            }
+        }
         int count = Math.max(1, (all.size() + maxTensorsPerShard - 1) / maxTensorsPerShard);
         if (count > 0xFFFF) {
             throw new IllegalArgumentException(count + " shards is more than split.count (u16) can hold");
@@ -190,13 +240,14 @@ public final class GGUFWriter {
             List<Tensor> part = all.subList(Math.min(all.size(), i * maxTensorsPerShard),
                     Math.min(all.size(), (i + 1) * maxTensorsPerShard));
             Path path = directory.resolve(SplitName.fileName(baseName, i + 1, count));
-            writeFile(path, shardValues, part);
+            writeFile(path, shardValues, part, (out, placements) -> { });
             paths.add(path);
         }
         return List.copyOf(paths);
     }
 
-    private static void writeFile(Path file, Map<String, MetadataValue> values, List<Tensor> tensors) throws IOException {
+    private static void writeFile(Path file, Map<String, MetadataValue> values, List<Tensor> tensors, StreamedTensors streamed)
+            throws IOException {
         long alignment = values.containsKey(GGUFShard.ALIGNMENT_KEY)
                 ? Integer.toUnsignedLong((Integer) values.get(GGUFShard.ALIGNMENT_KEY).value())
                 : GGUFShard.DEFAULT_ALIGNMENT;
@@ -205,15 +256,25 @@ public final class GGUFWriter {
         try {
             try (FileChannel out = FileChannel.open(temporary, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                     StandardOpenOption.TRUNCATE_EXISTING)) {
-                writeFully(out, header);
+                long position = header.remaining();
+                writeFully(out, header, 0);
                 ByteBuffer staging = null;
+                List<Placement> placements = new ArrayList<>();
                 for (Tensor t : tensors) {
-                    if (!t.data.isNative() && staging == null) {
-                        staging = ByteBuffer.allocateDirect(CHUNK);
+                    if (t.data == null) {
+                        placements.add(new Placement(t.name, t.type, t.shape, position, t.byteSize));
+                    } else {
+                        if (!t.data.isNative() && staging == null) {
+                            staging = ByteBuffer.allocateDirect(CHUNK);
+                        }
+                        writeSegment(out, t.data, staging, position);
                     }
-                    writeSegment(out, t.data, staging);
-                    long padding = GGUFShard.alignUp(t.byteSize(), alignment) - t.byteSize();
-                    writeFully(out, ByteBuffer.allocate((int) padding));
+                    position += GGUFShard.alignUp(t.byteSize, alignment);
+                }
+                streamed.writeTo(out, List.copyOf(placements));
+                if (out.size() < position) {
+                    // the last tensor's padding: zeros up to the end of the data section
+                    writeFully(out, ByteBuffer.allocate(1), position - 1);
                 }
             }
             Files.move(temporary, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
@@ -250,29 +311,30 @@ public final class GGUFWriter {
             }
             out.i32(t.type.id);
             out.i64(offset);
-            offset += GGUFShard.alignUp(t.byteSize(), alignment);
+            offset += GGUFShard.alignUp(t.byteSize, alignment);
         }
         out.zeros((int) (GGUFShard.alignUp(out.size(), alignment) - out.size()));
         return out.toByteBuffer();
     }
 
-    private static void writeSegment(FileChannel out, MemorySegment data, ByteBuffer staging) throws IOException {
+    private static void writeSegment(FileChannel out, MemorySegment data, ByteBuffer staging, long at) throws IOException {
         for (long position = 0; position < data.byteSize(); position += CHUNK) {
             long length = Math.min(CHUNK, data.byteSize() - position);
             MemorySegment chunk = data.asSlice(position, length);
             if (data.isNative()) {
-                writeFully(out, chunk.asByteBuffer());
+                writeFully(out, chunk.asByteBuffer(), at + position);
             } else {
                 staging.clear().limit((int) length);
                 MemorySegment.ofBuffer(staging).copyFrom(chunk);
-                writeFully(out, staging);
+                writeFully(out, staging, at + position);
             }
         }
     }
 
-    private static void writeFully(FileChannel out, ByteBuffer buffer) throws IOException {
+    /** Writes all of {@code buffer} at byte {@code position} of {@code out}. */
+    private static void writeFully(FileChannel out, ByteBuffer buffer, long position) throws IOException {
         while (buffer.hasRemaining()) {
-            out.write(buffer);
+            position += out.write(buffer, position);
         }
     }
 

@@ -316,6 +316,42 @@ class GGUFRoundTripTest {
         }
     }
 
+    /** Streamed tensors land where in-memory ones would: the two ways of writing give the same file, byte for byte. */
+    @Test
+    void streamedTensorsWriteTheSameFileAsTensorsInMemory() throws IOException {
+        Random random = new Random(3);
+        MemorySegment a = randomData(GGMLType.Q8_0, new long[]{32, 3}, random);
+        MemorySegment b = randomData(GGMLType.F16, new long[]{7}, random);
+        MemorySegment c = randomData(GGMLType.Q4_K, new long[]{256, 2}, random);
+        Path inMemory = dir.resolve("in-memory.gguf");
+        everyValueType().addTensor("a", GGMLType.Q8_0, new long[]{32, 3}, a).addTensor("b", GGMLType.F16, new long[]{7}, b)
+                .addTensor("c", GGMLType.Q4_K, new long[]{256, 2}, c).write(inMemory);
+        Path streamed = dir.resolve("streamed.gguf");
+        List<String> asked = new java.util.ArrayList<>();
+        everyValueType().addStreamedTensor("a", GGMLType.Q8_0, new long[]{32, 3}).addTensor("b", GGMLType.F16, new long[]{7}, b)
+                .addStreamedTensor("c", GGMLType.Q4_K, new long[]{256, 2})
+                .write(streamed, (out, placements) -> {
+                    // last first, as threads may finish them: positional writes do not depend on the order
+                    for (GGUFWriter.Placement p : placements.reversed()) {
+                        asked.add(p.name());
+                        MemorySegment data = p.name().equals("a") ? a : c;
+                        assertEquals(data.byteSize(), p.byteSize());
+                        out.write(data.asByteBuffer(), p.position());
+                    }
+                });
+        assertEquals(List.of("c", "a"), asked);
+        assertEquals(-1, Files.mismatch(inMemory, streamed));
+    }
+
+    @Test
+    void aStreamedTensorNeedsTheWriterThatStreamsIt() {
+        GGUFWriter w = new GGUFWriter().addStreamedTensor("t", GGMLType.F32, new long[]{4});
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> w.write(dir.resolve("missing.gguf")));
+        assertTrue(e.getMessage().contains("'t'"), e.getMessage());
+        assertThrows(IllegalStateException.class, () -> w.writeSplit(dir, "missing", 1));
+        assertFalse(Files.exists(dir.resolve("missing.gguf")));
+    }
+
     static void assertMessage(String expected, org.junit.jupiter.api.function.Executable action) {
         GGUFFormatException e = assertThrows(GGUFFormatException.class, action);
         assertEquals(expected, e.getMessage());
