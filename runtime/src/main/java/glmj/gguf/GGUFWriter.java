@@ -253,6 +253,7 @@ public final class GGUFWriter {
                 : GGUFShard.DEFAULT_ALIGNMENT;
         ByteBuffer header = header(values, tensors, alignment);
         Path temporary = file.resolveSibling(file.getFileName() + ".tmp");
+        temporary.toFile().deleteOnExit(); // a write stopped midway (Ctrl-C) leaves no partial file behind
         try {
             try (FileChannel out = FileChannel.open(temporary, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                     StandardOpenOption.TRUNCATE_EXISTING)) {

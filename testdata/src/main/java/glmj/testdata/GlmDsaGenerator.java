@@ -2,18 +2,21 @@ package glmj.testdata;
 
 import glmj.gguf.GGUFValueType;
 import glmj.gguf.GGUFWriter;
-import glmj.tensor.quantize.Quantizer;
 import glmj.tensor.GGMLType;
+import glmj.tensor.quantize.Quantizer;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.ExecutionException;
@@ -24,9 +27,10 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Writes a GLM-5 ({@code glm-dsa}) with random weights from its {@link GlmDsaShape} and a {@link QuantMix}: GLM-5's
- * tensor names, metadata keys, layer kinds and tokenizer. The tiny test models and the bench model are both made
- * here. Each tensor is generated from its own random stream (see {@link Weights}), so the bytes do not depend on how
- * many threads make them.
+ * tensor names, metadata keys, layer kinds and tokenizer. The tiny test models, the bench model and the full-width
+ * models are all made here. Tensors are streamed into the file as they are made, and each tensor (or each chunk of a
+ * tensor of random blocks) draws from its own random stream (see {@link Weights}), so the bytes depend neither on how
+ * many threads make them nor on memory.
  */
 final class GlmDsaGenerator {
     static final String ARCHITECTURE = "glm-dsa";
@@ -38,14 +42,34 @@ final class GlmDsaGenerator {
 
     private static final String CHAT_TEMPLATE_RESOURCE = "glmj/testdata/glm5-chat-template.jinja";
     private static final ValueLayout.OfFloat FLOAT_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    /** Weights generated per step, bounding the heap a tensor needs while it is made. */
+    /** Weights made from floats per step, bounding the memory a tensor needs while it is made. */
     private static final int CHUNK_WEIGHTS = 1 << 20;
+    /** Bytes of random blocks per task and random stream: a fixed size, so the bytes do not depend on the threads. */
+    private static final int CHUNK_BYTES = 1 << 22;
+    /** Each generating thread's buffer, holding a chunk until it is written. */
+    private static final ThreadLocal<ByteBuffer> STAGING = ThreadLocal.withInitial(
+            () -> ByteBuffer.allocateDirect(Math.max(CHUNK_BYTES, CHUNK_WEIGHTS * Float.BYTES)));
+
+    /** How a model's weights are made. */
+    enum WeightSource {
+        /**
+         * Floats from each tensor's random stream, quantized by glmj's quantizers (bit-exact with ggml's), so the F32 and
+         * quantized variants of a model hold the same underlying weights. The K- and IQ-quants' searches make this
+         * megabytes per second.
+         */
+        QUANTIZED_FLOATS,
+        /**
+         * Random valid blocks written straight in the tensor's type ({@link RandomBlocks}), gigabytes per minute; F32
+         * tensors (norms, biases, the router) still come from floats.
+         */
+        RANDOM_BLOCKS
+    }
 
     /** What a tensor does, which decides its type in a {@link QuantMix}. */
     enum Role {
         TOKEN_EMBD, OUTPUT, NORM, ATTN_Q_A, ATTN_Q_B, ATTN_KV_A_MQA, ATTN_K_B, ATTN_V_B, ATTN_OUTPUT,
         INDEXER_Q_B, INDEXER_K, INDEXER_PROJ, FFN_GATE_UP, FFN_DOWN, ROUTER, EXPERT_GATE_UP, EXPERT_DOWN,
-        SHARED_GATE_UP, SHARED_DOWN
+        SHARED_GATE_UP, SHARED_DOWN, NEXTN_EH_PROJ
     }
 
     /** The tensor types of a generated model. */
@@ -79,9 +103,35 @@ final class GlmDsaGenerator {
     private GlmDsaGenerator() {
     }
 
-    /** A writer holding the whole model, its tensors generated (on every core) into {@code arena}. */
-    static GGUFWriter writer(GlmDsaShape shape, QuantMix mix, String modelName, GlmVocabulary vocabulary, Arena arena,
-            Progress progress) {
+    /**
+     * A model to generate: its name ({@code general.name}), sizes, tensor types, how its weights are made, and the seed
+     * they are drawn from (0 for the test models).
+     */
+    record Model(String name, GlmDsaShape shape, QuantMix mix, WeightSource source, long seed) {
+    }
+
+    /**
+     * Writes {@code model} as one GGUF file, streaming each tensor's data into the file as it is made (on every core),
+     * so the model never has to fit in memory.
+     */
+    static void write(Path file, Model model, Progress progress) throws IOException {
+        GlmDsaShape shape = model.shape();
+        GlmVocabulary vocabulary = GlmVocabulary.load(TestModels.qwen2Vocabulary());
+        if (shape.vocabularySize() > 0) {
+            vocabulary = vocabulary.padded(shape.vocabularySize());
+        }
+        GGUFWriter w = metadata(shape, model.mix(), model.name(), vocabulary);
+        List<TensorSpec> specs = tensors(shape, vocabulary.size());
+        GGMLType[] types = new GGMLType[specs.size()];
+        for (int i = 0; i < types.length; i++) {
+            TensorSpec spec = specs.get(i);
+            types[i] = model.mix().typeOf(spec.role(), spec.block());
+            w.addStreamedTensor(spec.name(), types[i], spec.shape());
+        }
+        w.write(file, (out, placements) -> generateAll(specs, types, placements, model, out, progress));
+    }
+
+    private static GGUFWriter metadata(GlmDsaShape shape, QuantMix mix, String modelName, GlmVocabulary vocabulary) {
         GGUFWriter w = new GGUFWriter();
         String a = ARCHITECTURE + ".";
         w.putString("general.architecture", ARCHITECTURE)
@@ -92,7 +142,7 @@ final class GlmDsaGenerator {
         if (mix.fileType() != FILE_TYPE_ALL_F32) {
             w.putUInt32("general.quantization_version", 2);
         }
-        w.putUInt32(a + "block_count", shape.blockCount())
+        w.putUInt32(a + "block_count", shape.fileBlockCount())
                 .putUInt32(a + "context_length", shape.contextLength())
                 .putUInt32(a + "embedding_length", shape.embeddingLength())
                 .putUInt32(a + "feed_forward_length", shape.feedForwardLength())
@@ -116,11 +166,13 @@ final class GlmDsaGenerator {
                 .putFloat32(a + "expert_weights_scale", shape.expertWeightsScale())
                 .putBool(a + "expert_weights_norm", true)
                 .putUInt32(a + "rope.dimension_count", shape.qkRopeHeadDim())
-                .putUInt32(a + "nextn_predict_layers", 0)
+                .putUInt32(a + "nextn_predict_layers", shape.nextnBlockCount())
                 .putUInt32(a + "attention.indexer.head_count", shape.indexerHeadCount())
                 .putUInt32(a + "attention.indexer.key_length", shape.indexerKeyLength())
-                .putUInt32(a + "attention.indexer.top_k", shape.indexerTopK())
-                .putArray(a + "attention.indexer.types", GGUFValueType.BOOL, shape.indexerTypes());
+                .putUInt32(a + "attention.indexer.top_k", shape.indexerTopK());
+        if (shape.indexerTypes() != null) {
+            w.putArray(a + "attention.indexer.types", GGUFValueType.BOOL, shape.indexerTypes());
+        }
         w.putString("tokenizer.ggml.model", "gpt2")
                 .putString("tokenizer.ggml.pre", "glm4")
                 .putArray("tokenizer.ggml.tokens", GGUFValueType.STRING, vocabulary.tokens)
@@ -133,12 +185,6 @@ final class GlmDsaGenerator {
                 .putUInt32("tokenizer.ggml.unknown_token_id", vocabulary.specialId("<|endoftext|>"))
                 .putUInt32("tokenizer.ggml.eom_token_id", vocabulary.specialId("<|observation|>"))
                 .putString("tokenizer.chat_template", chatTemplate());
-        List<TensorSpec> specs = tensors(shape, vocabulary.size());
-        MemorySegment[] data = generateAll(specs, mix, arena, progress);
-        for (int i = 0; i < specs.size(); i++) {
-            TensorSpec spec = specs.get(i);
-            w.addTensor(spec.name(), mix.typeOf(spec.role(), spec.block()), spec.shape(), data[i]);
-        }
         return w;
     }
 
@@ -147,7 +193,7 @@ final class GlmDsaGenerator {
         int embd = s.embeddingLength();
         List<TensorSpec> t = new ArrayList<>();
         t.add(new TensorSpec("token_embd.weight", Role.TOKEN_EMBD, -1, Weights.Init.EMBEDDING, embd, vocabularySize));
-        for (int il = 0; il < s.blockCount(); il++) {
+        for (int il = 0; il < s.fileBlockCount(); il++) {
             String b = "blk." + il + ".";
             t.add(gain(b + "attn_norm.weight", il, embd));
             t.add(matrix(b + "attn_q_a.weight", Role.ATTN_Q_A, il, embd, s.qLoraRank()));
@@ -184,6 +230,13 @@ final class GlmDsaGenerator {
                 t.add(matrix(b + "ffn_up_shexp.weight", Role.SHARED_GATE_UP, il, embd, shared));
                 t.add(matrix(b + "ffn_down_shexp.weight", Role.SHARED_DOWN, il, shared, embd));
             }
+            if (il >= s.blockCount()) {
+                // an MTP block: the trunk's hidden state and the next token's embedding, normed, joined and projected
+                t.add(matrix(b + "nextn.eh_proj.weight", Role.NEXTN_EH_PROJ, il, 2L * embd, embd));
+                t.add(gain(b + "nextn.enorm.weight", il, embd));
+                t.add(gain(b + "nextn.hnorm.weight", il, embd));
+                t.add(gain(b + "nextn.shared_head_norm.weight", il, embd));
+            }
         }
         t.add(gain("output_norm.weight", -1, embd));
         t.add(matrix("output.weight", Role.OUTPUT, -1, embd, vocabularySize));
@@ -198,63 +251,118 @@ final class GlmDsaGenerator {
         return new TensorSpec(name, Role.NORM, block, Weights.Init.GAIN, length);
     }
 
-    /** Every tensor's data, made by as many threads as there are cores, biggest tensors first. */
-    private static MemorySegment[] generateAll(List<TensorSpec> specs, QuantMix mix, Arena arena, Progress progress) {
-        MemorySegment[] data = new MemorySegment[specs.size()];
-        long total = 0;
-        for (int i = 0; i < data.length; i++) {
+    /** A piece of work: makes {@code bytes} bytes of tensor data and writes them into the file. */
+    private record Task(long bytes, Work work) {
+    }
+
+    @FunctionalInterface
+    private interface Work {
+        void run() throws IOException;
+    }
+
+    /**
+     * Every tensor's data, made by as many threads as there are cores and written at its place in {@code out}: the
+     * tensors made from floats one task each, biggest first (each draws one stream, in order), then the tensors made
+     * of random blocks in chunks of {@link #CHUNK_BYTES}, in file order (each chunk draws a stream of its own).
+     */
+    private static void generateAll(List<TensorSpec> specs, GGMLType[] types, List<GGUFWriter.Placement> placements,
+            Model model, FileChannel out, Progress progress) throws IOException {
+        List<Task> fromFloats = new ArrayList<>();
+        List<Task> randomBlocks = new ArrayList<>();
+        for (int i = 0; i < specs.size(); i++) {
             TensorSpec spec = specs.get(i);
-            data[i] = arena.allocate(mix.typeOf(spec.role(), spec.block()).byteSize(spec.elementCount()), 64);
-            total += data[i].byteSize();
+            GGMLType type = types[i];
+            GGUFWriter.Placement place = placements.get(i);
+            if (model.source() == WeightSource.RANDOM_BLOCKS && RandomBlocks.canWrite(type)) {
+                long blocksPerChunk = CHUNK_BYTES / type.typeSize;
+                long blocks = place.byteSize() / type.typeSize;
+                double rms = Weights.standardDeviation(spec.init(), spec.shape()[0]);
+                for (long first = 0, chunk = 0; first < blocks; first += blocksPerChunk, chunk++) {
+                    long at = first * type.typeSize;
+                    long bytes = Math.min(blocksPerChunk, blocks - first) * type.typeSize;
+                    String stream = spec.name() + "#" + chunk;
+                    randomBlocks.add(new Task(bytes, () -> {
+                        MemorySegment target = staging(bytes);
+                        RandomBlocks.fill(type, target, rms, Weights.stream(stream, model.seed()));
+                        writeFully(out, target, place.position() + at);
+                    }));
+                }
+            } else {
+                fromFloats.add(new Task(place.byteSize(), () -> generate(spec, type, model.seed(), out, place.position())));
+            }
         }
-        long totalBytes = total;
+        fromFloats.sort(Comparator.comparingLong(Task::bytes).reversed());
+        List<Task> tasks = new ArrayList<>(fromFloats);
+        tasks.addAll(randomBlocks);
+        run(tasks, progress);
+    }
+
+    /** Runs the tasks on one thread per core, in order, telling {@code progress} the bytes made. */
+    private static void run(List<Task> tasks, Progress progress) throws IOException {
+        long total = tasks.stream().mapToLong(Task::bytes).sum();
         AtomicLong made = new AtomicLong();
-        // Biggest first, so that no thread is left with a large tensor while the others idle at the end.
-        List<Integer> order = new ArrayList<>(specs.size());
-        for (int i = 0; i < data.length; i++) {
-            order.add(i);
-        }
-        order.sort((x, y) -> Long.compare(data[y].byteSize(), data[x].byteSize()));
-        List<Future<?>> pending = new ArrayList<>();
+        List<Future<?>> pending = new ArrayList<>(tasks.size());
         try (ExecutorService pool = Executors.newFixedThreadPool(Runtime.getRuntime().availableProcessors())) {
-            for (int i : order) {
-                TensorSpec spec = specs.get(i);
+            for (Task task : tasks) {
                 pending.add(pool.submit(() -> {
-                    generate(spec, mix.typeOf(spec.role(), spec.block()), data[i]);
-                    long done = made.addAndGet(data[i].byteSize());
+                    task.work().run();
+                    long done = made.addAndGet(task.bytes());
                     synchronized (progress) {
-                        progress.madeBytes(done, totalBytes);
+                        progress.madeBytes(done, total);
                     }
+                    return null;
                 }));
             }
             for (Future<?> task : pending) {
                 task.get();
             }
         } catch (ExecutionException e) {
-            throw e.getCause() instanceof RuntimeException runtime ? runtime : new IllegalStateException(e.getCause());
+            switch (e.getCause()) {
+                case IOException io -> throw io;
+                case RuntimeException runtime -> throw runtime;
+                case Error error -> throw error;
+                default -> throw new IllegalStateException(e.getCause());
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while generating tensors", e);
+            throw new IOException("interrupted while generating tensors", e);
         }
-        return data;
     }
 
-    /** Fills {@code data} with the tensor's weights as {@code type}, row chunk by row chunk from its own random stream. */
-    private static void generate(TensorSpec spec, GGMLType type, MemorySegment data) {
+    /**
+     * Writes the tensor's weights as {@code type} at byte {@code position} of {@code out}, row chunk by row chunk of
+     * floats from its own random stream.
+     */
+    private static void generate(TensorSpec spec, GGMLType type, long seed, FileChannel out, long position)
+            throws IOException {
         long rowLength = spec.shape()[0];
         long count = spec.elementCount();
-        SplittableRandom random = Weights.stream(spec.name());
+        SplittableRandom random = Weights.stream(spec.name(), seed);
         int rowsPerChunk = (int) Math.max(1, CHUNK_WEIGHTS / rowLength);
         float[] chunk = new float[(int) Math.min(count, rowsPerChunk * rowLength)];
         for (long done = 0; done < count; ) {
             int n = (int) Math.min(chunk.length, count - done);
             Weights.fill(random, spec.init(), rowLength, chunk, n);
+            MemorySegment target = staging(type.byteSize(n));
             if (type == GGMLType.F32) {
-                MemorySegment.copy(chunk, 0, data, FLOAT_LE, done * Float.BYTES, n);
+                MemorySegment.copy(chunk, 0, target, FLOAT_LE, 0, n);
             } else {
-                Quantizer.quantize(type, chunk, 0, data, type.byteSize(done), n);
+                Quantizer.quantize(type, chunk, 0, target, 0, n);
             }
+            writeFully(out, target, position + type.byteSize(done));
             done += n;
+        }
+    }
+
+    /** The first {@code bytes} of this thread's staging buffer. */
+    private static MemorySegment staging(long bytes) {
+        return MemorySegment.ofBuffer(STAGING.get()).asSlice(0, bytes);
+    }
+
+    private static void writeFully(FileChannel out, MemorySegment data, long position) throws IOException {
+        ByteBuffer buffer = data.asByteBuffer();
+        while (buffer.hasRemaining()) {
+            position += out.write(buffer, position);
         }
     }
 

@@ -27,7 +27,11 @@ public final class TestModels {
     private static final String[] GENERATOR_RESOURCES = {
             "glmj/testdata/GlmDsaGenerator.class", "glmj/testdata/GlmDsaGenerator$Role.class",
             "glmj/testdata/GlmDsaGenerator$QuantMix.class", "glmj/testdata/GlmDsaGenerator$Progress.class",
-            "glmj/testdata/GlmDsaGenerator$TensorSpec.class", "glmj/testdata/GlmDsaShape.class",
+            "glmj/testdata/GlmDsaGenerator$TensorSpec.class", "glmj/testdata/GlmDsaGenerator$Model.class",
+            "glmj/testdata/GlmDsaGenerator$WeightSource.class", "glmj/testdata/GlmDsaShape.class",
+            "glmj/testdata/RandomBlocks.class", "glmj/testdata/BlockScales.class",
+            "glmj/testdata/FullWidthGlmDsa.class", "glmj/testdata/FullWidthGlmDsa$Layers.class",
+            "glmj/testdata/FullWidthGlmDsa$UnslothUdQ2KXl.class",
             "glmj/testdata/TinyGlmDsa.class", "glmj/testdata/TinyGlmDsa$Variant.class",
             "glmj/testdata/BenchGlmDsa.class", "glmj/testdata/BenchGlmDsa$Scale.class",
             "glmj/testdata/BenchGlmDsa$UnslothQ2KXl.class",
@@ -63,8 +67,32 @@ public final class TestModels {
     }
 
     /** The bench model at {@code scale}. */
-    public static synchronized Path benchModel(BenchGlmDsa.Scale scale) {
-        return cached("bench-glm-dsa-" + scale.name().toLowerCase(Locale.ROOT) + ".gguf", file -> BenchGlmDsa.write(file, scale));
+    public static Path benchModel(BenchGlmDsa.Scale scale) {
+        return benchModel(scale, GlmDsaGenerator.Progress.NONE);
+    }
+
+    static synchronized Path benchModel(BenchGlmDsa.Scale scale, GlmDsaGenerator.Progress progress) {
+        return cached("bench-glm-dsa-" + scale.name().toLowerCase(Locale.ROOT) + ".gguf",
+                file -> BenchGlmDsa.write(file, scale, progress));
+    }
+
+    /**
+     * GLM-5 at its real widths with {@code layers} (see {@link FullWidthGlmDsa}): gigabytes, so a test should rather
+     * write it where it deletes it afterwards.
+     */
+    static synchronized Path fullWidthModel(FullWidthGlmDsa.Layers layers, long seed, GlmDsaGenerator.Progress progress) {
+        return cached(fullWidthName(layers, seed), file -> FullWidthGlmDsa.write(file, layers, seed, progress));
+    }
+
+    /** {@link FullWidthGlmDsa#writeMiniature}: the full-width design at test size. */
+    public static synchronized Path fullWidthMiniature() {
+        return cached("glm5-design-small.gguf", FullWidthGlmDsa::writeMiniature);
+    }
+
+    /** The cached file name of {@link #fullWidthModel}. */
+    static String fullWidthName(FullWidthGlmDsa.Layers layers, long seed) {
+        return "glm5-" + layers.blocks() + "-blocks-" + layers.denseBlocks() + "-dense-" + layers.mtpBlocks() + "-mtp-seed-"
+                + seed + ".gguf";
     }
 
     /** The model embedded in this jar at build time (the quantized variant), extracted to a file. */
@@ -128,6 +156,7 @@ public final class TestModels {
         try {
             Files.createDirectories(directory);
             Path partial = Files.createTempFile(directory, name + ".", ".partial");
+            partial.toFile().deleteOnExit(); // also when the JVM is stopped midway (Ctrl-C)
             try {
                 producer.writeTo(partial);
                 Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
