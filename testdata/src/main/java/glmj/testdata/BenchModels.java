@@ -19,20 +19,23 @@ import java.util.concurrent.Callable;
  * ({@link BenchGlmDsa}) or GLM-5 at its real widths ({@link FullWidthGlmDsa}), into a file or the test models' cache,
  * printing the file's path.
  */
-@Command(name = "bench-model", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "bench-model", sortOptions = false, usageHelpWidth = 100,
         description = {
-            "Writes a GLM-5 with random weights in a UD-Q2_K_XL-like mix, for speed measurements, and prints its path.",
+            "Writes a GLM-5 with random weights in a UD-Q2_K_XL-like mix, for speed measurements, and prints",
+            "its path.",
             "",
-            "  bench  GLM-5 scaled down to about 1.1 GB (n_embd 1024, 20 blocks, 64 experts); --small: about 75 MB.",
-            "  glm5   GLM-5's real widths (n_embd 6144, 64 heads, 256 experts, 154,880 tokens) with --layers blocks,",
-            "         written straight as quantized blocks: a 10 GB file in about a minute on two cores.",
+            "  bench  GLM-5 scaled down to about 1.1 GB (n_embd 1024, 20 blocks, 64 experts); --small: 75 MB.",
+            "  glm5   GLM-5's real widths (n_embd 6144, 64 heads, 256 experts, 154,880 tokens), --layers",
+            "         blocks, written straight as quantized blocks: about a minute per 10 GB on two cores.",
             "",
-            "Without -o the model is kept in the temporary directory and reused while the generator is unchanged."},
+            "Without -o the model is kept in the temporary directory and reused while the generator is",
+            "unchanged.",
+            ""},
         footer = {"", "Examples:",
-            "  scripts/bench-model                                   # the bench model (a few minutes the first time)",
-            "  scripts/bench-model --geometry glm5 --layers 4       # 3 dense + 1 MoE block + the MTP block, about 9 GB",
-            "  scripts/bench-model --geometry glm5 --layers 4 --dense 2 -o /tmp/glm5.gguf",
-            "  glmj bench -m \"$(scripts/bench-model --geometry glm5)\" -c 4096 -p 32 -n 8"})
+            "  scripts/bench-model                                  # the bench model (minutes the first time)",
+            "  scripts/bench-model --geometry glm5 --layers 4       # 3 dense + 1 MoE + the MTP block: 8.7 GB",
+            "  scripts/bench-model --geometry glm5 --layers 4 --dense 2 -o /tmp/glm5.gguf   # 2 + 2: 11.7 GB",
+            "  glmj bench -m \"$(scripts/bench-model --geometry glm5)\" -p 32 -n 8"})
 public final class BenchModels implements Callable<Integer> {
     /** What {@code --geometry} chooses. */
     enum Geometry { BENCH, GLM5 }
@@ -63,6 +66,9 @@ public final class BenchModels implements Callable<Integer> {
 
     @Option(names = "--progress", negatable = true, description = "A progress bar with ETA on standard error (default: when run on a terminal).")
     Boolean progress;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
+    boolean help;
 
     private BenchModels() {
     }
