@@ -74,7 +74,12 @@ public final class BenchModels implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
-        CommandLine line = new CommandLine(new BenchModels());
+        System.exit(run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
+    }
+
+    /** Runs the command line: the model's path on {@code out}, messages on {@code err}; returns the exit code. */
+    static int run(PrintWriter out, PrintWriter err, String... args) {
+        CommandLine line = new CommandLine(new BenchModels()).setOut(out).setErr(err);
         line.setParameterExceptionHandler((e, arguments) -> {
             e.getCommandLine().getErr().println("bench-model: " + e.getMessage() + " (see --help)");
             return 2;
@@ -83,7 +88,7 @@ public final class BenchModels implements Callable<Integer> {
             command.getErr().println("bench-model: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
             return e instanceof IllegalArgumentException ? 2 : 1;
         });
-        System.exit(line.execute(args));
+        return line.execute(args);
     }
 
     @Override
@@ -136,7 +141,8 @@ public final class BenchModels implements Callable<Integer> {
                         (System.nanoTime() - start) / 1e9);
                 err.flush();
             }
-            System.out.println(model);
+            spec.commandLine().getOut().println(model);
+            spec.commandLine().getOut().flush();
         }
         return 0;
     }
