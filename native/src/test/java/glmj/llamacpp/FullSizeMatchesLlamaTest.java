@@ -2,7 +2,6 @@ package glmj.llamacpp;
 
 import glmj.generate.LanguageModel;
 import glmj.gguf.GGUFFile;
-import glmj.kernel.VectorKernels;
 import glmj.model.GlmDsaEngine;
 import glmj.sampler.Sampler;
 import glmj.sampler.SamplerSettings;
@@ -36,15 +35,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code -Dglmj.fullsize.model=FILE} runs on an existing file instead (kept).
  */
 @EnabledIfSystemProperty(named = "glmj.fullsize", matches = "true")
-class FullSizeMatchesLlamaTest {
+class FullSizeMatchesLlamaTest extends QuantizedLayerByLayerTests {
     private static final FullWidthGlmDsa.Layers LAYERS = new FullWidthGlmDsa.Layers(4, 2, 1);
     private static final int N_CTX = 128;
     private static final int PROMPT = 64;
     private static final int DECODE_STEPS = 8;
     private static final int GREEDY_STEPS = 16;
     private static final int THREADS = 2;
-    /** As GlmDsaMatchesLlamaTest's quantized models: twice the decorrelated-rounding estimate of a layer's 7 roundings. */
-    private static final double QUANT_LAYER_BOUND = 0.05;
     private static final String PROMPT_TEXT = "The quick brown fox jumps over the lazy dog, and then";
 
     private static Path file;
@@ -83,16 +80,6 @@ class FullSizeMatchesLlamaTest {
         }
     }
 
-    @Test
-    void matchesLayerByLayerOnGgmlKernels() throws IOException {
-        LayerByLayer.compare(run(), GgmlKernels::new, QUANT_LAYER_BOUND, QUANT_LAYER_BOUND);
-    }
-
-    @Test
-    void matchesLayerByLayerOnVectorKernels() throws IOException {
-        LayerByLayer.compare(run(), VectorKernels::new, QUANT_LAYER_BOUND, QUANT_LAYER_BOUND);
-    }
-
     /**
      * The greedy continuation starts with llama.cpp's token; the rest is reported (in a quantized model 8-bit rounding
      * flips, which both engines make at different places, accumulate in the caches: see
@@ -126,7 +113,8 @@ class FullSizeMatchesLlamaTest {
         assertEquals(expected[0], actual[0], "the token after the prompt");
     }
 
-    private static LayerByLayer.Run run() throws IOException {
+    @Override
+    LayerByLayer.Run run() throws IOException {
         return LayerByLayer.Run.of(file, N_CTX, PROMPT, DECODE_STEPS, FullWidthGlmDsa.VOCABULARY_SIZE, 42);
     }
 

@@ -1,6 +1,5 @@
 package glmj.llamacpp;
 
-import glmj.kernel.VectorKernels;
 import glmj.testdata.FullWidthGlmDsa;
 import glmj.testdata.TestModels;
 import org.junit.jupiter.api.BeforeAll;
@@ -17,9 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
  * tensor it asks for, and glmj matches it layer by layer, as {@link GlmDsaMatchesLlamaTest} compares the tiny models.
  * {@link FullSizeMatchesLlamaTest} runs the same comparisons at GLM-5's real widths (opt-in: gigabytes).
  */
-class FullWidthDesignMatchesLlamaTest {
-    private static final double QUANT_LAYER_BOUND = 0.05;
-
+class FullWidthDesignMatchesLlamaTest extends QuantizedLayerByLayerTests {
     @BeforeAll
     static void loadLibrary() {
         Oracle.library();
@@ -34,17 +31,8 @@ class FullWidthDesignMatchesLlamaTest {
         }
     }
 
-    @Test
-    void matchesLayerByLayerOnGgmlKernels() throws IOException {
-        LayerByLayer.compare(run(), GgmlKernels::new, QUANT_LAYER_BOUND, QUANT_LAYER_BOUND);
-    }
-
-    @Test
-    void matchesLayerByLayerOnVectorKernels() throws IOException {
-        LayerByLayer.compare(run(), VectorKernels::new, QUANT_LAYER_BOUND, QUANT_LAYER_BOUND);
-    }
-
-    private static LayerByLayer.Run run() throws IOException {
+    @Override
+    LayerByLayer.Run run() throws IOException {
         return LayerByLayer.Run.of(TestModels.fullWidthMiniature(), 128, 64, 8, FullWidthGlmDsa.VOCABULARY_SIZE, 42);
     }
 }
