@@ -1,13 +1,10 @@
 package glmj.bench;
 
-import glmj.kernel.VectorKernels;
-import glmj.kernel.Weight;
 import glmj.tensor.quantize.Quantizer;
 import glmj.tensor.GGMLType;
 import glmj.tensor.blocks.LittleEndian;
 import glmj.testdata.BlockScales;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
@@ -29,26 +26,12 @@ public final class BenchWeights {
     private BenchWeights() {
     }
 
-    /**
-     * Every type {@link VectorKernels#matmul} can multiply in this build, found by trying a one-row matmul of each
-     * readable type, from most to fewest bits per weight. A type gains a place here the day its dot kernel lands.
-     */
+    /** Every type the vector kernels multiply (its row of the type table names a dot kernel), from most to fewest bits per weight. */
     public static List<GGMLType> benchmarkable() {
         List<GGMLType> types = new ArrayList<>();
-        try (Arena arena = Arena.ofShared(); VectorKernels kernels = new VectorKernels(1)) {
-            for (GGMLType type : GGMLType.values()) {
-                if (!type.isReadable() || type == GGMLType.Q8_K) { // q8_K is only an activation format
-                    continue;
-                }
-                int cols = Math.max(256, type.blockSize);
-                MemorySegment data = arena.allocate(type.byteSize(cols), 64);
-                fill(type, data, 1, cols, new Random(type.id));
-                try {
-                    kernels.matmul(new Weight(type.ggmlName, data, type, 1, cols), new float[cols], new float[1], 1);
-                    types.add(type);
-                } catch (IllegalArgumentException | UnsupportedOperationException noKernel) {
-                    // not multipliable in this checkout
-                }
+        for (GGMLType type : GGMLType.values()) {
+            if (type.dotKernel() != null) {
+                types.add(type);
             }
         }
         types.sort(Comparator.comparingDouble(GGMLType::bitsPerWeight).reversed());

@@ -1,5 +1,7 @@
 package glmj.cli;
 
+import glmj.engine.Model;
+import glmj.generate.Session;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -86,8 +88,8 @@ final class BatchCommand implements Callable<Integer> {
         if (skipped > 0) {
             err.printf("batch: %d of %d prompts already answered in %s%n", skipped, prompts.size(), output);
         }
-        try (ModelOptions.Loaded loaded = modelOptions.load(err); Writer sink = openOutput()) {
-            Generator generator = new Generator(loaded.model(), loaded.tokenizer(), promptOptions.showsSpecialTokens());
+        try (Model loaded = modelOptions.load(err); Session session = loaded.newSession(); Writer sink = openOutput()) {
+            Generator generator = new Generator(session, loaded.tokenizer(), promptOptions.showsSpecialTokens());
             int finished = skipped;
             for (Prompt prompt : prompts) {
                 if (done.contains(prompt.id())) {
@@ -102,7 +104,7 @@ final class BatchCommand implements Callable<Integer> {
         return 0;
     }
 
-    private ObjectNode answer(ModelOptions.Loaded loaded, Generator generator, Prompt prompt) {
+    private ObjectNode answer(Model loaded, Generator generator, Prompt prompt) {
         ObjectNode line = JSON.createObjectNode();
         line.put("id", prompt.id());
         line.put("prompt", prompt.text());

@@ -1,5 +1,7 @@
 package glmj.cli;
 
+import glmj.engine.Model;
+import glmj.generate.Session;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import glmj.generate.Benchmark;
 import glmj.generate.MemoryBandwidth;
@@ -95,15 +97,15 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         Map<String, Object> report = new LinkedHashMap<>();
-        try (ModelOptions.Loaded loaded = modelOptions.load(err)) {
-            if (needed > loaded.model().contextSize()) {
+        try (Model loaded = modelOptions.load(err); Session session = loaded.newSession()) {
+            if (needed > session.contextSize()) {
                 throw new UserInputException("a test of " + (needed - depth) + " tokens" + (depth > 0 ? " at depth " + depth : "")
-                        + " does not fit in a context of " + loaded.model().contextSize() + " (raise -c)");
+                        + " does not fit in a context of " + session.contextSize() + " (raise -c)");
             }
             int firstToken = loaded.tokenizer().addsBos() ? loaded.tokenizer().bosToken() : -1;
-            Benchmark benchmark = new Benchmark(loaded.model(), firstToken, depth, Duration.ofMillis(warmUpMillis));
+            Benchmark benchmark = new Benchmark(session, firstToken, depth, Duration.ofMillis(warmUpMillis));
             report.put("model", loaded.path().toString());
-            report.put("engine", loaded.engine());
+            report.put("engine", loaded.engineName());
             report.put("threads", modelOptions.threads);
             report.put("repetitions", repetitions);
             report.put("n_depth", depth);
@@ -133,7 +135,7 @@ final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
-    private void record(Benchmark.Result result, String key, ModelOptions.Loaded loaded, Map<String, Object> report, PrintWriter out) {
+    private void record(Benchmark.Result result, String key, Model loaded, Map<String, Object> report, PrintWriter out) {
         report.put(key + "_tokens", result.tokens());
         report.put(key + "_tps", result.mean());
         report.put(key + "_tps_stddev", result.standardDeviation());
@@ -141,7 +143,7 @@ final class BenchCommand implements Callable<Integer> {
         if (!json) {
             String name = loaded.path().getFileName().toString();
             out.printf("%-40s  %-11s  %7d  %16s  %11.2f ± %6.2f%n", name.length() > 40 ? "..." + name.substring(name.length() - 37) : name,
-                    loaded.engine(), modelOptions.threads, result.test(), result.mean(), result.standardDeviation());
+                    loaded.engineName(), modelOptions.threads, result.test(), result.mean(), result.standardDeviation());
             out.flush();
         }
     }

@@ -1,5 +1,7 @@
 package glmj.cli;
 
+import glmj.engine.Model;
+import glmj.generate.Session;
 import glmj.chat.ChatSession;
 import glmj.generate.ContextFullException;
 import glmj.generate.Generation;
@@ -72,8 +74,8 @@ final class ChatCommand implements Callable<Integer> {
     int converse(Terminal terminal) throws IOException {
         PrintWriter out = terminal.writer();
         SamplerSettings settings = samplingOptions.settings();
-        try (ModelOptions.Loaded loaded = modelOptions.load(out)) {
-            Generator generator = new Generator(loaded.model(), loaded.tokenizer(), true);
+        try (Model loaded = modelOptions.load(out); Session context = loaded.newSession()) {
+            Generator generator = new Generator(context, loaded.tokenizer(), true);
             ChatSession session = new ChatSession(generator, loaded.chatFormat(), settings);
             session.setSystem(system);
             session.setThinking(!noThinking);
@@ -85,7 +87,7 @@ final class ChatCommand implements Callable<Integer> {
                     .variable(LineReader.HISTORY_FILE, Path.of(System.getProperty("user.home"), ".glmj_history"))
                     .build();
             out.printf("glmj chat with %s (%d-token context). /help for commands, Ctrl-D to leave.%n",
-                    loaded.path().getFileName(), loaded.model().contextSize());
+                    loaded.path().getFileName(), context.contextSize());
             out.flush();
             while (true) {
                 String line;

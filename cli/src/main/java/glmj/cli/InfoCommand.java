@@ -43,7 +43,7 @@ final class InfoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        Path model = file != null ? file : Models.embeddedDefault();
+        Path model = file != null ? file : BuiltInModel.path();
         ModelInfo info;
         try (GGUFFile gguf = GGUFFile.open(model)) {
             info = ModelInfo.of(gguf);

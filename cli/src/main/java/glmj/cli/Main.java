@@ -1,10 +1,12 @@
 package glmj.cli;
 
+import glmj.engine.BackendUnavailableException;
+import glmj.engine.UnsupportedModelException;
 import glmj.generate.CacheTooLargeException;
 import glmj.generate.ContextFullException;
 import glmj.gguf.GGUFFormatException;
+import glmj.hf.CheckpointFormatException;
 import glmj.llamacpp.LlamaLibrary;
-import glmj.llamacpp.LlamaLibraryException;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -24,7 +26,7 @@ import picocli.CommandLine.ScopeType;
             "Runs quantized GGUF builds of GLM-5 (llama.cpp architecture glm-dsa) on the CPU.",
             "Without a model file, commands use the tiny GLM-5 built into glmj."
         },
-        subcommands = {ChatCommand.class, RunCommand.class, BatchCommand.class, BenchCommand.class, InfoCommand.class, BenchModelCommand.class,
+        subcommands = {ChatCommand.class, RunCommand.class, BatchCommand.class, BenchCommand.class, InfoCommand.class, QualityCommand.class,
             CommandLine.HelpCommand.class},
         footer = {"", "Run 'glmj help COMMAND' for a command's options and examples."})
 public final class Main implements Runnable {
@@ -116,9 +118,11 @@ public final class Main implements Runnable {
             case NoSuchFileException missing -> missing.getFile() + ": no such file";
             case AccessDeniedException denied -> denied.getFile() + ": permission denied";
             case GGUFFormatException malformed -> malformed.getMessage();
+            case CheckpointFormatException malformed -> malformed.getMessage();
             case IOException io -> io.getMessage() != null ? io.getMessage() : io.toString();
             case UserInputException input -> input.getMessage();
-            case LlamaLibraryException library -> library.getMessage();
+            case BackendUnavailableException backend -> backend.getMessage();
+            case UnsupportedModelException unsupported -> unsupported.getMessage();
             case ContextFullException full -> full.getMessage();
             case CacheTooLargeException cache -> cache.getMessage();
             default -> null;

@@ -1,5 +1,6 @@
 package glmj.cli;
 
+import glmj.engine.Model;
 import glmj.chat.ChatMessage;
 import glmj.tokenizer.Tokenizer;
 import java.util.ArrayList;
@@ -19,7 +20,7 @@ final class PromptOptions {
     boolean noThinking;
 
     /** The prompt's tokens. */
-    int[] tokens(ModelOptions.Loaded loaded, String prompt) {
+    int[] tokens(Model loaded, String prompt) {
         Tokenizer tokenizer = loaded.tokenizer();
         if (raw) {
             return tokenizer.encode(prompt, true, true);

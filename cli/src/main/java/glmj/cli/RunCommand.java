@@ -1,5 +1,7 @@
 package glmj.cli;
 
+import glmj.engine.Model;
+import glmj.generate.Session;
 import glmj.generate.Generation;
 import glmj.generate.Generator;
 import glmj.sampler.Sampler;
@@ -65,10 +67,10 @@ final class RunCommand implements Callable<Integer> {
         SamplerSettings settings = samplingOptions.settings();
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        try (ModelOptions.Loaded loaded = modelOptions.load(err)) {
+        try (Model loaded = modelOptions.load(err); Session session = loaded.newSession()) {
             int[] tokens = promptOptions.tokens(loaded, text);
-            Generator generator = new Generator(loaded.model(), loaded.tokenizer(), promptOptions.showsSpecialTokens());
-            Generation generation = generator.generate(tokens, new Sampler(settings, loaded.model().vocabularySize()), maxTokens, piece -> {
+            Generator generator = new Generator(session, loaded.tokenizer(), promptOptions.showsSpecialTokens());
+            Generation generation = generator.generate(tokens, new Sampler(settings, session.vocabularySize()), maxTokens, piece -> {
                 out.print(piece);
                 out.flush();
             });

@@ -9,7 +9,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import glmj.cli.InfoCommandTest.Run;
 import glmj.gguf.ActiveWeights;
 import glmj.gguf.GGUFFile;
-import glmj.testdata.TestModels;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
@@ -51,7 +50,7 @@ class BenchCommandTest {
         assertEquals(40, report.get("n_depth").asInt());
         assertTrue(report.get("pp_tps").asDouble() > 0);
         assertTrue(report.get("tg_tps").asDouble() > 0);
-        try (GGUFFile model = GGUFFile.open(TestModels.embeddedDefault())) {
+        try (GGUFFile model = GGUFFile.open(BuiltInModel.path())) {
             assertEquals(ActiveWeights.bytesPerToken(model), report.get("active_bytes_per_token").asLong());
         }
     }

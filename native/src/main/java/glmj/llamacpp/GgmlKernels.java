@@ -1,7 +1,9 @@
 package glmj.llamacpp;
 
+import glmj.kernel.GgmlPrompt;
 import glmj.kernel.Kernels;
 import glmj.kernel.MatmulStep;
+import glmj.kernel.Rows;
 import glmj.kernel.VectorKernels;
 import glmj.kernel.Weight;
 import glmj.tensor.GGMLType;
@@ -13,8 +15,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.util.EnumSet;
-import java.util.Set;
 import java.util.function.IntConsumer;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -27,8 +27,9 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * {@code from_float} to the type's {@code vec_dot_type}. A batch's is ggml's {@code mul_mat} operation itself, one
  * small graph per row range computed on the thread that runs the range: it takes the same kernels as llama.cpp's
  * prompts (tinyBLAS for Q8_0 and float weights, the IQ panels of {@code iqp.cpp}, {@code vec_dot} loops for the
- * K-quants), with no downcall per row and token. The K-quants' matmuls of {@link #PANEL_TOKENS} tokens or more take
- * glmj's decoded panels instead, which beat ggml's loops there. Everything else (attention, the indexer, the worker
+ * K-quants), with no downcall per row and token; which one each type gets is its {@link GgmlPrompt} column in
+ * {@link GGMLType}. The K-quants' batches from {@link GgmlPrompt#VEC_DOT}'s tokens on take glmj's decoded panels
+ * instead, which beat ggml's loops there, and a type ggml has no kernel for runs on the vector kernels. Everything else (attention, the indexer, the worker
  * pool and how rows are split among its threads) is glmj's, that of a {@link VectorKernels}. Weights are read straight
  * from the mapped file; a decode step allocates nothing once the native buffers have grown to the largest step. Not
  * thread-safe: one forward pass at a time.
@@ -36,31 +37,6 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 public final class GgmlKernels implements Kernels {
     /** Tokens dotted with each weight row while it is in cache, as in {@link VectorKernels}. */
     private static final int TOKEN_TILE = 8;
-    /**
-     * The weight types ggml's IQ panels ({@code iqp.cpp}) multiply in a matmul of {@link #IQ_PANEL_TOKENS} tokens or
-     * more; they take only f32 activations, which each graph then converts itself.
-     */
-    private static final Set<GGMLType> IQ_PANEL_TYPES = EnumSet.of(GGMLType.IQ2_XXS, GGMLType.IQ2_XS, GGMLType.IQ2_S,
-            GGMLType.IQ3_XXS, GGMLType.IQ3_S, GGMLType.IQ1_S, GGMLType.IQ1_M, GGMLType.IQ4_XS);
-    private static final int IQ_PANEL_TOKENS = 8;
-    /** The rows of one of ggml's IQ panels: a weight whose rows are not whole panels takes its {@code vec_dot}. */
-    private static final int IQ_PANEL_ROWS = 8;
-    /**
-     * Float weights, which ggml multiplies with tinyBLAS only in whole tiles of {@link #FLOAT_TILE_ROWS} rows, else with
-     * its {@code vec_dot}.
-     */
-    private static final Set<GGMLType> FLOAT_TYPES = EnumSet.of(GGMLType.F32, GGMLType.F16, GGMLType.BF16);
-    private static final int FLOAT_TILE_ROWS = 4;
-    /**
-     * The weight types whose prompt matmuls ggml runs as a loop of {@code vec_dot} calls, decoding every block again
-     * for each token: from {@link #PANEL_TOKENS} tokens on glmj's decoded panels (weights decoded to floats once, then
-     * multiplied with every token) beat it. On the bench model (Zen 4) at 64 tokens ggml's {@code mul_mat} took 1.25 to
-     * 1.4 times the panels' time for them, while for IQ4_XS (IQ panels) and Q8_0 (tinyBLAS) it took half.
-     */
-    private static final Set<GGMLType> VEC_DOT_PROMPT_TYPES = EnumSet.of(GGMLType.Q2_K, GGMLType.Q3_K, GGMLType.Q4_K,
-            GGMLType.Q5_K, GGMLType.Q6_K);
-    private static final int PANEL_TOKENS = 32;
-
     /**
      * {@code ggml_vec_dot_t} and {@code ggml_from_float_t} with their pointers passed as addresses (an {@code size_t}
      * and a pointer travel alike in every C ABI ggml runs on), so a call builds no segment; critical, as both are
@@ -120,19 +96,28 @@ public final class GgmlKernels implements Kernels {
     }
 
     @Override
-    public void matmul(Weight w, float[] x, int xOffset, int xStride, float[] out, int outOffset, int outStride, int batch) {
-        single[0] = w;
-        matmuls(single, 1, x, xOffset, 0, xStride, out, outOffset, 0, outStride, batch);
+    public boolean multiplies(GGMLType type) {
+        return type.ggmlPrompt() != GgmlPrompt.NONE || type.dotKernel() != null;
     }
 
     @Override
-    public void matmuls(Weight[] weights, int groups, float[] x, int xOffset, int xGroupStride, int xStride,
-                        float[] out, int outOffset, int outGroupStride, int outStride, int batch) {
-        if (takesPanels(weights[0].type(), batch)) {
-            vector.matmuls(weights, groups, x, xOffset, xGroupStride, xStride, out, outOffset, outGroupStride, outStride, batch);
+    public void matmul(Weight w, float[] x, float[] out, int batch) {
+        if (runsOnVectorKernels(w.type(), batch)) {
+            vector.matmul(w, x, out, batch);
             return;
         }
-        run(step.set(weights, groups, x, xOffset, xGroupStride, xStride, out, outOffset, outGroupStride, outStride, batch));
+        single[0] = w;
+        run(step.set(single, 1, x, 0, 0, w.cols(), out, 0, 0, w.rows(), batch));
+    }
+
+    @Override
+    public void matmuls(Weight[] weights, Rows x, Rows out, int batch) {
+        if (runsOnVectorKernels(weights[0].type(), batch)) {
+            vector.matmuls(weights, x, out, batch);
+            return;
+        }
+        run(step.set(weights, weights.length, x.data(), x.offset(), x.groupStride(), x.stride(), out.data(), out.offset(),
+                out.groupStride(), out.stride(), batch));
     }
 
     @Override
@@ -142,15 +127,21 @@ public final class GgmlKernels implements Kernels {
         for (int g = 0; g < groups; g++) {
             allTokens += tokens[g];
         }
-        if (takesPanels(weights[0].type(), (int) (allTokens / groups))) {
+        if (runsOnVectorKernels(weights[0].type(), (int) (allTokens / groups))) {
             vector.raggedMatmuls(weights, groups, x, inputs, firstInput, tokens, out, firstOutput);
             return;
         }
         run(step.setRagged(weights, groups, x, inputs, firstInput, tokens, out, firstOutput));
     }
 
-    private static boolean takesPanels(GGMLType type, int tokens) {
-        return tokens >= PANEL_TOKENS && VEC_DOT_PROMPT_TYPES.contains(type) && VectorKernels.decodesPanels(type, tokens);
+    /**
+     * Whether a step of {@code tokens} tokens (per group) runs on the vector kernels: the K-quants' batches, which glmj's
+     * decoded panels multiply faster than ggml's loops, and the types ggml has no kernel for but the vector kernels do.
+     */
+    private static boolean runsOnVectorKernels(GGMLType type, int tokens) {
+        GgmlPrompt prompt = type.ggmlPrompt();
+        return prompt == GgmlPrompt.VEC_DOT ? tokens >= prompt.tokens && VectorKernels.decodesPanels(type, tokens)
+                : prompt == GgmlPrompt.NONE && type.dotKernel() != null;
     }
 
     /** The {@link #step} just set, whose weights are all like {@code first}, on ggml's kernels. */
@@ -165,9 +156,10 @@ public final class GgmlKernels implements Kernels {
         // ggml picks a matmul's kernel by its rows too: a range's rows (ROW_ALIGNMENT times some, save a weight's
         // last range) must lead it to the kernel llama.cpp's whole weight gets, so no row depends on the split
         int rows = first.rows();
-        boolean onGraphs = step.batch() > 1 && !(FLOAT_TYPES.contains(first.type()) && rows % FLOAT_TILE_ROWS != 0);
-        this.floatActivations = onGraphs && IQ_PANEL_TYPES.contains(first.type()) && step.batch() >= IQ_PANEL_TOKENS
-                && rows % IQ_PANEL_ROWS == 0;
+        GgmlPrompt prompt = first.type().ggmlPrompt();
+        boolean onGraphs = step.batch() > 1 && !(prompt == GgmlPrompt.FLOAT_TILES && rows % prompt.rows != 0);
+        this.floatActivations = onGraphs && prompt == GgmlPrompt.IQ_PANELS && step.batch() >= prompt.tokens
+                && rows % prompt.rows == 0;
         this.convertedRowBytes = typeKernel.activationType.byteSize(cols);
         staged.ensure((long) inputs * cols * Float.BYTES);
         converted.ensure(inputs * convertedRowBytes);
@@ -310,6 +302,11 @@ public final class GgmlKernels implements Kernels {
     @Override
     public void axpy(float alpha, float[] x, int xOffset, float[] y, int yOffset, int n) {
         vector.axpy(alpha, x, xOffset, y, yOffset, n);
+    }
+
+    @Override
+    public void swiGlu(float[] a, int n, int upOffset) {
+        vector.swiGlu(a, n, upOffset);
     }
 
     @Override

@@ -1,36 +1,36 @@
 package glmj.llamacpp;
 
+import glmj.engine.Engine;
 import glmj.generate.ContextFullException;
-import glmj.generate.LanguageModel;
+import glmj.generate.History;
+import glmj.generate.Processing;
+import glmj.generate.Session;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.CancellationException;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 /**
  * llama.cpp v0.5.0 running a whole GGUF model (Metal on Macs, the CPU elsewhere): the reference glmj's engine is
- * compared with, and an engine of its own for {@code --engine llama}.
+ * compared with, and an engine of its own for {@code --engine llama}. Each session is a llama.cpp context of its own.
  */
-public final class LlamaEngine implements LanguageModel {
+public final class LlamaEngine implements Engine {
     private final Arena arena = Arena.ofShared();
     private final MemorySegment model;
-    private final MemorySegment context;
-    private final int vocabularySize;
     private final int contextSize;
     private final int batchSize;
-    private final MemorySegment batchTokens;
-    /** Where llama_batch_get_one's struct result lands, reused so that decoding allocates nothing. */
-    private final SegmentAllocator batchStruct;
-    private final float[] logits;
-    private int position;
+    private final int threads;
+    private final int vocabularySize;
 
     /**
-     * Loads {@code shards} (one file, or every shard of a split set in order) with a context of {@code contextSize}
+     * Loads {@code shards} (one file, or every shard of a split set in order) for contexts of {@code contextSize}
      * tokens (0: the model's own), processing prompts in batches of {@code batchSize} on {@code threads} threads.
      */
     public LlamaEngine(List<Path> shards, int contextSize, int batchSize, int threads) {
@@ -42,19 +42,11 @@ public final class LlamaEngine implements LanguageModel {
             arena.close();
             throw new LlamaLibraryException("llama.cpp could not load " + shards.getFirst() + " (its log above says why)");
         }
-        context = Llama.llama_init_from_model(model, contextParams(arena, contextSize, batchSize, threads));
-        if (context.equals(MemorySegment.NULL)) {
-            Llama.llama_model_free(model);
-            arena.close();
-            throw new LlamaLibraryException("llama.cpp could not create a context of " + contextSize + " tokens for " + shards.getFirst());
-        }
         this.vocabularySize = Llama.llama_vocab_n_tokens(Llama.llama_model_get_vocab(model));
-        // llama.cpp rounds the context up (to 256); the engine holds to the size asked for.
-        this.contextSize = contextSize > 0 ? Math.min(contextSize, Llama.llama_n_ctx(context)) : Llama.llama_n_ctx(context);
-        this.batchSize = Llama.llama_n_batch(context);
-        this.batchTokens = arena.allocate(JAVA_INT, this.batchSize);
-        this.batchStruct = SegmentAllocator.prefixAllocator(arena.allocate(Llama.llama_batch.LAYOUT));
-        this.logits = new float[vocabularySize];
+        int trained = Llama.llama_model_n_ctx_train(model);
+        this.contextSize = contextSize > 0 ? contextSize : trained;
+        this.batchSize = batchSize;
+        this.threads = threads;
     }
 
     /**
@@ -93,53 +85,148 @@ public final class LlamaEngine implements LanguageModel {
     }
 
     @Override
-    public int vocabularySize() {
-        return vocabularySize;
-    }
-
-    @Override
     public int contextSize() {
         return contextSize;
     }
 
     @Override
-    public int position() {
-        return position;
-    }
-
-    @Override
-    public float[] forward(int[] tokens, int offset, int count) {
-        if (position + count > contextSize) {
-            throw new ContextFullException(position, count, contextSize);
-        }
-        for (int done = 0; done < count; ) {
-            int batch = Math.min(batchSize, count - done);
-            MemorySegment.copy(tokens, offset + done, batchTokens, JAVA_INT, 0, batch);
-            int status = Llama.llama_decode(context, Llama.llama_batch_get_one(batchStruct, batchTokens, batch));
-            if (status != 0) {
-                throw new IllegalStateException("llama_decode failed with status " + status + " at position " + position);
-            }
-            position += batch;
-            done += batch;
-        }
-        MemorySegment last = Llama.llama_get_logits_ith(context, -1).reinterpret((long) vocabularySize * Float.BYTES);
-        MemorySegment.copy(last, JAVA_FLOAT, 0, logits, 0, vocabularySize);
-        return logits;
-    }
-
-    @Override
-    public void truncate(int newPosition) {
-        if (newPosition < 0 || newPosition > position) {
-            throw new IllegalArgumentException("cannot truncate a context of " + position + " tokens to " + newPosition);
-        }
-        Llama.llama_memory_seq_rm(Llama.llama_get_memory(context), 0, newPosition, -1);
-        position = newPosition;
+    public Session newSession() {
+        return new LlamaSession();
     }
 
     @Override
     public void close() {
-        Llama.llama_free(context);
         Llama.llama_model_free(model);
         arena.close();
+    }
+
+    /** A session: one llama.cpp context and the tokens it holds. */
+    private final class LlamaSession implements Session {
+        private final Arena sessionArena = Arena.ofShared();
+        private final MemorySegment context;
+        private final int sessionContext;
+        private final int sessionBatch;
+        private final MemorySegment batchTokens;
+        /** Where llama_batch_get_one's struct result lands, reused so that decoding allocates nothing. */
+        private final SegmentAllocator batchStruct;
+        private final float[] logits = new float[vocabularySize];
+        private final History history;
+        /** A batch of llama.cpp's own, for the calls that keep every position's logits; made when first needed. */
+        private MemorySegment fullBatch;
+        private int position;
+
+        LlamaSession() {
+            context = Llama.llama_init_from_model(model, contextParams(sessionArena, contextSize, batchSize, threads));
+            if (context.equals(MemorySegment.NULL)) {
+                sessionArena.close();
+                throw new LlamaLibraryException("llama.cpp could not create a context of " + contextSize + " tokens");
+            }
+            // llama.cpp rounds the context up (to 256); the session holds to the size asked for.
+            this.sessionContext = Math.min(contextSize, Llama.llama_n_ctx(context));
+            this.sessionBatch = Llama.llama_n_batch(context);
+            this.batchTokens = sessionArena.allocate(JAVA_INT, sessionBatch);
+            this.batchStruct = SegmentAllocator.prefixAllocator(sessionArena.allocate(Llama.llama_batch.LAYOUT));
+            this.history = new History(sessionContext);
+        }
+
+        @Override
+        public int vocabularySize() {
+            return vocabularySize;
+        }
+
+        @Override
+        public int contextSize() {
+            return sessionContext;
+        }
+
+        @Override
+        public int position() {
+            return position;
+        }
+
+        @Override
+        public float[] forward(int[] tokens, int offset, int count, Processing how) {
+            if (position + count > sessionContext) {
+                throw new ContextFullException(position, count, sessionContext);
+            }
+            for (int done = 0; done < count; ) {
+                if (how.cancelled().getAsBoolean()) {
+                    throw new CancellationException("cancelled after " + done + " of " + count + " tokens");
+                }
+                int batch = Math.min(sessionBatch, count - done);
+                int status = how.allLogits() != null ? decodeKeepingLogits(tokens, offset + done, batch)
+                        : Llama.llama_decode(context, oneBatch(tokens, offset + done, batch));
+                if (status != 0) {
+                    throw new IllegalStateException("llama_decode failed with status " + status + " at position " + position);
+                }
+                history.record(tokens, offset + done, batch, position);
+                if (how.allLogits() != null) {
+                    for (int i = 0; i < batch; i++) {
+                        MemorySegment row = Llama.llama_get_logits_ith(context, i).reinterpret((long) vocabularySize * Float.BYTES);
+                        MemorySegment.copy(row, JAVA_FLOAT, 0, how.allLogits(), (done + i) * vocabularySize, vocabularySize);
+                    }
+                }
+                position += batch;
+                done += batch;
+                how.progress().accept(done);
+            }
+            MemorySegment last = Llama.llama_get_logits_ith(context, -1).reinterpret((long) vocabularySize * Float.BYTES);
+            MemorySegment.copy(last, JAVA_FLOAT, 0, logits, 0, vocabularySize);
+            return logits;
+        }
+
+        /** A batch of {@code count} tokens from {@code from} whose last position alone gives logits. */
+        private MemorySegment oneBatch(int[] tokens, int from, int count) {
+            MemorySegment.copy(tokens, from, batchTokens, JAVA_INT, 0, count);
+            return Llama.llama_batch_get_one(batchStruct, batchTokens, count);
+        }
+
+        /** Decodes {@code count} tokens from {@code from} keeping every position's logits, in a batch of llama.cpp's own. */
+        private int decodeKeepingLogits(int[] tokens, int from, int count) {
+            if (fullBatch == null) {
+                fullBatch = Llama.llama_batch_init(sessionArena, sessionBatch, 0, 1);
+                MemorySegment sequenceCounts = Llama.llama_batch.array(fullBatch, "n_seq_id", sessionBatch, JAVA_INT);
+                MemorySegment sequences = Llama.llama_batch.array(fullBatch, "seq_id", sessionBatch, ADDRESS);
+                for (int i = 0; i < sessionBatch; i++) {
+                    sequenceCounts.setAtIndex(JAVA_INT, i, 1);
+                    sequences.getAtIndex(ADDRESS, i).reinterpret(JAVA_INT.byteSize()).set(JAVA_INT, 0, 0);
+                }
+            }
+            MemorySegment ids = Llama.llama_batch.array(fullBatch, "token", sessionBatch, JAVA_INT);
+            MemorySegment positions = Llama.llama_batch.array(fullBatch, "pos", sessionBatch, JAVA_INT);
+            MemorySegment outputs = Llama.llama_batch.array(fullBatch, "logits", sessionBatch, JAVA_BYTE);
+            for (int i = 0; i < count; i++) {
+                ids.setAtIndex(JAVA_INT, i, tokens[from + i]);
+                positions.setAtIndex(JAVA_INT, i, position + i);
+                outputs.set(JAVA_BYTE, i, (byte) 1);
+            }
+            Llama.llama_batch.n_tokens(fullBatch, count);
+            return Llama.llama_decode(context, fullBatch);
+        }
+
+        @Override
+        public void truncate(int newPosition) {
+            if (newPosition < 0 || newPosition > position) {
+                throw new IllegalArgumentException("cannot truncate a context of " + position + " tokens to " + newPosition);
+            }
+            Llama.llama_memory_seq_rm(Llama.llama_get_memory(context), 0, newPosition, -1);
+            position = newPosition;
+        }
+
+        @Override
+        public int keepCommonPrefix(int[] tokens) {
+            int kept = history.commonPrefix(tokens, position);
+            truncate(kept);
+            return kept;
+        }
+
+        @Override
+        public void close() {
+            if (fullBatch != null) {
+                Llama.llama_batch_free(fullBatch);
+            }
+            Llama.llama_free(context);
+            sessionArena.close();
+        }
     }
 }

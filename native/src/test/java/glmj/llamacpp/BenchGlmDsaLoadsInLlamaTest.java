@@ -1,5 +1,6 @@
 package glmj.llamacpp;
 
+import glmj.generate.Session;
 import glmj.model.GlmDsaEngine;
 import glmj.testdata.BenchGlmDsa;
 import glmj.testdata.TestModels;
@@ -48,7 +49,7 @@ class BenchGlmDsaLoadsInLlamaTest {
         try (LlamaModel model = LlamaModel.loadVocabOnly(TestModels.benchModel(BenchGlmDsa.Scale.SMALL))) {
             tokens = model.tokenize(PROMPT, true, true);
         }
-        try (GlmDsaEngine engine = GlmDsaEngine.open(TestModels.benchModel(BenchGlmDsa.Scale.SMALL), CONTEXT_SIZE, CONTEXT_SIZE, THREADS)) {
+        try (GlmDsaEngine model = GlmDsaEngine.open(TestModels.benchModel(BenchGlmDsa.Scale.SMALL), CONTEXT_SIZE, CONTEXT_SIZE, THREADS); Session engine = model.newSession()) {
             LogitRange.of(engine.forward(tokens, 0, tokens.length));
         }
     }

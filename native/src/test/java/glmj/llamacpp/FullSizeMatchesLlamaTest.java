@@ -1,6 +1,6 @@
 package glmj.llamacpp;
 
-import glmj.generate.LanguageModel;
+import glmj.generate.Session;
 import glmj.gguf.GGUFFile;
 import glmj.model.GlmDsaEngine;
 import glmj.sampler.Sampler;
@@ -93,13 +93,14 @@ class FullSizeMatchesLlamaTest extends QuantizedLayerByLayerTests {
         }
         float[] llamaFirst;
         int[] expected;
-        try (LlamaEngine llama = new LlamaEngine(List.of(file), N_CTX, PROMPT, THREADS)) {
+        try (LlamaEngine llamaEngine = new LlamaEngine(List.of(file), N_CTX, PROMPT, THREADS);
+             Session llama = llamaEngine.newSession()) {
             llamaFirst = llama.forward(prompt, 0, prompt.length).clone();
             expected = greedy(llama, llamaFirst);
         }
         float[] oursFirst;
         int[] actual;
-        try (GlmDsaEngine ours = GlmDsaEngine.open(file, N_CTX, PROMPT, THREADS)) {
+        try (GlmDsaEngine ourEngine = GlmDsaEngine.open(file, N_CTX, PROMPT, THREADS); Session ours = ourEngine.newSession()) {
             oursFirst = ours.forward(prompt, 0, prompt.length).clone();
             actual = greedy(ours, oursFirst);
         }
@@ -119,7 +120,7 @@ class FullSizeMatchesLlamaTest extends QuantizedLayerByLayerTests {
     }
 
     /** The greedy continuation after the prompt's logits {@code first}, one token per decode call. */
-    private static int[] greedy(LanguageModel model, float[] first) {
+    private static int[] greedy(Session model, float[] first) {
         Sampler sampler = new Sampler(SamplerSettings.greedy(), model.vocabularySize());
         int[] tokens = new int[GREEDY_STEPS];
         float[] logits = first;

@@ -1,5 +1,6 @@
 package glmj.llamacpp;
 
+import glmj.kernel.Rows;
 import glmj.kernel.Weight;
 import glmj.tensor.GGMLType;
 import org.junit.jupiter.api.BeforeAll;
@@ -70,7 +71,7 @@ class GgmlKernelsTest {
             }
             int outOffset = 2;
             float[] out = new float[outOffset + batch * outStride];
-            kernels.matmuls(weights, GROUPS, x, xOffset, xGroupStride, X_STRIDE, out, outOffset, rows, outStride, batch);
+            kernels.matmuls(weights, new Rows(x, xOffset, xGroupStride, X_STRIDE), new Rows(out, outOffset, rows, outStride), batch);
 
             Direct direct = new Direct(type, arena);
             for (int g = 0; g < GROUPS; g++) {

@@ -2,6 +2,7 @@ package glmj.llamacpp;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import glmj.kernel.GgmlPrompt;
 import glmj.tensor.GGMLType;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -20,6 +21,28 @@ class GgmlTypeTraitsTest {
             assertEquals(type.ggmlName, name, type.name());
             assertEquals(type.blockSize, Ggml.ggml_type_traits.blck_size(traits), type.name());
             assertEquals(type.typeSize, Ggml.ggml_type_traits.type_size(traits), type.name());
+        }
+    }
+
+    /**
+     * The columns of our table that mirror ggml's CPU traits: a type we give one of ggml's prompt kernels has a
+     * {@code vec_dot} in ggml, every type we read and ggml multiplies has one of them, and our activation form is
+     * ggml's {@code vec_dot_type}.
+     */
+    @Test
+    void kernelColumnsAreGgmlsCpuTraits() {
+        Oracle.library();
+        for (GGMLType type : GGMLType.values()) {
+            MemorySegment traits = GgmlCpu.ggml_get_type_traits_cpu(type.id);
+            boolean ggmlMultiplies = !GgmlCpu.ggml_type_traits_cpu.vec_dot(traits).equals(MemorySegment.NULL);
+            if (type.isReadable()) {
+                assertEquals(ggmlMultiplies, type.ggmlPrompt() != GgmlPrompt.NONE, type.name() + ": ggml has a vec_dot");
+            } else {
+                assertEquals(GgmlPrompt.NONE, type.ggmlPrompt(), type.name());
+            }
+            if (type.vecDotType() != null) {
+                assertEquals(GGMLType.byId(GgmlCpu.ggml_type_traits_cpu.vec_dot_type(traits)), type.vecDotType().ggmlType(), type.name());
+            }
         }
     }
 

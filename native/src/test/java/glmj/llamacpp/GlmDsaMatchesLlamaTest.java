@@ -5,6 +5,7 @@ import glmj.kernel.Kernels;
 import glmj.kernel.VectorKernels;
 import glmj.generate.ContextFullException;
 import glmj.model.GlmDsa;
+import glmj.model.KvCache;
 import glmj.sampler.Sampler;
 import glmj.testdata.TestModels;
 import glmj.testdata.TinyGlmDsa;
@@ -29,7 +30,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Both sides keep the KV caches in f16 (we store the same f16 values) and multiply f32 weights with f32 activations, so
  * what differs is the order of float additions (the prompt's matmuls and attention; single-token steps add in ggml's
  * order), magnified in decode steps by the f16 query and f16 V accumulation of the small-batch flash attention, which
- * both sides do ({@link glmj.model.SmallBatchAttention}) but whose roundings a last-bit difference decorrelates: relative
+ * both sides do ({@link glmj.kernel.SmallBatchAttention}) but whose roundings a last-bit difference decorrelates: relative
  * errors up to about 2^-11 in one layer's attention output, which 4 layers and the 256-wide output head turn into logit
  * differences of order 1e-3 (we allow 0.02; measured 2e-3). KL divergence is second order in the logit
  * differences d: about Var_p(d) / 2 <= max|d|^2 / 2, so we allow 0.02^2 / 2 = 2e-4. Exact-zero indexer scores (every
@@ -167,9 +168,10 @@ class GlmDsaMatchesLlamaTest {
         int topAgree = 0;
         try (GGUFFile gguf = GGUFFile.open(TestModels.tinyF32()); Kernels kernels = new GgmlKernels(THREADS)) {
             GlmDsa model = new GlmDsa(gguf, nCtx, prompt, kernels);
+            KvCache cache = model.newCache();
             float[] logits = new float[prompt * vocab];
             for (int b = 0, first = 0; b < batches.length; first += batches[b++]) {
-                model.forward(tokens, first, batches[b], logits, true);
+                model.forward(cache, tokens, first, batches[b], logits, true);
                 for (int r = 0; b > 0 && r < batches[b]; r++) {
                     float[] actual = Arrays.copyOfRange(logits, r * vocab, (r + 1) * vocab);
                     worstDelta = Math.max(worstDelta, LayerByLayer.maxAbsDifference(expected[first + r], actual));
@@ -193,13 +195,14 @@ class GlmDsaMatchesLlamaTest {
                     () -> new GlmDsa(gguf, TinyGlmDsa.CONTEXT_LENGTH + 1, 1, kernels));
             assertTrue(tooLong.getMessage().contains("context_length"), tooLong.getMessage());
             GlmDsa model = new GlmDsa(gguf, 3, 2, kernels);
+            KvCache cache = model.newCache();
             float[] logits = new float[TinyGlmDsa.vocabularySize()];
-            model.forward(new int[]{1, 2}, 0, 2, logits, false);
-            model.forward(new int[]{3}, 0, 1, logits, false);
+            model.forward(cache, new int[]{1, 2}, 0, 2, logits, false);
+            model.forward(cache, new int[]{3}, 0, 1, logits, false);
             ContextFullException full = assertThrows(ContextFullException.class,
-                    () -> model.forward(new int[]{4}, 0, 1, logits, false));
+                    () -> model.forward(cache, new int[]{4}, 0, 1, logits, false));
             assertTrue(full.getMessage().startsWith("the context is full: 3 tokens held + 1 new > 3"), full.getMessage());
-            assertEquals(3, model.position());
+            assertEquals(3, cache.position());
         }
     }
 
@@ -216,13 +219,14 @@ class GlmDsaMatchesLlamaTest {
         float[][] actual = new float[tokens.length][vocab];
         try (GGUFFile gguf = GGUFFile.open(file); Kernels kernels = kernelsOf.apply(THREADS)) {
             GlmDsa model = new GlmDsa(gguf, N_CTX, PROMPT, kernels);
+            KvCache cache = model.newCache();
             float[] logits = new float[PROMPT * vocab];
-            model.forward(tokens, 0, PROMPT, logits, true);
+            model.forward(cache, tokens, 0, PROMPT, logits, true);
             for (int t = 0; t < PROMPT; t++) {
                 System.arraycopy(logits, t * vocab, actual[t], 0, vocab);
             }
             for (int t = PROMPT; t < tokens.length; t++) {
-                model.forward(tokens, t, 1, actual[t], false);
+                model.forward(cache, tokens, t, 1, actual[t], false);
             }
         }
         float worstDelta = 0;

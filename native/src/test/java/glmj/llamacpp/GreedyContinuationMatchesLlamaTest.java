@@ -1,9 +1,10 @@
 package glmj.llamacpp;
 
-import glmj.generate.LanguageModel;
+import glmj.generate.Session;
 import glmj.gguf.GGUFFile;
 import glmj.kernel.VectorKernels;
 import glmj.model.GlmDsa;
+import glmj.model.KvCache;
 import glmj.model.GlmDsaEngine;
 import glmj.sampler.Sampler;
 import glmj.sampler.SamplerSettings;
@@ -92,11 +93,11 @@ class GreedyContinuationMatchesLlamaTest {
         }
         assertTrue(prompt.length + STEPS <= N_CTX && prompt.length < BATCH, "prompt of " + prompt.length + " tokens");
         int[] expected;
-        try (LlamaEngine llama = new LlamaEngine(List.of(file), N_CTX, BATCH, THREADS)) {
+        try (LlamaEngine llamaEngine = new LlamaEngine(List.of(file), N_CTX, BATCH, THREADS); Session llama = llamaEngine.newSession()) {
             expected = greedy(llama, prompt);
         }
         int[] actual;
-        try (GlmDsaEngine ours = GlmDsaEngine.open(file, N_CTX, BATCH, THREADS)) {
+        try (GlmDsaEngine ourEngine = GlmDsaEngine.open(file, N_CTX, BATCH, THREADS); Session ours = ourEngine.newSession()) {
             actual = greedy(ours, prompt);
         }
         int agreeing = 0;
@@ -109,7 +110,7 @@ class GreedyContinuationMatchesLlamaTest {
     }
 
     /** The model's greedy continuation of {@code prompt}: the prompt as one batch, then one token at a time. */
-    private static int[] greedy(LanguageModel model, int[] prompt) {
+    private static int[] greedy(Session model, int[] prompt) {
         Sampler sampler = new Sampler(SamplerSettings.greedy(), model.vocabularySize());
         int[] tokens = new int[STEPS];
         float[] logits = model.forward(prompt, 0, prompt.length);
@@ -157,16 +158,17 @@ class GreedyContinuationMatchesLlamaTest {
         int[] chosen = new int[STEPS];
         try (GGUFFile gguf = GGUFFile.open(file); VectorKernels kernels = new VectorKernels(THREADS)) {
             GlmDsa model = new GlmDsa(gguf, N_CTX, BATCH, kernels);
+            KvCache cache = model.newCache();
             float[] logits = new float[TinyGlmDsa.vocabularySize()];
             for (int i = 0; i < STEPS; i++) {
                 int first = i == 0 ? 0 : prompt + i - 1;
-                model.forward(sequence, first, prompt + i - first, logits, false, noise == null ? null : (layer, x, rows) -> {
+                model.forward(cache, sequence, first, prompt + i - first, logits, false, noise == null ? null : (layer, x, rows) -> {
                     if (layer < layers) {
                         for (int j = 0; j < rows * embd; j++) {
                             x[j] += (noise.nextBoolean() ? NUDGE : -NUDGE) * x[j];
                         }
                     }
-                });
+                }, GlmDsa.NEVER);
                 chosen[i] = Sampler.argmax(logits);
             }
         }

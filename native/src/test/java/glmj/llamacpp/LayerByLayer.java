@@ -5,6 +5,7 @@ import glmj.gguf.TensorInfo;
 import glmj.kernel.Kernels;
 import glmj.model.GlmDsa;
 import glmj.model.GlmDsaConfig;
+import glmj.model.KvCache;
 import glmj.sampler.Sampler;
 import glmj.tensor.GGMLType;
 
@@ -176,11 +177,12 @@ final class LayerByLayer {
         float[][][] ours = new float[layers + 1][tokens.length][];
         try (GGUFFile gguf = GGUFFile.open(run.file()); Kernels kernels = kernelsOf.apply(THREADS)) {
             GlmDsa model = new GlmDsa(gguf, run.nCtx(), run.prompt(), kernels);
+            KvCache cache = model.newCache();
             float[] batchLogits = new float[run.prompt() * vocab];
             for (int first = 0; first < tokens.length; first += run.batchLength(first)) {
                 int base = first;
                 int count = run.batchLength(first);
-                model.forward(tokens, first, count, batchLogits, true, (layer, x, rows) -> {
+                model.forward(cache, tokens, first, count, batchLogits, true, (layer, x, rows) -> {
                     for (int r = 0; r < rows; r++) {
                         ours[layer][base + r] = Arrays.copyOfRange(x, r * embd, (r + 1) * embd);
                         if (layer > 0) {
@@ -192,7 +194,7 @@ final class LayerByLayer {
                             }
                         }
                     }
-                });
+                }, GlmDsa.NEVER);
                 for (int r = 0; logits != null && r < count; r++) {
                     logits[first + r] = Arrays.copyOfRange(batchLogits, r * vocab, (r + 1) * vocab);
                 }

@@ -1,5 +1,6 @@
 package glmj.llamacpp;
 
+import glmj.generate.Session;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -17,7 +18,7 @@ class LlamaEngineTest {
     void truncatingAndFeedingTheSameTokensAgainGivesTheSameLogits() {
         Oracle.library();
         int[] prompt = IntStream.range(0, 40).map(i -> 1000 + 37 * i).toArray();
-        try (LlamaEngine engine = new LlamaEngine(List.of(TestModels.tinyQuantMix()), 64, 16, 2)) {
+        try (LlamaEngine model = new LlamaEngine(List.of(TestModels.tinyQuantMix()), 64, 16, 2); Session engine = model.newSession()) {
             assertEquals(151_679, engine.vocabularySize());
             assertEquals(64, engine.contextSize());
             float[] first = engine.forward(prompt, 0, prompt.length).clone();

@@ -1,5 +1,7 @@
 package glmj.llamacpp;
 
+import org.junit.jupiter.api.Assumptions;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -16,6 +18,22 @@ public final class Oracle {
         } catch (LlamaLibraryException e) {
             throw new AssertionError(e.getMessage() + " (the comparison tests need llama.cpp: run scripts/install-llama)", e);
         }
+    }
+
+    /**
+     * The Python in which llama.cpp's {@code convert_hf_to_gguf.py} runs (scripts/install-converter). Missing, it
+     * fails the test when {@code glmj.require.llama} is true (scripts/test sets it) and skips it otherwise.
+     */
+    public static Path converterPython() {
+        Path python = Path.of(System.getProperty("glmj.converter.python", ".deps/llama-convert-venv/bin/python"));
+        if (!Files.isExecutable(python)) {
+            String problem = python + " is missing: run scripts/install-converter";
+            if (Boolean.getBoolean("glmj.require.llama")) {
+                throw new AssertionError(problem);
+            }
+            Assumptions.abort(problem);
+        }
+        return python;
     }
 
     /** A file of llama.cpp's source tree, installed beside the libraries by scripts/install-llama. */

@@ -40,8 +40,8 @@ class TinyGlmDsaLoadsInLlamaTest {
     }
 
     @Test
-    void embeddedDefaultLoadsAndDecodes() {
-        checkModel(List.of(TestModels.embeddedDefault()));
+    void builtInModelLoadsAndDecodes() {
+        checkModel(List.of(TestModels.tinyQuantMix())); // the bytes glmj's jar ships (BuiltInModelTest)
     }
 
     @Test

@@ -10,14 +10,14 @@ import java.util.List;
 import java.util.function.Consumer;
 
 /**
- * A conversation with a model. Each reply renders the whole conversation in its {@link ChatFormat}, keeps the part of
- * the model's context that still matches it, and processes only the rest, so a long chat is not re-read every turn.
+ * A conversation with a model. Each reply renders the whole conversation in its {@link ChatFormat}, and the session
+ * keeps the part of its context that still matches it and processes only the rest, so a long chat is not re-read
+ * every turn.
  */
 public final class ChatSession {
     private final Generator generator;
     private final ChatFormat format;
     private final List<ChatMessage> messages = new ArrayList<>();
-    private int[] inContext = new int[0];
     private String system = "";
     private boolean thinking = true;
     private SamplerSettings settings;
@@ -85,7 +85,6 @@ public final class ChatSession {
     /** Forgets the conversation (the system message stays). */
     public void reset() {
         messages.clear();
-        inContext = new int[0];
         generator.model().truncate(0);
     }
 
@@ -99,27 +98,13 @@ public final class ChatSession {
         conversation.add(ChatMessage.user(userText));
         String prompt = format.render(conversation, thinking, true);
         int[] tokens = generator.tokenizer().encode(prompt, false, true);
-        int kept = commonPrefix(inContext, tokens, generator.model().position());
-        if (kept == tokens.length) {
-            kept--;
-        }
-        generator.model().truncate(kept);
+        int kept = generator.model().keepCommonPrefix(tokens);
         int[] fresh = Arrays.copyOfRange(tokens, kept, tokens.length);
         Generation generation = generator.generate(fresh, new Sampler(settings, generator.model().vocabularySize()), maxTokens, text);
         messages.add(ChatMessage.user(userText));
         Reasoning answer = format.splitReasoning(generation.text(), thinking);
         messages.add(ChatMessage.assistant(answer.content(), answer.reasoning()));
-        inContext = tokens;
         last = generation;
         return generation;
-    }
-
-    private static int commonPrefix(int[] a, int[] b, int limit) {
-        int n = Math.min(Math.min(a.length, b.length), limit);
-        int i = 0;
-        while (i < n && a[i] == b[i]) {
-            i++;
-        }
-        return i;
     }
 }

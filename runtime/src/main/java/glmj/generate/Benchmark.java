@@ -5,7 +5,7 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
- * Prompt-processing and generation speed of a {@link LanguageModel}, measured as llama-bench measures them: one
+ * Prompt-processing and generation speed of a {@link Session}, measured as llama-bench measures them: one
  * warm-up, then each repetition starts from a context holding {@code depth} tokens (llama-bench's {@code -d}; 0 is an
  * empty context) and times {@code n} random tokens, processed as one prompt ({@code pp}) or one token per step
  * ({@code tg}); the figure is the mean and standard deviation of the repetitions' tokens per second. The depth tokens
@@ -15,7 +15,7 @@ import java.util.SplittableRandom;
  * a long-lived process (a chat, a batch) runs at the compiled speed. Both engines get the same warm-up.
  */
 public final class Benchmark {
-    private final LanguageModel model;
+    private final Session model;
     private final int firstToken;
     private final int depth;
     private final long warmUpNanos;
@@ -26,7 +26,7 @@ public final class Benchmark {
      * {@code firstToken} starts every run and the depth tokens, as the BOS token starts llama-bench's; -1 when the
      * model adds none. {@code depth} tokens precede every timed run.
      */
-    public Benchmark(LanguageModel model, int firstToken, int depth, Duration warmUp) {
+    public Benchmark(Session model, int firstToken, int depth, Duration warmUp) {
         if (depth < 0) {
             throw new IllegalArgumentException("depth must be 0 or more, got " + depth);
         }

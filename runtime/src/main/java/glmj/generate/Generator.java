@@ -2,33 +2,38 @@ package glmj.generate;
 
 import glmj.sampler.Sampler;
 import glmj.tokenizer.Tokenizer;
+import java.util.concurrent.CancellationException;
 import java.util.function.Consumer;
+import java.util.function.IntConsumer;
 
 /**
- * Turns a prompt into a streamed answer: the prompt goes through the model as one prefill, then tokens are sampled
- * one at a time until an end-of-generation token, the token limit, the end of the context, or {@link #cancel()}.
+ * Turns a prompt into a streamed answer: the prompt goes through the session as one prefill, then tokens are sampled
+ * one at a time until an end-of-generation token, the token limit, the end of the context, or {@link #cancel()}, which
+ * also stops a long prompt between its batches and layers.
  * Text reaches the consumer as soon as it is valid UTF-8.
  */
 public final class Generator {
-    private final LanguageModel model;
+    private final Session model;
     private final Tokenizer tokenizer;
     private volatile boolean cancelled;
+    private final Processing prefill = Processing.of(() -> cancelled, this::reportProgress);
+    private IntConsumer progress = done -> { };
 
     private final boolean showsSpecialTokens;
 
     /** A generator whose text leaves out special tokens. */
-    public Generator(LanguageModel model, Tokenizer tokenizer) {
+    public Generator(Session model, Tokenizer tokenizer) {
         this(model, tokenizer, false);
     }
 
     /** A generator whose text shows special tokens (such as {@code </think>}) when {@code showsSpecialTokens}. */
-    public Generator(LanguageModel model, Tokenizer tokenizer, boolean showsSpecialTokens) {
+    public Generator(Session model, Tokenizer tokenizer, boolean showsSpecialTokens) {
         this.model = model;
         this.tokenizer = tokenizer;
         this.showsSpecialTokens = showsSpecialTokens;
     }
 
-    public LanguageModel model() {
+    public Session model() {
         return model;
     }
 
@@ -36,7 +41,16 @@ public final class Generator {
         return tokenizer;
     }
 
-    /** Stops the generation under way after its current token; safe to call from another thread. */
+    /** Tells {@code listener} the prompt tokens processed so far, after each batch of a prompt. */
+    public void onPromptProgress(IntConsumer listener) {
+        progress = listener;
+    }
+
+    private void reportProgress(int done) {
+        progress.accept(done);
+    }
+
+    /** Stops the generation under way after its current token, or its prompt after the current layer; safe to call from another thread. */
     public void cancel() {
         cancelled = true;
     }
@@ -51,7 +65,12 @@ public final class Generator {
             throw new IllegalArgumentException("the prompt is empty");
         }
         long start = System.nanoTime();
-        float[] logits = model.forward(prompt, 0, prompt.length);
+        float[] logits;
+        try {
+            logits = model.forward(prompt, 0, prompt.length, prefill);
+        } catch (CancellationException stopped) {
+            return new Generation("", StopReason.CANCELLED, prompt.length, System.nanoTime() - start, 0, 0);
+        }
         long prefilled = System.nanoTime();
         for (int token : prompt) {
             sampler.accept(token);

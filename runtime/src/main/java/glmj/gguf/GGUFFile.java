@@ -21,7 +21,7 @@ import static glmj.gguf.GGUFFormatException.quote;
  * of its shards. Metadata comes from the first shard, tensors from all shards in order. Each shard is mapped once,
  * read-only, in a shared arena; tensor data are views of the mappings, valid until {@link #close()}.
  */
-public final class GGUFFile implements AutoCloseable {
+public final class GGUFFile implements TensorSource {
     static final String SPLIT_NO = "split.no";
     static final String SPLIT_COUNT = "split.count";
     static final String SPLIT_TENSORS_COUNT = "split.tensors.count";
@@ -145,21 +145,29 @@ public final class GGUFFile implements AutoCloseable {
         return shards.getFirst().version();
     }
 
+    @Override
+    public Path path() {
+        return shardPaths.getFirst();
+    }
+
     /** The files of this model, first shard first. */
     public List<Path> shards() {
         return shardPaths;
     }
 
     /** The metadata of the first shard. */
+    @Override
     public Metadata metadata() {
         return shards.getFirst().metadata();
     }
 
     /** Every tensor, in file order, shard after shard. */
+    @Override
     public List<TensorInfo> tensors() {
         return tensors;
     }
 
+    @Override
     public TensorInfo tensor(String name) {
         TensorInfo t = tensorsByName.get(name);
         if (t == null) {
@@ -169,6 +177,7 @@ public final class GGUFFile implements AutoCloseable {
         return t;
     }
 
+    @Override
     public Optional<TensorInfo> findTensor(String name) {
         return Optional.ofNullable(tensorsByName.get(name));
     }

@@ -34,14 +34,15 @@ public class GGUFFormatException extends RuntimeException {
 
     /**
      * Quotes a key or tensor name taken from a file for a message: control characters escaped (so the message stays
-     * on one line) and very long names cut.
+     * on one line) and very long names cut. For the messages of other file formats' readers too.
      */
-    static String quote(String text) {
+    public static String quote(String text) {
         String cut = text.length() > 120 ? text.substring(0, 120) + "..." : text;
         return "'" + oneLine(cut) + "'";
     }
 
-    private static String oneLine(String text) {
+    /** {@code text} with its control characters escaped, so that a message stays on one line. */
+    public static String oneLine(String text) {
         StringBuilder out = new StringBuilder(text.length());
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);

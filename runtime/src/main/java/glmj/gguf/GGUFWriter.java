@@ -3,6 +3,7 @@ package glmj.gguf;
 import glmj.tensor.GGMLType;
 
 import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -21,9 +22,7 @@ import java.util.Map;
 /**
  * Builds a GGUF v3 file (or a split set) from metadata and tensors. Keys keep the order of their first {@code put};
  * putting an existing key replaces its value in place. Tensor data are streamed from their segments when written,
- * so tensors of a {@link GGUFFile} must be written before that file is closed. Tensors added without data
- * ({@link #addStreamedTensor}) are written by the caller into the open file ({@link #write(Path, StreamedTensors)}),
- * so a model larger than memory can be made without holding it.
+ * so tensors of a {@link GGUFFile} must be written before that file is closed.
  */
 public final class GGUFWriter {
     /** Bytes of tensor data written per chunk from a heap segment. */
@@ -32,31 +31,18 @@ public final class GGUFWriter {
     private final LinkedHashMap<String, MetadataValue> values = new LinkedHashMap<>();
     private final LinkedHashMap<String, Tensor> tensors = new LinkedHashMap<>();
 
-    /** {@code data} is null for a streamed tensor. */
-    private record Tensor(String name, GGMLType type, long[] shape, long byteSize, MemorySegment data) {
-    }
-
-    /** Where the data of a streamed tensor go: {@code byteSize} bytes from byte {@code position} of the file. */
-    public record Placement(String name, GGMLType type, long[] shape, long position, long byteSize) {
-        public Placement {
-            shape = shape.clone();
-        }
-
-        /** A copy of the shape, ggml order. */
-        @Override
-        public long[] shape() {
-            return shape.clone();
-        }
-    }
-
-    /** Writes the data of the streamed tensors into the file being written. */
+    /**
+     * Makes a tensor's data while the file is written, for tensors produced on the fly (a converted checkpoint's)
+     * rather than held in memory: {@code target} is the tensor's region of the output file, mapped, to be filled
+     * completely.
+     */
     @FunctionalInterface
-    public interface StreamedTensors {
-        /**
-         * Writes each placement's bytes at its position of {@code out}, with positional writes (which may come from
-         * several threads at once). The bytes between tensors are alignment padding and read as zeros.
-         */
-        void writeTo(FileChannel out, List<Placement> placements) throws IOException;
+    public interface TensorProducer {
+        void fill(MemorySegment target) throws IOException;
+    }
+
+    /** A tensor whose bytes are {@code data}, or are made by {@code producer} when {@code data} is null. */
+    private record Tensor(String name, GGMLType type, long[] shape, MemorySegment data, TensorProducer producer, long byteSize) {
     }
 
     /** A writer with the metadata (less the {@code split.*} keys) and tensors of {@code file}; tensors stay views. */
@@ -146,18 +132,21 @@ public final class GGUFWriter {
             throw new IllegalArgumentException("tensor '" + name + "' " + type.ggmlName + " " + Arrays.toString(shape) + " needs "
                     + expected + " bytes of data, got " + data.byteSize());
         }
-        tensors.put(name, new Tensor(name, type, shape.clone(), expected, data));
+        tensors.put(name, new Tensor(name, type, shape.clone(), data, null, expected));
         return this;
     }
 
-    /** Adds a tensor whose data the {@link StreamedTensors} given to {@link #write(Path, StreamedTensors)} will write. */
-    public GGUFWriter addStreamedTensor(String name, GGMLType type, long[] shape) {
+    /**
+     * Adds a tensor whose {@code type.byteSize(elements)} bytes {@code producer} makes when the file is written, in
+     * the order tensors were added; {@code shape} is in ggml order.
+     */
+    public GGUFWriter addTensor(String name, GGMLType type, long[] shape, TensorProducer producer) {
         long bytes = checkTensor(name, type, shape);
-        tensors.put(name, new Tensor(name, type, shape.clone(), bytes, null));
+        tensors.put(name, new Tensor(name, type, shape.clone(), null, producer, bytes));
         return this;
     }
 
-    /** Checks a new tensor's name and shape; returns the bytes its data take. */
+    /** Checks a new tensor's name, shape and type, and returns the bytes its data take. */
     private long checkTensor(String name, GGMLType type, long[] shape) {
         if (name == null || name.isEmpty()) {
             throw new IllegalArgumentException("a tensor name must not be empty");
@@ -188,19 +177,15 @@ public final class GGUFWriter {
         return type.byteSize(count);
     }
 
-    /** Writes one GGUF v3 file (through a temporary sibling, so the target may be a file that is mapped for reading). */
-    public void write(Path file) throws IOException {
-        write(file, (out, placements) -> {
-            if (!placements.isEmpty()) {
-                throw new IllegalStateException("tensor '" + placements.getFirst().name() + "' was added without data:"
-                        + " write it with write(Path, StreamedTensors)");
-            }
-        });
+    /** Removes the tensor named {@code name}, if there is one. */
+    public GGUFWriter removeTensor(String name) {
+        tensors.remove(name);
+        return this;
     }
 
-    /** {@link #write(Path)}, with {@code streamed} writing the data of the tensors added by {@link #addStreamedTensor}. */
-    public void write(Path file, StreamedTensors streamed) throws IOException {
-        writeFile(file, values, List.copyOf(tensors.values()), streamed);
+    /** Writes one GGUF v3 file (through a temporary sibling, so the target may be a file that is mapped for reading). */
+    public void write(Path file) throws IOException {
+        writeFile(file, values, List.copyOf(tensors.values()));
     }
 
     /**
@@ -216,11 +201,6 @@ public final class GGUFWriter {
             throw new IllegalArgumentException("maxTensorsPerShard must be at least 1, got " + maxTensorsPerShard);
         }
         List<Tensor> all = List.copyOf(tensors.values());
-        for (Tensor t : all) {
-            if (t.data == null) {
-                throw new IllegalStateException("tensor '" + t.name + "' has no data: a split set is written from data in memory");
-            }
-        }
         int count = Math.max(1, (all.size() + maxTensorsPerShard - 1) / maxTensorsPerShard);
         if (count > 0xFFFF) {
             throw new IllegalArgumentException(count + " shards is more than split.count (u16) can hold");
@@ -240,14 +220,13 @@ public final class GGUFWriter {
             List<Tensor> part = all.subList(Math.min(all.size(), i * maxTensorsPerShard),
                     Math.min(all.size(), (i + 1) * maxTensorsPerShard));
             Path path = directory.resolve(SplitName.fileName(baseName, i + 1, count));
-            writeFile(path, shardValues, part, (out, placements) -> { });
+            writeFile(path, shardValues, part);
             paths.add(path);
         }
         return List.copyOf(paths);
     }
 
-    private static void writeFile(Path file, Map<String, MetadataValue> values, List<Tensor> tensors, StreamedTensors streamed)
-            throws IOException {
+    private static void writeFile(Path file, Map<String, MetadataValue> values, List<Tensor> tensors) throws IOException {
         long alignment = values.containsKey(GGUFShard.ALIGNMENT_KEY)
                 ? Integer.toUnsignedLong((Integer) values.get(GGUFShard.ALIGNMENT_KEY).value())
                 : GGUFShard.DEFAULT_ALIGNMENT;
@@ -255,27 +234,21 @@ public final class GGUFWriter {
         Path temporary = file.resolveSibling(file.getFileName() + ".tmp");
         temporary.toFile().deleteOnExit(); // a write stopped midway (Ctrl-C) leaves no partial file behind
         try {
-            try (FileChannel out = FileChannel.open(temporary, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING)) {
-                long position = header.remaining();
-                writeFully(out, header, 0);
+            try (FileChannel out = FileChannel.open(temporary, StandardOpenOption.CREATE, StandardOpenOption.READ,
+                    StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+                writeFully(out, header);
                 ByteBuffer staging = null;
-                List<Placement> placements = new ArrayList<>();
                 for (Tensor t : tensors) {
-                    if (t.data == null) {
-                        placements.add(new Placement(t.name, t.type, t.shape, position, t.byteSize));
+                    if (t.producer != null) {
+                        produce(out, t);
                     } else {
                         if (!t.data.isNative() && staging == null) {
                             staging = ByteBuffer.allocateDirect(CHUNK);
                         }
-                        writeSegment(out, t.data, staging, position);
+                        writeSegment(out, t.data, staging);
                     }
-                    position += GGUFShard.alignUp(t.byteSize, alignment);
-                }
-                streamed.writeTo(out, List.copyOf(placements));
-                if (out.size() < position) {
-                    // the last tensor's padding: zeros up to the end of the data section
-                    writeFully(out, ByteBuffer.allocate(1), position - 1);
+                    long padding = GGUFShard.alignUp(t.byteSize(), alignment) - t.byteSize();
+                    writeFully(out, ByteBuffer.allocate((int) padding));
                 }
             }
             Files.move(temporary, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
@@ -312,30 +285,40 @@ public final class GGUFWriter {
             }
             out.i32(t.type.id);
             out.i64(offset);
-            offset += GGUFShard.alignUp(t.byteSize, alignment);
+            offset += GGUFShard.alignUp(t.byteSize(), alignment);
         }
         out.zeros((int) (GGUFShard.alignUp(out.size(), alignment) - out.size()));
         return out.toByteBuffer();
     }
 
-    private static void writeSegment(FileChannel out, MemorySegment data, ByteBuffer staging, long at) throws IOException {
+    /** Lets a tensor's producer fill its region of the file, mapped, and moves the channel past it. */
+    private static void produce(FileChannel out, Tensor t) throws IOException {
+        long start = out.position();
+        if (t.byteSize > 0) {
+            try (Arena arena = Arena.ofShared()) {
+                t.producer.fill(out.map(FileChannel.MapMode.READ_WRITE, start, t.byteSize, arena));
+            }
+        }
+        out.position(start + t.byteSize);
+    }
+
+    private static void writeSegment(FileChannel out, MemorySegment data, ByteBuffer staging) throws IOException {
         for (long position = 0; position < data.byteSize(); position += CHUNK) {
             long length = Math.min(CHUNK, data.byteSize() - position);
             MemorySegment chunk = data.asSlice(position, length);
             if (data.isNative()) {
-                writeFully(out, chunk.asByteBuffer(), at + position);
+                writeFully(out, chunk.asByteBuffer());
             } else {
                 staging.clear().limit((int) length);
                 MemorySegment.ofBuffer(staging).copyFrom(chunk);
-                writeFully(out, staging, at + position);
+                writeFully(out, staging);
             }
         }
     }
 
-    /** Writes all of {@code buffer} at byte {@code position} of {@code out}. */
-    private static void writeFully(FileChannel out, ByteBuffer buffer, long position) throws IOException {
+    private static void writeFully(FileChannel out, ByteBuffer buffer) throws IOException {
         while (buffer.hasRemaining()) {
-            position += out.write(buffer, position);
+            out.write(buffer);
         }
     }
 

@@ -1,6 +1,5 @@
 package glmj.kernel;
 
-import glmj.tensor.GGMLType;
 import glmj.tensor.blocks.FloatFormats;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.ShortVector;
@@ -13,34 +12,11 @@ import java.util.Arrays;
  * to the type's {@code vec_dot_type}: kept f32 for f32 weights, rounded to f16 or bf16 for those, or quantized to 8
  * bits in blocks of 32 (q8_0: f16 scale amax/127) or 256 (q8_K: f32 scale -max/127, plus the sum of every 16 quants).
  * The 8-bit quants are kept widened to 16 bits, the width the integer kernels multiply in. Buffers grow to the
- * largest batch seen and are then reused.
+ * largest batch seen and are then reused. Only the kernels of this package read them.
  */
-final class Activations {
+public final class Activations {
 
-    /** The forms a dot kernel can read. */
-    enum Format {
-        F32(1), F16(1), BF16(1), Q8_0(32), Q8_K(256);
-
-        final int blockSize;
-
-        Format(int blockSize) {
-            this.blockSize = blockSize;
-        }
-
-        /** ggml's vec_dot_type of each weight type (ggml-cpu.c type_traits_cpu). */
-        static Format forWeights(GGMLType type) {
-            return switch (type) {
-                case F32 -> F32;
-                case F16 -> F16;
-                case BF16 -> BF16;
-                case Q4_0, Q5_0, Q8_0, IQ4_NL -> Q8_0;
-                case Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS, IQ3_S, IQ1_S, IQ1_M, IQ4_XS -> Q8_K;
-                default -> throw new IllegalArgumentException("no dot kernel for weights of type " + type.ggmlName);
-            };
-        }
-    }
-
-    Format format;
+    VecDotType format;
     /** Row length. */
     int cols;
     /** F32 / F16 / BF16: the values, row after row. */
@@ -59,7 +35,7 @@ final class Activations {
      * Makes room for {@code rows} rows of {@code cols} values in {@code format}, and for their {@link #expanded} values
      * when {@code expanding}; {@link #convertRow} then fills the rows, in any order and from any thread.
      */
-    void prepare(Format format, int rows, int cols, boolean expanding) {
+    void prepare(VecDotType format, int rows, int cols, boolean expanding) {
         if (cols % format.blockSize != 0) {
             throw new IllegalArgumentException("rows of " + cols + " are not whole " + format + " blocks of " + format.blockSize);
         }
@@ -119,7 +95,7 @@ final class Activations {
         }
     }
 
-    private static void round(Format format, float[] x, int from, float[] to, int at, int n) {
+    private static void round(VecDotType format, float[] x, int from, float[] to, int at, int n) {
         switch (format) {
             case F32 -> System.arraycopy(x, from, to, at, n);
             case F16 -> {

@@ -27,51 +27,15 @@ import static glmj.kernel.Lanes.sixteenShiftLeft;
 /**
  * Rows of weights decoded to f32 with vectors, sixteen weights at a time, giving exactly the values of the scalar
  * dequantizers in {@code glmj.tensor.blocks} (the same products, rounded once each): for {@link Panels}, which decode
- * a row once for a whole prompt. Types without one here use the scalar dequantizer.
+ * a row once for a whole prompt. A type's row of {@link GGMLType} names its decoder here; types without one use the
+ * scalar dequantizer.
  */
-final class Dequantizers {
+public final class Dequantizers {
     /** Sixteen weights' bytes. */
     private static final VectorSpecies<Byte> SIXTEEN = ByteVector.SPECIES_128;
     private static final ByteVector IQ4_VALUES = ByteVector.fromArray(SIXTEEN, IQTables.KVALUES_IQ4NL, 0);
 
-    /** Decodes {@code cols} weights stored at byte {@code offset} of {@code w} into {@code dst[at..at+cols)}. */
-    interface RowDecoder {
-        void decode(MemorySegment w, long offset, float[] dst, int at, int cols);
-    }
-
     private Dequantizers() {
-    }
-
-    private static final RowDecoder[] DECODERS = new RowDecoder[GGMLType.values().length];
-
-    static {
-        for (GGMLType type : GGMLType.values()) {
-            RowDecoder vector = vectorDecoder(type);
-            DECODERS[type.ordinal()] = vector != null ? vector : type::dequantize;
-        }
-    }
-
-    /** The decoder for rows of {@code type}. */
-    static RowDecoder of(GGMLType type) {
-        return DECODERS[type.ordinal()];
-    }
-
-    /** Whether rows of {@code type} decode with vector code rather than the scalar dequantizer. */
-    static boolean vectorized(GGMLType type) {
-        return vectorDecoder(type) != null;
-    }
-
-    private static RowDecoder vectorDecoder(GGMLType type) {
-        return switch (type) {
-            case Q8_0 -> Dequantizers::q8_0;
-            case Q2_K -> Dequantizers::q2_K;
-            case Q3_K -> Dequantizers::q3_K;
-            case Q4_K -> Dequantizers::q4_K;
-            case Q5_K -> Dequantizers::q5_K;
-            case Q6_K -> Dequantizers::q6_K;
-            case IQ4_XS -> Dequantizers::iq4_xs;
-            default -> null;
-        };
     }
 
     /** {@code dst[at..at+16) = scale * values - offset}, lane for lane. */
@@ -87,7 +51,7 @@ final class Dequantizers {
         return ByteVector.fromMemorySegment(SIXTEEN, w, offset, LE);
     }
 
-    static void q8_0(MemorySegment w, long offset, float[] dst, int at, int cols) {
+    public static void q8_0(MemorySegment w, long offset, float[] dst, int at, int cols) {
         for (int b = 0; b < cols / 32; b++) {
             long block = offset + (long) b * Q8_0Block.BYTES;
             float d = Q8_0Block.d(w, block);
@@ -97,7 +61,7 @@ final class Dequantizers {
         }
     }
 
-    static void q2_K(MemorySegment w, long offset, float[] dst, int at, int cols) {
+    public static void q2_K(MemorySegment w, long offset, float[] dst, int at, int cols) {
         for (int b = 0; b < cols / 256; b++) {
             long block = offset + (long) b * Q2_KBlock.BYTES;
             float d = Q2_KBlock.d(w, block);
@@ -114,7 +78,7 @@ final class Dequantizers {
         }
     }
 
-    static void q3_K(MemorySegment w, long offset, float[] dst, int at, int cols) {
+    public static void q3_K(MemorySegment w, long offset, float[] dst, int at, int cols) {
         for (int b = 0; b < cols / 256; b++) {
             long block = offset + (long) b * Q3_KBlock.BYTES;
             float d = Q3_KBlock.d(w, block);
@@ -133,11 +97,11 @@ final class Dequantizers {
         }
     }
 
-    static void q4_K(MemorySegment w, long offset, float[] dst, int at, int cols) {
+    public static void q4_K(MemorySegment w, long offset, float[] dst, int at, int cols) {
         withMins(w, offset, dst, at, cols, Q4_KBlock.BYTES, Q4_KBlock.QS_OFFSET, NO_FIFTH_BITS);
     }
 
-    static void q5_K(MemorySegment w, long offset, float[] dst, int at, int cols) {
+    public static void q5_K(MemorySegment w, long offset, float[] dst, int at, int cols) {
         withMins(w, offset, dst, at, cols, Q5_KBlock.BYTES, Q5_KBlock.QS_OFFSET, Q5_KBlock.QH_OFFSET);
     }
 
@@ -167,7 +131,7 @@ final class Dequantizers {
         }
     }
 
-    static void q6_K(MemorySegment w, long offset, float[] dst, int at, int cols) {
+    public static void q6_K(MemorySegment w, long offset, float[] dst, int at, int cols) {
         for (int b = 0; b < cols / 256; b++) {
             long block = offset + (long) b * Q6_KBlock.BYTES;
             float d = Q6_KBlock.d(w, block);
@@ -186,7 +150,7 @@ final class Dequantizers {
         }
     }
 
-    static void iq4_xs(MemorySegment w, long offset, float[] dst, int at, int cols) {
+    public static void iq4_xs(MemorySegment w, long offset, float[] dst, int at, int cols) {
         for (int b = 0; b < cols / 256; b++) {
             long block = offset + (long) b * IQ4_XSBlock.BYTES;
             float d = IQ4_XSBlock.d(w, block);

@@ -15,7 +15,7 @@ import static glmj.kernel.Lanes.LE;
 import static jdk.incubator.vector.VectorOperators.FMA;
 
 /** Dot kernels for float weights (f32, f16, bf16) with activations rounded to the same format. */
-final class FloatDots {
+public final class FloatDots {
     private static final int N = F.length();
 
     private FloatDots() {
@@ -29,7 +29,7 @@ final class FloatDots {
      * layer's output and can decide near-tied greedy tokens. (Batches of 2 or more take llamafile's tinyBLAS in
      * llama.cpp, one vector of partial sums per output: not reproduced.)
      */
-    static float f32(MemorySegment w, long offset, Activations a, int row) {
+    public static float f32(MemorySegment w, long offset, Activations a, int row) {
         int cols = a.cols;
         float[] x = a.values;
         int base = row * cols;
@@ -53,11 +53,11 @@ final class FloatDots {
         return sum;
     }
 
-    static float f16(MemorySegment w, long offset, Activations a, int row) {
+    public static float f16(MemorySegment w, long offset, Activations a, int row) {
         return halves(w, offset, a, row, false);
     }
 
-    static float bf16(MemorySegment w, long offset, Activations a, int row) {
+    public static float bf16(MemorySegment w, long offset, Activations a, int row) {
         return halves(w, offset, a, row, true);
     }
 

@@ -39,7 +39,7 @@ import static jdk.incubator.vector.VectorOperators.FMA;
  * vector (or two, or four, at narrower widths) for {@link Lanes#dot}. Nothing is allocated and nothing is written
  * to memory but the vector registers.
  */
-final class IQuantDots {
+public final class IQuantDots {
     /** Longs filling one {@link Lanes#B} vector (but at least 2 lanes: a 64-bit vector of one long is not intrinsified). */
     private static final VectorSpecies<Long> RUNS = VectorSpecies.of(long.class, VectorShape.forBitSize(Math.max(128, Lanes.BITS / 2)));
 
@@ -197,7 +197,7 @@ final class IQuantDots {
         return signed(IQ2XXS_RUNS[IQ2_XXSBlock.gridIndex(group, l)], KSIGN_MASKS[IQ2_XXSBlock.signIndex(signsAndScale, l)]);
     }
 
-    static float iq2_xxs(MemorySegment w, long offset, Activations a, int row) {
+    public static float iq2_xxs(MemorySegment w, long offset, Activations a, int row) {
         int blocks = a.cols / 256;
         short[] q = a.quants;
         FloatVector acc = FloatVector.zero(F);
@@ -222,7 +222,7 @@ final class IQuantDots {
         return signed(IQ2XS_RUNS[IQ2_XSBlock.gridIndex(run)], KSIGN_MASKS[IQ2_XSBlock.signIndex(run)]);
     }
 
-    static float iq2_xs(MemorySegment w, long offset, Activations a, int row) {
+    public static float iq2_xs(MemorySegment w, long offset, Activations a, int row) {
         int blocks = a.cols / 256;
         short[] q = a.quants;
         FloatVector acc = FloatVector.zero(F);
@@ -245,7 +245,7 @@ final class IQuantDots {
         return signed(IQ2S_RUNS[IQ2_SBlock.gridIndex(lowIndices, highIndices, l)], SIGN_MASKS[IQ2_SBlock.runSigns(signs, l)]);
     }
 
-    static float iq2_s(MemorySegment w, long offset, Activations a, int row) {
+    public static float iq2_s(MemorySegment w, long offset, Activations a, int row) {
         int blocks = a.cols / 256;
         short[] q = a.quants;
         FloatVector acc = FloatVector.zero(F);
@@ -272,7 +272,7 @@ final class IQuantDots {
         return signed(magnitudes, KSIGN_MASKS[IQ3_XXSBlock.signIndex(signsAndScale, l)]);
     }
 
-    static float iq3_xxs(MemorySegment w, long offset, Activations a, int row) {
+    public static float iq3_xxs(MemorySegment w, long offset, Activations a, int row) {
         int blocks = a.cols / 256;
         short[] q = a.quants;
         FloatVector acc = FloatVector.zero(F);
@@ -298,7 +298,7 @@ final class IQuantDots {
         return signed(magnitudes, SIGN_MASKS[IQ3_SBlock.runSigns(signs, l)]);
     }
 
-    static float iq3_s(MemorySegment w, long offset, Activations a, int row) {
+    public static float iq3_s(MemorySegment w, long offset, Activations a, int row) {
         int blocks = a.cols / 256;
         short[] q = a.quants;
         FloatVector acc = FloatVector.zero(F);
@@ -318,7 +318,7 @@ final class IQuantDots {
         return Lanes.sum(acc);
     }
 
-    static float iq1_s(MemorySegment w, long offset, Activations a, int row) {
+    public static float iq1_s(MemorySegment w, long offset, Activations a, int row) {
         int blocks = a.cols / 256;
         short[] q = a.quants;
         FloatVector acc = FloatVector.zero(F);
@@ -344,7 +344,7 @@ final class IQuantDots {
         return Lanes.sum(acc) + IQ1_SBlock.DELTA * shifts;
     }
 
-    static float iq1_m(MemorySegment w, long offset, Activations a, int row) {
+    public static float iq1_m(MemorySegment w, long offset, Activations a, int row) {
         int blocks = a.cols / 256;
         short[] q = a.quants;
         FloatVector acc = FloatVector.zero(F);

@@ -27,13 +27,13 @@ import static glmj.kernel.Lanes.byteOf;
  * sub-blocks of scale * (quants . activation quants), times d_w * d_a in float, less dmin_w * d_a * (mins . the
  * activations' 16-sums) for the types with mins.
  */
-final class KQuantDots {
+public final class KQuantDots {
     private static final ByteVector[] IQ4_VALUES = Lanes.table16(IQTables.KVALUES_IQ4NL);
 
     private KQuantDots() {
     }
 
-    static float q2_K(MemorySegment w, long offset, Activations a, int row) {
+    public static float q2_K(MemorySegment w, long offset, Activations a, int row) {
         float total = 0;
         for (int b = 0; b < a.cols / 256; b++) {
             total += q2_KBlock(w, offset + (long) b * Q2_KBlock.BYTES, a, row * a.cols + 256 * b);
@@ -75,7 +75,7 @@ final class KQuantDots {
         return acc.reduceLanes(VectorOperators.ADD);
     }
 
-    static float q3_K(MemorySegment w, long offset, Activations a, int row) {
+    public static float q3_K(MemorySegment w, long offset, Activations a, int row) {
         float total = 0;
         for (int b = 0; b < a.cols / 256; b++) {
             total += q3_KBlock(w, offset + (long) b * Q3_KBlock.BYTES, a, row * a.cols + 256 * b);
@@ -112,7 +112,7 @@ final class KQuantDots {
         return acc.reduceLanes(VectorOperators.ADD);
     }
 
-    static float q4_K(MemorySegment w, long offset, Activations a, int row) {
+    public static float q4_K(MemorySegment w, long offset, Activations a, int row) {
         float total = 0;
         for (int b = 0; b < a.cols / 256; b++) {
             total += q4_KBlock(w, offset + (long) b * Q4_KBlock.BYTES, a, row * a.cols + 256 * b);
@@ -138,7 +138,7 @@ final class KQuantDots {
                 - d * KQuantHeader.dmin(w, block) * minSum(w, block, a, at);
     }
 
-    static float q5_K(MemorySegment w, long offset, Activations a, int row) {
+    public static float q5_K(MemorySegment w, long offset, Activations a, int row) {
         float total = 0;
         for (int b = 0; b < a.cols / 256; b++) {
             total += q5_KBlock(w, offset + (long) b * Q5_KBlock.BYTES, a, row * a.cols + 256 * b);
@@ -182,7 +182,7 @@ final class KQuantDots {
         return sum;
     }
 
-    static float q6_K(MemorySegment w, long offset, Activations a, int row) {
+    public static float q6_K(MemorySegment w, long offset, Activations a, int row) {
         float total = 0;
         for (int b = 0; b < a.cols / 256; b++) {
             total += q6_KBlock(w, offset + (long) b * Q6_KBlock.BYTES, a, row * a.cols + 256 * b);
@@ -211,7 +211,7 @@ final class KQuantDots {
         return a.scales[at / 256] * Q6_KBlock.d(w, block) * acc.reduceLanes(VectorOperators.ADD);
     }
 
-    static float iq4_xs(MemorySegment w, long offset, Activations a, int row) {
+    public static float iq4_xs(MemorySegment w, long offset, Activations a, int row) {
         float total = 0;
         for (int b = 0; b < a.cols / 256; b++) {
             total += iq4_xsBlock(w, offset + (long) b * IQ4_XSBlock.BYTES, a, row * a.cols + 256 * b);

@@ -1,27 +1,30 @@
 package glmj.kernel;
 
+import glmj.tensor.GGMLType;
+
 import java.util.function.IntConsumer;
 
 /**
- * The numeric work of a forward pass. Activations are float arrays holding rows of a batch one after another; weights
- * are {@link Weight} handles on the mapped file, which an implementation may read in their stored (quantized) form.
+ * The numeric work of a forward pass, and how it is scheduled: the model says what to compute, an implementation
+ * decides how (which kernel, how the work is split among threads). Activations are float arrays holding rows of a
+ * batch one after another; weights are {@link Weight} handles on the mapped file, which an implementation may read in
+ * their stored (quantized) form. Every matmul names its weight, so a decorator sees each weight's input rows.
  */
 public interface Kernels extends AutoCloseable {
 
-    /**
-     * For each of {@code batch} input rows {@code x[xOffset + b*xStride ..][0..w.cols)}, writes
-     * {@code out[outOffset + b*outStride + r] = dot(row r of w, input row)} for every row {@code r} of {@code w}.
-     */
-    void matmul(Weight w, float[] x, int xOffset, int xStride, float[] out, int outOffset, int outStride, int batch);
+    /** Whether these kernels multiply weights of {@code type}. */
+    boolean multiplies(GGMLType type);
+
+    /** For each of {@code batch} rows of {@code x} (densely packed), the products with every row of {@code w} into {@code out}'s rows. */
+    void matmul(Weight w, float[] x, float[] out, int batch);
 
     /**
-     * {@code groups} matmuls of weights with the same type and shape as one parallel step: matmul g multiplies
-     * {@code weights[g]} with the rows at {@code x[xOffset + g*xGroupStride + b*xStride]} and writes
-     * {@code out[outOffset + g*outGroupStride + b*outStride + r]}. An {@code xGroupStride} of 0 shares one input (the
-     * gate and up projections of several experts); otherwise each group has its own (the heads of attn_k_b).
+     * {@code weights.length} matmuls of weights with the same type and shape as one parallel step: matmul g multiplies
+     * {@code weights[g]} with the rows {@code x} places in its group g and writes its results where {@code out} places
+     * group g's rows (row r of the weight at column r). A group stride of 0 in {@code x} shares one input (the gate and
+     * up projections of an FFN); otherwise each group has its own (the heads of attn_k_b).
      */
-    void matmuls(Weight[] weights, int groups, float[] x, int xOffset, int xGroupStride, int xStride,
-                 float[] out, int outOffset, int outGroupStride, int outStride, int batch);
+    void matmuls(Weight[] weights, Rows x, Rows out, int batch);
 
     /**
      * {@code groups} matmuls of weights with the same type and shape as one parallel step, each over its own run of
@@ -33,22 +36,35 @@ public interface Kernels extends AutoCloseable {
     void raggedMatmuls(Weight[] weights, int groups, float[] x, int inputs, int[] firstInput, int[] tokens,
                        float[] out, int[] firstOutput);
 
-    /** {@link #matmul(Weight, float[], int, int, float[], int, int, int)} on densely packed rows. */
-    default void matmul(Weight w, float[] x, float[] out, int batch) {
-        matmul(w, x, 0, w.cols(), out, 0, w.rows(), batch);
-    }
-
     /** Decodes row {@code row} of {@code w} into {@code dst[dstOffset..dstOffset + w.cols())}. */
     void row(Weight w, int row, float[] dst, int dstOffset);
 
-    /** The dot product of {@code a[aOffset..aOffset+n)} and {@code b[bOffset..bOffset+n)}. */
+    /** The dot product of {@code a[aOffset..aOffset+n)} and {@code b[bOffset..bOffset+n)}, in ggml_vec_dot_f32's order. */
     float dot(float[] a, int aOffset, float[] b, int bOffset, int n);
 
     /** {@code y[yOffset + i] += alpha * x[xOffset + i]} for {@code i < n}. */
     void axpy(float alpha, float[] x, int xOffset, float[] y, int yOffset, int n);
 
+    /** SwiGLU in place: {@code a[i] = silu(a[i]) * a[upOffset + i]} for {@code i < n}. */
+    void swiGlu(float[] a, int n, int upOffset);
+
     /** Runs {@code task} for every index in {@code [0, count)}, possibly in parallel; returns when all are done. */
     void parallelFor(int count, IntConsumer task);
+
+    /** MLA attention of a model of {@code shape}, for batches of up to {@code maxTokens}, on these kernels. */
+    default MlaAttention attention(MlaAttention.Shape shape, int maxTokens) {
+        return new MlaAttention(shape, maxTokens, this);
+    }
+
+    /** The lightning indexer's scoring and top-k, for batches of up to {@code maxTokens} over caches of {@code capacity}. */
+    default LightningIndexer indexer(LightningIndexer.Shape shape, int maxTokens, int capacity) {
+        return new LightningIndexer(shape, maxTokens, capacity, this);
+    }
+
+    /** The routed experts of a mixture of experts (see {@link RoutedExperts}), on these kernels. */
+    default RoutedExperts experts(int experts, int maxUsed, int embedding, int maxFeedForward, int maxTokens) {
+        return new RoutedExperts(experts, maxUsed, embedding, maxFeedForward, maxTokens, this);
+    }
 
     @Override
     void close();

@@ -19,13 +19,13 @@ import static glmj.kernel.Lanes.L16;
 import static jdk.incubator.vector.VectorOperators.FMA;
 
 /** Dot kernels for the 32-weight block types, with q8_0 activations: per block, d_w * d_a * integer sum. */
-final class LegacyDots {
+public final class LegacyDots {
     private static final ByteVector[] IQ4_VALUES = Lanes.table16(IQTables.KVALUES_IQ4NL);
 
     private LegacyDots() {
     }
 
-    static float q8_0(MemorySegment w, long offset, Activations a, int row) {
+    public static float q8_0(MemorySegment w, long offset, Activations a, int row) {
         int blocks = a.cols / 32;
         short[] q = a.quants;
         FloatVector acc = FloatVector.zero(F);
@@ -41,7 +41,7 @@ final class LegacyDots {
         return Lanes.sum(acc);
     }
 
-    static float iq4_nl(MemorySegment w, long offset, Activations a, int row) {
+    public static float iq4_nl(MemorySegment w, long offset, Activations a, int row) {
         int blocks = a.cols / 32;
         short[] q = a.quants;
         FloatVector acc = FloatVector.zero(F16);

@@ -19,10 +19,20 @@ public final class MatmulStep {
      */
     private static final int RANGES_PER_THREAD = 4;
     /**
-     * Ranges begin on a multiple of this many rows within a group: a whole panel of {@link Panels#ROWS}, and of the 8
-     * rows ggml's IQ panels take, so a row's kernel does not depend on the split.
+     * Ranges begin on a multiple of this many rows within a group: whole panels of {@link Panels#ROWS} and of ggml's
+     * prompt kernels ({@link GgmlPrompt#rows}), so a row's kernel does not depend on the split.
      */
-    public static final int ROW_ALIGNMENT = 8;
+    public static final int ROW_ALIGNMENT = rowAlignment();
+
+    private static int rowAlignment() {
+        int alignment = Panels.ROWS;
+        for (GgmlPrompt kernel : GgmlPrompt.values()) {
+            while (alignment % kernel.rows != 0) {
+                alignment += Panels.ROWS;
+            }
+        }
+        return alignment;
+    }
 
     private Weight[] weights;
     private int groups;

@@ -86,10 +86,8 @@ final class Panels {
 
     /** Whether a matmul of {@code batch} tokens with weights of {@code type} is done in panels. */
     static boolean pay(GGMLType type, int batch) {
-        return batch >= MIN_TOKENS && switch (Activations.Format.forWeights(type)) {
-            case Q8_0, Q8_K -> true;
-            case F32, F16, BF16 -> false; // their dot kernels read the weights as they are: nothing to decode once
-        };
+        // float weights' dot kernels read the weights as they are: nothing to decode once
+        return batch >= MIN_TOKENS && type.vecDotType().quantized();
     }
 
     /**

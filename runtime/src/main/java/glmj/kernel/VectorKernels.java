@@ -32,6 +32,12 @@ public final class VectorKernels implements Kernels {
     private final MatmulStep.Rows multiplyRows = this::multiplyRows;
 
     private final Weight[] single = new Weight[1];
+    /** Activations a task of {@link #swiGlu} computes: a decode step's experts are one task, a prompt's many. */
+    private static final int SWIGLU_CHUNK = 1 << 14;
+    private final IntConsumer swiGluChunk = this::swiGluChunk;
+    private float[] swiGluValues;
+    private int swiGluLength;
+    private int swiGluUps;
 
     /** The matmuls in flight, read by every thread of the step. */
     private final MatmulStep step = new MatmulStep();
@@ -55,7 +61,7 @@ public final class VectorKernels implements Kernels {
      * blocks.
      */
     public static boolean decodesPanels(GGMLType type, int batch) {
-        return Dequantizers.vectorized(type) && Panels.pay(type, batch);
+        return type.decodesRowsInVectors() && Panels.pay(type, batch);
     }
 
     /** Threads a parallel step runs on, the caller's included. */
@@ -64,15 +70,20 @@ public final class VectorKernels implements Kernels {
     }
 
     @Override
-    public void matmul(Weight w, float[] x, int xOffset, int xStride, float[] out, int outOffset, int outStride, int batch) {
-        single[0] = w;
-        matmuls(single, 1, x, xOffset, 0, xStride, out, outOffset, 0, outStride, batch);
+    public boolean multiplies(GGMLType type) {
+        return type.dotKernel() != null;
     }
 
     @Override
-    public void matmuls(Weight[] weights, int groups, float[] x, int xOffset, int xGroupStride, int xStride,
-                        float[] out, int outOffset, int outGroupStride, int outStride, int batch) {
-        run(step.set(weights, groups, x, xOffset, xGroupStride, xStride, out, outOffset, outGroupStride, outStride, batch));
+    public void matmul(Weight w, float[] x, float[] out, int batch) {
+        single[0] = w;
+        run(step.set(single, 1, x, 0, 0, w.cols(), out, 0, 0, w.rows(), batch));
+    }
+
+    @Override
+    public void matmuls(Weight[] weights, Rows x, Rows out, int batch) {
+        run(step.set(weights, weights.length, x.data(), x.offset(), x.groupStride(), x.stride(), out.data(), out.offset(),
+                out.groupStride(), out.stride(), batch));
     }
 
     @Override
@@ -83,11 +94,14 @@ public final class VectorKernels implements Kernels {
 
     /** The {@link #step} just set, whose weights are all like {@code first}. */
     private void run(Weight first) {
-        this.kernel = DotKernel.of(first.type());
+        this.kernel = first.type().dotKernel();
+        if (kernel == null) {
+            throw new IllegalArgumentException("no dot kernel for weights of type " + first.type().ggmlName);
+        }
         this.panels = Panels.pay(first.type(), step.batch());
 
         int inputs = step.inputs();
-        activations.prepare(Activations.Format.forWeights(first.type()), inputs, first.cols(), panels);
+        activations.prepare(first.type().vecDotType(), inputs, first.cols(), panels);
         this.ranges = Math.min(pool.threads(), inputs);
         if (inputs >= PARALLEL_INPUTS) {
             pool.run(ranges, convertRange);
@@ -158,7 +172,7 @@ public final class VectorKernels implements Kernels {
      */
     private int panelRows(int g, int from, int to, float[] panel, float[] lanes) {
         Weight w = step.weight(g);
-        Dequantizers.RowDecoder decoder = Dequantizers.of(w.type());
+        RowDecoder decoder = w.type().rowDecoder();
         int cols = w.cols();
         int at = step.outputOffset(g);
         int r = from;
@@ -176,7 +190,7 @@ public final class VectorKernels implements Kernels {
         if (row < 0 || row >= w.rows()) {
             throw new IllegalArgumentException("row " + row + " of " + w.name() + " which has " + w.rows() + " rows");
         }
-        Dequantizers.of(w.type()).decode(w.data(), row * w.rowBytes(), dst, dstOffset, w.cols());
+        w.type().rowDecoder().decode(w.data(), row * w.rowBytes(), dst, dstOffset, w.cols());
     }
 
     /** In ggml_vec_dot_f32's order, as {@code FloatDots.f32}: llama.cpp's lightning indexer dots its keys so. */
@@ -211,6 +225,23 @@ public final class VectorKernels implements Kernels {
         }
         for (; i < n; i++) {
             y[yOffset + i] += alpha * x[xOffset + i];
+        }
+    }
+
+    @Override
+    public void swiGlu(float[] a, int n, int upOffset) {
+        swiGluValues = a;
+        swiGluLength = n;
+        swiGluUps = upOffset;
+        pool.run((n + SWIGLU_CHUNK - 1) / SWIGLU_CHUNK, swiGluChunk);
+    }
+
+    private void swiGluChunk(int chunk) {
+        float[] a = swiGluValues;
+        int n = swiGluLength, ups = swiGluUps;
+        for (int i = chunk * SWIGLU_CHUNK, end = Math.min(n, i + SWIGLU_CHUNK); i < end; i++) {
+            float g = a[i];
+            a[i] = g / (1.0f + (float) Math.exp(-g)) * a[ups + i];
         }
     }
 

@@ -1,5 +1,7 @@
 package glmj.model;
 
+import glmj.kernel.TopK;
+
 import java.util.Arrays;
 
 /**

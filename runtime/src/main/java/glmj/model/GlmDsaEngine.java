@@ -1,64 +1,67 @@
 package glmj.model;
 
+import glmj.engine.Engine;
 import glmj.generate.ContextFullException;
-import glmj.generate.LanguageModel;
+import glmj.generate.History;
+import glmj.generate.Processing;
+import glmj.generate.Session;
 import glmj.gguf.GGUFFile;
+import glmj.gguf.TensorSource;
 import glmj.kernel.Kernels;
 import glmj.kernel.VectorKernels;
+
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.concurrent.CancellationException;
 
-/** glmj's own engine: the {@link GlmDsa} forward pass on a mapped GGUF file, as a {@link LanguageModel}. */
-public final class GlmDsaEngine implements LanguageModel {
-    private final GGUFFile file;
+/**
+ * glmj's own engine: the {@link GlmDsa} forward pass on a model's mapped tensors, handing out sessions that each keep
+ * a {@link KvCache} of their own. Sessions share the model's activations, so they run one at a time.
+ */
+public final class GlmDsaEngine implements Engine {
+    private final TensorSource source;
     private final Kernels kernels;
     private final GlmDsa model;
     private final int contextSize;
     private final int batchSize;
-    private final float[] logits;
 
-    private GlmDsaEngine(GGUFFile file, Kernels kernels, int contextSize, int batchSize) {
-        this.file = file;
+    private GlmDsaEngine(TensorSource source, Kernels kernels, int contextSize, int batchSize) {
+        this.source = source;
         this.kernels = kernels;
         this.contextSize = contextSize;
         this.batchSize = batchSize;
-        this.model = new GlmDsa(file, contextSize, batchSize, kernels);
-        this.logits = new float[model.config().vocabularySize()];
+        this.model = new GlmDsa(source, contextSize, batchSize, kernels);
     }
 
     /**
-     * Opens {@code path} (any shard of a split set) with a context of {@code contextSize} tokens (0: the model's own),
-     * processing prompts in batches of up to {@code batchSize} tokens on {@code threads} threads.
+     * Opens {@code path} (any shard of a split set) on glmj's vector kernels with contexts of {@code contextSize} tokens
+     * (0: the model's own), processing prompts in batches of up to {@code batchSize} tokens on {@code threads} threads.
      */
     public static GlmDsaEngine open(Path path, int contextSize, int batchSize, int threads) throws IOException {
         GGUFFile file = GGUFFile.open(path);
         try {
-            return of(file, contextSize, batchSize, threads);
+            return of(file, contextSize, batchSize, new VectorKernels(threads));
         } catch (RuntimeException e) {
             file.close();
             throw e;
         }
     }
 
-    /** As {@link #open}, on a file already open; the engine takes it over and closes it. */
-    public static GlmDsaEngine of(GGUFFile file, int contextSize, int batchSize, int threads) {
-        return of(file, contextSize, batchSize, new VectorKernels(threads));
-    }
-
-    /** As {@link #of(GGUFFile, int, int, int)}, computing with {@code kernels}, which the engine takes over and closes. */
-    public static GlmDsaEngine of(GGUFFile file, int contextSize, int batchSize, Kernels kernels) {
+    /** As {@link #open}, on tensors already open, computing with {@code kernels}; the engine takes both over and closes them. */
+    public static GlmDsaEngine of(TensorSource source, int contextSize, int batchSize, Kernels kernels) {
         try {
-            int context = contextSize > 0 ? contextSize : file.metadata().getInt(file.metadata().getString("general.architecture") + ".context_length");
-            return new GlmDsaEngine(file, kernels, context, Math.min(batchSize, context));
+            int context = contextSize > 0 ? contextSize
+                    : source.metadata().getInt(source.metadata().getString("general.architecture") + ".context_length");
+            return new GlmDsaEngine(source, kernels, context, Math.min(batchSize, context));
         } catch (RuntimeException e) {
             kernels.close();
             throw e;
         }
     }
 
-    @Override
-    public int vocabularySize() {
-        return logits.length;
+    /** The forward pass itself, for runners that drive it layer by layer. */
+    public GlmDsa model() {
+        return model;
     }
 
     @Override
@@ -67,29 +70,80 @@ public final class GlmDsaEngine implements LanguageModel {
     }
 
     @Override
-    public int position() {
-        return model.position();
-    }
-
-    @Override
-    public float[] forward(int[] tokens, int offset, int count) {
-        if (model.position() + count > contextSize) {
-            throw new ContextFullException(model.position(), count, contextSize);
-        }
-        for (int done = 0; done < count; done += batchSize) {
-            model.forward(tokens, offset + done, Math.min(batchSize, count - done), logits, false);
-        }
-        return logits;
-    }
-
-    @Override
-    public void truncate(int position) {
-        model.truncate(position);
+    public Session newSession() {
+        return new GlmDsaSession();
     }
 
     @Override
     public void close() {
         kernels.close();
-        file.close();
+        source.close();
+    }
+
+    /** A session: a cache, the tokens it holds, and the logits buffers. */
+    private final class GlmDsaSession implements Session {
+        private final KvCache cache = model.newCache();
+        private final History history = new History(contextSize);
+        private final float[] logits = new float[model.config().vocabularySize()];
+        /** A batch's logits, every position's; made when first asked for. */
+        private float[] batchLogits;
+
+        @Override
+        public int vocabularySize() {
+            return logits.length;
+        }
+
+        @Override
+        public int contextSize() {
+            return contextSize;
+        }
+
+        @Override
+        public int position() {
+            return cache.position();
+        }
+
+        @Override
+        public float[] forward(int[] tokens, int offset, int count, Processing how) {
+            if (cache.position() + count > contextSize) {
+                throw new ContextFullException(cache.position(), count, contextSize);
+            }
+            int vocab = logits.length;
+            boolean all = how.allLogits() != null;
+            if (all && batchLogits == null) {
+                batchLogits = new float[batchSize * vocab];
+            }
+            for (int done = 0; done < count; done += batchSize) {
+                if (how.cancelled().getAsBoolean()) {
+                    throw new CancellationException("cancelled after " + done + " of " + count + " tokens");
+                }
+                int n = Math.min(batchSize, count - done);
+                model.forward(cache, tokens, offset + done, n, all ? batchLogits : logits, all, null, how.cancelled());
+                history.record(tokens, offset + done, n, cache.position() - n);
+                if (all) {
+                    System.arraycopy(batchLogits, 0, how.allLogits(), done * vocab, n * vocab);
+                    System.arraycopy(batchLogits, (n - 1) * vocab, logits, 0, vocab);
+                }
+                how.progress().accept(done + n);
+            }
+            return logits;
+        }
+
+        @Override
+        public void truncate(int position) {
+            cache.truncate(position);
+        }
+
+        @Override
+        public int keepCommonPrefix(int[] tokens) {
+            int kept = history.commonPrefix(tokens, cache.position());
+            cache.truncate(kept);
+            return kept;
+        }
+
+        @Override
+        public void close() {
+            // the cache is off-heap memory of an automatic arena: freed when the session is unreachable
+        }
     }
 }

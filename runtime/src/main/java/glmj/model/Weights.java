@@ -1,9 +1,14 @@
 package glmj.model;
 
-import glmj.gguf.GGUFFile;
+import glmj.gguf.GGUFFormatException;
+import glmj.gguf.TensorSource;
 import glmj.gguf.TensorInfo;
 import glmj.kernel.Weight;
 import glmj.tensor.GGMLType;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 
 /** The glm-dsa tensors as kernel handles on the mapped file; only norm vectors and biases are read into arrays. */
 final class Weights {
@@ -11,6 +16,8 @@ final class Weights {
     final Weight output;
     final float[] outputNorm;
     final Layer[] layers;
+    /** Every matrix, experts and heads as slices of their own. */
+    private final List<Weight> matrices = new ArrayList<>();
 
     static final class Layer {
         float[] attnNorm, qANorm, kvANorm, ffnNorm;
@@ -18,16 +25,32 @@ final class Weights {
         Weight[] kB, vB;
         Weight indexerQB, indexerK, indexerProj;
         float[] indexerKNorm, indexerKNormBias;
-        Weight ffnGate, ffnUp, ffnDown;
+        /** The dense FFN of a leading layer, or the shared expert of a MoE layer. */
+        Ffn ffn;
         Weight router;
         float[] expertBias;
         Weight[] expertGate, expertUp, expertDown;
-        Weight sharedGate, sharedUp, sharedDown;
     }
 
-    Weights(GGUFFile file, GlmDsaConfig c) {
-        tokenEmbd = Weight.of(file.tensor("token_embd.weight"));
-        output = file.findTensor("output.weight").map(Weight::of).orElse(tokenEmbd);
+    /**
+     * A SwiGLU FFN; {@code gateUp} holds gate and up when they are alike, for one matmul step, else it is null and
+     * {@code upAlone} holds the up projection, for a step of its own.
+     */
+    record Ffn(Weight gate, Weight up, Weight down, Weight[] gateUp, Weight[] upAlone) {
+        static Ffn of(Weight gate, Weight up, Weight down) {
+            boolean alike = gate.type() == up.type() && gate.rows() == up.rows();
+            return new Ffn(gate, up, down, alike ? new Weight[] {gate, up} : null, new Weight[] {up});
+        }
+    }
+
+    /** Reads every tensor glm-dsa needs, each checked against its shape (a wrong one is a one-line error naming file and tensor). */
+    Weights(TensorSource file, GlmDsaConfig c) {
+        tokenEmbd = matrix(file, "token_embd.weight", c.vocabularySize(), c.embeddingLength());
+        output = file.findTensor("output.weight").isPresent()
+                ? matrix(file, "output.weight", c.vocabularySize(), c.embeddingLength()) : tokenEmbd;
+        if (output != tokenEmbd) {
+            matrices.remove(tokenEmbd); // only its rows are read, never multiplied
+        }
         outputNorm = vector(file, "output_norm.weight", c.embeddingLength());
         layers = new Layer[c.layerCount()];
         for (int il = 0; il < layers.length; il++) {
@@ -59,51 +82,63 @@ final class Weights {
                 l.expertGate = slices(file, b + "ffn_gate_exps.weight", c.expertCount(), ff, c.embeddingLength());
                 l.expertUp = slices(file, b + "ffn_up_exps.weight", c.expertCount(), ff, c.embeddingLength());
                 l.expertDown = slices(file, b + "ffn_down_exps.weight", c.expertCount(), c.embeddingLength(), ff);
-                l.sharedGate = matrix(file, b + "ffn_gate_shexp.weight", shared, c.embeddingLength());
-                l.sharedUp = matrix(file, b + "ffn_up_shexp.weight", shared, c.embeddingLength());
-                l.sharedDown = matrix(file, b + "ffn_down_shexp.weight", c.embeddingLength(), shared);
+                l.ffn = Ffn.of(matrix(file, b + "ffn_gate_shexp.weight", shared, c.embeddingLength()),
+                        matrix(file, b + "ffn_up_shexp.weight", shared, c.embeddingLength()),
+                        matrix(file, b + "ffn_down_shexp.weight", c.embeddingLength(), shared));
             } else {
                 int ff = c.feedForwardLength()[il];
-                l.ffnGate = matrix(file, b + "ffn_gate.weight", ff, c.embeddingLength());
-                l.ffnUp = matrix(file, b + "ffn_up.weight", ff, c.embeddingLength());
-                l.ffnDown = matrix(file, b + "ffn_down.weight", c.embeddingLength(), ff);
+                l.ffn = Ffn.of(matrix(file, b + "ffn_gate.weight", ff, c.embeddingLength()),
+                        matrix(file, b + "ffn_up.weight", ff, c.embeddingLength()),
+                        matrix(file, b + "ffn_down.weight", c.embeddingLength(), ff));
             }
             layers[il] = l;
         }
     }
 
-    private static Weight matrix(GGUFFile file, String name, int rows, int cols) {
-        TensorInfo t = file.tensor(name);
-        if (t.rowLength() != cols || t.rowCount() != rows) {
-            throw new IllegalArgumentException("tensor " + name + " has shape " + java.util.Arrays.toString(t.shape())
-                    + ", expected [" + cols + ", " + rows + "]");
-        }
-        return Weight.of(t);
+    /** The matrices, for checking that the kernels multiply every one. */
+    List<Weight> matrices() {
+        return matrices;
     }
 
-    private static Weight[] slices(GGUFFile file, String name, int count, int rows, int cols) {
+    private Weight matrix(TensorSource file, String name, int rows, int cols) {
+        TensorInfo t = file.tensor(name);
+        if (t.dimensionCount() != 2 || t.rowLength() != cols || t.rowCount() != rows) {
+            throw wrongShape(file, t, "[" + cols + ", " + rows + "]");
+        }
+        Weight weight = Weight.of(t);
+        matrices.add(weight);
+        return weight;
+    }
+
+    /** The {@code count} matrices of a 3-d tensor (experts, heads), each a weight named by its index. */
+    private Weight[] slices(TensorSource file, String name, int count, int rows, int cols) {
         TensorInfo t = file.tensor(name);
         if (t.dimensionCount() != 3 || t.dim(0) != cols || t.dim(1) != rows || t.dim(2) != count) {
-            throw new IllegalArgumentException("tensor " + name + " has shape " + java.util.Arrays.toString(t.shape())
-                    + ", expected [" + cols + ", " + rows + ", " + count + "]");
+            throw wrongShape(file, t, "[" + cols + ", " + rows + ", " + count + "]");
         }
         Weight[] out = new Weight[count];
         for (int i = 0; i < count; i++) {
             out[i] = Weight.slice(t, i);
+            matrices.add(out[i]);
         }
         return out;
     }
 
-    private static float[] vector(GGUFFile file, String name, int length) {
+    private static GGUFFormatException wrongShape(TensorSource file, TensorInfo t, String expected) {
+        return new GGUFFormatException(file.path(), "tensor " + t.name() + " has shape " + Arrays.toString(t.shape())
+                + ", glm-dsa needs " + expected);
+    }
+
+    private static float[] vector(TensorSource file, String name, int length) {
         return read(file.tensor(name), length);
     }
 
     private static float[] read(TensorInfo t, int length) {
         if (t.elementCount() != length) {
-            throw new IllegalArgumentException("tensor " + t.name() + " has " + t.elementCount() + " values, expected " + length);
+            throw new GGUFFormatException(t.shard(), "tensor " + t.name() + " has " + t.elementCount() + " values, glm-dsa needs " + length);
         }
         if (t.type() != GGMLType.F32) {
-            throw new IllegalArgumentException("tensor " + t.name() + " is " + t.type().ggmlName + ", expected f32 for a norm or bias vector");
+            throw new GGUFFormatException(t.shard(), "tensor " + t.name() + " is " + t.type().ggmlName + ", glm-dsa needs f32 for a norm or bias vector");
         }
         return t.type().dequantizeAll(t.data(), length);
     }

@@ -11,7 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 class BenchmarkTest {
 
     /** Records every call, as "truncate P" or "forward N at P". */
-    private static final class RecordingModel implements LanguageModel {
+    private static final class RecordingModel implements Session {
         final List<String> calls = new ArrayList<>();
         private int position;
 
@@ -31,7 +31,7 @@ class BenchmarkTest {
         }
 
         @Override
-        public float[] forward(int[] tokens, int offset, int count) {
+        public float[] forward(int[] tokens, int offset, int count, Processing how) {
             calls.add("forward " + count + " at " + position);
             position += count;
             return new float[vocabularySize()];
@@ -41,6 +41,11 @@ class BenchmarkTest {
         public void truncate(int newPosition) {
             calls.add("truncate " + newPosition);
             position = newPosition;
+        }
+
+        @Override
+        public int keepCommonPrefix(int[] tokens) {
+            throw new UnsupportedOperationException();
         }
 
         @Override

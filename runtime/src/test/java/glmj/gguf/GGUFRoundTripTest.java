@@ -109,6 +109,49 @@ class GGUFRoundTripTest {
     }
 
     @Test
+    void producedTensorsAreWrittenInPlaceBetweenStoredOnes() throws IOException {
+        Path file = dir.resolve("produced.gguf");
+        float[] stored = {1.5f, -2f, 3.25f};
+        List<String> filled = new java.util.ArrayList<>();
+        try (Arena arena = Arena.ofConfined()) {
+            new GGUFWriter()
+                    .putString("general.architecture", "glm-dsa")
+                    .addTensor("first", GGMLType.F32, new long[]{3}, MemorySegment.ofArray(stored))
+                    .addTensor("made", GGMLType.F32, new long[]{5, 2}, target -> {
+                        filled.add("made:" + target.byteSize());
+                        for (int i = 0; i < 10; i++) {
+                            target.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), i, i * 0.5f);
+                        }
+                    })
+                    .addTensor("empty", GGMLType.F32, new long[]{0}, target -> filled.add("empty:" + target.byteSize()))
+                    .addTensor("last", GGMLType.F32, new long[]{3}, arena.allocateFrom(ValueLayout.JAVA_FLOAT, stored))
+                    .write(file);
+        }
+        assertEquals(List.of("made:40"), filled, "a producer fills its tensor's region; an empty tensor needs none");
+        try (GGUFFile gguf = GGUFFile.open(file)) {
+            assertArrayEquals(stored, GGMLType.F32.dequantizeAll(gguf.tensor("first").data(), 3));
+            float[] made = GGMLType.F32.dequantizeAll(gguf.tensor("made").data(), 10);
+            for (int i = 0; i < 10; i++) {
+                assertEquals(i * 0.5f, made[i]);
+            }
+            assertEquals(0, gguf.tensor("empty").byteSize());
+            assertArrayEquals(stored, GGMLType.F32.dequantizeAll(gguf.tensor("last").data(), 3));
+        }
+    }
+
+    @Test
+    void aFailingProducerLeavesNoFile() {
+        Path file = dir.resolve("failed.gguf");
+        GGUFWriter writer = new GGUFWriter().addTensor("t", GGMLType.F32, new long[]{4}, target -> {
+            throw new IOException("source gone");
+        });
+        IOException e = assertThrows(IOException.class, () -> writer.write(file));
+        assertEquals("source gone", e.getMessage());
+        assertFalse(Files.exists(file));
+        assertFalse(Files.exists(dir.resolve("failed.gguf.tmp")));
+    }
+
+    @Test
     void typedGettersRefuseMissingKeysAndWrongTypesNamingKeyAndFile() throws IOException {
         Path file = dir.resolve("getters.gguf");
         everyValueType().write(file);
@@ -314,42 +357,6 @@ class GGUFRoundTripTest {
         try (GGUFFile gguf = GGUFFile.open(file)) {
             assertEquals("x", gguf.metadata().getString("extra"));
         }
-    }
-
-    /** Streamed tensors land where in-memory ones would: the two ways of writing give the same file, byte for byte. */
-    @Test
-    void streamedTensorsWriteTheSameFileAsTensorsInMemory() throws IOException {
-        Random random = new Random(3);
-        MemorySegment a = randomData(GGMLType.Q8_0, new long[]{32, 3}, random);
-        MemorySegment b = randomData(GGMLType.F16, new long[]{7}, random);
-        MemorySegment c = randomData(GGMLType.Q4_K, new long[]{256, 2}, random);
-        Path inMemory = dir.resolve("in-memory.gguf");
-        everyValueType().addTensor("a", GGMLType.Q8_0, new long[]{32, 3}, a).addTensor("b", GGMLType.F16, new long[]{7}, b)
-                .addTensor("c", GGMLType.Q4_K, new long[]{256, 2}, c).write(inMemory);
-        Path streamed = dir.resolve("streamed.gguf");
-        List<String> asked = new java.util.ArrayList<>();
-        everyValueType().addStreamedTensor("a", GGMLType.Q8_0, new long[]{32, 3}).addTensor("b", GGMLType.F16, new long[]{7}, b)
-                .addStreamedTensor("c", GGMLType.Q4_K, new long[]{256, 2})
-                .write(streamed, (out, placements) -> {
-                    // last first, as threads may finish them: positional writes do not depend on the order
-                    for (GGUFWriter.Placement p : placements.reversed()) {
-                        asked.add(p.name());
-                        MemorySegment data = p.name().equals("a") ? a : c;
-                        assertEquals(data.byteSize(), p.byteSize());
-                        out.write(data.asByteBuffer(), p.position());
-                    }
-                });
-        assertEquals(List.of("c", "a"), asked);
-        assertEquals(-1, Files.mismatch(inMemory, streamed));
-    }
-
-    @Test
-    void aStreamedTensorNeedsTheWriterThatStreamsIt() {
-        GGUFWriter w = new GGUFWriter().addStreamedTensor("t", GGMLType.F32, new long[]{4});
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> w.write(dir.resolve("missing.gguf")));
-        assertTrue(e.getMessage().contains("'t'"), e.getMessage());
-        assertThrows(IllegalStateException.class, () -> w.writeSplit(dir, "missing", 1));
-        assertFalse(Files.exists(dir.resolve("missing.gguf")));
     }
 
     static void assertMessage(String expected, org.junit.jupiter.api.function.Executable action) {

@@ -43,7 +43,8 @@ class VectorKernelsTest {
 
             float[] expected = new float[outRows * ROWS];
             for (int g = 0; g < groups; g++) {
-                kernels.matmul(weights[g], x, firstInput[g] * COLS, COLS, expected, firstOutput[g] * ROWS, ROWS, tokens[g]);
+                kernels.matmuls(new Weight[] {weights[g]}, new Rows(x, firstInput[g] * COLS, 0, COLS),
+                        new Rows(expected, firstOutput[g] * ROWS, 0, ROWS), tokens[g]);
             }
             for (int i = 0; i < out.length; i++) {
                 assertEquals(Float.floatToIntBits(expected[i]), Float.floatToIntBits(out[i]),

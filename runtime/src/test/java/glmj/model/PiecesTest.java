@@ -1,5 +1,7 @@
 package glmj.model;
 
+import glmj.kernel.TopK;
+
 import org.junit.jupiter.api.Test;
 
 import java.util.Arrays;

@@ -65,6 +65,18 @@ public final class BenchGlmDsa {
                 GlmDsaGenerator.WeightSource.QUANTIZED_FLOATS, 0), progress);
     }
 
+    /**
+     * Writes the bench model's weights at {@code scale} as a Hugging Face FP8 checkpoint into {@code directory}
+     * (created if needed, and empty): the values {@link #write} quantizes, rounded to FP8 with 128x128 block scales
+     * or to BF16 instead (see {@link GlmDsaCheckpoint}), the reference {@code glmj quality weights} compares the bench
+     * model with.
+     */
+    public static void writeCheckpoint(Path directory, Scale scale) throws IOException {
+        GlmVocabulary vocabulary = GlmVocabulary.load(TestModels.qwen2Vocabulary());
+        GlmDsaCheckpoint.prepare(directory);
+        GlmDsaCheckpoint.write(directory, shape(scale), vocabulary);
+    }
+
     static GlmDsaShape shape(Scale scale) {
         int embd = scale.embeddingLength;
         int heads = embd / 64;

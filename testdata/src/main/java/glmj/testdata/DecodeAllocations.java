@@ -1,6 +1,6 @@
 package glmj.testdata;
 
-import glmj.generate.LanguageModel;
+import glmj.generate.Session;
 
 import java.lang.management.ManagementFactory;
 import java.util.Arrays;
@@ -31,7 +31,7 @@ public final class DecodeAllocations {
     private DecodeAllocations() {}
 
     /** Prefills a prompt of {@code length} tokens into {@code model}, then decodes windows of 16 steps from there. */
-    public static Result measure(LanguageModel model, int length) {
+    public static Result measure(Session model, int length) {
         com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         int[] prompt = new int[length];
         Arrays.setAll(prompt, i -> 1000 + 37 * i);

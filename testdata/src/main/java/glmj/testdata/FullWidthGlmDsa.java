@@ -118,7 +118,7 @@ public final class FullWidthGlmDsa {
                 case TOKEN_EMBD -> GGMLType.Q5_K;
                 case OUTPUT -> GGMLType.Q4_K;
                 case NORM, ROUTER, INDEXER_PROJ -> GGMLType.F32;
-                case ATTN_Q_A, ATTN_OUTPUT, FFN_GATE_UP, SHARED_GATE_UP, NEXTN_EH_PROJ -> GGMLType.Q5_K;
+                case ATTN_Q_A, ATTN_OUTPUT, FFN_GATE_UP, SHARED_GATE_UP, NEXTN_PROJ -> GGMLType.Q5_K;
                 case ATTN_Q_B, ATTN_KV_A_MQA, ATTN_K_B, ATTN_V_B, INDEXER_Q_B, INDEXER_K -> GGMLType.Q8_0;
                 case FFN_DOWN -> GGMLType.Q6_K;
                 case SHARED_DOWN -> block == FINER_SHARED_DOWN_BLOCK ? GGMLType.Q8_0 : GGMLType.Q6_K;

@@ -8,15 +8,13 @@ import glmj.tensor.quantize.Quantizer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.ExecutionException;
@@ -28,9 +26,9 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Writes a GLM-5 ({@code glm-dsa}) with random weights from its {@link GlmDsaShape} and a {@link QuantMix}: GLM-5's
  * tensor names, metadata keys, layer kinds and tokenizer. The tiny test models, the bench model and the full-width
- * models are all made here. Tensors are streamed into the file as they are made, and each tensor (or each chunk of a
- * tensor of random blocks) draws from its own random stream (see {@link Weights}), so the bytes depend neither on how
- * many threads make them nor on memory.
+ * models are all made here. Each tensor made from floats, and each chunk of a tensor of random blocks, draws from its
+ * own random stream (see {@link Weights}), so the bytes do not depend on how many threads make them. Tensors of random
+ * blocks are made into the file as it is written, so a model larger than memory can be made.
  */
 final class GlmDsaGenerator {
     static final String ARCHITECTURE = "glm-dsa";
@@ -42,13 +40,10 @@ final class GlmDsaGenerator {
 
     private static final String CHAT_TEMPLATE_RESOURCE = "glmj/testdata/glm5-chat-template.jinja";
     private static final ValueLayout.OfFloat FLOAT_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    /** Weights made from floats per step, bounding the memory a tensor needs while it is made. */
+    /** Weights generated per step, bounding the heap a tensor needs while it is made. */
     private static final int CHUNK_WEIGHTS = 1 << 20;
     /** Bytes of random blocks per task and random stream: a fixed size, so the bytes do not depend on the threads. */
     private static final int CHUNK_BYTES = 1 << 22;
-    /** Each generating thread's buffer, holding a chunk until it is written. */
-    private static final ThreadLocal<ByteBuffer> STAGING = ThreadLocal.withInitial(
-            () -> ByteBuffer.allocateDirect(Math.max(CHUNK_BYTES, CHUNK_WEIGHTS * Float.BYTES)));
 
     /** How a model's weights are made. */
     enum WeightSource {
@@ -69,7 +64,7 @@ final class GlmDsaGenerator {
     enum Role {
         TOKEN_EMBD, OUTPUT, NORM, ATTN_Q_A, ATTN_Q_B, ATTN_KV_A_MQA, ATTN_K_B, ATTN_V_B, ATTN_OUTPUT,
         INDEXER_Q_B, INDEXER_K, INDEXER_PROJ, FFN_GATE_UP, FFN_DOWN, ROUTER, EXPERT_GATE_UP, EXPERT_DOWN,
-        SHARED_GATE_UP, SHARED_DOWN, NEXTN_EH_PROJ
+        SHARED_GATE_UP, SHARED_DOWN, NEXTN_PROJ
     }
 
     /** The tensor types of a generated model. */
@@ -110,11 +105,18 @@ final class GlmDsaGenerator {
     record Model(String name, GlmDsaShape shape, QuantMix mix, WeightSource source, long seed) {
     }
 
-    /**
-     * Writes {@code model} as one GGUF file, streaming each tensor's data into the file as it is made (on every core),
-     * so the model never has to fit in memory.
-     */
+    /** Writes {@code model} as one GGUF file, generating its tensors on every core. */
     static void write(Path file, Model model, Progress progress) throws IOException {
+        try (Arena arena = Arena.ofShared()) {
+            writer(model, arena, progress).write(file);
+        }
+    }
+
+    /**
+     * A writer holding {@code model}: the tensors made from floats generated (on every core) into {@code arena}, the
+     * tensors of random blocks made (on every core) into the file when it is written.
+     */
+    static GGUFWriter writer(Model model, Arena arena, Progress progress) throws IOException {
         GlmDsaShape shape = model.shape();
         GlmVocabulary vocabulary = GlmVocabulary.load(TestModels.qwen2Vocabulary());
         if (shape.vocabularySize() > 0) {
@@ -123,12 +125,26 @@ final class GlmDsaGenerator {
         GGUFWriter w = metadata(shape, model.mix(), model.name(), vocabulary);
         List<TensorSpec> specs = tensors(shape, vocabulary.size());
         GGMLType[] types = new GGMLType[specs.size()];
+        boolean[] randomBlocks = new boolean[specs.size()];
+        long total = 0;
         for (int i = 0; i < types.length; i++) {
             TensorSpec spec = specs.get(i);
             types[i] = model.mix().typeOf(spec.role(), spec.block());
-            w.addStreamedTensor(spec.name(), types[i], spec.shape());
+            randomBlocks[i] = model.source() == WeightSource.RANDOM_BLOCKS && RandomBlocks.canWrite(types[i]);
+            total += types[i].byteSize(spec.elementCount());
         }
-        w.write(file, (out, placements) -> generateAll(specs, types, placements, model, out, progress));
+        Made made = new Made(total, progress);
+        MemorySegment[] data = generateFromFloats(specs, types, randomBlocks, model.seed(), arena, made);
+        for (int i = 0; i < specs.size(); i++) {
+            TensorSpec spec = specs.get(i);
+            GGMLType type = types[i];
+            if (randomBlocks[i]) {
+                w.addTensor(spec.name(), type, spec.shape(), target -> fillRandomBlocks(spec, type, model.seed(), target, made));
+            } else {
+                w.addTensor(spec.name(), type, spec.shape(), data[i]);
+            }
+        }
+        return w;
     }
 
     private static GGUFWriter metadata(GlmDsaShape shape, QuantMix mix, String modelName, GlmVocabulary vocabulary) {
@@ -188,58 +204,77 @@ final class GlmDsaGenerator {
         return w;
     }
 
-    /** Every tensor, in the order llama.cpp's converter writes them: embeddings, blocks, output norm and head. */
+    /** Every tensor, in the order llama.cpp's converter writes them: embeddings, blocks, MTP blocks, output norm and head. */
     static List<TensorSpec> tensors(GlmDsaShape s, int vocabularySize) {
         int embd = s.embeddingLength();
         List<TensorSpec> t = new ArrayList<>();
         t.add(new TensorSpec("token_embd.weight", Role.TOKEN_EMBD, -1, Weights.Init.EMBEDDING, embd, vocabularySize));
-        for (int il = 0; il < s.fileBlockCount(); il++) {
-            String b = "blk." + il + ".";
-            t.add(gain(b + "attn_norm.weight", il, embd));
-            t.add(matrix(b + "attn_q_a.weight", Role.ATTN_Q_A, il, embd, s.qLoraRank()));
-            t.add(gain(b + "attn_q_a_norm.weight", il, s.qLoraRank()));
-            t.add(matrix(b + "attn_q_b.weight", Role.ATTN_Q_B, il, s.qLoraRank(), (long) s.headCount() * s.keyLengthMla()));
-            t.add(matrix(b + "attn_kv_a_mqa.weight", Role.ATTN_KV_A_MQA, il, embd, s.kvLoraRank() + s.qkRopeHeadDim()));
-            t.add(gain(b + "attn_kv_a_norm.weight", il, s.kvLoraRank()));
-            t.add(matrix(b + "attn_k_b.weight", Role.ATTN_K_B, il, s.qkNopeHeadDim(), s.kvLoraRank(), s.headCount()));
-            t.add(matrix(b + "attn_v_b.weight", Role.ATTN_V_B, il, s.kvLoraRank(), s.valueLengthMla(), s.headCount()));
-            t.add(matrix(b + "attn_output.weight", Role.ATTN_OUTPUT, il, (long) s.headCount() * s.valueLengthMla(), embd));
-            if (s.isIndexerFull(il)) {
-                t.add(matrix(b + "indexer.attn_q_b.weight", Role.INDEXER_Q_B, il, s.qLoraRank(),
-                        (long) s.indexerHeadCount() * s.indexerKeyLength()));
-                t.add(matrix(b + "indexer.attn_k.weight", Role.INDEXER_K, il, embd, s.indexerKeyLength()));
-                t.add(gain(b + "indexer.k_norm.weight", il, s.indexerKeyLength()));
-                t.add(new TensorSpec(b + "indexer.k_norm.bias", Role.NORM, il, Weights.Init.BIAS, s.indexerKeyLength()));
-                t.add(matrix(b + "indexer.proj.weight", Role.INDEXER_PROJ, il, embd, s.indexerHeadCount()));
-            }
-            t.add(gain(b + "ffn_norm.weight", il, embd));
-            if (il < s.leadingDenseBlockCount()) {
-                t.add(matrix(b + "ffn_gate.weight", Role.FFN_GATE_UP, il, embd, s.feedForwardLength()));
-                t.add(matrix(b + "ffn_up.weight", Role.FFN_GATE_UP, il, embd, s.feedForwardLength()));
-                t.add(matrix(b + "ffn_down.weight", Role.FFN_DOWN, il, s.feedForwardLength(), embd));
-            } else {
-                int experts = s.expertCount();
-                int expertFf = s.expertFeedForwardLength();
-                int shared = expertFf * s.expertSharedCount();
-                t.add(matrix(b + "ffn_gate_inp.weight", Role.ROUTER, il, embd, experts));
-                t.add(new TensorSpec(b + "exp_probs_b.bias", Role.NORM, il, Weights.Init.BIAS, experts));
-                t.add(matrix(b + "ffn_gate_exps.weight", Role.EXPERT_GATE_UP, il, embd, expertFf, experts));
-                t.add(matrix(b + "ffn_up_exps.weight", Role.EXPERT_GATE_UP, il, embd, expertFf, experts));
-                t.add(matrix(b + "ffn_down_exps.weight", Role.EXPERT_DOWN, il, expertFf, embd, experts));
-                t.add(matrix(b + "ffn_gate_shexp.weight", Role.SHARED_GATE_UP, il, embd, shared));
-                t.add(matrix(b + "ffn_up_shexp.weight", Role.SHARED_GATE_UP, il, embd, shared));
-                t.add(matrix(b + "ffn_down_shexp.weight", Role.SHARED_DOWN, il, shared, embd));
-            }
-            if (il >= s.blockCount()) {
-                // an MTP block: the trunk's hidden state and the next token's embedding, normed, joined and projected
-                t.add(matrix(b + "nextn.eh_proj.weight", Role.NEXTN_EH_PROJ, il, 2L * embd, embd));
-                t.add(gain(b + "nextn.enorm.weight", il, embd));
-                t.add(gain(b + "nextn.hnorm.weight", il, embd));
-                t.add(gain(b + "nextn.shared_head_norm.weight", il, embd));
-            }
+        for (int il = 0; il < s.blockCount(); il++) {
+            t.addAll(blockTensors(s, il, s.isIndexerFull(il)));
+        }
+        for (int il = s.blockCount(); il < s.fileBlockCount(); il++) {
+            t.addAll(nextnBlockTensors(s, il));
         }
         t.add(gain("output_norm.weight", -1, embd));
         t.add(matrix("output.weight", Role.OUTPUT, -1, embd, vocabularySize));
+        return t;
+    }
+
+    /** The tensors of block {@code il}: attention, its indexer when {@code indexerFull}, and a dense or MoE FFN. */
+    static List<TensorSpec> blockTensors(GlmDsaShape s, int il, boolean indexerFull) {
+        int embd = s.embeddingLength();
+        List<TensorSpec> t = new ArrayList<>();
+        String b = "blk." + il + ".";
+        t.add(gain(b + "attn_norm.weight", il, embd));
+        t.add(matrix(b + "attn_q_a.weight", Role.ATTN_Q_A, il, embd, s.qLoraRank()));
+        t.add(gain(b + "attn_q_a_norm.weight", il, s.qLoraRank()));
+        t.add(matrix(b + "attn_q_b.weight", Role.ATTN_Q_B, il, s.qLoraRank(), (long) s.headCount() * s.keyLengthMla()));
+        t.add(matrix(b + "attn_kv_a_mqa.weight", Role.ATTN_KV_A_MQA, il, embd, s.kvLoraRank() + s.qkRopeHeadDim()));
+        t.add(gain(b + "attn_kv_a_norm.weight", il, s.kvLoraRank()));
+        t.add(matrix(b + "attn_k_b.weight", Role.ATTN_K_B, il, s.qkNopeHeadDim(), s.kvLoraRank(), s.headCount()));
+        t.add(matrix(b + "attn_v_b.weight", Role.ATTN_V_B, il, s.kvLoraRank(), s.valueLengthMla(), s.headCount()));
+        t.add(matrix(b + "attn_output.weight", Role.ATTN_OUTPUT, il, (long) s.headCount() * s.valueLengthMla(), embd));
+        if (indexerFull) {
+            t.add(matrix(b + "indexer.attn_q_b.weight", Role.INDEXER_Q_B, il, s.qLoraRank(),
+                    (long) s.indexerHeadCount() * s.indexerKeyLength()));
+            t.add(matrix(b + "indexer.attn_k.weight", Role.INDEXER_K, il, embd, s.indexerKeyLength()));
+            t.add(gain(b + "indexer.k_norm.weight", il, s.indexerKeyLength()));
+            t.add(new TensorSpec(b + "indexer.k_norm.bias", Role.NORM, il, Weights.Init.BIAS, s.indexerKeyLength()));
+            t.add(matrix(b + "indexer.proj.weight", Role.INDEXER_PROJ, il, embd, s.indexerHeadCount()));
+        }
+        t.add(gain(b + "ffn_norm.weight", il, embd));
+        if (il < s.leadingDenseBlockCount()) {
+            t.add(matrix(b + "ffn_gate.weight", Role.FFN_GATE_UP, il, embd, s.feedForwardLength()));
+            t.add(matrix(b + "ffn_up.weight", Role.FFN_GATE_UP, il, embd, s.feedForwardLength()));
+            t.add(matrix(b + "ffn_down.weight", Role.FFN_DOWN, il, s.feedForwardLength(), embd));
+        } else {
+            int experts = s.expertCount();
+            int expertFf = s.expertFeedForwardLength();
+            int shared = expertFf * s.expertSharedCount();
+            t.add(matrix(b + "ffn_gate_inp.weight", Role.ROUTER, il, embd, experts));
+            t.add(new TensorSpec(b + "exp_probs_b.bias", Role.NORM, il, Weights.Init.BIAS, experts));
+            t.add(matrix(b + "ffn_gate_exps.weight", Role.EXPERT_GATE_UP, il, embd, expertFf, experts));
+            t.add(matrix(b + "ffn_up_exps.weight", Role.EXPERT_GATE_UP, il, embd, expertFf, experts));
+            t.add(matrix(b + "ffn_down_exps.weight", Role.EXPERT_DOWN, il, expertFf, embd, experts));
+            t.add(matrix(b + "ffn_gate_shexp.weight", Role.SHARED_GATE_UP, il, embd, shared));
+            t.add(matrix(b + "ffn_up_shexp.weight", Role.SHARED_GATE_UP, il, embd, shared));
+            t.add(matrix(b + "ffn_down_shexp.weight", Role.SHARED_DOWN, il, shared, embd));
+        }
+        return t;
+    }
+
+    /**
+     * The tensors of an MTP (NextN) block {@code il}, appended after the trunk: a MoE block with a full indexer, and
+     * the NextN projection of the concatenated embedding and hidden state with its norms.
+     */
+    static List<TensorSpec> nextnBlockTensors(GlmDsaShape s, int il) {
+        int embd = s.embeddingLength();
+        String b = "blk." + il + ".nextn.";
+        List<TensorSpec> t = new ArrayList<>(blockTensors(s, il, true));
+        t.add(matrix(b + "eh_proj.weight", Role.NEXTN_PROJ, il, 2L * embd, embd));
+        t.add(gain(b + "enorm.weight", il, embd));
+        t.add(gain(b + "hnorm.weight", il, embd));
+        t.add(gain(b + "shared_head_norm.weight", il, embd));
         return t;
     }
 
@@ -251,90 +286,86 @@ final class GlmDsaGenerator {
         return new TensorSpec(name, Role.NORM, block, Weights.Init.GAIN, length);
     }
 
-    /** A piece of work: makes {@code bytes} bytes of tensor data and writes them into the file. */
-    private record Task(long bytes, Work work) {
-    }
+    /** The bytes made so far against all the model's, told to the {@link Progress} one report at a time. */
+    private record Made(long total, Progress progress, AtomicLong bytes) {
+        Made(long total, Progress progress) {
+            this(total, progress, new AtomicLong());
+        }
 
-    @FunctionalInterface
-    private interface Work {
-        void run() throws IOException;
+        void add(long made) {
+            long done = bytes.addAndGet(made);
+            synchronized (progress) {
+                progress.madeBytes(done, total);
+            }
+        }
     }
 
     /**
-     * Every tensor's data, made by as many threads as there are cores and written at its place in {@code out}: the
-     * tensors made from floats one task each, biggest first (each draws one stream, in order), then the tensors made
-     * of random blocks in chunks of {@link #CHUNK_BYTES}, in file order (each chunk draws a stream of its own).
+     * The data of every tensor not made of random blocks (null for those), generated on every core into
+     * {@code arena}, biggest first, so that no thread is left with a large tensor while the others idle at the end.
      */
-    private static void generateAll(List<TensorSpec> specs, GGMLType[] types, List<GGUFWriter.Placement> placements,
-            Model model, FileChannel out, Progress progress) throws IOException {
-        List<Task> fromFloats = new ArrayList<>();
-        List<Task> randomBlocks = new ArrayList<>();
-        for (int i = 0; i < specs.size(); i++) {
-            TensorSpec spec = specs.get(i);
-            GGMLType type = types[i];
-            GGUFWriter.Placement place = placements.get(i);
-            if (model.source() == WeightSource.RANDOM_BLOCKS && RandomBlocks.canWrite(type)) {
-                long blocksPerChunk = CHUNK_BYTES / type.typeSize;
-                long blocks = place.byteSize() / type.typeSize;
-                double rms = Weights.standardDeviation(spec.init(), spec.shape()[0]);
-                for (long first = 0, chunk = 0; first < blocks; first += blocksPerChunk, chunk++) {
-                    long at = first * type.typeSize;
-                    long bytes = Math.min(blocksPerChunk, blocks - first) * type.typeSize;
-                    String stream = spec.name() + "#" + chunk;
-                    randomBlocks.add(new Task(bytes, () -> {
-                        MemorySegment target = staging(bytes);
-                        RandomBlocks.fill(type, target, rms, Weights.stream(stream, model.seed()));
-                        writeFully(out, target, place.position() + at);
-                    }));
-                }
-            } else {
-                fromFloats.add(new Task(place.byteSize(), () -> generate(spec, type, model.seed(), out, place.position())));
+    private static MemorySegment[] generateFromFloats(List<TensorSpec> specs, GGMLType[] types, boolean[] randomBlocks,
+            long seed, Arena arena, Made made) {
+        MemorySegment[] data = new MemorySegment[specs.size()];
+        List<Integer> order = new ArrayList<>(specs.size());
+        for (int i = 0; i < data.length; i++) {
+            if (!randomBlocks[i]) {
+                data[i] = arena.allocate(types[i].byteSize(specs.get(i).elementCount()), 64);
+                order.add(i);
             }
         }
-        fromFloats.sort(Comparator.comparingLong(Task::bytes).reversed());
-        List<Task> tasks = new ArrayList<>(fromFloats);
-        tasks.addAll(randomBlocks);
-        run(tasks, progress);
+        order.sort((x, y) -> Long.compare(data[y].byteSize(), data[x].byteSize()));
+        List<Runnable> tasks = new ArrayList<>();
+        for (int i : order) {
+            tasks.add(() -> {
+                generate(specs.get(i), types[i], seed, data[i]);
+                made.add(data[i].byteSize());
+            });
+        }
+        runOnEveryCore(tasks);
+        return data;
     }
 
-    /** Runs the tasks on one thread per core, in order, telling {@code progress} the bytes made. */
-    private static void run(List<Task> tasks, Progress progress) throws IOException {
-        long total = tasks.stream().mapToLong(Task::bytes).sum();
-        AtomicLong made = new AtomicLong();
-        List<Future<?>> pending = new ArrayList<>(tasks.size());
+    /**
+     * Fills {@code target} with random blocks of {@code type} at the tensor's scale, on every core, in chunks of
+     * {@link #CHUNK_BYTES} each drawn from a stream of its own.
+     */
+    private static void fillRandomBlocks(TensorSpec spec, GGMLType type, long seed, MemorySegment target, Made made) {
+        long blocksPerChunk = CHUNK_BYTES / type.typeSize;
+        long blocks = target.byteSize() / type.typeSize;
+        double rms = Weights.standardDeviation(spec.init(), spec.shape()[0]);
+        List<Runnable> tasks = new ArrayList<>();
+        for (long first = 0, chunk = 0; first < blocks; first += blocksPerChunk, chunk++) {
+            MemorySegment part = target.asSlice(first * type.typeSize, Math.min(blocksPerChunk, blocks - first) * type.typeSize);
+            String stream = spec.name() + "#" + chunk;
+            tasks.add(() -> {
+                RandomBlocks.fill(type, part, rms, Weights.stream(stream, seed));
+                made.add(part.byteSize());
+            });
+        }
+        runOnEveryCore(tasks);
+    }
+
+    /** Runs {@code tasks} on as many threads as there are cores, in order as threads come free; rethrows a failure. */
+    static void runOnEveryCore(List<Runnable> tasks) {
+        List<Future<?>> pending = new ArrayList<>();
         try (ExecutorService pool = Executors.newFixedThreadPool(Runtime.getRuntime().availableProcessors())) {
-            for (Task task : tasks) {
-                pending.add(pool.submit(() -> {
-                    task.work().run();
-                    long done = made.addAndGet(task.bytes());
-                    synchronized (progress) {
-                        progress.madeBytes(done, total);
-                    }
-                    return null;
-                }));
+            for (Runnable task : tasks) {
+                pending.add(pool.submit(task));
             }
             for (Future<?> task : pending) {
                 task.get();
             }
         } catch (ExecutionException e) {
-            switch (e.getCause()) {
-                case IOException io -> throw io;
-                case RuntimeException runtime -> throw runtime;
-                case Error error -> throw error;
-                default -> throw new IllegalStateException(e.getCause());
-            }
+            throw e.getCause() instanceof RuntimeException runtime ? runtime : new IllegalStateException(e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IOException("interrupted while generating tensors", e);
+            throw new IllegalStateException("interrupted while generating tensors", e);
         }
     }
 
-    /**
-     * Writes the tensor's weights as {@code type} at byte {@code position} of {@code out}, row chunk by row chunk of
-     * floats from its own random stream.
-     */
-    private static void generate(TensorSpec spec, GGMLType type, long seed, FileChannel out, long position)
-            throws IOException {
+    /** Fills {@code data} with the tensor's weights as {@code type}, row chunk by row chunk from its own random stream. */
+    private static void generate(TensorSpec spec, GGMLType type, long seed, MemorySegment data) {
         long rowLength = spec.shape()[0];
         long count = spec.elementCount();
         SplittableRandom random = Weights.stream(spec.name(), seed);
@@ -343,30 +374,16 @@ final class GlmDsaGenerator {
         for (long done = 0; done < count; ) {
             int n = (int) Math.min(chunk.length, count - done);
             Weights.fill(random, spec.init(), rowLength, chunk, n);
-            MemorySegment target = staging(type.byteSize(n));
             if (type == GGMLType.F32) {
-                MemorySegment.copy(chunk, 0, target, FLOAT_LE, 0, n);
+                MemorySegment.copy(chunk, 0, data, FLOAT_LE, done * Float.BYTES, n);
             } else {
-                Quantizer.quantize(type, chunk, 0, target, 0, n);
+                Quantizer.quantize(type, chunk, 0, data, type.byteSize(done), n);
             }
-            writeFully(out, target, position + type.byteSize(done));
             done += n;
         }
     }
 
-    /** The first {@code bytes} of this thread's staging buffer. */
-    private static MemorySegment staging(long bytes) {
-        return MemorySegment.ofBuffer(STAGING.get()).asSlice(0, bytes);
-    }
-
-    private static void writeFully(FileChannel out, MemorySegment data, long position) throws IOException {
-        ByteBuffer buffer = data.asByteBuffer();
-        while (buffer.hasRemaining()) {
-            position += out.write(buffer, position);
-        }
-    }
-
-    private static String chatTemplate() {
+    static String chatTemplate() {
         try (InputStream in = GlmDsaGenerator.class.getClassLoader().getResourceAsStream(CHAT_TEMPLATE_RESOURCE)) {
             if (in == null) {
                 throw new IllegalStateException("resource " + CHAT_TEMPLATE_RESOURCE + " is missing from the classpath");

@@ -1,12 +1,11 @@
 package glmj.testdata;
 
-import glmj.gguf.GGUFFile;
-import glmj.gguf.GGUFWriter;
 import glmj.tensor.GGMLType;
 import glmj.testdata.GlmDsaGenerator.Role;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -88,8 +87,8 @@ public final class TinyGlmDsa {
                 case TOKEN_EMBD -> GGMLType.Q2_K;
                 case OUTPUT -> GGMLType.Q3_K;
                 case NORM, ROUTER, INDEXER_PROJ -> GGMLType.F32;
-                case ATTN_Q_A, ATTN_Q_B, FFN_GATE_UP, NEXTN_EH_PROJ -> GGMLType.Q4_K;
-                case ATTN_KV_A_MQA, FFN_DOWN, SHARED_DOWN -> GGMLType.Q6_K;
+                case ATTN_Q_A, ATTN_Q_B, FFN_GATE_UP -> GGMLType.Q4_K;
+                case ATTN_KV_A_MQA, FFN_DOWN, SHARED_DOWN, NEXTN_PROJ -> GGMLType.Q6_K;
                 case ATTN_K_B, INDEXER_Q_B, INDEXER_K -> GGMLType.Q8_0;
                 case ATTN_V_B, SHARED_GATE_UP -> GGMLType.Q5_K;
                 case ATTN_OUTPUT -> GGMLType.IQ4_XS;
@@ -120,14 +119,9 @@ public final class TinyGlmDsa {
      */
     public static List<Path> writeSplit(Path directory, String baseName, Variant variant, int maxTensorsPerShard)
             throws IOException {
-        Path whole = Files.createTempFile(directory, baseName, ".gguf");
-        try {
-            write(whole, variant);
-            try (GGUFFile file = GGUFFile.open(whole)) {
-                return GGUFWriter.copyOf(file).writeSplit(directory, baseName, maxTensorsPerShard);
-            }
-        } finally {
-            Files.deleteIfExists(whole);
+        try (Arena arena = Arena.ofShared()) {
+            return GlmDsaGenerator.writer(model(variant), arena, GlmDsaGenerator.Progress.NONE)
+                    .writeSplit(directory, baseName, maxTensorsPerShard);
         }
     }
 

@@ -27,6 +27,11 @@ final class Weights {
     private Weights() {
     }
 
+    /** A stream for tensor {@code name} of the test models (seed 0). */
+    static SplittableRandom stream(String name) {
+        return stream(name, 0);
+    }
+
     /** A stream for {@code name} (a tensor, or a part of one) of the model with {@code seed}: FNV-1a over its UTF-8 bytes, mixed into both seeds. */
     static SplittableRandom stream(String name, long seed) {
         long hash = 0xcbf29ce484222325L;

@@ -1,5 +1,6 @@
 package glmj.model;
 
+import glmj.generate.Session;
 import glmj.testdata.DecodeAllocations;
 import glmj.testdata.TestModels;
 import org.junit.jupiter.api.Test;
@@ -13,7 +14,7 @@ class DecodeAllocatesNothingTest {
 
     @Test
     void decodeStepsAllocateNothingOnceCompiled() throws IOException {
-        try (GlmDsaEngine engine = GlmDsaEngine.open(TestModels.tinyQuantMix(), 512, 32, 2)) {
+        try (GlmDsaEngine model = GlmDsaEngine.open(TestModels.tinyQuantMix(), 512, 32, 2); Session engine = model.newSession()) {
             for (int prompt : new int[] {DecodeAllocations.SHORT_PROMPT, DecodeAllocations.LONG_PROMPT}) {
                 DecodeAllocations.Result result = DecodeAllocations.measure(engine, prompt);
                 System.out.println("decode after " + prompt + " tokens: " + result);

@@ -29,7 +29,6 @@ class TinyGlmDsaTest {
         Path fresh = dir.resolve("fresh.gguf");
         TinyGlmDsa.write(fresh, TinyGlmDsa.Variant.UD_Q2_K_XL);
         assertEquals(-1, Files.mismatch(fresh, TestModels.tinyQuantMix()), "fresh file differs from the cached one");
-        assertEquals(-1, Files.mismatch(fresh, TestModels.embeddedDefault()), "fresh file differs from the one built into the jar");
         assertTrue(TestModels.isCurrent(fresh));
     }
 

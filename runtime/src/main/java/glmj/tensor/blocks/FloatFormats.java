@@ -52,6 +52,18 @@ public final class FloatFormats {
     }
 
     /**
+     * An E8M0 scale, 2^(e-127), as PyTorch's {@code float8_e8m0fnu} decodes it (safetensors dtype {@code F8_E8M0}):
+     * e = 0 gives the subnormal 2^-127 and e = 255 is NaN (with PyTorch's bits, 0x7F800001).
+     */
+    public static float e8m0ToF32(int e) {
+        return switch (e & 0xFF) {
+            case 0 -> Float.intBitsToFloat(0x0040_0000);
+            case 0xFF -> Float.intBitsToFloat(0x7F80_0001);
+            default -> Float.intBitsToFloat((e & 0xFF) << 23);
+        };
+    }
+
+    /**
      * Half the value of an E8M0 scale (2^(e-127) / 2), the form MXFP4 uses because its E2M1 table holds doubled
      * values. e = 0 and 1 give the subnormals 2^-128 and 2^-127; e = 255 is not treated as NaN, as in ggml.
      */

@@ -23,7 +23,7 @@ import static glmj.tensor.quantize.GgmlMath.makeQxQuants;
 import static glmj.tensor.quantize.GgmlMath.nearestInt;
 
 /** The 256-weight super-block quantizers Q2_K to Q6_K and Q8_K ({@code quantize_row_q*_K_ref}). */
-final class KQuantizers {
+public final class KQuantizers {
 
     private static final int QK_K = 256;
 
@@ -40,7 +40,7 @@ final class KQuantizers {
         final float[] mins = new float[QK_K / 16];
     }
 
-    static void q2_K(float[] x, int xo, MemorySegment y, long yo, int blocks) {
+    public static void q2_K(float[] x, int xo, MemorySegment y, long yo, int blocks) {
         Scratch s = new Scratch();
         byte[] levels = s.levels;
         int[] packedScales = new int[QK_K / 16];
@@ -100,7 +100,7 @@ final class KQuantizers {
         }
     }
 
-    static void q3_K(float[] x, int xo, MemorySegment y, long yo, int blocks) {
+    public static void q3_K(float[] x, int xo, MemorySegment y, long yo, int blocks) {
         Scratch s = new Scratch();
         byte[] levels = s.levels;
         int[] blockScales = new int[QK_K / 16];
@@ -153,7 +153,7 @@ final class KQuantizers {
         }
     }
 
-    static void q4_K(float[] x, int xo, MemorySegment y, long yo, int blocks) {
+    public static void q4_K(float[] x, int xo, MemorySegment y, long yo, int blocks) {
         Scratch s = new Scratch();
         byte[] levels = s.levels;
         int[] scaleLevels = new int[QK_K / 32];
@@ -174,7 +174,7 @@ final class KQuantizers {
         }
     }
 
-    static void q5_K(float[] x, int xo, MemorySegment y, long yo, int blocks) {
+    public static void q5_K(float[] x, int xo, MemorySegment y, long yo, int blocks) {
         Scratch s = new Scratch();
         byte[] levels = s.levels;
         int[] scaleLevels = new int[QK_K / 32];
@@ -201,7 +201,7 @@ final class KQuantizers {
         }
     }
 
-    static void q6_K(float[] x, int xo, MemorySegment y, long yo, int blocks) {
+    public static void q6_K(float[] x, int xo, MemorySegment y, long yo, int blocks) {
         Scratch s = new Scratch();
         byte[] levels = s.levels;
         byte[] blockScales = new byte[QK_K / 16];
@@ -254,7 +254,7 @@ final class KQuantizers {
         }
     }
 
-    static void q8_K(float[] x, int xo, MemorySegment y, long yo, int blocks) {
+    public static void q8_K(float[] x, int xo, MemorySegment y, long yo, int blocks) {
         for (int b = 0; b < blocks; b++, xo += QK_K, yo += Q8_KBlock.BYTES) {
             float max = GgmlMath.signedMaxByMagnitude(x, xo, QK_K);
             if (max == 0) {

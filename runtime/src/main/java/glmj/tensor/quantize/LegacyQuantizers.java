@@ -17,14 +17,14 @@ import static glmj.tensor.quantize.GgmlMath.signedMaxByMagnitude;
 import static glmj.tensor.quantize.GgmlMath.truncateLikeX86;
 
 /** The 32-weight block quantizers Q4_0, Q4_1, Q5_0, Q5_1 and Q8_0 ({@code quantize_row_q*_ref}). */
-final class LegacyQuantizers {
+public final class LegacyQuantizers {
 
     private static final int QK = 32;
 
     private LegacyQuantizers() {
     }
 
-    static void q4_0(float[] x, int xo, MemorySegment y, long yo, int blocks) {
+    public static void q4_0(float[] x, int xo, MemorySegment y, long yo, int blocks) {
         int[] q = new int[QK];
         for (int b = 0; b < blocks; b++, xo += QK, yo += Q4_0Block.BYTES) {
             float max = signedMaxByMagnitude(x, xo, QK);
@@ -38,7 +38,7 @@ final class LegacyQuantizers {
         }
     }
 
-    static void q4_1(float[] x, int xo, MemorySegment y, long yo, int blocks) {
+    public static void q4_1(float[] x, int xo, MemorySegment y, long yo, int blocks) {
         int[] q = new int[QK];
         for (int b = 0; b < blocks; b++, xo += QK, yo += Q4_1Block.BYTES) {
             float min = minimum(x, xo);
@@ -53,7 +53,7 @@ final class LegacyQuantizers {
         }
     }
 
-    static void q5_0(float[] x, int xo, MemorySegment y, long yo, int blocks) {
+    public static void q5_0(float[] x, int xo, MemorySegment y, long yo, int blocks) {
         int[] q = new int[QK];
         for (int b = 0; b < blocks; b++, xo += QK, yo += Q5_0Block.BYTES) {
             float max = signedMaxByMagnitude(x, xo, QK);
@@ -67,7 +67,7 @@ final class LegacyQuantizers {
         }
     }
 
-    static void q5_1(float[] x, int xo, MemorySegment y, long yo, int blocks) {
+    public static void q5_1(float[] x, int xo, MemorySegment y, long yo, int blocks) {
         int[] q = new int[QK];
         for (int b = 0; b < blocks; b++, xo += QK, yo += Q5_1Block.BYTES) {
             float min = minimum(x, xo);
@@ -82,7 +82,7 @@ final class LegacyQuantizers {
         }
     }
 
-    static void q8_0(float[] x, int xo, MemorySegment y, long yo, int blocks) {
+    public static void q8_0(float[] x, int xo, MemorySegment y, long yo, int blocks) {
         for (int b = 0; b < blocks; b++, xo += QK, yo += Q8_0Block.BYTES) {
             float amax = 0.0f;
             for (int j = 0; j < QK; j++) {

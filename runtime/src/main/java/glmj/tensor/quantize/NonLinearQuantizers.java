@@ -19,7 +19,7 @@ import static glmj.tensor.quantize.GgmlMath.nearestInt;
  * The 4-bit non-linear quantizers IQ4_NL and IQ4_XS, as ggml's reference entry points run
  * {@code quantize_row_iq4_nl_impl} without an importance matrix (IQ4_NL with {@code ntry = -1}, IQ4_XS with 7).
  */
-final class NonLinearQuantizers {
+public final class NonLinearQuantizers {
 
     /** The level nearest zero; what an all-zero block's indices become where ggml defines them. */
     private static final byte ZERO_INDEX = 8;
@@ -36,7 +36,7 @@ final class NonLinearQuantizers {
      * indices buffer untouched for an all-zero block (scale 0), so such a block repeats the previous block's indices;
      * the same happens here, starting from the zero level (ggml's first buffer contents are undefined).
      */
-    static void iq4_nl(float[] x, int xo, MemorySegment y, long yo, int blocks) {
+    public static void iq4_nl(float[] x, int xo, MemorySegment y, long yo, int blocks) {
         byte[] levels = new byte[BLOCK];
         float[] weights = new float[BLOCK];
         Arrays.fill(levels, ZERO_INDEX);
@@ -48,7 +48,7 @@ final class NonLinearQuantizers {
     }
 
     /** IQ4_XS: 8 sub-block scales fitted with a 15-step search, quantized to 6 bits against a shared f16 scale. */
-    static void iq4_xs(float[] x, int xo, MemorySegment y, long yo, int blocks) {
+    public static void iq4_xs(float[] x, int xo, MemorySegment y, long yo, int blocks) {
         byte[] levels = new byte[QK_K];
         float[] weights = new float[BLOCK];
         float[] scales = new float[QK_K / BLOCK];

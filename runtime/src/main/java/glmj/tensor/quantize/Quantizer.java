@@ -4,48 +4,20 @@ import glmj.tensor.GGMLType;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.util.EnumMap;
-import java.util.Map;
 
 /**
  * Reference quantizers: float weights to ggml blocks, byte for byte what ggml's {@code from_float_ref} type trait
- * ({@code quantize_row_*_ref}, no importance matrix) writes. One row function per type, looked up in a table like
- * ggml's type traits.
+ * ({@code quantize_row_*_ref}, no importance matrix) writes. Each type's row function is a column of its row in
+ * {@link GGMLType}, as in ggml's type traits.
  */
 public final class Quantizer {
-
-    /** Quantizes {@code blocks} consecutive blocks of {@code src} from {@code srcOffset} into {@code dst}. */
-    @FunctionalInterface
-    interface RowQuantizer {
-        void quantizeRow(float[] src, int srcOffset, MemorySegment dst, long dstOffset, int blocks);
-    }
-
-    private static final Map<GGMLType, RowQuantizer> ROW_QUANTIZERS = new EnumMap<>(GGMLType.class);
-
-    static {
-        ROW_QUANTIZERS.put(GGMLType.F16, FloatConverters::toF16);
-        ROW_QUANTIZERS.put(GGMLType.BF16, FloatConverters::toBF16);
-        ROW_QUANTIZERS.put(GGMLType.Q4_0, LegacyQuantizers::q4_0);
-        ROW_QUANTIZERS.put(GGMLType.Q4_1, LegacyQuantizers::q4_1);
-        ROW_QUANTIZERS.put(GGMLType.Q5_0, LegacyQuantizers::q5_0);
-        ROW_QUANTIZERS.put(GGMLType.Q5_1, LegacyQuantizers::q5_1);
-        ROW_QUANTIZERS.put(GGMLType.Q8_0, LegacyQuantizers::q8_0);
-        ROW_QUANTIZERS.put(GGMLType.Q2_K, KQuantizers::q2_K);
-        ROW_QUANTIZERS.put(GGMLType.Q3_K, KQuantizers::q3_K);
-        ROW_QUANTIZERS.put(GGMLType.Q4_K, KQuantizers::q4_K);
-        ROW_QUANTIZERS.put(GGMLType.Q5_K, KQuantizers::q5_K);
-        ROW_QUANTIZERS.put(GGMLType.Q6_K, KQuantizers::q6_K);
-        ROW_QUANTIZERS.put(GGMLType.Q8_K, KQuantizers::q8_K);
-        ROW_QUANTIZERS.put(GGMLType.IQ4_NL, NonLinearQuantizers::iq4_nl);
-        ROW_QUANTIZERS.put(GGMLType.IQ4_XS, NonLinearQuantizers::iq4_xs);
-    }
 
     private Quantizer() {
     }
 
     /** Whether {@link #quantize} supports {@code type}. */
     public static boolean canQuantize(GGMLType type) {
-        return ROW_QUANTIZERS.containsKey(type);
+        return type.quantizer() != null;
     }
 
     /**
@@ -75,7 +47,7 @@ public final class Quantizer {
     }
 
     private static RowQuantizer rowQuantizer(GGMLType type) {
-        RowQuantizer rowQuantizer = ROW_QUANTIZERS.get(type);
+        RowQuantizer rowQuantizer = type.quantizer();
         if (rowQuantizer == null) {
             throw new UnsupportedOperationException("no quantizer for type " + type.ggmlName);
         }

@@ -1,11 +1,11 @@
-package glmj.model;
+package glmj.kernel;
 
 /**
  * Selection of the k largest scores exactly as ggml's CPU top_k makes it: libstdc++'s {@code std::partial_sort} over
  * the indices with "greater" as the order, whose heap selection decides which of several equal scores at the
  * boundary are kept (the indexer's ReLU makes exact ties, at 0, common).
  */
-final class TopK {
+public final class TopK {
     private TopK() {
     }
 
@@ -14,7 +14,7 @@ final class TopK {
      * {@code scores[offset..offset+n)}, all of them when {@code n <= k}, in no particular order; returns how many.
      * {@code heap} is scratch of at least {@code n} ints.
      */
-    static int select(float[] scores, int offset, int n, int k, int[] chosen, int[] heap) {
+    public static int select(float[] scores, int offset, int n, int k, int[] chosen, int[] heap) {
         if (n <= k) {
             for (int i = 0; i < n; i++) {
                 chosen[i] = i;

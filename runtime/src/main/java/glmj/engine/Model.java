@@ -1,0 +1,29 @@
+package glmj.engine;
+
+import glmj.chat.ChatFormat;
+import glmj.generate.Session;
+import glmj.tokenizer.Tokenizer;
+
+import java.nio.file.Path;
+
+/**
+ * A model loaded for use: its engine, tokenizer and chat format, and the sessions it hands out. {@code engineName}
+ * says what runs it, with the java engine's kernels ({@code java/ggml}). Closing it closes the engine.
+ */
+public record Model(Engine engine, Tokenizer tokenizer, ChatFormat chatFormat, Path path, String engineName) implements AutoCloseable {
+
+    /** A new session with an empty context. */
+    public Session newSession() {
+        return engine.newSession();
+    }
+
+    /** Tokens each session's context holds at most. */
+    public int contextSize() {
+        return engine.contextSize();
+    }
+
+    @Override
+    public void close() {
+        engine.close();
+    }
+}

@@ -1,0 +1,20 @@
+package glmj.engine;
+
+/**
+ * How to load a model: contexts of {@code contextSize} tokens (0: the model's own), prompts in batches of
+ * {@code batchSize}, {@code threads} threads, the engine, and the java engine's kernels.
+ */
+public record ModelOptions(int contextSize, int batchSize, int threads, EngineChoice engine, KernelChoice kernels) {
+
+    public ModelOptions {
+        if (contextSize < 0 || threads < 1 || batchSize < 1) {
+            throw new IllegalArgumentException("the context size must be 0 or more, threads and batch size 1 or more (got "
+                    + contextSize + ", " + threads + ", " + batchSize + ")");
+        }
+    }
+
+    /** glmj's defaults, llama.cpp's where it has one: a 4096-token context, batches of 512, every core, auto kernels. */
+    public static ModelOptions defaults() {
+        return new ModelOptions(4096, 512, Runtime.getRuntime().availableProcessors(), EngineChoice.java, KernelChoice.auto);
+    }
+}

@@ -1,0 +1,90 @@
+package glmj.engine;
+
+import glmj.chat.ChatFormat;
+import glmj.gguf.GGUFFile;
+import glmj.gguf.Metadata;
+import glmj.kernel.Kernels;
+import glmj.kernel.VectorKernels;
+import glmj.tokenizer.Tokenizer;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ServiceLoader;
+import java.util.function.Consumer;
+
+/**
+ * Opens models: the GGUF file, its architecture from {@code general.architecture} ({@link Architectures}), every
+ * tensor checked against the shape and type it must have, the tokenizer and chat format, and the engine and kernels
+ * the options name. Engines and kernel backends outside this module (llama.cpp's, ggml's) are found through
+ * {@link ServiceLoader} ({@link EngineProvider}, {@link KernelsProvider}).
+ */
+public final class Models {
+    private Models() {
+    }
+
+    /**
+     * Opens {@code path} (any shard of a split set) as {@code options} say; what is worth telling the user (such as an
+     * unusable chat template) goes to {@code notices}.
+     *
+     * @throws UnsupportedModelException for another architecture or a context larger than the model's
+     * @throws glmj.gguf.GGUFFormatException for a malformed file, or a tensor missing or of the wrong shape or type
+     * @throws BackendUnavailableException when the engine or kernels asked for cannot run here
+     */
+    public static Model open(Path path, ModelOptions options, Consumer<String> notices) throws IOException {
+        GGUFFile file = GGUFFile.open(path);
+        boolean engineOwnsFile = false;
+        try {
+            Metadata metadata = file.metadata();
+            Architectures.Architecture architecture = Architectures.of(file);
+            String contextKey = metadata.getString("general.architecture") + ".context_length";
+            if (metadata.has(contextKey) && options.contextSize() > metadata.getInt(contextKey)) {
+                throw new UnsupportedModelException(path, "a context of " + options.contextSize()
+                        + " tokens is more than the model's " + metadata.getInt(contextKey));
+            }
+            Tokenizer tokenizer = Tokenizer.fromGGUF(metadata);
+            ChatFormat chatFormat = ChatFormat.fromMetadata(metadata, notices);
+            Engine engine;
+            String name;
+            if (options.engine() == EngineChoice.java) {
+                Kernels kernels = kernels(options.kernels(), options.threads());
+                name = "java/" + (kernels instanceof VectorKernels ? KernelChoice.vector : KernelChoice.ggml);
+                engine = architecture.open(file, options.contextSize(), options.batchSize(), kernels);
+                engineOwnsFile = true;
+            } else {
+                engine = provider(EngineProvider.class, options.engine().name())
+                        .open(file, options.contextSize(), options.batchSize(), options.threads());
+                name = options.engine().name();
+            }
+            return new Model(engine, tokenizer, chatFormat, file.path(), name);
+        } finally {
+            if (!engineOwnsFile) {
+                file.close();
+            }
+        }
+    }
+
+    /** The kernels {@code choice} names on {@code threads} threads: {@code auto} takes ggml's where they run, else glmj's. */
+    public static Kernels kernels(KernelChoice choice, int threads) {
+        return switch (choice) {
+            case vector -> new VectorKernels(threads);
+            case ggml -> provider(KernelsProvider.class, choice.name()).create(threads);
+            case auto -> {
+                try {
+                    yield provider(KernelsProvider.class, KernelChoice.ggml.name()).create(threads);
+                } catch (BackendUnavailableException | LinkageError e) {
+                    yield new VectorKernels(threads); // no usable llama.cpp libraries here: glmj's own kernels
+                }
+            }
+        };
+    }
+
+    private static <P> P provider(Class<P> kind, String name) {
+        for (P provider : ServiceLoader.load(kind)) {
+            String provided = provider instanceof EngineProvider e ? e.name() : ((KernelsProvider) provider).name();
+            if (provided.equals(name)) {
+                return provider;
+            }
+        }
+        throw new BackendUnavailableException("the " + name + " backend is not in this build of glmj (it lives in glmj's native module)");
+    }
+}

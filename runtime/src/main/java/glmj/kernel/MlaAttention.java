@@ -1,0 +1,136 @@
+package glmj.kernel;
+
+import java.lang.foreign.MemorySegment;
+import java.util.function.IntConsumer;
+
+/**
+ * MLA attention in its absorbed form (one shared key/value head: the cached latent and rope key) over the rows each
+ * query selected, with the kernel llama.cpp's CPU flash attention takes for the same batch and cache: where it takes
+ * its one-chunk kernel ({@link SmallBatchAttention#emulates}), the f16 emulation of it; else f32 tiles
+ * ({@link TiledAttention}), heads in groups of {@link #HEADS_PER_GROUP} for a batch, the cache split into
+ * {@link #SPLITS} parts for a single token (as ggml splits it among its threads). Holds the scratch of every parallel
+ * task and the state of the step in flight; one call at a time.
+ */
+public final class MlaAttention {
+    /**
+     * Heads a batch attends as one parallel task: they share each cache row's conversion from f16, and the groups
+     * stay many enough (16 of GLM-5's 64 heads, 4 of the bench model's 16) to keep every core busy.
+     */
+    private static final int HEADS_PER_GROUP = 4;
+    /** Parts a single token's attention is split into, for as many tasks. */
+    private static final int SPLITS = 8;
+
+    /**
+     * The attention's size: {@code heads} heads whose queries are {@code headKeyLength} long before absorption (the
+     * rope part last, {@code ropeLength}), a latent of {@code kvLoraRank}, and the logit scale.
+     */
+    public record Shape(int heads, int kvLoraRank, int ropeLength, int headKeyLength, float scale) {
+        int ropeFreeLength() {
+            return headKeyLength - ropeLength;
+        }
+    }
+
+    private final Shape shape;
+    private final Kernels kernels;
+    /** Per group of heads: ggml's small-batch flash attention, where llama.cpp takes it. */
+    private final SmallBatchAttention[] smallBatch;
+    /** Per group of heads: attention summed in f32 tile by tile, for the other batches. */
+    private final TiledAttention[] tiled;
+    /** Per part of the cache: a single token's attention summed in f32, every head, over that part's tiles. */
+    private final TiledAttention[] split;
+    /** A single token's latents per part of the cache, before they are combined. */
+    private final float[][] splitLatents;
+    private final IntConsumer attendGroup = this::attendGroup;
+    private final IntConsumer attendTiled = this::attendTiled;
+    private final IntConsumer attendSplit = this::attendSplit;
+
+    // the step in flight
+    private float[] absorbed;
+    private float[] q;
+    private MemorySegment cache;
+    private Selection selection;
+    private float[] out;
+    private int cached;
+    private int tokens;
+    private int tasks;
+
+    /** Attention of batches of up to {@code maxTokens} tokens. */
+    public MlaAttention(Shape shape, int maxTokens, Kernels kernels) {
+        this.shape = shape;
+        this.kernels = kernels;
+        int groups = (shape.heads() + HEADS_PER_GROUP - 1) / HEADS_PER_GROUP;
+        this.smallBatch = new SmallBatchAttention[groups];
+        this.tiled = new TiledAttention[groups];
+        for (int g = 0; g < groups; g++) {
+            smallBatch[g] = new SmallBatchAttention(shape.kvLoraRank(), shape.ropeLength(), HEADS_PER_GROUP);
+            tiled[g] = tiledAttention(HEADS_PER_GROUP, maxTokens);
+        }
+        this.split = new TiledAttention[SPLITS];
+        for (int p = 0; p < split.length; p++) {
+            split[p] = tiledAttention(shape.heads(), 1);
+        }
+        this.splitLatents = new float[SPLITS][shape.heads() * shape.kvLoraRank()];
+    }
+
+    private TiledAttention tiledAttention(int heads, int tokens) {
+        return new TiledAttention(shape.kvLoraRank(), shape.ropeLength(), shape.heads(), shape.headKeyLength(),
+                shape.ropeFreeLength(), shape.scale(), heads, tokens);
+    }
+
+    /**
+     * Attends {@code count} tokens at positions {@code cached..} over {@code cache} (their own rows included), a
+     * cache of {@code capacity} rows, each token over the rows {@code selection} chose for it. Token t's absorbed
+     * queries (every head, kv_lora each) are at {@code absorbed[t * heads * kvLoraRank ..]}, its rope queries within
+     * {@code q} (heads of headKeyLength, the rope part last); the latents go to {@code out}, laid out as the absorbed
+     * queries.
+     */
+    public void attend(float[] absorbed, float[] q, MemorySegment cache, int capacity, Selection selection, int cached,
+                       int count, float[] out) {
+        this.absorbed = absorbed;
+        this.q = q;
+        this.cache = cache;
+        this.selection = selection;
+        this.out = out;
+        this.cached = cached;
+        this.tokens = count;
+        // llama.cpp's CPU flash attention rounds differently below its query tile (see SmallBatchAttention)
+        if (SmallBatchAttention.emulates(count, cached + count, capacity)) {
+            kernels.parallelFor(smallBatch.length, attendGroup);
+        } else if (count > 1) {
+            kernels.parallelFor(tiled.length, attendTiled);
+        } else {
+            // one token: its selected rows split among the tasks, each row converted from f16 once for every head
+            tasks = Math.min(split.length, TiledAttention.tiles(cached + 1));
+            kernels.parallelFor(tasks, attendSplit);
+            TiledAttention.combine(split, splitLatents, tasks, shape.heads(), out);
+        }
+    }
+
+    /**
+     * Heads {@code [g * HEADS_PER_GROUP, ...)} of every token of a small batch over its selected keys, as llama.cpp's
+     * one-chunk flash attention rounds it.
+     */
+    private void attendGroup(int g) {
+        int heads = shape.heads(), kvl = shape.kvLoraRank(), qk = shape.headKeyLength();
+        int first = g * HEADS_PER_GROUP, group = Math.min(HEADS_PER_GROUP, heads - first);
+        for (int t = 0; t < tokens; t++) {
+            int qRow = (t * heads + first) * kvl;
+            smallBatch[g].attend(group, absorbed, qRow, kvl, q, (t * heads + first) * qk + shape.ropeFreeLength(), qk,
+                    cache, selection.keys[t], selection.counts[t], shape.scale(), out, qRow);
+        }
+    }
+
+    /** Heads {@code [g * HEADS_PER_GROUP, ...)} of every token of the batch, summed in f32. */
+    private void attendTiled(int g) {
+        int first = g * HEADS_PER_GROUP;
+        tiled[g].attend(tokens, first, Math.min(HEADS_PER_GROUP, shape.heads() - first), absorbed, q, cache,
+                selection.rows, cached + tokens, out);
+    }
+
+    /** Part {@code p} of a single token's attention: the cache tiles {@code [p * tiles / parts, ...)}, every head. */
+    private void attendSplit(int p) {
+        int tiles = TiledAttention.tiles(cached + 1), parts = tasks;
+        split[p].accumulate(1, 0, shape.heads(), absorbed, q, cache, selection.rows, p * tiles / parts,
+                (p + 1) * tiles / parts, splitLatents[p]);
+    }
+}

@@ -1,0 +1,143 @@
+package glmj.kernel;
+
+import java.util.Arrays;
+
+/**
+ * A mixture of experts' routed part, as ggml's {@code mul_mat_id} schedules it: the tokens' routes sorted by expert,
+ * so every expert's weights are read once per batch on the tokens routed to it; the experts together in ragged steps of
+ * up to a batch of routes, one for their gate and up projections (fused where alike) and one for their down
+ * projections; each result added to its token by the route's weight, a token's experts in expert order however the
+ * batch was split, so its result does not depend on the batch. Holds its buffers; one call at a time.
+ */
+public final class RoutedExperts {
+    private final Kernels kernels;
+    private final int embedding;
+    /** Where each expert's routes begin (sorted by expert), and their tokens and weights. */
+    private final int[] expertStart, routeToken;
+    private final float[] routeWeight;
+    /** Most routes one step takes: the batch, or a decode step's experts. */
+    private final int routedRows;
+    /** A step's input rows and results, a row per route; its gate then up projections. */
+    private final float[] routedIn, routedOut, gateUp;
+    /** A step's experts: each one's first route and routes; where its gate and up projections read and write. */
+    private final int[] routedFirst, routedTokens, routedInput, routedOutput;
+    private final Weight[] gates, ups, downs, gatesAndUps;
+
+    /**
+     * Experts of up to {@code experts} per layer, {@code maxUsed} per token, rows of {@code embedding} and hidden
+     * size of at most {@code maxFeedForward}, for batches of up to {@code maxTokens} tokens.
+     */
+    public RoutedExperts(int experts, int maxUsed, int embedding, int maxFeedForward, int maxTokens, Kernels kernels) {
+        this.kernels = kernels;
+        this.embedding = embedding;
+        expertStart = new int[experts + 2];
+        routeToken = new int[maxTokens * maxUsed];
+        routeWeight = new float[maxTokens * maxUsed];
+        routedRows = Math.max(maxTokens, maxUsed);
+        routedIn = new float[routedRows * embedding];
+        routedOut = new float[routedRows * embedding];
+        gateUp = new float[2 * routedRows * maxFeedForward];
+        routedFirst = new int[experts];
+        routedTokens = new int[2 * experts];
+        routedInput = new int[2 * experts];
+        routedOutput = new int[2 * experts];
+        gates = new Weight[experts];
+        ups = new Weight[experts];
+        downs = new Weight[experts];
+        gatesAndUps = new Weight[2 * experts];
+    }
+
+    /**
+     * Adds to each of the {@code count} tokens' rows of {@code out} its {@code used} chosen experts' SwiGLU FFNs of its
+     * row of {@code x}, each times its weight: token t chose experts {@code chosen[t][0..used)} with weights
+     * {@code weights[t][0..used)}; expert x is {@code down[x](silu(gate[x] in) * up[x] in)}.
+     */
+    public void apply(Weight[] gate, Weight[] up, Weight[] down, float[] x, int count, int[][] chosen, float[][] weights,
+                      int used, float[] out) {
+        int experts = gate.length;
+        routeByExpert(count, used, experts, chosen, weights);
+        // the experts together in steps of up to routedRows routes
+        int expert = 0;
+        while (expert < experts) {
+            int first = expertStart[expert], groups = 0;
+            for (; expert < experts && expertStart[expert + 1] - first <= routedRows; expert++) {
+                int tokens = expertStart[expert + 1] - expertStart[expert];
+                if (tokens > 0) {
+                    gates[groups] = gate[expert];
+                    ups[groups] = up[expert];
+                    downs[groups] = down[expert];
+                    routedFirst[groups] = expertStart[expert] - first;
+                    routedTokens[groups++] = tokens;
+                }
+            }
+            step(groups, first, expertStart[expert], x, count, out);
+        }
+    }
+
+    /**
+     * The tokens' routes sorted by expert, then token: route r of expert x, for r in {@code [expertStart[x],
+     * expertStart[x + 1])}, takes token {@code routeToken[r]} with weight {@code routeWeight[r]}.
+     */
+    private void routeByExpert(int count, int used, int experts, int[][] chosen, float[][] weights) {
+        Arrays.fill(expertStart, 0, experts + 2, 0);
+        for (int t = 0; t < count; t++) {
+            for (int i = 0; i < used; i++) {
+                expertStart[chosen[t][i] + 2]++;
+            }
+        }
+        for (int e = 2; e <= experts + 1; e++) {
+            expertStart[e] += expertStart[e - 1];
+        }
+        // expertStart[e + 1] now counts the routes before expert e: it moves on past each one placed
+        for (int t = 0; t < count; t++) {
+            for (int i = 0; i < used; i++) {
+                int r = expertStart[chosen[t][i] + 1]++;
+                routeToken[r] = t;
+                routeWeight[r] = weights[t][i];
+            }
+        }
+    }
+
+    /** The {@code groups} experts set up by {@link #apply} on routes {@code [from, to)}. */
+    private void step(int groups, int from, int to, float[] x, int count, float[] out) {
+        int e = embedding, ff = gates[0].rows(), routes = to - from;
+        float[] in;
+        int inputs;
+        if (count == 1) {
+            // decode: every expert reads the one token as it is
+            in = x;
+            inputs = 1;
+            Arrays.fill(routedInput, 0, groups, 0);
+        } else {
+            in = routedIn;
+            inputs = routes;
+            for (int r = from; r < to; r++) {
+                System.arraycopy(x, routeToken[r] * e, in, (r - from) * e, e);
+            }
+            System.arraycopy(routedFirst, 0, routedInput, 0, groups);
+        }
+        if (gates[0].type() == ups[0].type() && ups[0].rows() == ff) {
+            System.arraycopy(gates, 0, gatesAndUps, 0, groups);
+            System.arraycopy(ups, 0, gatesAndUps, groups, groups);
+            System.arraycopy(routedInput, 0, routedInput, groups, groups);
+            System.arraycopy(routedTokens, 0, routedTokens, groups, groups);
+            for (int g = 0; g < groups; g++) {
+                routedOutput[g] = routedFirst[g];
+                routedOutput[groups + g] = routes + routedFirst[g];
+            }
+            kernels.raggedMatmuls(gatesAndUps, 2 * groups, in, inputs, routedInput, routedTokens, gateUp, routedOutput);
+        } else {
+            System.arraycopy(routedFirst, 0, routedOutput, 0, groups);
+            kernels.raggedMatmuls(gates, groups, in, inputs, routedInput, routedTokens, gateUp, routedOutput);
+            for (int g = 0; g < groups; g++) {
+                routedOutput[g] = routes + routedFirst[g];
+            }
+            kernels.raggedMatmuls(ups, groups, in, inputs, routedInput, routedTokens, gateUp, routedOutput);
+        }
+        kernels.swiGlu(gateUp, routes * ff, routes * ff);
+        kernels.raggedMatmuls(downs, groups, gateUp, routes, routedFirst, routedTokens, routedOut, routedFirst);
+        for (int r = from; r < to; r++) {
+            kernels.axpy(routeWeight[r], routedOut, (r - from) * e, out, routeToken[r] * e, e);
+        }
+    }
+}

@@ -1,0 +1,78 @@
+package glmj.model;
+
+import glmj.generate.CacheTooLargeException;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * One sequence's cache of a {@link GlmDsa} model, f16 off the heap as llama.cpp's default cache: per token and layer
+ * the normalized compressed latent (kv_lora) then the rotated rope key, and for layers with a full indexer the
+ * indexer's key. Each session has its own; a layer's part is addressable, so a runner can pass many sequences through
+ * one layer before the next ({@link GlmDsa#layer}). Freed when unreachable.
+ */
+public final class KvCache {
+    private final MemorySegment[] latents;
+    private final MemorySegment[] indexerKeys;
+    private final int capacity;
+    private int position;
+
+    KvCache(GlmDsaConfig c, int capacity) {
+        this.capacity = capacity;
+        int latent = c.kvLoraRank() + c.ropeLength(), id = c.indexerHeadLength();
+        latents = new MemorySegment[c.layerCount()];
+        indexerKeys = new MemorySegment[c.layerCount()];
+        long bytes = 0;
+        for (int il = 0; il < c.layerCount(); il++) {
+            bytes += 2L * capacity * (latent + (c.indexerFull()[il] ? id : 0));
+        }
+        // off the heap, so the heap stays small whatever the context
+        Arena arena = Arena.ofAuto();
+        try {
+            for (int il = 0; il < c.layerCount(); il++) {
+                latents[il] = arena.allocate(2L * capacity * latent, 64);
+                if (c.indexerFull()[il]) {
+                    indexerKeys[il] = arena.allocate(2L * capacity * id, 64);
+                }
+            }
+        } catch (OutOfMemoryError notReserved) {
+            throw new CacheTooLargeException(capacity, bytes);
+        }
+    }
+
+    /** Tokens the cache holds at most. */
+    public int capacity() {
+        return capacity;
+    }
+
+    /** Tokens in the cache: the position the next token gets. */
+    public int position() {
+        return position;
+    }
+
+    /** Forgets every cached token from {@code position} on; {@code 0} empties the cache. */
+    public void truncate(int newPosition) {
+        if (newPosition < 0 || newPosition > position) {
+            throw new IllegalArgumentException("cannot truncate a cache of " + position + " tokens to " + newPosition);
+        }
+        position = newPosition;
+    }
+
+    /** Counts {@code count} tokens whose every layer has been cached at the position as cached. */
+    public void advance(int count) {
+        if (count < 0 || position + count > capacity) {
+            throw new IllegalArgumentException("cannot advance a cache of " + position + " of " + capacity + " tokens by " + count);
+        }
+        position += count;
+    }
+
+    /** Layer {@code layer}'s latents and rope keys. */
+    public MemorySegment latents(int layer) {
+        return latents[layer];
+    }
+
+    /** Layer {@code layer}'s indexer keys; null for a layer that reuses an earlier layer's choice. */
+    public MemorySegment indexerKeys(int layer) {
+        return indexerKeys[layer];
+    }
+}
