@@ -15,9 +15,10 @@ import java.util.Random;
 /**
  * Weights for the benchmarks: realistic blocks of every type the kernels read, and which types those are.
  *
- * <p>Where the {@code quant} module has a quantizer for the type, the blocks are random Gaussian weights quantized by
- * it (the scales, mins and quants a real model has); otherwise (F32, and the i-quants, for which glmj has no quantizer)
- * every byte is random except the f16 scales, which get ordinary magnitudes, as in the kernel tests.
+ * <p>Where glmj has a quantizer for the type (every quantized type a model holds), the blocks are random Gaussian
+ * weights quantized by it (the scales, mins and quants a real model has; the types that need an importance matrix get
+ * the same importance for every column); otherwise every byte is random except the f16 scales, which get ordinary
+ * magnitudes, as in the kernel tests.
  */
 public final class BenchWeights {
     /** The standard deviation of the random weights: what a trained projection's weights are like. */
@@ -62,11 +63,16 @@ public final class BenchWeights {
             }
         } else if (Quantizer.canQuantize(type)) {
             float[] row = new float[cols];
+            float[] importance = null;
+            if (Quantizer.requiresImportance(type)) { // every column alike, for the types that need importance
+                importance = new float[cols];
+                java.util.Arrays.fill(importance, 1f);
+            }
             for (int r = 0; r < rows; r++) {
                 for (int i = 0; i < cols; i++) {
                     row[i] = (float) (random.nextGaussian() * WEIGHT_SCALE);
                 }
-                Quantizer.quantize(type, row, 0, data, r * type.byteSize(cols), cols);
+                Quantizer.quantize(type, row, 0, 1, cols, importance, data, r * type.byteSize(cols));
             }
         } else {
             randomBlocks(type, data.asSlice(0, bytes), random);

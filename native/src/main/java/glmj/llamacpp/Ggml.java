@@ -352,6 +352,34 @@ public final class Ggml {
         }
     }
 
+    private static final class ggml_swiglu_split {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS, ADDRESS);
+        static final MethodHandle HANDLE = LlamaLibrary.downcall("ggml_swiglu_split", DESC);
+    }
+
+    /** {@code struct ggml_tensor * ggml_swiglu_split(ctx, a, b)}, as a {@link ggml_tensor}: {@code silu(a) * b}. */
+    public static MemorySegment ggml_swiglu_split(MemorySegment ctx, MemorySegment a, MemorySegment b) {
+        try {
+            return ggml_tensor.reinterpret((MemorySegment) ggml_swiglu_split.HANDLE.invokeExact(ctx, a, b));
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    private static final class ggml_sigmoid {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS);
+        static final MethodHandle HANDLE = LlamaLibrary.downcall("ggml_sigmoid", DESC);
+    }
+
+    /** {@code struct ggml_tensor * ggml_sigmoid(ctx, a)}, as a {@link ggml_tensor}: {@code 1 / (1 + expf(-a))}. */
+    public static MemorySegment ggml_sigmoid(MemorySegment ctx, MemorySegment a) {
+        try {
+            return ggml_tensor.reinterpret((MemorySegment) ggml_sigmoid.HANDLE.invokeExact(ctx, a));
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
     private static final class ggml_new_graph_custom {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_BOOLEAN);
         static final MethodHandle HANDLE = LlamaLibrary.downcall("ggml_new_graph_custom", DESC);
@@ -389,6 +417,20 @@ public final class Ggml {
     public static long ggml_quantize_chunk(int type, MemorySegment src, MemorySegment dst, long start, long nrows, long nPerRow, MemorySegment imatrix) {
         try {
             return (long) ggml_quantize_chunk.HANDLE.invokeExact(type, src, dst, start, nrows, nPerRow, imatrix);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    private static final class ggml_quantize_init {
+        static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(JAVA_INT);
+        static final MethodHandle HANDLE = LlamaLibrary.downcall("ggml_quantize_init", DESC);
+    }
+
+    /** {@code void ggml_quantize_init(enum ggml_type type)}. */
+    public static void ggml_quantize_init(int type) {
+        try {
+            ggml_quantize_init.HANDLE.invokeExact(type);
         } catch (Throwable t) {
             throw new AssertionError(t);
         }

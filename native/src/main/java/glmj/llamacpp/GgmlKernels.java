@@ -300,11 +300,6 @@ public final class GgmlKernels implements Kernels {
     }
 
     @Override
-    public void axpy(float alpha, float[] x, int xOffset, float[] y, int yOffset, int n) {
-        vector.axpy(alpha, x, xOffset, y, yOffset, n);
-    }
-
-    @Override
     public void swiGlu(float[] a, int n, int upOffset) {
         vector.swiGlu(a, n, upOffset);
     }

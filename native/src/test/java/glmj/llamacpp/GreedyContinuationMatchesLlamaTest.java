@@ -6,6 +6,7 @@ import glmj.kernel.VectorKernels;
 import glmj.model.GlmDsa;
 import glmj.model.KvCache;
 import glmj.model.GlmDsaEngine;
+import glmj.model.LayerProbe;
 import glmj.sampler.Sampler;
 import glmj.sampler.SamplerSettings;
 import glmj.testdata.TestModels;
@@ -26,20 +27,21 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * A greedy 64-token continuation is llama.cpp's, token for token: both engines prefill the same prompt tokens (our
- * tokenizer's) as one batch, then take the most likely token and feed it back, one token per decode call, 64 times.
+ * A greedy 64-token continuation is llama.cpp's, token for token: both engines take the same prompt tokens (our
+ * tokenizer's) one at a time, then the most likely token, fed back, 64 times.
  *
  * <p>The tiny models' weights are random, so their discrete choices (router experts, indexer keys) and their logits
- * have near-ties that a last-bit difference can decide, and every batch here is below ggml's 64-row flash-attention
- * tile, so llama.cpp attends with an f16 query and an f16 V sum, whose roundings magnify last-bit differences (moving
- * every layer input by an ulp moves our own decode layer outputs by 3e-5 to 1e-4 of their update). Equality over 64
- * steps therefore needs the decode steps rounded as llama.cpp rounds them: the small-batch attention
- * ({@link glmj.model.SmallBatchAttention}, bit for bit: {@link SmallBatchAttentionMatchesGgmlTest}) and f32 dot
- * products in ggml_vec_dot_f32's order of additions. Measured on the F32 model, this prompt: 64 of 64 tokens agree; 17
- * with f32 attention, 41 with the f16 attention but our former dot-product order (the continuations then parted where
- * the layer-3 routers picked different second experts). Seven of eight prompts tried agree 64 of 64; the eighth parts
- * at its first token: llama.cpp's prompt matmuls (llamafile's tinyBLAS, one vector of partial sums per output) are not
- * ours.
+ * have near-ties that a last-bit difference can decide, and llama.cpp's single-token flash attention rounds the query
+ * to f16 and sums V in f16, which magnifies last-bit differences (moving every layer input by an ulp moves our own
+ * decode layer outputs by 3e-5 to 1e-4 of their update). So on the F32 model every single-token step is rounded as
+ * llama.cpp rounds it, and its logits are required to be llama.cpp's bit for bit, on whichever CPU variant ggml loads:
+ * the small-batch attention ({@link glmj.kernel.SmallBatchAttention}, {@link SmallBatchAttentionMatchesGgmlTest}),
+ * f32 dot products in ggml_vec_dot_f32's order for the machine's vector width ({@link VectorKernelsMatchGgmlTest}),
+ * SwiGLU with ggml's vector expf and the router's sigmoid with the C library's ({@link ExponentialsMatchGgmlTest}), the
+ * routed experts added in the router's rank order. The prompt goes one token at a time because a batch takes other
+ * kernels in llama.cpp (llamafile's tinyBLAS matmuls, one vector of partial sums per output) that we do not reproduce:
+ * with the prompt as one batch this continuation agreed on an AVX-512 host but parts from llama.cpp's at a near-tie
+ * on an AVX2 one.
  *
  * <p>When the F32 continuations part, the failure says whether float noise decides the choice there: our model,
  * fed llama.cpp's tokens, is rerun with every layer input moved by an ulp in random directions, and if some rerun then
@@ -47,9 +49,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  *
  * <p>Quant-mix model, reported rather than required: ggml and we round activations to 8 bits before each quantized
  * dot product, and an activation within float noise of a rounding boundary rounds either way (see
- * {@link GlmDsaMatchesLlamaTest}); such flips accumulate in the KV caches, so there the continuations part early
- * (after 8 tokens for this prompt; after 1 with f32 attention). Only the first token, which follows the prompt alone,
- * must agree.
+ * {@link GlmDsaMatchesLlamaTest}); such flips accumulate in the KV caches, so there the continuations part early. Only
+ * the first token, which follows the prompt alone, must agree.
  *
  * <p>The context (128 tokens, which llama.cpp pads to 256) keeps llama.cpp's KV view below 512 cells, so its
  * single-token decode never takes the split-KV flash-attention path (per-thread KV chunks merged in f32), which we do
@@ -75,6 +76,11 @@ class GreedyContinuationMatchesLlamaTest {
         Continuations c = continuations(TestModels.tinyF32());
         String why = c.agreeing < STEPS ? diagnosis(c) : "";
         assertArrayEquals(c.expected, c.actual, "greedy tokens from step " + c.agreeing + " on; " + why);
+        int step = 0;
+        while (step < STEPS && c.expectedLogits[step] == c.actualLogits[step]) {
+            step++;
+        }
+        assertEquals(STEPS, step, "logits bit for bit llama.cpp's up to step " + step);
     }
 
     @Test
@@ -83,22 +89,26 @@ class GreedyContinuationMatchesLlamaTest {
         assertEquals(c.expected[0], c.actual[0], "the token after the prompt");
     }
 
-    /** Both greedy continuations of {@link #PROMPT} and how many leading tokens they share. */
-    private record Continuations(Path file, int[] prompt, int[] expected, int[] actual, int agreeing) {}
+    /**
+     * Both greedy continuations of {@link #PROMPT}, how many leading tokens they share, and a digest of the logits each
+     * token was chosen from ({@link Arrays#hashCode(float[])}: equal for equal bits).
+     */
+    private record Continuations(Path file, int[] prompt, int[] expected, int[] actual, int agreeing,
+                                 int[] expectedLogits, int[] actualLogits) {}
 
     private static Continuations continuations(Path file) throws IOException {
         int[] prompt;
         try (GGUFFile gguf = GGUFFile.open(file)) {
             prompt = Tokenizer.fromGGUF(gguf.metadata()).encode(PROMPT, true, false);
         }
-        assertTrue(prompt.length + STEPS <= N_CTX && prompt.length < BATCH, "prompt of " + prompt.length + " tokens");
-        int[] expected;
+        assertTrue(prompt.length + STEPS <= N_CTX, "prompt of " + prompt.length + " tokens");
+        int[] expected, expectedLogits = new int[STEPS];
         try (LlamaEngine llamaEngine = new LlamaEngine(List.of(file), N_CTX, BATCH, THREADS); Session llama = llamaEngine.newSession()) {
-            expected = greedy(llama, prompt);
+            expected = greedy(llama, prompt, expectedLogits);
         }
-        int[] actual;
+        int[] actual, actualLogits = new int[STEPS];
         try (GlmDsaEngine ourEngine = GlmDsaEngine.open(file, N_CTX, BATCH, THREADS); Session ours = ourEngine.newSession()) {
-            actual = greedy(ours, prompt);
+            actual = greedy(ours, prompt, actualLogits);
         }
         int agreeing = 0;
         while (agreeing < STEPS && expected[agreeing] == actual[agreeing]) {
@@ -106,15 +116,22 @@ class GreedyContinuationMatchesLlamaTest {
         }
         System.out.printf("%s: prompt of %d tokens, %d/%d greedy tokens agree%n  llama.cpp %s%n  glmj      %s%n",
                 file.getFileName(), prompt.length, agreeing, STEPS, Arrays.toString(expected), Arrays.toString(actual));
-        return new Continuations(file, prompt, expected, actual, agreeing);
+        return new Continuations(file, prompt, expected, actual, agreeing, expectedLogits, actualLogits);
     }
 
-    /** The model's greedy continuation of {@code prompt}: the prompt as one batch, then one token at a time. */
-    private static int[] greedy(Session model, int[] prompt) {
+    /**
+     * The model's greedy continuation of {@code prompt}, every token (the prompt's too) a step of its own; the digest of
+     * each step's logits goes to {@code digests}.
+     */
+    private static int[] greedy(Session model, int[] prompt, int[] digests) {
         Sampler sampler = new Sampler(SamplerSettings.greedy(), model.vocabularySize());
         int[] tokens = new int[STEPS];
-        float[] logits = model.forward(prompt, 0, prompt.length);
+        float[] logits = null;
+        for (int i = 0; i < prompt.length; i++) {
+            logits = model.forward(prompt, i, 1);
+        }
         for (int i = 0; i < STEPS; i++) {
+            digests[i] = Arrays.hashCode(logits);
             tokens[i] = sampler.sample(logits);
             if (i + 1 < STEPS) {
                 logits = model.forward(tokens, i, 1);
@@ -149,9 +166,9 @@ class GreedyContinuationMatchesLlamaTest {
     }
 
     /**
-     * Our most likely token after each of the {@link #STEPS} prefixes {@code sequence[0..prompt + i)}, running the
-     * prompt as one batch and then a token at a time, as {@link #greedy} does; with {@code noise}, every layer input
-     * of every row moved by {@link #NUDGE} of itself, up or down at random.
+     * Our most likely token after each of the {@link #STEPS} prefixes {@code sequence[0..prompt + i)}, running one
+     * token at a time, as {@link #greedy} does; with {@code noise}, every layer input moved by {@link #NUDGE} of
+     * itself, up or down at random.
      */
     private static int[] choices(Path file, int[] sequence, int prompt, SplittableRandom noise) throws IOException {
         int embd = TinyGlmDsa.EMBEDDING_LENGTH, layers = TinyGlmDsa.BLOCK_COUNT;
@@ -160,16 +177,18 @@ class GreedyContinuationMatchesLlamaTest {
             GlmDsa model = new GlmDsa(gguf, N_CTX, BATCH, kernels);
             KvCache cache = model.newCache();
             float[] logits = new float[TinyGlmDsa.vocabularySize()];
-            for (int i = 0; i < STEPS; i++) {
-                int first = i == 0 ? 0 : prompt + i - 1;
-                model.forward(cache, sequence, first, prompt + i - first, logits, false, noise == null ? null : (layer, x, rows) -> {
-                    if (layer < layers) {
-                        for (int j = 0; j < rows * embd; j++) {
-                            x[j] += (noise.nextBoolean() ? NUDGE : -NUDGE) * x[j];
-                        }
+            LayerProbe nudge = noise == null ? null : (layer, x, rows) -> {
+                if (layer < layers) {
+                    for (int j = 0; j < rows * embd; j++) {
+                        x[j] += (noise.nextBoolean() ? NUDGE : -NUDGE) * x[j];
                     }
-                }, GlmDsa.NEVER);
-                chosen[i] = Sampler.argmax(logits);
+                }
+            };
+            for (int t = 0; t < prompt + STEPS - 1; t++) {
+                model.forward(cache, sequence, t, 1, logits, false, nudge, GlmDsa.NEVER);
+                if (t + 1 >= prompt) {
+                    chosen[t + 1 - prompt] = Sampler.argmax(logits);
+                }
             }
         }
         return chosen;

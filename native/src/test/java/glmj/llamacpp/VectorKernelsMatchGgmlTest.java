@@ -5,7 +5,9 @@ import glmj.kernel.Weight;
 import glmj.tensor.GGMLType;
 import glmj.tensor.blocks.LittleEndian;
 import glmj.testdata.BlockScales;
+import jdk.incubator.vector.FloatVector;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -14,7 +16,9 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Random;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Our matmul kernels against ggml's own CPU kernels ({@code from_float} of the weight type's vec_dot_type, then
@@ -62,6 +66,32 @@ class VectorKernelsMatchGgmlTest {
                         fail(type.ggmlName + " row " + r + " token " + b + ": ours " + actual + ", ggml " + expected
                                 + ", |diff| " + Math.abs(actual - expected) + " > bound " + bound + " (sum |terms| " + magnitude + ")");
                     }
+                }
+            }
+        }
+    }
+
+    /**
+     * f32 weights, and the indexer's f32 dot products, add in ggml_vec_dot_f32's order for this machine's vector width
+     * (four vectors of partial sums, then GGML_F32_VEC_REDUCE), so single tokens get ggml's results bit for bit: the
+     * greedy continuations of the F32 test model depend on it (GreedyContinuationMatchesLlamaTest). Only where our
+     * vectors are as wide as ggml's, the machine's widest: not under {@code -Dglmj.vector.bits} set narrower.
+     */
+    @Test
+    void f32DotsAreGgmlVecDotBitForBit() {
+        int machineBits = FloatVector.SPECIES_PREFERRED.vectorBitSize();
+        assumeTrue(Integer.getInteger("glmj.vector.bits", machineBits) == machineBits, "kernels narrower than the machine's vectors");
+        try (Arena arena = Arena.ofShared(); VectorKernels kernels = new VectorKernels(2)) {
+            Case c = new Case(GGMLType.F32, DECODE_BATCH, arena);
+            float[] ours = c.multiply(kernels);
+            float[] weightRow = new float[COLS];
+            for (int b = 0; b < DECODE_BATCH; b++) {
+                c.convert(b);
+                for (int r = 0; r < ROWS; r++) {
+                    float expected = c.ggmlVecDot(r);
+                    GGMLType.F32.dequantize(c.weights, r * c.rowBytes, weightRow, 0, COLS);
+                    assertEquals(expected, ours[b * ROWS + r], 0f, "matmul row " + r + " token " + b);
+                    assertEquals(expected, kernels.dot(weightRow, 0, c.roundedX, 0, COLS), 0f, "dot of row " + r + " token " + b);
                 }
             }
         }

@@ -23,7 +23,7 @@ public final class FloatDots {
 
     /**
      * ggml_vec_dot_f32's order, which llama.cpp's single-token matmuls with f32 weights take: four vectors of
-     * partial sums over consecutive runs of lanes, added (0 + 2) + (1 + 3), then across lanes ({@link Lanes#sum});
+     * partial sums over consecutive runs of lanes, added (0 + 2) + (1 + 3), then across lanes ({@link Lanes#vecReduce});
      * the tail past the last four vectors one product at a time (none for glm-dsa, whose rows are multiples of 64).
      * With f16 roundings downstream (KV cache, small-batch attention) a last-bit difference here grows to ~1e-4 of a
      * layer's output and can decide near-tied greedy tokens. (Batches of 2 or more take llamafile's tinyBLAS in
@@ -46,7 +46,7 @@ public final class FloatDots {
                     .lanewise(FMA, FloatVector.fromArray(F, x, base + i + 3 * N), acc3);
         }
         FloatVector pairs = acc0.lanewise(VectorOperators.ADD, acc2);
-        float sum = Lanes.sum(pairs.lanewise(VectorOperators.ADD, acc1.lanewise(VectorOperators.ADD, acc3)));
+        float sum = Lanes.vecReduce(pairs.lanewise(VectorOperators.ADD, acc1.lanewise(VectorOperators.ADD, acc3)));
         for (; i < cols; i++) {
             sum += w.get(LittleEndian.FLOAT, offset + 4L * i) * x[base + i];
         }

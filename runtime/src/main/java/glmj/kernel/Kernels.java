@@ -42,9 +42,6 @@ public interface Kernels extends AutoCloseable {
     /** The dot product of {@code a[aOffset..aOffset+n)} and {@code b[bOffset..bOffset+n)}, in ggml_vec_dot_f32's order. */
     float dot(float[] a, int aOffset, float[] b, int bOffset, int n);
 
-    /** {@code y[yOffset + i] += alpha * x[xOffset + i]} for {@code i < n}. */
-    void axpy(float alpha, float[] x, int xOffset, float[] y, int yOffset, int n);
-
     /** SwiGLU in place: {@code a[i] = silu(a[i]) * a[upOffset + i]} for {@code i < n}. */
     void swiGlu(float[] a, int n, int upOffset);
 

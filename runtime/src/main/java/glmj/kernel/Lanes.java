@@ -265,6 +265,21 @@ final class Lanes {
     }
 
     /**
+     * The sum of a float vector's lanes in the order ggml's f32 vector reduction ends ({@code GGML_F32_VEC_REDUCE}, with
+     * which ggml_vec_dot_f32 and ggml_vec_dot_f16 end): with AVX2 (8 lanes) halves added, then two horizontal adds,
+     * {@code (0+1) + (2+3)}; with AVX-512 {@code _mm512_reduce_add_ps}, the order of {@link #sum(FloatVector)}, which
+     * other widths take too. (ggml's quantized dot products end with hsum_float_8 at 8 lanes: {@link #sum}'s order.)
+     */
+    static float vecReduce(FloatVector v) {
+        if (F.length() != 8) {
+            return sum(v);
+        }
+        v = ((FloatVector) v.reinterpretShape(FloatVector.SPECIES_128, 0))
+                .lanewise(VectorOperators.ADD, v.reinterpretShape(FloatVector.SPECIES_128, 1));
+        return (v.lane(0) + v.lane(1)) + (v.lane(2) + v.lane(3));
+    }
+
+    /**
      * {@link #sum(FloatVector)} of a vector stored at {@code lanes[at]}, in the same order: for kernels with more
      * accumulators than C2's inlining budget allows {@code sum} calls, which spill them to an array instead.
      */

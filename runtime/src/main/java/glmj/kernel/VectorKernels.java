@@ -209,23 +209,11 @@ public final class VectorKernels implements Kernels {
                     .lanewise(FMA, FloatVector.fromArray(F, b, bOffset + i + 3 * lanes), acc3);
         }
         FloatVector pairs = acc0.lanewise(VectorOperators.ADD, acc2);
-        float sum = Lanes.sum(pairs.lanewise(VectorOperators.ADD, acc1.lanewise(VectorOperators.ADD, acc3)));
+        float sum = Lanes.vecReduce(pairs.lanewise(VectorOperators.ADD, acc1.lanewise(VectorOperators.ADD, acc3)));
         for (; i < n; i++) {
             sum += a[aOffset + i] * b[bOffset + i];
         }
         return sum;
-    }
-
-    @Override
-    public void axpy(float alpha, float[] x, int xOffset, float[] y, int yOffset, int n) {
-        int i = 0;
-        for (int upper = F.loopBound(n); i < upper; i += F.length()) {
-            FloatVector.fromArray(F, x, xOffset + i)
-                    .lanewise(FMA, FloatVector.broadcast(F, alpha), FloatVector.fromArray(F, y, yOffset + i)).intoArray(y, yOffset + i);
-        }
-        for (; i < n; i++) {
-            y[yOffset + i] += alpha * x[xOffset + i];
-        }
     }
 
     @Override
@@ -241,7 +229,7 @@ public final class VectorKernels implements Kernels {
         int n = swiGluLength, ups = swiGluUps;
         for (int i = chunk * SWIGLU_CHUNK, end = Math.min(n, i + SWIGLU_CHUNK); i < end; i++) {
             float g = a[i];
-            a[i] = g / (1.0f + (float) Math.exp(-g)) * a[ups + i];
+            a[i] = Exponentials.silu(g) * a[ups + i];
         }
     }
 

@@ -1,5 +1,6 @@
 package glmj.model;
 
+import glmj.kernel.Exponentials;
 import glmj.kernel.TopK;
 
 import java.util.Arrays;
@@ -51,7 +52,7 @@ final class ExpertRouter {
 
     /**
      * Routes one token: {@code logits[offset..offset+experts)} are the router outputs, {@code bias} the selection bias
-     * or null. Writes the {@code used} chosen experts and their weights.
+     * or null. Writes the {@code used} chosen experts, best-ranked first, and their weights.
      */
     void route(float[] logits, int offset, float[] bias, int used, int[] chosen, float[] weights) {
         float max = Float.NEGATIVE_INFINITY;
@@ -61,7 +62,7 @@ final class ExpertRouter {
         float sum = 0;
         for (int x = 0; x < experts; x++) {
             float logit = logits[offset + x];
-            probs[x] = sigmoid ? 1.0f / (1.0f + (float) Math.exp(-logit)) : (float) Math.exp(logit - max);
+            probs[x] = sigmoid ? 1.0f / (1.0f + Exponentials.expf(-logit)) : (float) Math.exp(logit - max);
             sum += probs[x];
         }
         for (int x = 0; x < experts; x++) {
@@ -72,19 +73,32 @@ final class ExpertRouter {
         }
         keepBestGroups();
         TopK.select(selection, 0, experts, used, chosen, heap);
-        float chosenSum = 0;
+        sortByRank(chosen, used);
+        // ggml_sum_rows adds in double
+        double chosenSum = 0;
         for (int i = 0; i < used; i++) {
             chosenSum += probs[chosen[i]];
         }
         for (int i = 0; i < used; i++) {
             float weight = probs[chosen[i]];
             if (normalize) {
-                weight /= Math.max(chosenSum, MIN_WEIGHT_SUM);
+                weight /= Math.max((float) chosenSum, MIN_WEIGHT_SUM);
             }
             if (scale != 0f && scale != 1f) {
                 weight *= scale;
             }
             weights[i] = weight;
+        }
+    }
+
+    /** Orders the chosen experts best selection score first, as ggml's descending argsort leaves them. */
+    private void sortByRank(int[] chosen, int used) {
+        for (int i = 1; i < used; i++) {
+            int x = chosen[i], j = i;
+            for (; j > 0 && selection[chosen[j - 1]] < selection[x]; j--) {
+                chosen[j] = chosen[j - 1];
+            }
+            chosen[j] = x;
         }
     }
 

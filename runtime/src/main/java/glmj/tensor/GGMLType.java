@@ -33,6 +33,9 @@ import glmj.tensor.blocks.Q6_KBlock;
 import glmj.tensor.blocks.Q8_0Block;
 import glmj.tensor.blocks.Q8_KBlock;
 import glmj.tensor.quantize.FloatConverters;
+import glmj.tensor.quantize.IQ1Quantizers;
+import glmj.tensor.quantize.IQ2Quantizers;
+import glmj.tensor.quantize.IQ3Quantizers;
 import glmj.tensor.quantize.KQuantizers;
 import glmj.tensor.quantize.LegacyQuantizers;
 import glmj.tensor.quantize.NonLinearQuantizers;
@@ -92,20 +95,20 @@ public enum GGMLType {
     Q8_K(15, "q8_K", Q8_KBlock.WEIGHTS, Q8_KBlock.BYTES, new Traits()
             .toFloat(Q8_KBlock::dequantize).fromFloat(KQuantizers::q8_K)),
     IQ2_XXS(16, "iq2_xxs", IQ2_XXSBlock.WEIGHTS, IQ2_XXSBlock.BYTES, new Traits()
-            .toFloat(IQ2_XXSBlock::dequantize).vecDot(VecDotType.Q8_K, IQuantDots::iq2_xxs).ggml(IQ_PANELS)),
+            .toFloat(IQ2_XXSBlock::dequantize).fromFloatWithImportance(IQ2Quantizers::iq2_xxs).vecDot(VecDotType.Q8_K, IQuantDots::iq2_xxs).ggml(IQ_PANELS)),
     IQ2_XS(17, "iq2_xs", IQ2_XSBlock.WEIGHTS, IQ2_XSBlock.BYTES, new Traits()
-            .toFloat(IQ2_XSBlock::dequantize).vecDot(VecDotType.Q8_K, IQuantDots::iq2_xs).ggml(IQ_PANELS)),
+            .toFloat(IQ2_XSBlock::dequantize).fromFloatWithImportance(IQ2Quantizers::iq2_xs).vecDot(VecDotType.Q8_K, IQuantDots::iq2_xs).ggml(IQ_PANELS)),
     IQ3_XXS(18, "iq3_xxs", IQ3_XXSBlock.WEIGHTS, IQ3_XXSBlock.BYTES, new Traits()
-            .toFloat(IQ3_XXSBlock::dequantize).vecDot(VecDotType.Q8_K, IQuantDots::iq3_xxs).ggml(IQ_PANELS)),
+            .toFloat(IQ3_XXSBlock::dequantize).fromFloat(IQ3Quantizers::iq3_xxs).vecDot(VecDotType.Q8_K, IQuantDots::iq3_xxs).ggml(IQ_PANELS)),
     IQ1_S(19, "iq1_s", IQ1_SBlock.WEIGHTS, IQ1_SBlock.BYTES, new Traits()
-            .toFloat(IQ1_SBlock::dequantize).vecDot(VecDotType.Q8_K, IQuantDots::iq1_s).ggml(IQ_PANELS)),
+            .toFloat(IQ1_SBlock::dequantize).fromFloatWithImportance(IQ1Quantizers::iq1_s).vecDot(VecDotType.Q8_K, IQuantDots::iq1_s).ggml(IQ_PANELS)),
     IQ4_NL(20, "iq4_nl", IQ4_NLBlock.WEIGHTS, IQ4_NLBlock.BYTES, new Traits()
             .toFloat(IQ4_NLBlock::dequantize).fromFloat(NonLinearQuantizers::iq4_nl)
             .vecDot(VecDotType.Q8_0, LegacyDots::iq4_nl).ggml(MUL_MAT)),
     IQ3_S(21, "iq3_s", IQ3_SBlock.WEIGHTS, IQ3_SBlock.BYTES, new Traits()
-            .toFloat(IQ3_SBlock::dequantize).vecDot(VecDotType.Q8_K, IQuantDots::iq3_s).ggml(IQ_PANELS)),
+            .toFloat(IQ3_SBlock::dequantize).fromFloat(IQ3Quantizers::iq3_s).vecDot(VecDotType.Q8_K, IQuantDots::iq3_s).ggml(IQ_PANELS)),
     IQ2_S(22, "iq2_s", IQ2_SBlock.WEIGHTS, IQ2_SBlock.BYTES, new Traits()
-            .toFloat(IQ2_SBlock::dequantize).vecDot(VecDotType.Q8_K, IQuantDots::iq2_s).ggml(IQ_PANELS)),
+            .toFloat(IQ2_SBlock::dequantize).fromFloat(IQ2Quantizers::iq2_s).vecDot(VecDotType.Q8_K, IQuantDots::iq2_s).ggml(IQ_PANELS)),
     IQ4_XS(23, "iq4_xs", IQ4_XSBlock.WEIGHTS, IQ4_XSBlock.BYTES, new Traits()
             .toFloat(IQ4_XSBlock::dequantize).fromFloat(NonLinearQuantizers::iq4_xs)
             .vecDot(VecDotType.Q8_K, KQuantDots::iq4_xs).panelRows(Dequantizers::iq4_xs).ggml(IQ_PANELS)),
@@ -115,7 +118,7 @@ public enum GGMLType {
     I64(27, "i64", 1, 8, new Traits()),
     F64(28, "f64", 1, 8, new Traits()),
     IQ1_M(29, "iq1_m", IQ1_MBlock.WEIGHTS, IQ1_MBlock.BYTES, new Traits()
-            .toFloat(IQ1_MBlock::dequantize).vecDot(VecDotType.Q8_K, IQuantDots::iq1_m).ggml(IQ_PANELS)),
+            .toFloat(IQ1_MBlock::dequantize).fromFloat(IQ1Quantizers::iq1_m).vecDot(VecDotType.Q8_K, IQuantDots::iq1_m).ggml(IQ_PANELS)),
     BF16(30, "bf16", 1, 2, new Traits()
             .toFloat((blocks, offset, dst, i) -> dst[i] = FloatFormats.bf16ToF32(LittleEndian.u16(blocks, offset)))
             .fromFloat(FloatConverters::toBF16).vecDot(VecDotType.BF16, FloatDots::bf16).ggml(FLOAT_TILES)),
@@ -133,6 +136,7 @@ public enum GGMLType {
     static final class Traits {
         private BlockDecoder toFloat;
         private RowQuantizer fromFloat;
+        private boolean needsImportance;
         private VecDotType vecDotType;
         private DotKernel vecDot;
         private RowDecoder panelRows;
@@ -144,10 +148,16 @@ public enum GGMLType {
             return this;
         }
 
-        /** The reference quantizer, byte for byte ggml's {@code from_float_ref}. */
+        /** The quantizer, byte for byte ggml's {@code ggml_quantize_chunk} with or without an importance matrix. */
         Traits fromFloat(RowQuantizer quantizer) {
             this.fromFloat = quantizer;
             return this;
+        }
+
+        /** A quantizer that needs an importance matrix, as {@code ggml_quantize_requires_imatrix} says. */
+        Traits fromFloatWithImportance(RowQuantizer quantizer) {
+            this.needsImportance = true;
+            return fromFloat(quantizer);
         }
 
         /** What the dot products read the activations as ({@code vec_dot_type}), and the vector backend's dot kernel. */
@@ -188,6 +198,7 @@ public enum GGMLType {
     public final int typeSize;
     private final BlockDecoder decoder;
     private final RowQuantizer quantizer;
+    private final boolean quantizerNeedsImportance;
     private final VecDotType vecDotType;
     private final DotKernel dotKernel;
     private final RowDecoder rowDecoder;
@@ -201,6 +212,7 @@ public enum GGMLType {
         this.typeSize = typeSize;
         this.decoder = traits.toFloat;
         this.quantizer = traits.fromFloat;
+        this.quantizerNeedsImportance = traits.needsImportance;
         this.vecDotType = traits.vecDotType;
         this.dotKernel = traits.vecDot;
         this.vectorRows = traits.panelRows != null;
@@ -226,9 +238,14 @@ public enum GGMLType {
         return 8.0 * typeSize / blockSize;
     }
 
-    /** The reference quantizer ({@code from_float_ref}), or {@code null} when glmj cannot write this type. */
+    /** The quantizer ({@code ggml_quantize_chunk}'s), or {@code null} when glmj cannot write this type. */
     public RowQuantizer quantizer() {
         return quantizer;
+    }
+
+    /** Whether {@link #quantizer} needs an importance matrix. */
+    public boolean quantizerNeedsImportance() {
+        return quantizerNeedsImportance;
     }
 
     /** What the vector backend's dot products read the activations as, or {@code null} when it cannot multiply this type. */

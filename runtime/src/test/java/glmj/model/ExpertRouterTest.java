@@ -35,6 +35,18 @@ class ExpertRouterTest {
     }
 
     @Test
+    void chosenExpertsComeBestRankedFirstAsGgmlsArgsortLeavesThem() {
+        // llama.cpp adds the experts' weighted outputs in this order, so it decides their rounding
+        float[] logits = {0.1f, 2.0f, -1.0f, 1.5f, 3.0f, -0.5f, 0.7f, 2.5f};
+        float[] bias = {0f, 0f, 0f, 1.2f, 0f, 0f, 0f, 0f};
+        ExpertRouter router = new ExpertRouter(8, true, true, 1.0f, 0, 0);
+        int[] chosen = new int[4];
+        router.route(logits, 0, bias, 4, chosen, new float[4]);
+        // selection scores: expert 3 sigmoid(1.5) + 1.2 first, then 4, 7, 1 by their probabilities
+        assertArrayEquals(new int[]{3, 4, 7, 1}, chosen);
+    }
+
+    @Test
     void withoutNormalizationOrScaleTheWeightsAreTheProbabilities() {
         float[] logits = {0f, 3f, 1f};
         ExpertRouter router = new ExpertRouter(3, true, false, 1.0f, 0, 0);

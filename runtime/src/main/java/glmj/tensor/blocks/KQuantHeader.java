@@ -59,21 +59,23 @@ public final class KQuantHeader {
     private static final int LOW4 = 0x0f0f0f0f;
     private static final int LOW2 = 0x03030303;
 
-    /** Writes the header: fp16 bits {@code d} and {@code dmin}, eight 6-bit {@code scales} and {@code mins} (each 0-63). */
+    /**
+     * Writes the header: fp16 bits {@code d} and {@code dmin}, eight 6-bit {@code scales} and {@code mins}. Levels
+     * above 63 (up to 255) are packed as ggml packs its {@code uint8_t} levels, their extra bits spilling over.
+     */
     public static void put(MemorySegment blocks, long block, short d, short dmin, int[] scales, int[] mins) {
         blocks.set(LittleEndian.SHORT, block + D_OFFSET, d);
         blocks.set(LittleEndian.SHORT, block + DMIN_OFFSET, dmin);
-        byte[] packed = new byte[SCALES_BYTES];
-        for (int j = 0; j < 8; j++) {
-            if (j < 4) {
-                packed[j] = (byte) scales[j];
-                packed[j + 4] = (byte) mins[j];
-            } else {
-                packed[j + 4] = (byte) ((scales[j] & 0xF) | ((mins[j] & 0xF) << 4));
-                packed[j - 4] |= (byte) ((scales[j] >>> 4) << 6);
-                packed[j] |= (byte) ((mins[j] >>> 4) << 6);
-            }
+        long low = 0; // bytes 0-7: scales and mins of sub-blocks 0-3, and the high bits of 4-7
+        int high = 0; // bytes 8-11: the low nibbles of sub-blocks 4-7
+        for (int j = 0; j < 4; j++) {
+            low |= (scales[j] & 0xFFL) << (8 * j) | (mins[j] & 0xFFL) << (8 * (j + 4));
         }
-        MemorySegment.copy(MemorySegment.ofArray(packed), 0, blocks, block + SCALES_OFFSET, SCALES_BYTES);
+        for (int j = 4; j < 8; j++) {
+            high |= ((scales[j] & 0xF) | ((mins[j] & 0xF) << 4)) << (8 * (j - 4));
+            low |= (((scales[j] >>> 4) << 6) & 0xFFL) << (8 * (j - 4)) | (((mins[j] >>> 4) << 6) & 0xFFL) << (8 * j);
+        }
+        blocks.set(LittleEndian.LONG, block + SCALES_OFFSET, low);
+        blocks.set(LittleEndian.INT, block + SCALES_OFFSET + 8, high);
     }
 }

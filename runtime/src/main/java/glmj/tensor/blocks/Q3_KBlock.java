@@ -47,13 +47,15 @@ public final class Q3_KBlock {
 
     /** Stores the sixteen signed scales (-32..31) in the layout {@link #scale} reads. */
     public static void putScales(MemorySegment blocks, long block, int[] scales) {
-        byte[] packed = new byte[12];
+        long low = 0; // bytes 0-7: the low nibbles, scale s in byte s % 8 at bit 4 (s / 8)
+        int high = 0; // bytes 8-11: the high bit pairs, scale s in byte 8 + s % 4 at bit 2 (s / 4)
         for (int s = 0; s < 16; s++) {
             int biased = scales[s] + 32;
-            packed[s & 7] |= (byte) ((biased & 0xF) << (4 * (s >>> 3)));
-            packed[8 + (s & 3)] |= (byte) ((biased >>> 4) << (2 * (s >>> 2)));
+            low |= (long) (biased & 0xF) << (8 * (s & 7) + 4 * (s >>> 3));
+            high |= ((biased >>> 4) & 3) << (8 * (s & 3) + 2 * (s >>> 2));
         }
-        MemorySegment.copy(MemorySegment.ofArray(packed), 0, blocks, block + SCALES_OFFSET, 12);
+        blocks.set(LittleEndian.LONG, block + SCALES_OFFSET, low);
+        blocks.set(LittleEndian.INT, block + SCALES_OFFSET + 8, high);
     }
 
     public static void dequantize(MemorySegment blocks, long block, float[] dst, int dstOffset) {

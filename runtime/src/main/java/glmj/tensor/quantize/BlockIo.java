@@ -23,6 +23,17 @@ final class BlockIo {
         segment.set(LittleEndian.INT, offset, value);
     }
 
+    /** Zeroes {@code bytes} bytes from {@code offset}, without the slice a {@code fill} would need. */
+    static void putZeros(MemorySegment segment, long offset, int bytes) {
+        for (int i = 0; i < bytes; i++) {
+            segment.set(ValueLayout.JAVA_BYTE, offset + i, (byte) 0);
+        }
+    }
+
+    static void putLong(MemorySegment segment, long offset, long value) {
+        segment.set(LittleEndian.LONG, offset, value);
+    }
+
     static void putFloat(MemorySegment segment, long offset, float value) {
         segment.set(LittleEndian.FLOAT, offset, value);
     }

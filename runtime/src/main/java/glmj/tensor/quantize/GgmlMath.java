@@ -79,11 +79,12 @@ final class GgmlMath {
     }
 
     /**
-     * ggml's {@code make_qx_quants} with {@code rmse_type = 1} and no importance weights (the Q6_K reference path):
-     * symmetric quants {@code L + nmax} in {@code [0, 2 nmax)} and their scale, searched over 19 candidate scales
-     * for the least x²-weighted squared error.
+     * ggml's {@code make_qx_quants} with {@code rmse_type = 1}: symmetric quants {@code L + nmax} in {@code [0, 2 nmax)}
+     * and their scale, searched over 19 candidate scales for the least weighted squared error. The weights are
+     * {@code weights[weightOffset + i]}, or x² when {@code weights} is null.
      */
-    static float makeQxQuants(int n, int nmax, float[] x, int offset, byte[] levels, int levelOffset) {
+    static float makeQxQuants(int n, int nmax, float[] x, int offset, byte[] levels, int levelOffset,
+                              float[] weights, int weightOffset) {
         float max = signedMaxByMagnitude(x, offset, n);
         if (Math.abs(max) < GROUP_MAX_EPS) {
             Arrays.fill(levels, levelOffset, levelOffset + n, (byte) 0);
@@ -96,7 +97,7 @@ final class GgmlMath {
             float xi = x[offset + i];
             int l = clamp(nearestInt(iscale * xi), -nmax, nmax - 1);
             levels[levelOffset + i] = (byte) (l + nmax);
-            float w = xi * xi;
+            float w = weights != null ? weights[weightOffset + i] : xi * xi;
             sumlx += w * xi * l;
             suml2 += w * l * l;
         }
@@ -112,7 +113,7 @@ final class GgmlMath {
             for (int i = 0; i < n; i++) {
                 float xi = x[offset + i];
                 int l = clamp(nearestInt(iscale * xi), -nmax, nmax - 1);
-                float w = xi * xi;
+                float w = weights != null ? weights[weightOffset + i] : xi * xi;
                 sumlx += w * xi * l;
                 suml2 += w * l * l;
             }
@@ -126,6 +127,87 @@ final class GgmlMath {
             }
         }
         return scale;
+    }
+
+    /**
+     * ggml's {@code make_qp_quants}: non-negative quants in {@code [0, nmax]} of the non-negative {@code x} (the
+     * sub-block scales or mins of a super-block), with a 9-candidate scale search and then up to 5 passes refining
+     * single quants, all under {@code weights}. ggml keeps the quants in bytes without clamping from below, so a
+     * negative one wraps to {@code 256 + q}; the levels here wrap the same way (read them as unsigned).
+     */
+    static float makeQpQuants(int n, int nmax, float[] x, int offset, byte[] levels, int levelOffset, float[] weights) {
+        float max = 0;
+        for (int i = 0; i < n; i++) {
+            max = max > x[offset + i] ? max : x[offset + i];
+        }
+        if (max < GROUP_MAX_EPS) {
+            Arrays.fill(levels, levelOffset, levelOffset + n, (byte) 0);
+            return 0.f;
+        }
+        float iscale = nmax / max;
+        for (int i = 0; i < n; i++) {
+            levels[levelOffset + i] = (byte) nearestInt(iscale * x[offset + i]);
+        }
+        float scale = 1 / iscale;
+        float bestMse = 0;
+        for (int i = 0; i < n; i++) {
+            float diff = x[offset + i] - scale * (levels[levelOffset + i] & 0xFF);
+            bestMse += weights[i] * diff * diff;
+        }
+        for (int is = -4; is <= 4; is++) {
+            if (is == 0) {
+                continue;
+            }
+            float iscaleIs = (0.1f * is + nmax) / max;
+            float scaleIs = 1 / iscaleIs;
+            float mse = 0;
+            for (int i = 0; i < n; i++) {
+                int l = Math.min(nmax, nearestInt(iscaleIs * x[offset + i]));
+                float diff = x[offset + i] - scaleIs * l;
+                mse += weights[i] * diff * diff;
+            }
+            if (mse < bestMse) {
+                bestMse = mse;
+                iscale = iscaleIs;
+            }
+        }
+        float sumlx = 0;
+        float suml2 = 0;
+        for (int i = 0; i < n; i++) {
+            float xi = x[offset + i];
+            int l = Math.min(nmax, nearestInt(iscale * xi));
+            levels[levelOffset + i] = (byte) l;
+            float w = weights[i];
+            sumlx += w * xi * l;
+            suml2 += w * l * l;
+        }
+        for (int attempt = 0; attempt < 5; attempt++) {
+            int changed = 0;
+            for (int i = 0; i < n; i++) {
+                float xi = x[offset + i];
+                float w = weights[i];
+                int li = levels[levelOffset + i] & 0xFF;
+                float slx = sumlx - w * xi * li;
+                float sl2 = suml2 - w * li * li;
+                if (slx > 0 && sl2 > 0) {
+                    int newL = Math.min(nmax, nearestInt(xi * sl2 / slx));
+                    if (newL != li) {
+                        slx += w * xi * newL;
+                        sl2 += w * newL * newL;
+                        if (slx * slx * suml2 > sumlx * sumlx * sl2) {
+                            levels[levelOffset + i] = (byte) newL;
+                            sumlx = slx;
+                            suml2 = sl2;
+                            changed++;
+                        }
+                    }
+                }
+            }
+            if (changed == 0) {
+                break;
+            }
+        }
+        return suml2 > 0.0f ? sumlx / suml2 : 0.0f;
     }
 
     /**
@@ -182,7 +264,9 @@ final class GgmlMath {
     }
 
     /**
-     * ggml's {@code make_qkx2_quants}: asymmetric quants {@code L} in {@code [0, nmax]} with {@code x ≈ scale*L - min},
+     * ggml's {@code make_qkx2_quants}, and its {@code make_qkx3_quants} with weights given (the two differ only in
+     * what they do without weights and in a {@code max <= min} test that no input tells from {@code max == min}):
+     * asymmetric quants {@code L} in {@code [0, nmax]} with {@code x ≈ scale*L - min},
      * trying {@code nstep + 1} scales from {@code (nmax + rmin)} in steps of {@code rdelta} and keeping the weighted
      * least-squares fit with the smallest error (absolute error when {@code useMad}). Returns the scale and stores
      * {@code min} (non-negative) in {@code mins[minIndex]}.
@@ -263,6 +347,31 @@ final class GgmlMath {
         }
         mins[minIndex] = -min;
         return scale;
+    }
+
+    /** Σ x² over {@code x[offset, offset + n)}, summed in order as ggml does. */
+    static float sumOfSquares(float[] x, int offset, int n) {
+        float sum = 0;
+        for (int i = 0; i < n; i++) {
+            sum += x[offset + i] * x[offset + i];
+        }
+        return sum;
+    }
+
+    /**
+     * ggml's importance weights {@code qw[i] * sqrt(σ² + x[i]²)} of {@code n} weights into {@code weights[0, n)};
+     * returns their sum.
+     */
+    static float importanceWeights(float[] x, int xo, float[] qw, int wo, float sigma2, float[] weights, int n) {
+        float sum = 0;
+        for (int l = 0; l < n; l++) {
+            float v = x[xo + l];
+            weights[l] = qw[wo + l] * (float) Math.sqrt(sigma2 + v * v);
+        }
+        for (int l = 0; l < n; l++) {
+            sum += weights[l];
+        }
+        return sum;
     }
 
     static int clamp(int value, int low, int high) {

@@ -15,117 +15,144 @@ import java.util.Arrays;
 import static glmj.tensor.quantize.BlockIo.putByte;
 import static glmj.tensor.quantize.BlockIo.putFloat;
 import static glmj.tensor.quantize.BlockIo.putShort;
+import static glmj.tensor.quantize.BlockIo.putZeros;
 import static glmj.tensor.quantize.GgmlMath.GROUP_MAX_EPS;
 import static glmj.tensor.quantize.GgmlMath.clamp;
 import static glmj.tensor.quantize.GgmlMath.makeQ3Quants;
 import static glmj.tensor.quantize.GgmlMath.makeQkx2Quants;
+import static glmj.tensor.quantize.GgmlMath.makeQpQuants;
 import static glmj.tensor.quantize.GgmlMath.makeQxQuants;
 import static glmj.tensor.quantize.GgmlMath.nearestInt;
 
-/** The 256-weight super-block quantizers Q2_K to Q6_K and Q8_K ({@code quantize_row_q*_K_ref}). */
+/**
+ * The 256-weight super-block quantizers Q2_K to Q6_K and Q8_K: without an importance matrix ggml's
+ * {@code quantize_row_q*_K_ref}, with one its {@code quantize_row_q*_K_impl}. With importance a call covers one
+ * row and {@code importance[i]} weighs the row's column i.
+ */
 public final class KQuantizers {
 
     private static final int QK_K = 256;
 
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     private KQuantizers() {
     }
 
-    /** Working arrays of one row call, as ggml keeps them on its stack. */
+    /** Working arrays of one thread, as ggml keeps them on its stack. */
     private static final class Scratch {
         final byte[] levels = new byte[QK_K];
         final byte[] levelsAux = new byte[32];
         final float[] weights = new float[32];
         final float[] scales = new float[QK_K / 16];
         final float[] mins = new float[QK_K / 16];
+        final float[] sumWeights = new float[QK_K / 16];
+        final byte[] scaleLevels = new byte[QK_K / 16];
+        final byte[] minLevels = new byte[QK_K / 16];
+        final int[] packedScales = new int[QK_K / 16];
+        final int[] packedMins = new int[QK_K / 16];
+        final int[] highBits = new int[32];
+        final short[] dAndMin = new short[2];
     }
 
-    public static void q2_K(float[] x, int xo, MemorySegment y, long yo, int blocks) {
-        Scratch s = new Scratch();
-        byte[] levels = s.levels;
-        int[] packedScales = new int[QK_K / 16];
+    public static void q2_K(float[] x, int xo, MemorySegment y, long yo, int blocks, float[] importance) {
+        Scratch s = SCRATCH.get();
         for (int b = 0; b < blocks; b++, xo += QK_K, yo += Q2_KBlock.BYTES) {
-            float maxScale = 0;
-            float maxMin = 0;
-            for (int j = 0; j < QK_K / 16; j++) {
-                for (int l = 0; l < 16; l++) {
-                    s.weights[l] = Math.abs(x[xo + 16 * j + l]);
-                }
-                s.scales[j] = makeQkx2Quants(16, 3, x, xo + 16 * j, s.weights, levels, 16 * j, s.mins, j, s.levelsAux,
-                        -0.5f, 0.1f, 15, true);
-                if (s.scales[j] > maxScale) {
-                    maxScale = s.scales[j];
-                }
-                if (s.mins[j] > maxMin) {
-                    maxMin = s.mins[j];
-                }
-            }
-            short d;
-            if (maxScale > 0) {
-                float iscale = 15.f / maxScale;
-                for (int j = 0; j < QK_K / 16; j++) {
-                    packedScales[j] = nearestInt(iscale * s.scales[j]) & 0xFF;
-                }
-                d = FloatFormats.f32ToF16(maxScale / 15.f);
+            if (importance == null) {
+                q2_KScales(x, xo, s);
             } else {
-                Arrays.fill(packedScales, 0);
-                d = FloatFormats.f32ToF16(0.f);
+                q2_KScalesWeighted(x, xo, s, importance, QK_K * b);
             }
-            short dmin;
-            if (maxMin > 0) {
-                float iscale = 15.f / maxMin;
-                for (int j = 0; j < QK_K / 16; j++) {
-                    packedScales[j] = (packedScales[j] | (nearestInt(iscale * s.mins[j]) << 4)) & 0xFF;
-                }
-                dmin = FloatFormats.f32ToF16(maxMin / 15.f);
-            } else {
-                dmin = FloatFormats.f32ToF16(0.f);
-            }
+            float d = FloatFormats.f16ToF32(s.dAndMin[0]);
+            float dmin = FloatFormats.f16ToF32(s.dAndMin[1]);
+            byte[] levels = s.levels;
             for (int j = 0; j < QK_K / 16; j++) {
-                float dl = FloatFormats.f16ToF32(d) * (packedScales[j] & 0xF);
+                int packed = s.packedScales[j];
+                float dl = d * (packed & 0xF);
                 if (dl == 0) {
                     continue;
                 }
-                float ml = FloatFormats.f16ToF32(dmin) * (packedScales[j] >>> 4);
+                float ml = dmin * (packed >>> 4);
                 for (int i = 0; i < 16; i++) {
                     levels[16 * j + i] = (byte) clamp(nearestInt((x[xo + 16 * j + i] + ml) / dl), 0, 3);
                 }
             }
             for (int j = 0; j < QK_K / 16; j++) {
-                putByte(y, yo + Q2_KBlock.SCALES_OFFSET + j, packedScales[j]);
+                putByte(y, yo + Q2_KBlock.SCALES_OFFSET + j, s.packedScales[j]);
             }
             putTwoBitQuants(levels, y, yo + Q2_KBlock.QS_OFFSET);
-            putShort(y, yo + Q2_KBlock.D_OFFSET, d);
-            putShort(y, yo + Q2_KBlock.DMIN_OFFSET, dmin);
+            putShort(y, yo + Q2_KBlock.D_OFFSET, s.dAndMin[0]);
+            putShort(y, yo + Q2_KBlock.DMIN_OFFSET, s.dAndMin[1]);
         }
     }
 
-    public static void q3_K(float[] x, int xo, MemorySegment y, long yo, int blocks) {
-        Scratch s = new Scratch();
-        byte[] levels = s.levels;
-        int[] blockScales = new int[QK_K / 16];
-        for (int b = 0; b < blocks; b++, xo += QK_K, yo += Q3_KBlock.BYTES) {
-            float maxScale = 0;
-            float amax = 0;
+    /**
+     * The reference Q2_K fit: MAD-weighted {@code make_qkx2_quants}, scales and mins against their maxima, into
+     * {@code s.packedScales} and {@code s.dAndMin}.
+     */
+    private static void q2_KScales(float[] x, int xo, Scratch s) {
+        float maxScale = 0;
+        float maxMin = 0;
+        for (int j = 0; j < QK_K / 16; j++) {
+            for (int l = 0; l < 16; l++) {
+                s.weights[l] = Math.abs(x[xo + 16 * j + l]);
+            }
+            s.scales[j] = makeQkx2Quants(16, 3, x, xo + 16 * j, s.weights, s.levels, 16 * j, s.mins, j, s.levelsAux,
+                    -0.5f, 0.1f, 15, true);
+            if (s.scales[j] > maxScale) {
+                maxScale = s.scales[j];
+            }
+            if (s.mins[j] > maxMin) {
+                maxMin = s.mins[j];
+            }
+        }
+        int[] packedScales = s.packedScales;
+        if (maxScale > 0) {
+            float iscale = 15.f / maxScale;
             for (int j = 0; j < QK_K / 16; j++) {
-                s.scales[j] = makeQ3Quants(16, 4, x, xo + 16 * j, levels, 16 * j);
-                float scale = Math.abs(s.scales[j]);
-                if (scale > amax) {
-                    amax = scale;
-                    maxScale = s.scales[j];
-                }
+                packedScales[j] = nearestInt(iscale * s.scales[j]) & 0xFF;
             }
-            short d;
-            if (maxScale != 0) {
-                float iscale = -32.f / maxScale;
-                for (int j = 0; j < QK_K / 16; j++) {
-                    blockScales[j] = clamp((byte) nearestInt(iscale * s.scales[j]), -32, 31);
-                }
-                d = FloatFormats.f32ToF16(1 / iscale);
-            } else {
-                Arrays.fill(blockScales, -32); // all-zero scale bits
-                d = FloatFormats.f32ToF16(0.f);
+            s.dAndMin[0] = FloatFormats.f32ToF16(maxScale / 15.f);
+        } else {
+            Arrays.fill(packedScales, 0);
+            s.dAndMin[0] = FloatFormats.f32ToF16(0.f);
+        }
+        if (maxMin > 0) {
+            float iscale = 15.f / maxMin;
+            for (int j = 0; j < QK_K / 16; j++) {
+                packedScales[j] = (packedScales[j] | (nearestInt(iscale * s.mins[j]) << 4)) & 0xFF;
             }
+            s.dAndMin[1] = FloatFormats.f32ToF16(maxMin / 15.f);
+        } else {
+            s.dAndMin[1] = FloatFormats.f32ToF16(0.f);
+        }
+    }
+
+    /**
+     * The importance-weighted Q2_K fit: weights {@code qw * sqrt(σ² + x²)}, a squared-error {@code make_qkx3_quants}
+     * per sub-block, then the scales and mins as {@code make_qp_quants} levels under the sub-blocks' weight sums.
+     */
+    private static void q2_KScalesWeighted(float[] x, int xo, Scratch s, float[] qw, int wo) {
+        float sigma2 = GgmlMath.sumOfSquares(x, xo, QK_K) / QK_K;
+        for (int j = 0; j < QK_K / 16; j++) {
+            s.sumWeights[j] = GgmlMath.importanceWeights(x, xo + 16 * j, qw, wo + 16 * j, sigma2, s.weights, 16);
+            s.scales[j] = makeQkx2Quants(16, 3, x, xo + 16 * j, s.weights, s.levels, 16 * j, s.mins, j, s.levelsAux,
+                    -0.9f, 0.05f, 36, false);
+        }
+        float dm = makeQpQuants(QK_K / 16, 15, s.scales, 0, s.scaleLevels, 0, s.sumWeights);
+        float mm = makeQpQuants(QK_K / 16, 15, s.mins, 0, s.minLevels, 0, s.sumWeights);
+        s.dAndMin[0] = FloatFormats.f32ToF16(dm);
+        s.dAndMin[1] = FloatFormats.f32ToF16(mm);
+        for (int j = 0; j < QK_K / 16; j++) {
+            s.packedScales[j] = ((s.scaleLevels[j] & 0xFF) | ((s.minLevels[j] & 0xFF) << 4)) & 0xFF;
+        }
+    }
+
+    public static void q3_K(float[] x, int xo, MemorySegment y, long yo, int blocks, float[] importance) {
+        Scratch s = SCRATCH.get();
+        byte[] levels = s.levels;
+        int[] blockScales = s.packedScales;
+        for (int b = 0; b < blocks; b++, xo += QK_K, yo += Q3_KBlock.BYTES) {
+            short d = importance == null ? q3_KScales(x, xo, s, blockScales) : q3_KScalesWeighted(x, xo, s, blockScales, importance, QK_K * b);
             for (int j = 0; j < QK_K / 16; j++) {
                 float dl = FloatFormats.f16ToF32(d) * blockScales[j];
                 if (dl == 0) {
@@ -153,17 +180,49 @@ public final class KQuantizers {
         }
     }
 
-    public static void q4_K(float[] x, int xo, MemorySegment y, long yo, int blocks) {
-        Scratch s = new Scratch();
-        byte[] levels = s.levels;
-        int[] scaleLevels = new int[QK_K / 32];
-        int[] minLevels = new int[QK_K / 32];
-        for (int b = 0; b < blocks; b++, xo += QK_K, yo += Q4_KBlock.BYTES) {
-            short[] dAndMin = quantizeScalesAndMins(x, xo, s, 15, -1.f, 20, scaleLevels, minLevels);
-            for (int j = 0; j < QK_K / 32; j++) {
-                requantize(x, xo + 32 * j, levels, 32 * j, dAndMin, scaleLevels[j], minLevels[j], 15);
+    /** The reference Q3_K fit: {@code make_q3_quants} per sub-block, scales against the largest; returns f16 d. */
+    private static short q3_KScales(float[] x, int xo, Scratch s, int[] blockScales) {
+        float maxScale = 0;
+        float amax = 0;
+        for (int j = 0; j < QK_K / 16; j++) {
+            s.scales[j] = makeQ3Quants(16, 4, x, xo + 16 * j, s.levels, 16 * j);
+            float scale = Math.abs(s.scales[j]);
+            if (scale > amax) {
+                amax = scale;
+                maxScale = s.scales[j];
             }
-            KQuantHeader.put(y, yo, dAndMin[0], dAndMin[1], scaleLevels, minLevels);
+        }
+        if (maxScale == 0) {
+            Arrays.fill(blockScales, -32); // all-zero scale bits
+            return FloatFormats.f32ToF16(0.f);
+        }
+        float iscale = -32.f / maxScale;
+        for (int j = 0; j < QK_K / 16; j++) {
+            blockScales[j] = clamp((byte) nearestInt(iscale * s.scales[j]), -32, 31);
+        }
+        return FloatFormats.f32ToF16(1 / iscale);
+    }
+
+    /** The importance-weighted Q3_K fit: weighted {@code make_qx_quants} for quants and again for the 6-bit scales. */
+    private static short q3_KScalesWeighted(float[] x, int xo, Scratch s, int[] blockScales, float[] qw, int wo) {
+        float sigma2 = 2 * GgmlMath.sumOfSquares(x, xo, QK_K) / QK_K;
+        for (int j = 0; j < QK_K / 16; j++) {
+            s.sumWeights[j] = GgmlMath.importanceWeights(x, xo + 16 * j, qw, wo + 16 * j, sigma2, s.weights, 16);
+            s.scales[j] = makeQxQuants(16, 4, x, xo + 16 * j, s.levels, 16 * j, s.weights, 0);
+        }
+        float dBlock = makeQxQuants(QK_K / 16, 32, s.scales, 0, s.scaleLevels, 0, s.sumWeights, 0);
+        for (int j = 0; j < QK_K / 16; j++) {
+            blockScales[j] = s.scaleLevels[j] - 32;
+        }
+        return FloatFormats.f32ToF16(dBlock);
+    }
+
+    public static void q4_K(float[] x, int xo, MemorySegment y, long yo, int blocks, float[] importance) {
+        Scratch s = SCRATCH.get();
+        byte[] levels = s.levels;
+        for (int b = 0; b < blocks; b++, xo += QK_K, yo += Q4_KBlock.BYTES) {
+            putScalesAndMins(x, xo, y, yo, s, 15, importance, QK_K * b);
+            requantizeSubBlocks(x, xo, y, yo, levels, 15);
             for (int chunk = 0; chunk < QK_K / 64; chunk++) {
                 for (int l = 0; l < 32; l++) {
                     int low = levels[64 * chunk + l];
@@ -174,18 +233,13 @@ public final class KQuantizers {
         }
     }
 
-    public static void q5_K(float[] x, int xo, MemorySegment y, long yo, int blocks) {
-        Scratch s = new Scratch();
+    public static void q5_K(float[] x, int xo, MemorySegment y, long yo, int blocks, float[] importance) {
+        Scratch s = SCRATCH.get();
         byte[] levels = s.levels;
-        int[] scaleLevels = new int[QK_K / 32];
-        int[] minLevels = new int[QK_K / 32];
-        int[] highBits = new int[32];
+        int[] highBits = s.highBits;
         for (int b = 0; b < blocks; b++, xo += QK_K, yo += Q5_KBlock.BYTES) {
-            short[] dAndMin = quantizeScalesAndMins(x, xo, s, 31, -0.5f, 15, scaleLevels, minLevels);
-            for (int j = 0; j < QK_K / 32; j++) {
-                requantize(x, xo + 32 * j, levels, 32 * j, dAndMin, scaleLevels[j], minLevels[j], 31);
-            }
-            KQuantHeader.put(y, yo, dAndMin[0], dAndMin[1], scaleLevels, minLevels);
+            putScalesAndMins(x, xo, y, yo, s, 31, importance, QK_K * b);
+            requantizeSubBlocks(x, xo, y, yo, levels, 31);
             Arrays.fill(highBits, 0);
             for (int chunk = 0; chunk < QK_K / 64; chunk++) {
                 for (int l = 0; l < 32; l++) {
@@ -201,15 +255,15 @@ public final class KQuantizers {
         }
     }
 
-    public static void q6_K(float[] x, int xo, MemorySegment y, long yo, int blocks) {
-        Scratch s = new Scratch();
+    public static void q6_K(float[] x, int xo, MemorySegment y, long yo, int blocks, float[] importance) {
+        Scratch s = SCRATCH.get();
         byte[] levels = s.levels;
-        byte[] blockScales = new byte[QK_K / 16];
         for (int b = 0; b < blocks; b++, xo += QK_K, yo += Q6_KBlock.BYTES) {
             float maxScale = 0;
             float maxAbsScale = 0;
             for (int ib = 0; ib < QK_K / 16; ib++) {
-                float scale = makeQxQuants(16, 32, x, xo + 16 * ib, levels, 16 * ib);
+                // with importance, ggml weighs the squared errors by the importance itself
+                float scale = makeQxQuants(16, 32, x, xo + 16 * ib, levels, 16 * ib, importance, QK_K * b + 16 * ib);
                 s.scales[ib] = scale;
                 float absScale = Math.abs(scale);
                 if (absScale > maxAbsScale) {
@@ -218,11 +272,12 @@ public final class KQuantizers {
                 }
             }
             if (maxAbsScale < GROUP_MAX_EPS) {
-                y.asSlice(yo, Q6_KBlock.BYTES).fill((byte) 0);
+                putZeros(y, yo, Q6_KBlock.BYTES);
                 continue;
             }
             float iscale = -128.f / maxScale;
             short d = FloatFormats.f32ToF16(1 / iscale);
+            int[] blockScales = s.packedScales;
             for (int ib = 0; ib < QK_K / 16; ib++) {
                 blockScales[ib] = (byte) Math.min(127, nearestInt(iscale * s.scales[ib]));
             }
@@ -254,11 +309,12 @@ public final class KQuantizers {
         }
     }
 
-    public static void q8_K(float[] x, int xo, MemorySegment y, long yo, int blocks) {
+    /** Q8_K has no importance-weighted form (it is the activations' type); {@code importance} is ignored. */
+    public static void q8_K(float[] x, int xo, MemorySegment y, long yo, int blocks, float[] importance) {
         for (int b = 0; b < blocks; b++, xo += QK_K, yo += Q8_KBlock.BYTES) {
             float max = GgmlMath.signedMaxByMagnitude(x, xo, QK_K);
             if (max == 0) {
-                y.asSlice(yo, Q8_KBlock.BYTES).fill((byte) 0);
+                putZeros(y, yo, Q8_KBlock.BYTES);
                 continue;
             }
             float iscale = -127.f / max;
@@ -277,25 +333,30 @@ public final class KQuantizers {
     }
 
     /**
-     * The first half of the Q4_K/Q5_K reference: a {@code make_qkx2_quants} fit per 32-weight sub-block, then the
-     * sub-block scales and mins quantized to 6 bits against their maxima. Returns the f16 {@code {d, dmin}}.
+     * The first half of Q4_K/Q5_K: a fit per 32-weight sub-block, then the sub-block scales and mins as 6-bit levels,
+     * written with {@code d} and {@code dmin} as the block's header.
      */
-    private static short[] quantizeScalesAndMins(float[] x, int xo, Scratch s, int nmax, float rmin, int nstep,
-                                                 int[] scaleLevels, int[] minLevels) {
+    private static void putScalesAndMins(float[] x, int xo, MemorySegment y, long yo, Scratch s, int nmax,
+                                         float[] qw, int wo) {
+        if (qw == null) {
+            scalesAndMins(x, xo, s, nmax);
+        } else {
+            scalesAndMinsWeighted(x, xo, s, nmax, qw, wo);
+        }
+        KQuantHeader.put(y, yo, s.dAndMin[0], s.dAndMin[1], s.packedScales, s.packedMins);
+    }
+
+    /** The reference: weights {@code av + |x|} of each sub-block, levels against the largest scale and min. */
+    private static void scalesAndMins(float[] x, int xo, Scratch s, int nmax) {
         float maxScale = 0;
         float maxMin = 0;
         for (int j = 0; j < QK_K / 32; j++) {
-            float sumX2 = 0;
-            for (int l = 0; l < 32; l++) {
-                float v = x[xo + 32 * j + l];
-                sumX2 += v * v;
-            }
-            float averageMagnitude = (float) Math.sqrt(sumX2 / 32);
+            float averageMagnitude = (float) Math.sqrt(GgmlMath.sumOfSquares(x, xo + 32 * j, 32) / 32);
             for (int l = 0; l < 32; l++) {
                 s.weights[l] = averageMagnitude + Math.abs(x[xo + 32 * j + l]);
             }
             s.scales[j] = makeQkx2Quants(32, nmax, x, xo + 32 * j, s.weights, s.levels, 32 * j, s.mins, j, s.levelsAux,
-                    rmin, 0.1f, nstep, false);
+                    nmax == 15 ? -1.f : -0.5f, 0.1f, nmax == 15 ? 20 : 15, false);
             if (s.scales[j] > maxScale) {
                 maxScale = s.scales[j];
             }
@@ -307,22 +368,52 @@ public final class KQuantizers {
         float inverseMin = maxMin > 0 ? 63.f / maxMin : 0.f;
         for (int j = 0; j < QK_K / 32; j++) {
             // ggml stores nearest_int into a uint8_t before clamping, so a negative value wraps
-            scaleLevels[j] = Math.min(63, nearestInt(inverseScale * s.scales[j]) & 0xFF);
-            minLevels[j] = Math.min(63, nearestInt(inverseMin * s.mins[j]) & 0xFF);
+            s.packedScales[j] = Math.min(63, nearestInt(inverseScale * s.scales[j]) & 0xFF);
+            s.packedMins[j] = Math.min(63, nearestInt(inverseMin * s.mins[j]) & 0xFF);
         }
-        return new short[] {FloatFormats.f32ToF16(maxScale / 63.f), FloatFormats.f32ToF16(maxMin / 63.f)};
+        s.dAndMin[0] = FloatFormats.f32ToF16(maxScale / 63.f);
+        s.dAndMin[1] = FloatFormats.f32ToF16(maxMin / 63.f);
     }
 
-    /** Requantizes one 32-weight sub-block against its final (f16-rounded) scale and min. */
-    private static void requantize(float[] x, int xo, byte[] levels, int levelOffset, short[] dAndMin, int scaleLevel,
-                                   int minLevel, int nmax) {
-        float d = FloatFormats.f16ToF32(dAndMin[0]) * scaleLevel;
-        if (d == 0) {
-            return;
+    /**
+     * With importance: weights {@code qw * sqrt(σ² + x²)} (σ² of the whole super-block), and the levels of the
+     * scales and mins from {@code make_qp_quants} under the sub-blocks' weight sums.
+     */
+    private static void scalesAndMinsWeighted(float[] x, int xo, Scratch s, int nmax, float[] qw, int wo) {
+        float sigma2 = 2 * GgmlMath.sumOfSquares(x, xo, QK_K) / QK_K;
+        for (int j = 0; j < QK_K / 32; j++) {
+            s.sumWeights[j] = GgmlMath.importanceWeights(x, xo + 32 * j, qw, wo + 32 * j, sigma2, s.weights, 32);
+            s.scales[j] = makeQkx2Quants(32, nmax, x, xo + 32 * j, s.weights, s.levels, 32 * j, s.mins, j, s.levelsAux,
+                    -0.9f, 0.05f, 36, false);
         }
-        float dm = FloatFormats.f16ToF32(dAndMin[1]) * minLevel;
-        for (int i = 0; i < 32; i++) {
-            levels[levelOffset + i] = (byte) clamp(nearestInt((x[xo + i] + dm) / d), 0, nmax);
+        float dBlock = makeQpQuants(QK_K / 32, 63, s.scales, 0, s.scaleLevels, 0, s.sumWeights);
+        float mBlock = makeQpQuants(QK_K / 32, 63, s.mins, 0, s.minLevels, 0, s.sumWeights);
+        for (int j = 0; j < QK_K / 32; j++) {
+            // Q5_K clamps its levels to 6 bits; Q4_K stores them as they are, and KQuantHeader packs them as ggml does
+            int scale = s.scaleLevels[j] & 0xFF;
+            int min = s.minLevels[j] & 0xFF;
+            s.packedScales[j] = nmax == 31 ? Math.min(63, scale) : scale;
+            s.packedMins[j] = nmax == 31 ? Math.min(63, min) : min;
+        }
+        s.dAndMin[0] = FloatFormats.f32ToF16(dBlock);
+        s.dAndMin[1] = FloatFormats.f32ToF16(mBlock);
+    }
+
+    /** Requantizes each 32-weight sub-block against the scale and min its header now holds, as ggml reads them back. */
+    private static void requantizeSubBlocks(float[] x, int xo, MemorySegment y, long yo, byte[] levels, int nmax) {
+        float d = KQuantHeader.d(y, yo);
+        float dmin = KQuantHeader.dmin(y, yo);
+        long scales = KQuantHeader.scales(y, yo);
+        long mins = KQuantHeader.mins(y, yo);
+        for (int j = 0; j < QK_K / 32; j++) {
+            float dl = d * ((int) (scales >>> (8 * j)) & 0xFF);
+            if (dl == 0) {
+                continue;
+            }
+            float dm = dmin * ((int) (mins >>> (8 * j)) & 0xFF);
+            for (int i = 0; i < 32; i++) {
+                levels[32 * j + i] = (byte) clamp(nearestInt((x[xo + 32 * j + i] + dm) / dl), 0, nmax);
+            }
         }
     }
 

@@ -16,16 +16,34 @@ import static glmj.tensor.quantize.GgmlMath.roundHalfAwayFromZero;
 import static glmj.tensor.quantize.GgmlMath.signedMaxByMagnitude;
 import static glmj.tensor.quantize.GgmlMath.truncateLikeX86;
 
-/** The 32-weight block quantizers Q4_0, Q4_1, Q5_0, Q5_1 and Q8_0 ({@code quantize_row_q*_ref}). */
+/**
+ * The 32-weight block quantizers Q4_0, Q4_1, Q5_0, Q5_1 and Q8_0: without an importance matrix ggml's
+ * {@code quantize_row_q*_ref}, with one its {@code quantize_row_q*_impl}, whose weights {@code qw * sqrt(σ² + x²)}
+ * take σ² over the whole row: with importance a call covers exactly one row. Q8_0 has no weighted form.
+ */
 public final class LegacyQuantizers {
 
     private static final int QK = 32;
 
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
     private LegacyQuantizers() {
     }
 
-    public static void q4_0(float[] x, int xo, MemorySegment y, long yo, int blocks) {
-        int[] q = new int[QK];
+    private static final class Scratch {
+        final int[] quants = new int[QK];
+        final byte[] levels = new byte[QK];
+        final byte[] levelsAux = new byte[QK];
+        final float[] weights = new float[QK];
+        final float[] min = new float[1];
+    }
+
+    public static void q4_0(float[] x, int xo, MemorySegment y, long yo, int blocks, float[] importance) {
+        if (importance != null) {
+            weighted(x, xo, y, yo, blocks, importance, 8);
+            return;
+        }
+        int[] q = SCRATCH.get().quants;
         for (int b = 0; b < blocks; b++, xo += QK, yo += Q4_0Block.BYTES) {
             float max = signedMaxByMagnitude(x, xo, QK);
             float d = max / -8;
@@ -38,8 +56,12 @@ public final class LegacyQuantizers {
         }
     }
 
-    public static void q4_1(float[] x, int xo, MemorySegment y, long yo, int blocks) {
-        int[] q = new int[QK];
+    public static void q4_1(float[] x, int xo, MemorySegment y, long yo, int blocks, float[] importance) {
+        if (importance != null) {
+            weighted(x, xo, y, yo, blocks, importance, 15);
+            return;
+        }
+        int[] q = SCRATCH.get().quants;
         for (int b = 0; b < blocks; b++, xo += QK, yo += Q4_1Block.BYTES) {
             float min = minimum(x, xo);
             float d = (maximum(x, xo) - min) / 15;
@@ -53,8 +75,12 @@ public final class LegacyQuantizers {
         }
     }
 
-    public static void q5_0(float[] x, int xo, MemorySegment y, long yo, int blocks) {
-        int[] q = new int[QK];
+    public static void q5_0(float[] x, int xo, MemorySegment y, long yo, int blocks, float[] importance) {
+        if (importance != null) {
+            weighted(x, xo, y, yo, blocks, importance, 16);
+            return;
+        }
+        int[] q = SCRATCH.get().quants;
         for (int b = 0; b < blocks; b++, xo += QK, yo += Q5_0Block.BYTES) {
             float max = signedMaxByMagnitude(x, xo, QK);
             float d = max / -16;
@@ -67,8 +93,12 @@ public final class LegacyQuantizers {
         }
     }
 
-    public static void q5_1(float[] x, int xo, MemorySegment y, long yo, int blocks) {
-        int[] q = new int[QK];
+    public static void q5_1(float[] x, int xo, MemorySegment y, long yo, int blocks, float[] importance) {
+        if (importance != null) {
+            weighted(x, xo, y, yo, blocks, importance, 31);
+            return;
+        }
+        int[] q = SCRATCH.get().quants;
         for (int b = 0; b < blocks; b++, xo += QK, yo += Q5_1Block.BYTES) {
             float min = minimum(x, xo);
             float d = (maximum(x, xo) - min) / 31;
@@ -82,7 +112,7 @@ public final class LegacyQuantizers {
         }
     }
 
-    public static void q8_0(float[] x, int xo, MemorySegment y, long yo, int blocks) {
+    public static void q8_0(float[] x, int xo, MemorySegment y, long yo, int blocks, float[] importance) {
         for (int b = 0; b < blocks; b++, xo += QK, yo += Q8_0Block.BYTES) {
             float amax = 0.0f;
             for (int j = 0; j < QK; j++) {
@@ -94,6 +124,53 @@ public final class LegacyQuantizers {
             putShort(y, yo + Q8_0Block.D_OFFSET, FloatFormats.f32ToF16(d));
             for (int j = 0; j < QK; j++) {
                 putByte(y, yo + Q8_0Block.QS_OFFSET + j, truncateLikeX86(roundHalfAwayFromZero(x[xo + j] * id)));
+            }
+        }
+    }
+
+    /**
+     * Q4_0, Q4_1, Q5_0 and Q5_1 with importance: per block a weighted {@code make_qx_quants} (the symmetric types,
+     * {@code nmax} 8 and 16: quants in {@code [0, 2 nmax)} and a scale) or {@code make_qkx3_quants} (the types with
+     * a min, {@code nmax} 15 and 31: quants in {@code [0, nmax]}, a scale and a min).
+     */
+    private static void weighted(float[] x, int xo, MemorySegment y, long yo, int blocks, float[] qw, int nmax) {
+        Scratch s = SCRATCH.get();
+        float sigma2 = GgmlMath.sumOfSquares(x, xo, blocks * QK) / (blocks * QK);
+        int[] q = s.quants;
+        for (int b = 0; b < blocks; b++, xo += QK) {
+            GgmlMath.importanceWeights(x, xo, qw, QK * b, sigma2, s.weights, QK);
+            boolean symmetric = nmax == 8 || nmax == 16;
+            float d = symmetric
+                    ? GgmlMath.makeQxQuants(QK, nmax, x, xo, s.levels, 0, s.weights, 0)
+                    : GgmlMath.makeQkx2Quants(QK, nmax, x, xo, s.weights, s.levels, 0, s.min, 0, s.levelsAux, -0.9f, 0.05f, 36, false);
+            for (int j = 0; j < QK; j++) {
+                q[j] = s.levels[j];
+            }
+            short scale = FloatFormats.f32ToF16(d);
+            short min = FloatFormats.f32ToF16(-s.min[0]);
+            switch (nmax) {
+                case 8 -> {
+                    putShort(y, yo + Q4_0Block.D_OFFSET, scale);
+                    putNibbles(q, y, yo + Q4_0Block.QS_OFFSET);
+                    yo += Q4_0Block.BYTES;
+                }
+                case 15 -> {
+                    putShort(y, yo + Q4_1Block.D_OFFSET, scale);
+                    putShort(y, yo + Q4_1Block.M_OFFSET, min);
+                    putNibbles(q, y, yo + Q4_1Block.QS_OFFSET);
+                    yo += Q4_1Block.BYTES;
+                }
+                case 16 -> {
+                    putShort(y, yo + Q5_0Block.D_OFFSET, scale);
+                    putFiveBitQuants(q, y, yo + Q5_0Block.QS_OFFSET, yo + Q5_0Block.QH_OFFSET);
+                    yo += Q5_0Block.BYTES;
+                }
+                default -> {
+                    putShort(y, yo + Q5_1Block.D_OFFSET, scale);
+                    putShort(y, yo + Q5_1Block.M_OFFSET, min);
+                    putFiveBitQuants(q, y, yo + Q5_1Block.QS_OFFSET, yo + Q5_1Block.QH_OFFSET);
+                    yo += Q5_1Block.BYTES;
+                }
             }
         }
     }

@@ -53,15 +53,29 @@ class RoundTripTest {
     }
 
     private static float[] roundTrip(GGMLType type, float[] row, Arena arena, MemorySegment[] quantized) {
+        if (Quantizer.requiresImportance(type)) {
+            float[] ones = new float[row.length];
+            java.util.Arrays.fill(ones, 1f);
+            return roundTrip(type, row, 1, row.length, ones, arena);
+        }
         quantized[0] = Quantizer.quantize(type, row, arena);
         float[] back = new float[row.length];
         type.dequantize(quantized[0], 0, back, 0, row.length);
         return back;
     }
 
+    /** {@code rows} rows of {@code perRow} quantized with {@code importance}, then decoded. */
+    private static float[] roundTrip(GGMLType type, float[] weights, int rows, int perRow, float[] importance, Arena arena) {
+        MemorySegment quantized = arena.allocate(type.byteSize(weights.length));
+        Quantizer.quantize(type, weights, 0, rows, perRow, importance, quantized, 0);
+        float[] back = new float[weights.length];
+        type.dequantize(quantized, 0, back, 0, weights.length);
+        return back;
+    }
+
     @ParameterizedTest
     @EnumSource(names = {"F16", "BF16", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K",
-            "Q8_K", "IQ4_NL", "IQ4_XS"})
+            "Q8_K", "IQ4_NL", "IQ4_XS", "IQ1_S", "IQ1_M", "IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ3_XXS", "IQ3_S"})
     void zeroRowComesBackZero(GGMLType type) {
         try (Arena arena = Arena.ofConfined()) {
             float[] back = roundTrip(type, new float[N], arena, new MemorySegment[1]);
@@ -258,6 +272,85 @@ class RoundTripTest {
             double relativeRms = Math.sqrt(squares / signal);
             assertTrue(relativeRms <= bound, type.ggmlName + " relative RMS error " + relativeRms + " above " + bound);
             assertTrue(relativeRms > 0, type.ggmlName + " is lossy, an error of 0 means the data was not quantized");
+        }
+    }
+
+    private static final int COLUMNS = 1024;
+    private static final int ROWS = 8;
+
+    private static float[] gaussianRows(long seed) {
+        Random random = new Random(seed);
+        float[] weights = new float[ROWS * COLUMNS];
+        for (int i = 0; i < weights.length; i++) {
+            weights[i] = (float) random.nextGaussian();
+        }
+        return weights;
+    }
+
+    /** Importance as imatrix files hold it: log-normal over columns, spanning orders of magnitude. */
+    private static float[] logNormalImportance(long seed) {
+        Random random = new Random(seed);
+        float[] importance = new float[COLUMNS];
+        for (int i = 0; i < COLUMNS; i++) {
+            importance[i] = (float) Math.exp(2 * random.nextGaussian());
+        }
+        return importance;
+    }
+
+    /** sqrt(Σ w (x - x')² / Σ w x²) with column weights {@code w} (all 1 when null). */
+    private static double relativeError(float[] weights, float[] back, float[] columnWeights) {
+        double error = 0;
+        double signal = 0;
+        for (int i = 0; i < weights.length; i++) {
+            double w = columnWeights == null ? 1 : columnWeights[i % COLUMNS];
+            double d = weights[i] - back[i];
+            error += w * d * d;
+            signal += w * weights[i] * (double) weights[i];
+        }
+        return Math.sqrt(error / signal);
+    }
+
+    /**
+     * Every quantizer, with importance, decodes to within three times the rate-distortion limit of a unit Gaussian
+     * at its bits per weight ({@code 2^-bpw} relative RMS error; real quantizers come within 1.5-2.5 of it): a
+     * quantizer and decoder that disagree on the layout land near or above 1.
+     */
+    @ParameterizedTest
+    @EnumSource(names = {"Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_NL",
+            "IQ4_XS", "IQ1_S", "IQ1_M", "IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ3_XXS", "IQ3_S"})
+    void gaussianErrorIsNearTheRateDistortionLimit(GGMLType type) {
+        float[] weights = gaussianRows(21);
+        try (Arena arena = Arena.ofConfined()) {
+            for (float[] importance : new float[][] {null, logNormalImportance(22)}) {
+                if (importance == null && Quantizer.requiresImportance(type)) {
+                    continue;
+                }
+                double error = relativeError(weights, roundTrip(type, weights, ROWS, COLUMNS, importance, arena), null);
+                double limit = Math.pow(2, -type.bitsPerWeight());
+                String what = type.ggmlName + (importance == null ? "" : " with importance");
+                assertTrue(error <= 3 * limit, what + " relative RMS error " + error + " above 3 x " + limit);
+                assertTrue(error > limit, what + " relative RMS error " + error + " beats the rate-distortion limit " + limit);
+            }
+        }
+    }
+
+    /**
+     * Importance steers the error to where it is cheap: the importance-weighted error is at least 10% below what the
+     * same quantizer leaves when every column weighs the same. (Q8_0 and the float types ignore importance.)
+     */
+    @ParameterizedTest
+    @EnumSource(names = {"Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_NL", "IQ4_XS",
+            "IQ1_S", "IQ1_M", "IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ3_XXS", "IQ3_S"})
+    void importanceLowersTheWeightedError(GGMLType type) {
+        float[] weights = gaussianRows(31);
+        float[] importance = logNormalImportance(32);
+        float[] uniform = new float[COLUMNS];
+        java.util.Arrays.fill(uniform, 1f);
+        try (Arena arena = Arena.ofConfined()) {
+            double guided = relativeError(weights, roundTrip(type, weights, ROWS, COLUMNS, importance, arena), importance);
+            double unguided = relativeError(weights, roundTrip(type, weights, ROWS, COLUMNS, uniform, arena), importance);
+            assertTrue(guided < 0.9 * unguided, type.ggmlName + ": weighted error " + guided + " with importance, "
+                    + unguided + " without");
         }
     }
 }
