@@ -2,30 +2,25 @@ package glmj.cli;
 
 import glmj.engine.Model;
 import glmj.generate.Session;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import glmj.generate.ContextFullException;
 import glmj.generate.Generation;
 import glmj.generate.Generator;
+import glmj.cli.BatchInput.Prompt;
 import glmj.sampler.Sampler;
-import glmj.sampler.SamplerSettings;
-import java.io.BufferedReader;
 import java.io.FilterWriter;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.io.Writer;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -39,8 +34,8 @@ import picocli.CommandLine.Model.CommandSpec;
         mixinStandardHelpOptions = true,
         description = {
             "Answers many prompts, writing one JSON line per prompt as each finishes, with token counts and speeds.",
-            "INPUT is a text file with one prompt a line, or JSONL with one object a line, such as {\"id\": \"q1\", \"prompt\": \"...\", \"n_predict\": 64, \"temperature\": 0, \"top_k\": 40, \"top_p\": 0.95, \"min_p\": 0.05, \"seed\": 7}; every field but prompt is optional, and the command line gives the defaults.",
-            "Each prompt is a user turn in GLM-5's chat format (--raw: continued as written), from an empty context. A prompt that fails gets an \"error\" line and the rest go on."
+            "INPUT is a text file with one prompt a line, or JSONL with one object a line, such as {\"id\": \"q1\", \"prompt\": \"...\", \"n_predict\": 64, \"temperature\": 0, \"top_k\": 40, \"top_p\": 0.95, \"min_p\": 0.05, \"seed\": 7}; every field but prompt is optional and is checked as the flag of the same name, and the command line gives the defaults.",
+            "Each prompt is a user turn in GLM-5's chat format (--raw: continued as written), from an empty context. A prompt that fails, or a line that is not one (not JSON, an unknown field, a value out of range), gets an \"error\" line and the rest go on."
         },
         footer = {"", "Examples:",
             "  glmj batch -m model.gguf prompts.txt -o answers.jsonl",
@@ -67,52 +62,80 @@ final class BatchCommand implements Callable<Integer> {
     @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Append the JSON lines to FILE (default: stdout).")
     Path output;
 
-    @Option(names = "--resume", description = "Skip the prompts whose id already has a line in the -o file.")
+    @Option(names = "--resume", description = "Skip the prompts already answered in the -o file: a line (an answer or an error) per prompt, so an id given twice is answered twice.")
     boolean resume;
 
     @Option(names = {"-n", "--n-predict"}, paramLabel = "N", description = "Tokens to generate per prompt at most; -1 until the model stops (default: ${DEFAULT-VALUE}).")
     int maxTokens = 256;
-
-    /** One prompt of the input, with its own settings. */
-    record Prompt(String id, String text, SamplerSettings settings, int maxTokens) {}
 
     @Override
     public Integer call() throws IOException {
         if (resume && output == null) {
             throw new UserInputException("--resume needs -o FILE: it skips the prompts already answered there");
         }
-        List<Prompt> prompts = readPrompts();
-        Set<String> done = resume ? answeredIds(output) : Set.of();
+        if (output != null && Files.isDirectory(output)) {
+            throw new UserInputException("-o " + output + " is a directory; name a file to append the answers to");
+        }
+        PromptSetting.N_PREDICT.checkFlag(maxTokens);
+        List<Prompt> prompts = BatchInput.read(readInput(), input.endsWith(".jsonl"), samplingOptions.settings(), maxTokens);
+        if (prompts.isEmpty()) {
+            throw new UserInputException((input.equals("-") ? "stdin" : input) + ": no prompts");
+        }
         PrintWriter err = spec.commandLine().getErr();
-        int skipped = (int) prompts.stream().filter(prompt -> done.contains(prompt.id())).count();
+        if (output != null) {
+            String repaired = AnswerFile.repair(output);
+            if (repaired != null) {
+                err.println("batch: " + repaired);
+            }
+        }
+        List<Prompt> remaining = resume ? unanswered(prompts, AnswerFile.answered(output)) : prompts;
+        int skipped = prompts.size() - remaining.size();
         if (skipped > 0) {
             err.printf("batch: %d of %d prompts already answered in %s%n", skipped, prompts.size(), output);
         }
+        if (remaining.isEmpty()) {
+            return 0;
+        }
+        int finished = skipped;
+        int failed = 0;
         try (Model loaded = modelOptions.load(err); Session session = loaded.newSession(); Writer sink = openOutput()) {
             Generator generator = new Generator(session, loaded.tokenizer(), promptOptions.showsSpecialTokens());
-            int finished = skipped;
-            for (Prompt prompt : prompts) {
-                if (done.contains(prompt.id())) {
-                    continue;
-                }
-                sink.write(JSON.writeValueAsString(answer(loaded, generator, prompt)) + "\n");
-                sink.flush();
+            for (Prompt prompt : remaining) {
+                ObjectNode line = prompt.problem() != null ? failure(prompt, prompt.problem()) : answer(loaded, generator, prompt);
+                failed += line.has("error") ? 1 : 0;
+                write(sink, JSON.writeValueAsString(line) + "\n");
                 err.printf("batch: %d/%d%n", ++finished, prompts.size());
                 err.flush();
             }
         }
+        if (failed > 0) {
+            err.printf("batch: %d of %d prompts failed; their lines hold an \"error\"%n", failed, remaining.size());
+        }
         return 0;
     }
 
+    /** The prompts {@code answered} does not count yet, in order: each answered line stands for one prompt of its id. */
+    private static List<Prompt> unanswered(List<Prompt> prompts, Map<String, Integer> answered) {
+        List<Prompt> remaining = new ArrayList<>();
+        for (Prompt prompt : prompts) {
+            if (answered.getOrDefault(prompt.id(), 0) > 0) {
+                answered.merge(prompt.id(), -1, Integer::sum);
+            } else {
+                remaining.add(prompt);
+            }
+        }
+        return remaining;
+    }
+
     private ObjectNode answer(Model loaded, Generator generator, Prompt prompt) {
-        ObjectNode line = JSON.createObjectNode();
-        line.put("id", prompt.id());
-        line.put("prompt", prompt.text());
         try {
             generator.model().truncate(0);
             int[] tokens = promptOptions.tokens(loaded, prompt.text());
             Sampler sampler = new Sampler(prompt.settings(), generator.model().vocabularySize());
             Generation generation = generator.generate(tokens, sampler, prompt.maxTokens(), piece -> { });
+            ObjectNode line = JSON.createObjectNode();
+            line.put("id", prompt.id());
+            line.put("prompt", prompt.text());
             line.put("text", generation.text());
             line.put("prompt_tokens", generation.promptTokens());
             line.put("generated_tokens", generation.generatedTokens());
@@ -120,100 +143,49 @@ final class BatchCommand implements Callable<Integer> {
             line.put("generation_tps", generation.generationTokensPerSecond());
             line.put("stop", generation.stopReason().name().toLowerCase());
             line.put("seed", prompt.settings().seed());
+            return line;
         } catch (ContextFullException | IllegalArgumentException e) {
-            line.put("error", e.getMessage());
+            return failure(prompt, e.getMessage());
         }
+    }
+
+    private static ObjectNode failure(Prompt prompt, String error) {
+        ObjectNode line = JSON.createObjectNode();
+        line.put("id", prompt.id());
+        if (prompt.text() != null) {
+            line.put("prompt", prompt.text());
+        }
+        line.put("error", error);
         return line;
     }
 
-    private List<Prompt> readPrompts() throws IOException {
-        List<String> lines;
-        String source = input.equals("-") ? "stdin" : input;
-        if (input.equals("-")) {
-            lines = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).lines().toList();
-        } else {
-            lines = Files.readAllLines(Path.of(input), StandardCharsets.UTF_8);
-        }
-        boolean jsonl = input.endsWith(".jsonl") || lines.stream().filter(line -> !line.isBlank()).findFirst()
-                .map(line -> line.stripLeading().startsWith("{")).orElse(false);
-        SamplerSettings defaults = samplingOptions.settings();
-        List<Prompt> prompts = new ArrayList<>();
-        for (int i = 0; i < lines.size(); i++) {
-            String line = lines.get(i);
-            if (line.isBlank()) {
-                continue;
-            }
-            String id = Integer.toString(i + 1);
-            prompts.add(jsonl ? fromJson(line, source, i + 1, id, defaults) : new Prompt(id, line, defaults, maxTokens));
-        }
-        if (prompts.isEmpty()) {
-            throw new UserInputException(source + ": no prompts");
-        }
-        return prompts;
-    }
-
-    private Prompt fromJson(String line, String source, int lineNumber, String defaultId, SamplerSettings defaults) {
-        JsonNode node;
+    /** Writes one whole line, so that a run killed between lines leaves whole lines; output that is lost stops the batch. */
+    private void write(Writer sink, String line) throws IOException {
         try {
-            node = JSON.readTree(line);
-        } catch (JsonProcessingException e) {
-            throw new UserInputException(source + ":" + lineNumber + ": not JSON: " + e.getOriginalMessage());
+            sink.write(line);
+            sink.flush();
+        } catch (IOException e) {
+            throw new IOException(output + ": " + e.getMessage(), e);
         }
-        if (!node.isObject() || !node.path("prompt").isTextual()) {
-            throw new UserInputException(source + ":" + lineNumber + ": expected an object with a \"prompt\" string");
+        if (output == null) {
+            CheckedOutput.check(spec.commandLine().getOut());
         }
-        SamplerSettings settings = new SamplerSettings(
-                (float) node.path("temperature").asDouble(defaults.temperature()),
-                node.path("top_k").asInt(defaults.topK()),
-                (float) node.path("top_p").asDouble(defaults.topP()),
-                (float) node.path("min_p").asDouble(defaults.minP()),
-                (float) node.path("repeat_penalty").asDouble(defaults.repeatPenalty()),
-                (float) node.path("frequency_penalty").asDouble(defaults.frequencyPenalty()),
-                (float) node.path("presence_penalty").asDouble(defaults.presencePenalty()),
-                node.path("repeat_last_n").asInt(defaults.penaltyLastN()),
-                node.path("seed").asLong(defaults.seed()));
-        String id = node.hasNonNull("id") ? node.get("id").asText() : defaultId;
-        return new Prompt(id, node.get("prompt").asText(), settings, node.path("n_predict").asInt(maxTokens));
     }
 
-    private static Set<String> answeredIds(Path file) throws IOException {
-        Set<String> ids = new HashSet<>();
-        if (!Files.exists(file)) {
-            return ids;
-        }
-        List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
-        for (String line : lines) {
-            try {
-                JsonNode node = JSON.readTree(line);
-                if (node != null && node.hasNonNull("id") && node.hasNonNull("text")) {
-                    ids.add(node.get("id").asText());
-                }
-            } catch (JsonProcessingException e) {
-                // A line cut short by an interrupted run: its prompt is answered again.
-            }
-        }
-        return ids;
+    private byte[] readInput() throws IOException {
+        return input.equals("-") ? System.in.readAllBytes() : Files.readAllBytes(Path.of(input));
     }
 
     private Writer openOutput() throws IOException {
         if (output == null) {
             return new NonClosingWriter(spec.commandLine().getOut());
         }
-        boolean endsMidLine = Files.exists(output) && Files.size(output) > 0 && endsWithoutNewline(output);
-        Writer writer = Files.newBufferedWriter(output, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-        if (endsMidLine) {
-            // an interrupted run left half a line: the next result starts on a line of its own
-            writer.write("\n");
-        }
-        return writer;
-    }
-
-    private static boolean endsWithoutNewline(Path file) throws IOException {
-        try (var channel = Files.newByteChannel(file)) {
-            channel.position(channel.size() - 1);
-            ByteBuffer last = ByteBuffer.allocate(1);
-            channel.read(last);
-            return last.get(0) != '\n';
+        try {
+            return Files.newBufferedWriter(output, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        } catch (FileSystemException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new IOException(output + ": " + e.getMessage(), e);
         }
     }
 

@@ -149,8 +149,9 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private int measureMemory() throws IOException {
-        if (modelOptions.threads < 1 || repetitions < 1) {
-            throw new UserInputException("-t and -r must be 1 or more");
+        modelOptions.checkThreads();
+        if (repetitions < 1) {
+            throw new UserInputException("-r must be 1 or more");
         }
         PrintWriter out = spec.commandLine().getOut();
         spec.commandLine().getErr().printf("bench: reading %s with %d threads, %d passes...%n",

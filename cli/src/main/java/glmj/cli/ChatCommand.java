@@ -41,7 +41,8 @@ final class ChatCommand implements Callable<Integer> {
             /help                 this list
             /system TEXT          set the system message (and start over); /system alone shows it
             /think on|off         let the model reason before answering, or not
-            /set NAME VALUE       temp, top-k, top-p, min-p, repeat-penalty, seed, n (tokens per answer, -1 no limit)
+            /set NAME VALUE       n (tokens per answer, -1 no limit), temp, top-k, top-p, min-p, repeat-penalty,
+                                  frequency-penalty, presence-penalty, repeat-last-n, seed
             /reset                start the conversation over
             /stats                context use and the last answer's speeds
             /quit                 leave (also /exit or Ctrl-D)""";
@@ -73,6 +74,7 @@ final class ChatCommand implements Callable<Integer> {
 
     int converse(Terminal terminal) throws IOException {
         PrintWriter out = terminal.writer();
+        PromptSetting.N_PREDICT.checkFlag(maxTokens);
         SamplerSettings settings = samplingOptions.settings();
         try (Model loaded = modelOptions.load(out); Session context = loaded.newSession()) {
             Generator generator = new Generator(context, loaded.tokenizer(), true);
@@ -198,37 +200,27 @@ final class ChatCommand implements Callable<Integer> {
     }
 
     private static void set(String[] words, ChatSession session, PrintWriter out) {
+        String names = String.join(", ", PromptSetting.setNames());
         if (words.length < 3) {
-            out.println("usage: /set NAME VALUE  (temp, top-k, top-p, min-p, repeat-penalty, seed, n)");
+            out.println("usage: /set NAME VALUE  (" + names + ")");
             return;
         }
-        SamplerSettings s = session.settings();
-        try {
-            switch (words[1]) {
-                case "temp" -> session.setSettings(s.withTemperature(Float.parseFloat(words[2])));
-                case "top-k" -> session.setSettings(s.withTopK(Integer.parseInt(words[2])));
-                case "top-p" -> session.setSettings(s.withTopP(probability(words[2])));
-                case "min-p" -> session.setSettings(s.withMinP(probability(words[2])));
-                case "repeat-penalty" -> session.setSettings(s.withRepeatPenalty(Float.parseFloat(words[2])));
-                case "seed" -> session.setSettings(s.withSeed(Long.parseLong(words[2])));
-                case "n" -> session.setMaxTokens(Integer.parseInt(words[2]));
-                default -> {
-                    out.println("unknown setting " + words[1] + " (temp, top-k, top-p, min-p, repeat-penalty, seed, n)");
-                    return;
-                }
-            }
-            out.println("[" + words[1] + " = " + words[2] + "]");
-        } catch (IllegalArgumentException e) {
-            out.println("not a valid value for " + words[1] + ": " + words[2]);
+        PromptSetting setting = PromptSetting.named(words[1], false);
+        if (setting == null) {
+            out.println("unknown setting " + words[1] + " (" + names + ")");
+            return;
         }
-    }
-
-    private static float probability(String text) {
-        float value = Float.parseFloat(text);
-        if (value < 0 || value > 1) {
-            throw new IllegalArgumentException(text);
+        Number value = setting.parse(words[2]);
+        if (value == null) {
+            out.println("not a valid value for " + words[1] + ": " + words[2] + " (it must be " + setting.expected() + ")");
+            return;
         }
-        return value;
+        if (setting.isSampling()) {
+            session.setSettings(setting.apply(session.settings(), value));
+        } else {
+            session.setMaxTokens(value.intValue());
+        }
+        out.println("[" + words[1] + " = " + words[2] + "]");
     }
 
     private static void stats(ChatSession session, PrintWriter out) {

@@ -25,7 +25,7 @@ import picocli.CommandLine.Model.CommandSpec;
         },
         footer = {"", "Examples:",
             "  glmj info GLM-5-UD-Q2_K_XL-00001-of-00006.gguf",
-            "  glmj info --summary model.gguf          # without the tensor table",
+            "  glmj info --summary -m model.gguf       # without the tensor table",
             "  glmj info --json model.gguf | jq .total"})
 final class InfoCommand implements Callable<Integer> {
 
@@ -35,6 +35,9 @@ final class InfoCommand implements Callable<Integer> {
     @Parameters(arity = "0..1", paramLabel = "FILE", description = "The GGUF file or any shard of a split set (default: the built-in tiny GLM-5).")
     Path file;
 
+    @Option(names = {"-m", "--model"}, paramLabel = "FILE", description = "The model, as the other commands take it: the same as FILE.")
+    Path model;
+
     @Option(names = "--json", description = "Print one JSON object instead of text, for scripts.")
     boolean json;
 
@@ -43,9 +46,11 @@ final class InfoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        Path model = file != null ? file : BuiltInModel.path();
+        if (file != null && model != null) {
+            throw new UserInputException("name the model once, as FILE or as -m FILE");
+        }
         ModelInfo info;
-        try (GGUFFile gguf = GGUFFile.open(model)) {
+        try (GGUFFile gguf = GGUFFile.open(file != null ? file : model != null ? model : BuiltInModel.path())) {
             info = ModelInfo.of(gguf);
         }
         PrintWriter out = spec.commandLine().getOut();

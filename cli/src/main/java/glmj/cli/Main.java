@@ -7,6 +7,8 @@ import glmj.generate.ContextFullException;
 import glmj.gguf.GGUFFormatException;
 import glmj.hf.CheckpointFormatException;
 import glmj.llamacpp.LlamaLibrary;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -31,7 +33,7 @@ import picocli.CommandLine.ScopeType;
         footer = {"", "Run 'glmj help COMMAND' for a command's options and examples."})
 public final class Main implements Runnable {
 
-    /** Exit code for bad input: a missing file, a malformed model, a wrong option. */
+    /** Exit code for what the user can fix: a missing file, a malformed model, a wrong option, output that cannot be written. */
     static final int EXIT_BAD_INPUT = 2;
     /** Exit code for a bug in glmj itself. */
     static final int EXIT_INTERNAL_ERROR = 1;
@@ -57,7 +59,9 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
-        System.exit(execute(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+        LauncherStderr.restore();
+        PrintWriter out = new CheckedOutput(new FileOutputStream(FileDescriptor.out), System.out.charset());
+        System.exit(execute(args, out, new PrintWriter(System.err, true)));
     }
 
     /** Runs the command line with the given streams and returns the exit code; tests call this directly. */
@@ -82,7 +86,17 @@ public final class Main implements Runnable {
             err.println("glmj: " + problem);
             return EXIT_BAD_INPUT;
         });
-        return commandLine.execute(args);
+        int exitCode = commandLine.execute(args);
+        if (exitCode == 0) {
+            // a command that does not check its output as it goes: its output is lost all the same
+            try {
+                CheckedOutput.check(out);
+            } catch (UncheckedIOException lost) {
+                err.println("glmj: " + lost.getCause().getMessage());
+                return EXIT_BAD_INPUT;
+            }
+        }
+        return exitCode;
     }
 
     @Override

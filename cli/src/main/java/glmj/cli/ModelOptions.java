@@ -18,8 +18,11 @@ final class ModelOptions {
     @Option(names = {"-c", "--ctx-size"}, paramLabel = "N", description = "Context size in tokens; 0 takes the model's own (default: ${DEFAULT-VALUE}).")
     int contextSize = glmj.engine.ModelOptions.defaults().contextSize();
 
-    @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "Threads (default: the number of cores, ${DEFAULT-VALUE}).")
-    int threads = glmj.engine.ModelOptions.defaults().threads();
+    /** The cores this JVM may use: the default and the most for {@code -t}. */
+    static final int CORES = Runtime.getRuntime().availableProcessors();
+
+    @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "Threads, at most the number of cores (default: the number of cores, ${DEFAULT-VALUE}).")
+    int threads = CORES;
 
     @Option(names = {"-b", "--batch-size"}, paramLabel = "N", description = "Prompt tokens processed per batch (default: ${DEFAULT-VALUE}).")
     int batchSize = glmj.engine.ModelOptions.defaults().batchSize();
@@ -32,6 +35,13 @@ final class ModelOptions {
             + "auto: ggml when its libraries load, else vector; default: ${DEFAULT-VALUE}).")
     KernelChoice kernels = KernelChoice.auto;
 
+    /** Checks {@code -t}: at least 1, at most the cores this machine has. */
+    void checkThreads() {
+        if (threads < 1 || threads > CORES) {
+            throw new UserInputException("-t must be from 1 to " + CORES + " (the cores here), not " + threads);
+        }
+    }
+
     /** The model file: the one named, or the built-in tiny GLM-5. */
     Path path() {
         return model != null ? model : BuiltInModel.path();
@@ -39,9 +49,10 @@ final class ModelOptions {
 
     /** Loads the model; what is worth telling the user (such as an unusable chat template) goes to {@code notices}. */
     Model load(PrintWriter notices) throws IOException {
-        if (contextSize < 0 || threads < 1 || batchSize < 1) {
-            throw new UserInputException("-c must be 0 or more, -t and -b 1 or more (got -c " + contextSize + ", -t " + threads + ", -b " + batchSize + ")");
+        if (contextSize < 0 || batchSize < 1) {
+            throw new UserInputException("-c must be 0 or more, -b 1 or more (got -c " + contextSize + ", -b " + batchSize + ")");
         }
+        checkThreads();
         return Models.open(path(), new glmj.engine.ModelOptions(contextSize, batchSize, threads, engine, kernels),
                 warning -> notices.println("glmj: " + warning));
     }

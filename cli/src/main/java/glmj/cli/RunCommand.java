@@ -60,9 +60,7 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        if (maxTokens < -1) {
-            throw new UserInputException("-n must be -1 or more, not " + maxTokens);
-        }
+        PromptSetting.N_PREDICT.checkFlag(maxTokens);
         String text = promptText();
         SamplerSettings settings = samplingOptions.settings();
         PrintWriter out = spec.commandLine().getOut();
@@ -72,10 +70,10 @@ final class RunCommand implements Callable<Integer> {
             Generator generator = new Generator(session, loaded.tokenizer(), promptOptions.showsSpecialTokens());
             Generation generation = generator.generate(tokens, new Sampler(settings, session.vocabularySize()), maxTokens, piece -> {
                 out.print(piece);
-                out.flush();
+                CheckedOutput.check(out);
             });
             out.println();
-            out.flush();
+            CheckedOutput.check(out);
             err.printf("prompt: %d tokens, %.2f tokens/s; generation: %d tokens, %.2f tokens/s; stopped: %s%n",
                     generation.promptTokens(), generation.promptTokensPerSecond(),
                     generation.generatedTokens(), generation.generationTokensPerSecond(),

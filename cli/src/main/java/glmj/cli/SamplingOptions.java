@@ -36,9 +36,14 @@ final class SamplingOptions {
     Long seed;
 
     SamplerSettings settings() {
-        if (topP < 0 || topP > 1 || minP < 0 || minP > 1 || penaltyLastN < 0) {
-            throw new UserInputException("--top-p and --min-p must be between 0 and 1, --repeat-last-n 0 or more");
-        }
+        PromptSetting.TEMPERATURE.checkFlag(temperature);
+        PromptSetting.TOP_K.checkFlag(topK);
+        PromptSetting.TOP_P.checkFlag(topP);
+        PromptSetting.MIN_P.checkFlag(minP);
+        PromptSetting.REPEAT_PENALTY.checkFlag(repeatPenalty);
+        PromptSetting.FREQUENCY_PENALTY.checkFlag(frequencyPenalty);
+        PromptSetting.PRESENCE_PENALTY.checkFlag(presencePenalty);
+        PromptSetting.REPEAT_LAST_N.checkFlag(penaltyLastN);
         long chosenSeed = seed != null ? seed : ThreadLocalRandom.current().nextLong();
         return new SamplerSettings(temperature, topK, topP, minP, repeatPenalty, frequencyPenalty, presencePenalty, penaltyLastN, chosenSeed);
     }

@@ -79,13 +79,82 @@ class BatchCommandTest {
     }
 
     @Test
-    void malformedJsonlNamesTheLine(@TempDir Path dir) throws Exception {
-        Path prompts = Files.writeString(dir.resolve("prompts.jsonl"), "{\"prompt\": \"ok\"}\n{\"prompt\": 3}\n");
-        Run run = glmj("batch", prompts.toString());
-        assertEquals(2, run.exitCode());
-        assertTrue(run.err().contains("prompts.jsonl:2: expected an object with a \"prompt\" string"), run.err());
+    void eachLineIsCheckedAsTheFlagsAreAndABadLineGetsAnErrorLine(@TempDir Path dir) throws Exception {
+        Path prompts = Files.writeString(dir.resolve("prompts.jsonl"), """
+                {"id": "negative", "prompt": "Hi", "n_predict": -5}
+                {"id": "text", "prompt": "Hi", "n_predict": "abc"}
+                {"id": "fraction", "prompt": "Hi", "top_k": 2.5}
+                {"id": "top_p", "prompt": "Hi", "top_p": 5}
+                {"id": "min_p", "prompt": "Hi", "min_p": -1}
+                {"id": "typo", "prompt": "Hi", "temprature": 0.5}
+                {"id": "stranger", "prompt": "Hi", "colour": "red"}
+                {"prompt": "Hi", "n_predict": 2
+                ["Hi"]
+                {"id": "twice", "prompt": "Hi", "prompt": "Ho"}
+                {"id": "no prompt", "text": "Hi"}
+                {"id": "ok", "prompt": "Hi", "n_predict": 2, "temperature": 0, "seed": null}
+                """);
+        Run run = glmj("batch", prompts.toString(), "-c", "64");
+        assertEquals(0, run.exitCode(), run.err());
+        List<JsonNode> results = lines(run.out());
+        assertEquals(12, results.size(), run.out());
+        String[] errors = {
+                "line 1: \"n_predict\" must be an integer, -1 or more, not -5",
+                "line 2: \"n_predict\" must be an integer, -1 or more, not \"abc\"",
+                "line 3: \"top_k\" must be an integer, 0 or more, not 2.5",
+                "line 4: \"top_p\" must be a number, from 0 to 1, not 5",
+                "line 5: \"min_p\" must be a number, from 0 to 1, not -1",
+                "line 6: unknown field \"temprature\" (did you mean \"temperature\"?)",
+                "line 7: unknown field \"colour\" (the fields are id, prompt, n_predict, temperature, top_k, top_p, min_p, "
+                        + "repeat_penalty, frequency_penalty, presence_penalty, repeat_last_n, seed)",
+                "line 8: not JSON: ",
+                "line 9: expected a JSON object such as {\"prompt\": \"...\"}",
+                "line 10: not JSON: Duplicate field 'prompt'",
+                "line 11: expected a \"prompt\" string",
+        };
+        for (int i = 0; i < errors.length; i++) {
+            assertTrue(results.get(i).path("error").asText().startsWith(errors[i]), i + ": " + results.get(i));
+        }
+        assertEquals("negative", results.get(0).get("id").asText());
+        assertEquals("8", results.get(7).get("id").asText(), "a line without an id is named by its number");
+        assertEquals("ok", results.get(11).get("id").asText());
+        assertEquals(2, results.get(11).get("generated_tokens").asInt(), results.get(11).toString());
+        assertTrue(run.err().contains("batch: 11 of 12 prompts failed"), run.err());
+
+        // the flags of the same names refuse the same values in the same words
+        assertFlagRefused("-n must be an integer, -1 or more, not -5", "batch", prompts.toString(), "-n", "-5");
+        assertFlagRefused("--top-p must be a number, from 0 to 1, not 5.0", "run", "-p", "Hi", "--top-p", "5");
+        assertFlagRefused("--min-p must be a number, from 0 to 1, not -1.0", "run", "-p", "Hi", "--min-p", "-1");
+    }
+
+    private static void assertFlagRefused(String message, String... args) {
+        Run run = glmj(args);
+        assertEquals(2, run.exitCode(), run.err());
+        assertEquals("glmj: " + message, run.err().strip());
+    }
+
+    @Test
+    void textThatIsNotUtf8IsAnErrorLineForItsLineOnly(@TempDir Path dir) throws Exception {
+        Path prompts = dir.resolve("prompts.txt");
+        // found by fuzzing: a first line that is not UTF-8 made telling text from JSON lines fail
+        Files.write(prompts, new byte[] {(byte) 0xC3, '\n', 'H', 'i', '\n', 'H', 'o', '\n'});
+        Run run = glmj("batch", prompts.toString(), "-n", "1", "-c", "64");
+        assertEquals(0, run.exitCode(), run.err());
+        List<JsonNode> results = lines(run.out());
+        assertEquals(List.of("1", "2", "3"), results.stream().map(node -> node.get("id").asText()).toList());
+        assertEquals("line 1: not UTF-8 text", results.get(0).get("error").asText());
+        assertEquals("Hi", results.get(1).get("prompt").asText());
+        assertFalse(results.get(2).has("error"));
+    }
+
+    @Test
+    void resumeNeedsAnOutputFileAndOutputMustBeAFile(@TempDir Path dir) throws Exception {
+        Path prompts = Files.writeString(dir.resolve("prompts.txt"), "Hi\n");
         Run resumeWithoutOutput = glmj("batch", prompts.toString(), "--resume");
         assertEquals(2, resumeWithoutOutput.exitCode());
         assertTrue(resumeWithoutOutput.err().contains("--resume needs -o FILE"), resumeWithoutOutput.err());
+        Run intoADirectory = glmj("batch", prompts.toString(), "-o", dir.toString());
+        assertEquals(2, intoADirectory.exitCode());
+        assertEquals("glmj: -o " + dir + " is a directory; name a file to append the answers to", intoADirectory.err().strip());
     }
 }

@@ -48,6 +48,9 @@ class ChatCommandTest {
                 line
                 /stats
                 /set temp hot
+                /set temp -1
+                /set top-p 2
+                /set n -7
                 /nonsense
                 /quit
                 """, "-c", "512", "--temp", "0", "-n", "6");
@@ -57,7 +60,10 @@ class ChatCommandTest {
         assertTrue(printed.contains("[thinking off]"), printed);
         assertTrue(printed.contains("turns: 2; thinking off"), printed);
         assertTrue(printed.contains("3 tokens generated"), printed);
-        assertTrue(printed.contains("not a valid value for temp: hot"), printed);
+        assertTrue(printed.contains("not a valid value for temp: hot (it must be a number, 0 or more)"), printed);
+        assertTrue(printed.contains("not a valid value for temp: -1 (it must be a number, 0 or more)"), printed);
+        assertTrue(printed.contains("not a valid value for top-p: 2 (it must be a number, from 0 to 1)"), printed);
+        assertTrue(printed.contains("not a valid value for n: -7 (it must be an integer, -1 or more)"), printed);
         assertTrue(printed.contains("unknown command /nonsense"), printed);
     }
 

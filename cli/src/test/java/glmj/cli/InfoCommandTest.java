@@ -62,6 +62,18 @@ class InfoCommandTest {
     }
 
     @Test
+    void takesTheModelAsMinusMLikeTheOtherCommands() throws Exception {
+        Path model = TestModels.tinyQuantMix();
+        Run positional = glmj("info", "--json", model.toString());
+        Run withOption = glmj("info", "--json", "-m", model.toString());
+        assertEquals(0, withOption.exitCode(), withOption.err());
+        assertEquals(positional.out(), withOption.out());
+        Run both = glmj("info", "-m", model.toString(), model.toString());
+        assertEquals(2, both.exitCode());
+        assertEquals("glmj: name the model once, as FILE or as -m FILE", both.err().strip());
+    }
+
+    @Test
     void withoutAFileDescribesTheEmbeddedModel() throws Exception {
         JsonNode info = json(glmj("info", "--json", "--summary"));
         assertEquals("glm-dsa", info.get("architecture").asText());

@@ -74,9 +74,27 @@ class RunCommandTest {
 
     @Test
     void badSamplingValuesAreRefused() {
-        Run run = glmj("run", "-p", "x", "--top-p", "1.5");
+        String[][] refused = {
+                {"--top-p", "1.5", "--top-p must be a number, from 0 to 1, not 1.5"},
+                {"--temp", "-1", "--temp must be a number, 0 or more, not -1.0"},
+                {"--temp", "NaN", "--temp must be a number, 0 or more, not NaN"},
+                {"--repeat-penalty", "0", "--repeat-penalty must be a number, more than 0, not 0.0"},
+                {"--top-k", "-3", "--top-k must be an integer, 0 or more, not -3"},
+                {"-n", "-2", "-n must be an integer, -1 or more, not -2"},
+                {"-t", "1000", "-t must be from 1 to " + Runtime.getRuntime().availableProcessors() + " (the cores here), not 1000"},
+        };
+        for (String[] flag : refused) {
+            Run run = glmj("run", "-p", "x", flag[0], flag[1]);
+            assertEquals(2, run.exitCode(), run.err());
+            assertEquals("glmj: " + flag[2], run.err().strip());
+        }
+    }
+
+    @Test
+    void aDirectoryAsTheModelIsOneLineNamingIt(@TempDir Path dir) {
+        Run run = glmj("run", "-m", dir.toString(), "-p", "x");
         assertEquals(2, run.exitCode());
-        assertTrue(run.err().contains("--top-p"), run.err());
+        assertEquals("glmj: " + dir + ": is a directory, not a GGUF file", run.err().strip());
     }
 
     @Test

@@ -46,7 +46,7 @@ public final class Models {
             Engine engine;
             String name;
             if (options.engine() == EngineChoice.java) {
-                Kernels kernels = kernels(options.kernels(), options.threads());
+                Kernels kernels = kernels(options.kernels(), options.threads(), notices);
                 name = "java/" + (kernels instanceof VectorKernels ? KernelChoice.vector : KernelChoice.ggml);
                 engine = architecture.open(file, options.contextSize(), options.batchSize(), kernels);
                 engineOwnsFile = true;
@@ -63,8 +63,11 @@ public final class Models {
         }
     }
 
-    /** The kernels {@code choice} names on {@code threads} threads: {@code auto} takes ggml's where they run, else glmj's. */
-    public static Kernels kernels(KernelChoice choice, int threads) {
+    /**
+     * The kernels {@code choice} names on {@code threads} threads: {@code auto} takes ggml's where they run, else glmj's,
+     * saying so in one line to {@code notices}.
+     */
+    public static Kernels kernels(KernelChoice choice, int threads, Consumer<String> notices) {
         return switch (choice) {
             case vector -> new VectorKernels(threads);
             case ggml -> provider(KernelsProvider.class, choice.name()).create(threads);
@@ -72,7 +75,9 @@ public final class Models {
                 try {
                     yield provider(KernelsProvider.class, KernelChoice.ggml.name()).create(threads);
                 } catch (BackendUnavailableException | LinkageError e) {
-                    yield new VectorKernels(threads); // no usable llama.cpp libraries here: glmj's own kernels
+                    notices.accept("running on glmj's own kernels (vector), slower than ggml's, which did not load: "
+                            + (e.getMessage() != null ? e.getMessage() : e));
+                    yield new VectorKernels(threads);
                 }
             }
         };

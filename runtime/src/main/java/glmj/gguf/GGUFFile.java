@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.channels.FileChannel;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -95,10 +96,18 @@ public final class GGUFFile implements TensorSource {
     }
 
     private static GGUFShard map(Path file, Arena arena) throws IOException {
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-            MemorySegment mapped = channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size(), arena);
-            return GGUFShard.parse(file, mapped);
+        if (Files.isDirectory(file)) {
+            throw new GGUFFormatException(file, "is a directory, not a GGUF file");
         }
+        MemorySegment mapped;
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            mapped = channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size(), arena);
+        } catch (FileSystemException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new IOException(file + ": cannot be mapped: " + e.getMessage(), e);
+        }
+        return GGUFShard.parse(file, mapped);
     }
 
     private static void checkSplitKeys(GGUFShard shard, int number, int count) {

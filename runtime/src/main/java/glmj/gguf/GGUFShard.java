@@ -5,6 +5,7 @@ import glmj.tensor.GGMLType;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -67,7 +68,48 @@ record GGUFShard(Path file, int version, Metadata metadata, List<TensorInfo> ten
         for (PendingTensor t : infos) {
             result.add(place(in, t, dataOffset, alignment, mapped, file));
         }
+        checkLayout(in, infos, alignment);
         return new GGUFShard(file, version, metadata, List.copyOf(result), alignment, dataOffset);
+    }
+
+    /**
+     * Checks that the tensors' data follow one another in the order of their infos, each padded to the alignment, as
+     * llama.cpp's gguf reader requires (it refuses any other layout): so no two tensors share bytes, and a tensor whose
+     * type or shape was changed is caught by the offset of the next.
+     */
+    private static void checkLayout(SegmentReader in, List<PendingTensor> infos, long alignment) {
+        long expected = 0;
+        for (int i = 0; i < infos.size(); i++) {
+            PendingTensor t = infos.get(i);
+            if (t.relativeOffset != expected) {
+                throw in.errorAt(layoutProblem(infos, i, expected, alignment), t.offsetFieldOffset);
+            }
+            expected += alignUp(t.byteSize, alignment);
+        }
+    }
+
+    private static String layoutProblem(List<PendingTensor> infos, int index, long expected, long alignment) {
+        PendingTensor t = infos.get(index);
+        String what = "tensor " + quote(t.name) + " data (" + t.byteSize + " bytes at offset " + t.relativeOffset + ")";
+        if (index == 0) {
+            return what + " does not start the data section: the first tensor's data must be at offset 0";
+        }
+        if (t.relativeOffset < expected) {
+            for (PendingTensor earlier : infos.subList(0, index)) {
+                if (t.relativeOffset < earlier.relativeOffset + alignUp(earlier.byteSize, alignment)
+                        && earlier.relativeOffset < t.relativeOffset + Math.max(1, t.byteSize)) {
+                    return what + " overlaps tensor " + describe(earlier);
+                }
+            }
+            return what + " starts before the tensors listed before it end, at offset " + expected;
+        }
+        return what + " leaves a gap after tensor " + describe(infos.get(index - 1))
+                + ": the next tensor's data must start at offset " + expected;
+    }
+
+    private static String describe(PendingTensor t) {
+        return quote(t.name) + " (" + t.type.ggmlName + " " + Arrays.toString(t.shape) + ", " + t.byteSize
+                + " bytes at offset " + t.relativeOffset + ")";
     }
 
     private static void checkMagic(SegmentReader in) {

@@ -42,6 +42,18 @@ public record SamplerSettings(
         return new SamplerSettings(temperature, topK, topP, minP, value, frequencyPenalty, presencePenalty, penaltyLastN, seed);
     }
 
+    public SamplerSettings withFrequencyPenalty(float value) {
+        return new SamplerSettings(temperature, topK, topP, minP, repeatPenalty, value, presencePenalty, penaltyLastN, seed);
+    }
+
+    public SamplerSettings withPresencePenalty(float value) {
+        return new SamplerSettings(temperature, topK, topP, minP, repeatPenalty, frequencyPenalty, value, penaltyLastN, seed);
+    }
+
+    public SamplerSettings withPenaltyLastN(int value) {
+        return new SamplerSettings(temperature, topK, topP, minP, repeatPenalty, frequencyPenalty, presencePenalty, value, seed);
+    }
+
     public SamplerSettings withSeed(long value) {
         return new SamplerSettings(temperature, topK, topP, minP, repeatPenalty, frequencyPenalty, presencePenalty, penaltyLastN, value);
     }

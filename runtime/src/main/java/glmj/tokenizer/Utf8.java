@@ -3,8 +3,9 @@ package glmj.tokenizer;
 import java.util.Arrays;
 
 /**
- * UTF-8 the way llama.cpp's unicode.cpp converts it, which is laxer than the JDK: overlong forms, surrogates and
- * values up to 0x1FFFFF decode as they are, and each byte that starts no complete sequence becomes U+FFFD.
+ * UTF-8 the way llama.cpp's unicode.cpp converts it, which is laxer than the JDK: overlong forms and surrogates
+ * decode as they are, and each byte that starts no complete sequence becomes U+FFFD. So does the first byte of a
+ * 4-byte sequence beyond U+10FFFF, which llama.cpp decodes and then fails to tokenize (found by fuzzing).
  */
 final class Utf8 {
     static final int REPLACEMENT = 0xFFFD;
@@ -42,10 +43,12 @@ final class Utf8 {
                     i++;
                 }
             } else if ((b0 & 0x08) == 0) {
-                if (i + 3 < to && isContinuation(bytes[i + 1]) && isContinuation(bytes[i + 2])
-                        && isContinuation(bytes[i + 3])) {
-                    out[n++] = ((b0 & 0x07) << 18) | ((bytes[i + 1] & 0x3F) << 12) | ((bytes[i + 2] & 0x3F) << 6)
-                            | (bytes[i + 3] & 0x3F);
+                int codepoint = i + 3 < to && isContinuation(bytes[i + 1]) && isContinuation(bytes[i + 2])
+                        && isContinuation(bytes[i + 3])
+                        ? ((b0 & 0x07) << 18) | ((bytes[i + 1] & 0x3F) << 12) | ((bytes[i + 2] & 0x3F) << 6) | (bytes[i + 3] & 0x3F)
+                        : -1;
+                if (codepoint >= 0 && codepoint <= UnicodeData.MAX_CODEPOINT) {
+                    out[n++] = codepoint;
                     i += 4;
                 } else {
                     out[n++] = REPLACEMENT;
@@ -61,7 +64,7 @@ final class Utf8 {
 
     /**
      * Appends the UTF-8 of one codepoint to {@code out} at {@code pos} and returns the new position. Codepoints
-     * above U+10FFFF have no encoding; llama.cpp throws on them, here they are refused the same way.
+     * above U+10FFFF have no encoding ({@link #decode} gives none).
      */
     static int encode(int codepoint, byte[] out, int pos) {
         if (codepoint < 0x80) {
@@ -86,8 +89,7 @@ final class Utf8 {
             out[pos + 3] = (byte) (0x80 | (codepoint & 0x3F));
             return pos + 4;
         }
-        throw new IllegalArgumentException("text holds a 4-byte UTF-8 sequence for U+" + Integer.toHexString(codepoint)
-                + ", beyond U+10FFFF");
+        throw new IllegalArgumentException("U+" + Integer.toHexString(codepoint) + " is beyond U+10FFFF");
     }
 
     private static boolean isContinuation(byte b) {

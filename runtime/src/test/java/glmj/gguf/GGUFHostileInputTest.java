@@ -122,4 +122,31 @@ class GGUFHostileInputTest {
         assertEquals("truncated: the data section would start at byte 64 of a 57-byte file (at byte 57)",
                 refusal(RawGGUF.header(3, 1, 0).tensor("w", ROW, 24, 0)));
     }
+
+    private static final int F32 = 0;
+    private static final int F16 = 1;
+    private static final long[] SIXTEEN = {16};
+
+    /** Two tensors of 16 weights, {@code a} of type {@code typeOfA} at offset 0 and {@code b} (f32) at {@code offsetOfB}. */
+    private static RawGGUF twoTensors(int typeOfA, long offsetOfB) {
+        return RawGGUF.header(3, 2, 0).tensor("a", SIXTEEN, typeOfA, 0).tensor("b", SIXTEEN, F32, offsetOfB).data(32, 256);
+    }
+
+    @Test
+    void tensorDataFollowOneAnotherAsLlamaCppRequires() throws IOException {
+        assertEquals("tensor 'b' data (64 bytes at offset 0) overlaps tensor 'a' (f32 [16], 64 bytes at offset 0) (at byte 82)",
+                refusal(twoTensors(F32, 0)), "a tensor at offset 0 over the first");
+        assertEquals("tensor 'b' data (64 bytes at offset 32) overlaps tensor 'a' (f32 [16], 64 bytes at offset 0) (at byte 82)",
+                refusal(twoTensors(F32, 32)), "a's type changed from f16 to f32: its data no longer fits before b");
+        assertEquals("tensor 'b' data (64 bytes at offset 64) leaves a gap after tensor 'a' (f16 [16], 32 bytes at offset 0): "
+                        + "the next tensor's data must start at offset 32 (at byte 82)",
+                refusal(twoTensors(F16, 64)), "a's type changed from f32 to f16");
+        assertEquals("tensor 'a' data (64 bytes at offset 64) does not start the data section: the first tensor's data must be "
+                        + "at offset 0 (at byte 49)",
+                refusal(RawGGUF.header(3, 1, 0).tensor("a", SIXTEEN, F32, 64).data(32, 256)));
+        Path valid = twoTensors(F32, 64).writeTo(dir.resolve("valid.gguf"));
+        try (GGUFFile file = GGUFFile.open(valid)) {
+            assertEquals(file.dataOffset() + 64, file.tensor("b").fileOffset());
+        }
+    }
 }

@@ -165,4 +165,17 @@ class GGUFSplitTest {
         assertMessage(unsplit + ": missing key 'split.count' though the file name says it is shard 2 of 2",
                 () -> GGUFFile.open(unsplit));
     }
+
+    @Test
+    void everyShardsTensorDataIsCheckedWhicheverShardOpensTheSet() throws IOException {
+        List<Path> shards = model().writeSplit(dir, "model", 2);
+        // shard 2 holds blk.0.ffn_up.weight then blk.1.attn_q.weight; the second is moved onto the first
+        RawGGUF.patchTensor(shards.get(1), NAMES[3], -1, 0);
+        for (Path any : shards) {
+            GGUFFormatException e = assertThrows(GGUFFormatException.class, () -> GGUFFile.open(any));
+            assertEquals(shards.get(1), e.file());
+            assertTrue(e.getMessage().contains("tensor '" + NAMES[3] + "' data (32 bytes at offset 0) overlaps tensor '"
+                    + NAMES[2] + "'"), e.getMessage());
+        }
+    }
 }

@@ -63,6 +63,34 @@ final class RawGGUF {
         return this;
     }
 
+    /**
+     * Rewrites, in place, the type id ({@code typeId}, unless negative) and the data offset of tensor {@code name} in a
+     * GGUF file, found by its name in the header.
+     */
+    static void patchTensor(Path file, String name, int typeId, long offset) throws IOException {
+        byte[] bytes = Files.readAllBytes(file);
+        ByteBuffer buffer = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        byte[] field = ByteBuffer.allocate(8 + name.length()).order(ByteOrder.LITTLE_ENDIAN)
+                .putLong(name.length()).put(name.getBytes(StandardCharsets.UTF_8)).array();
+        int at = indexOf(bytes, field) + field.length;
+        int dims = buffer.getInt(at);
+        int typeAt = at + 4 + 8 * dims;
+        if (typeId >= 0) {
+            buffer.putInt(typeAt, typeId);
+        }
+        buffer.putLong(typeAt + 4, offset);
+        Files.write(file, bytes);
+    }
+
+    private static int indexOf(byte[] bytes, byte[] field) {
+        for (int i = 0; i + field.length <= bytes.length; i++) {
+            if (java.util.Arrays.equals(bytes, i, i + field.length, field, 0, field.length)) {
+                return i;
+            }
+        }
+        throw new IllegalArgumentException("no such tensor name in the file");
+    }
+
     byte[] bytes() {
         return out.toByteArray();
     }

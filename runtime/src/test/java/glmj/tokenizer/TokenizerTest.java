@@ -196,6 +196,13 @@ class TokenizerTest {
     }
 
     @Test
+    void aFourByteSequenceBeyondU10FFFFIsReplacementCharacters() {
+        // F6 96 A6 99 would be U+19D999: its first byte starts no valid sequence, and neither do the three after it
+        byte[] beyond = {(byte) 0xF6, (byte) 0x96, (byte) 0xA6, (byte) 0x99};
+        assertEquals("\uFFFD".repeat(4), tokenizer.decode(tokenizer.encode(beyond, false, false)));
+    }
+
+    @Test
     void streamDecoderReplacesBytesThatCanNeverBeValid() {
         Tokenizer.StreamDecoder stream = tokenizer.newStreamDecoder(false);
         // a lone continuation byte is invalid at once; an unfinished character only when flushed

@@ -55,7 +55,7 @@ final class Parser {
         Token t = next();
         if (t.kind() != kind || (text != null && !t.text().equals(text))) {
             throw TemplateException.at(t.line(), "expected " + (text != null ? "'" + text + "'" : kind.name().toLowerCase())
-                    + " but found '" + t.text() + "'");
+                    + " but found '" + excerpt(t) + "'");
         }
         return t;
     }
@@ -412,6 +412,20 @@ final class Parser {
         next();
     }
 
+    /** The value of an integer token: one that does not fit a long is refused (an index after '.' too, found by fuzzing). */
+    private static long integer(Token t) {
+        try {
+            return Long.parseLong(t.text());
+        } catch (NumberFormatException e) {
+            throw TemplateException.at(t.line(), "integer " + excerpt(t) + " is too large");
+        }
+    }
+
+    /** A token's text for a message: at most 40 characters. */
+    private static String excerpt(Token t) {
+        return t.text().length() > 40 ? t.text().substring(0, 40) + "..." : t.text();
+    }
+
     private Expr postfix(Expr value) {
         while (true) {
             Token t = peek();
@@ -419,7 +433,7 @@ final class Parser {
                 next();
                 Token name = next();
                 if (name.kind() == Kind.INTEGER) {
-                    value = new Node.Index(t.line(), value, new Node.Literal(t.line(), Long.parseLong(name.text())));
+                    value = new Node.Index(t.line(), value, new Node.Literal(t.line(), integer(name)));
                 } else if (name.kind() == Kind.NAME) {
                     value = new Node.Attribute(t.line(), value, name.text());
                 } else {
@@ -474,11 +488,7 @@ final class Parser {
                 return new Node.Literal(line, text.toString());
             }
             case INTEGER -> {
-                try {
-                    return new Node.Literal(line, Long.parseLong(t.text()));
-                } catch (NumberFormatException e) {
-                    throw TemplateException.at(line, "integer " + t.text() + " is too large");
-                }
+                return new Node.Literal(line, integer(t));
             }
             case FLOAT -> {
                 return new Node.Literal(line, Double.parseDouble(t.text()));

@@ -112,6 +112,20 @@ class JinjaTemplateTest {
     }
 
     @Test
+    void textQuotedFromTheTemplateKeepsTheMessageOnOneLine() {
+        // found by fuzzing: an unexpected string was quoted with its line break
+        assertOneLine(refuse("{{ x 'two\nlines' }}"), "expected var_end but found 'two\\nlines'");
+        assertOneLine(refuse("{{ raise_exception('two\\nlines') }}"), "the template raised: two");
+    }
+
+    @Test
+    void anIntegerTooLargeForALongIsRefusedWhereverItStands() {
+        assertOneLine(refuse("{{ 99999999999999999999 }}"), "integer 99999999999999999999 is too large");
+        // found by fuzzing: an index after '.'
+        assertOneLine(refuse("{{ messages.33333333333333333333 }}"), "integer 33333333333333333333 is too large");
+    }
+
+    @Test
     void aHugeRangeIsRefused() {
         assertOneLine(refuse("{% for i in range(10000000000) %}x{% endfor %}"), "range of 10000000000 items exceeds the limit");
     }
