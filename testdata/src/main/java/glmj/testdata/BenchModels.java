@@ -29,13 +29,15 @@ import java.util.concurrent.Callable;
             "         blocks, written straight as quantized blocks: about a minute per 10 GB on two cores.",
             "",
             "Without -o the model is kept in the temporary directory and reused while the generator is",
-            "unchanged.",
+            "unchanged. --checkpoint writes the bench model's weights as a Hugging Face FP8 checkpoint",
+            "directory instead (about 2.8 GB), the reference 'glmj quality weights' compares it with.",
             ""},
         footer = {"", "Examples:",
             "  scripts/bench-model                                  # the bench model (minutes the first time)",
             "  scripts/bench-model --geometry glm5 --layers 4       # 3 dense + 1 MoE + the MTP block: 8.7 GB",
             "  scripts/bench-model --geometry glm5 --layers 4 --dense 2 -o /tmp/glm5.gguf   # 2 + 2: 11.7 GB",
-            "  glmj bench -m \"$(scripts/bench-model --geometry glm5)\" -p 32 -n 8"})
+            "  glmj bench -m \"$(scripts/bench-model --geometry glm5)\" -p 32 -n 8",
+            "  glmj quality weights --reference \"$(scripts/bench-model --checkpoint)\" -m \"$(scripts/bench-model)\""})
 public final class BenchModels implements Callable<Integer> {
     /** What {@code --geometry} chooses. */
     enum Geometry { BENCH, GLM5 }
@@ -45,6 +47,9 @@ public final class BenchModels implements Callable<Integer> {
 
     @Option(names = "--small", description = "bench only: the same model at test size (n_embd 256, 3 blocks).")
     boolean small;
+
+    @Option(names = "--checkpoint", description = "bench only: its weights as a Hugging Face FP8 checkpoint directory, not a GGUF.")
+    boolean checkpoint;
 
     @Option(names = "--layers", paramLabel = "N", description = "glm5 only: trunk blocks (default 4; GLM-5 has 78).")
     Integer layers;
@@ -94,8 +99,8 @@ public final class BenchModels implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         boolean glm5 = geometry == Geometry.GLM5;
-        if (glm5 && small) {
-            throw new IllegalArgumentException("--small is for the bench geometry");
+        if (glm5 && (small || checkpoint)) {
+            throw new IllegalArgumentException((small ? "--small" : "--checkpoint") + " is for the bench geometry");
         }
         if (!glm5 && (layers != null || dense != null || mtp != null || seed != null)) {
             throw new IllegalArgumentException("--layers, --dense, --mtp and --seed are for the glm5 geometry");
@@ -109,6 +114,10 @@ public final class BenchModels implements Callable<Integer> {
         Path target = output == null ? null : output.toAbsolutePath();
         if (target != null && !Files.isDirectory(target.getParent())) {
             throw new IllegalArgumentException(target.getParent() + ": no such directory");
+        }
+        BenchGlmDsa.Scale scale = small ? BenchGlmDsa.Scale.SMALL : BenchGlmDsa.Scale.FULL;
+        if (checkpoint) {
+            return writeCheckpoint(target, scale);
         }
         if (glm5) {
             long needed = FullWidthGlmDsa.tensorBytes(blocks);
@@ -124,7 +133,6 @@ public final class BenchModels implements Callable<Integer> {
         try (Progress bar = new Progress(label, progress != null ? progress : onTerminal())) {
             long start = System.nanoTime();
             Path model;
-            BenchGlmDsa.Scale scale = small ? BenchGlmDsa.Scale.SMALL : BenchGlmDsa.Scale.FULL;
             long chosenSeed = seed == null ? 0 : seed;
             if (target == null) {
                 model = glm5 ? TestModels.fullWidthModel(blocks, chosenSeed, bar) : TestModels.benchModel(scale, bar);
@@ -144,6 +152,27 @@ public final class BenchModels implements Callable<Integer> {
             spec.commandLine().getOut().println(model);
             spec.commandLine().getOut().flush();
         }
+        return 0;
+    }
+
+    /** The bench model's weights as an FP8 checkpoint directory: the cached one, or a new one at {@code target}. */
+    private int writeCheckpoint(Path target, BenchGlmDsa.Scale scale) throws IOException {
+        if (target != null && Files.exists(target)) {
+            throw new IllegalArgumentException(target + " exists; --checkpoint writes a new directory");
+        }
+        PrintWriter err = spec.commandLine().getErr();
+        Path directory = target != null ? target : TestModels.cacheDirectory().resolve(TestModels.benchCheckpointName(scale));
+        if (!Files.exists(directory)) {
+            err.println("bench-model: writing the bench model's FP8 checkpoint (a few minutes)...");
+            err.flush();
+        }
+        if (target == null) {
+            directory = TestModels.benchCheckpoint(scale);
+        } else {
+            BenchGlmDsa.writeCheckpoint(target, scale);
+        }
+        spec.commandLine().getOut().println(directory);
+        spec.commandLine().getOut().flush();
         return 0;
     }
 

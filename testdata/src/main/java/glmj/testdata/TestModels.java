@@ -68,8 +68,12 @@ public final class TestModels {
 
     /** The bench model's weights as a Hugging Face FP8 checkpoint directory (see {@link BenchGlmDsa#writeCheckpoint}). */
     public static synchronized Path benchCheckpoint(BenchGlmDsa.Scale scale) {
-        return cachedDirectory("bench-glm-dsa-" + scale.name().toLowerCase(Locale.ROOT) + "-fp8-checkpoint",
-                directory -> BenchGlmDsa.writeCheckpoint(directory, scale));
+        return cachedDirectory(benchCheckpointName(scale), directory -> BenchGlmDsa.writeCheckpoint(directory, scale));
+    }
+
+    /** The cached directory name of {@link #benchCheckpoint}. */
+    static String benchCheckpointName(BenchGlmDsa.Scale scale) {
+        return "bench-glm-dsa-" + scale.name().toLowerCase(Locale.ROOT) + "-fp8-checkpoint";
     }
 
     /** The bench model at full size, about 1.1 GB (see {@link BenchGlmDsa}); the first call takes minutes. */

@@ -5,6 +5,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -30,6 +31,15 @@ class BenchModelsTest {
     }
 
     @Test
+    void printsTheCachedCheckpointsPath() {
+        Path cached = TestModels.benchCheckpoint(BenchGlmDsa.Scale.SMALL);
+        Result r = run("--small", "--checkpoint");
+        assertEquals(0, r.code(), r.err());
+        assertEquals(cached + System.lineSeparator(), r.out());
+        assertTrue(Files.isRegularFile(cached.resolve("config.json")));
+    }
+
+    @Test
     void badOptionsAreOneLineWithExitCodeTwo(@TempDir Path dir) {
         String[][] cases = {
             {"--geometry", "glm6"},
@@ -37,6 +47,8 @@ class BenchModelsTest {
             {"--layers", "3"},
             {"--geometry", "glm5", "--layers", "2", "--dense", "3"},
             {"--geometry", "glm5", "--mtp", "2"},
+            {"--geometry", "glm5", "--checkpoint"},
+            {"--checkpoint", "-o", dir.toString()},
             {"--geometry", "glm5", "--layers", "4000", "-o", dir.resolve("huge.gguf").toString()},
             {"-o", dir.resolve("missing/model.gguf").toString()},
         };
