@@ -1,5 +1,6 @@
 package glmj.cli;
 
+import glmj.engine.Units;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import glmj.gguf.GGUFFile;

@@ -4,9 +4,16 @@ import glmj.engine.EngineChoice;
 import glmj.engine.KernelChoice;
 import glmj.engine.Model;
 import glmj.engine.Models;
+import glmj.engine.PageIn;
+import glmj.engine.PrefetchChoice;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import picocli.CommandLine.Option;
 
 /** Which model to load and how: the options every command that runs a model shares, named like llama.cpp's. */
@@ -35,6 +42,14 @@ final class ModelOptions {
             + "auto: ggml when its libraries load, else vector; default: ${DEFAULT-VALUE}).")
     KernelChoice kernels = KernelChoice.auto;
 
+    @Option(names = "--prefetch", paramLabel = "WHEN", description = "Ask the OS to read the experts the router picked while "
+            + "the shared expert runs, for weights that page from disk: ${COMPLETION-CANDIDATES} (auto: when the model and its "
+            + "KV cache do not fit in the memory available; default: ${DEFAULT-VALUE}).")
+    PrefetchChoice prefetch = PrefetchChoice.auto;
+
+    /** Waits for the weights shorter than this without showing progress. */
+    private static final long QUIET_WAIT_MILLIS = 1000;
+
     /** Checks {@code -t}: at least 1, at most the cores this machine has. */
     void checkThreads() {
         if (threads < 1 || threads > CORES) {
@@ -47,13 +62,51 @@ final class ModelOptions {
         return model != null ? model : BuiltInModel.path();
     }
 
-    /** Loads the model; what is worth telling the user (such as an unusable chat template) goes to {@code notices}. */
+    /**
+     * Loads the model and waits for its weights to be read into memory (with a progress bar on a terminal when that
+     * takes a while); what is worth telling the user (what a model file given with -m needs in memory against what the
+     * machine has, first, then the loader's notices such as an unusable chat template) goes to {@code notices}.
+     */
     Model load(PrintWriter notices) throws IOException {
         if (contextSize < 0 || batchSize < 1) {
             throw new UserInputException("-c must be 0 or more, -b 1 or more (got -c " + contextSize + ", -b " + batchSize + ")");
         }
         checkThreads();
-        return Models.open(path(), new glmj.engine.ModelOptions(contextSize, batchSize, threads, engine, kernels),
-                warning -> notices.println("glmj: " + warning));
+        List<String> openNotices = new ArrayList<>();
+        Model loaded = Models.open(path(), new glmj.engine.ModelOptions(contextSize, batchSize, threads, engine, kernels, prefetch),
+                openNotices::add);
+        if (model != null) {
+            notices.println("glmj: " + loaded.memory().statement());
+        }
+        openNotices.forEach(notice -> notices.println("glmj: " + notice));
+        notices.flush();
+        try {
+            awaitWeights(loaded.pageIn());
+        } catch (RuntimeException | InterruptedException e) {
+            loaded.close();
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+                throw new UserInputException("interrupted while reading the weights");
+            }
+            throw (RuntimeException) e;
+        }
+        return loaded;
+    }
+
+    /** Waits for {@code pageIn} to finish; a progress bar with speed and ETA on a terminal if it takes a while. */
+    private static void awaitWeights(PageIn pageIn) throws InterruptedException {
+        if (pageIn == null || pageIn.await(QUIET_WAIT_MILLIS) || System.console() == null || !System.console().isTerminal()) {
+            if (pageIn != null) {
+                pageIn.await(Long.MAX_VALUE);
+            }
+            return;
+        }
+        try (ProgressBar bar = new ProgressBarBuilder().setTaskName("reading weights").setInitialMax(pageIn.total() / 1_000_000)
+                .setUnit(" MB", 1).showSpeed().setConsumer(new ConsoleProgressBarConsumer(System.err)).build()) {
+            while (!pageIn.await(200)) {
+                bar.stepTo(pageIn.done() / 1_000_000);
+            }
+            bar.stepTo(pageIn.total() / 1_000_000);
+        }
     }
 }

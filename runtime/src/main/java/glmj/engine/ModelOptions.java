@@ -2,9 +2,10 @@ package glmj.engine;
 
 /**
  * How to load a model: contexts of {@code contextSize} tokens (0: the model's own), prompts in batches of
- * {@code batchSize}, {@code threads} threads, the engine, and the java engine's kernels.
+ * {@code batchSize}, {@code threads} threads, the engine, the java engine's kernels and whether it prefetches experts.
  */
-public record ModelOptions(int contextSize, int batchSize, int threads, EngineChoice engine, KernelChoice kernels) {
+public record ModelOptions(int contextSize, int batchSize, int threads, EngineChoice engine, KernelChoice kernels,
+                           PrefetchChoice prefetch) {
 
     public ModelOptions {
         if (contextSize < 0 || threads < 1 || batchSize < 1) {
@@ -13,8 +14,12 @@ public record ModelOptions(int contextSize, int batchSize, int threads, EngineCh
         }
     }
 
-    /** glmj's defaults, llama.cpp's where it has one: a 4096-token context, batches of 512, every core, auto kernels. */
+    /**
+     * glmj's defaults, llama.cpp's where it has one: a 4096-token context, batches of 512, every core, auto kernels,
+     * experts prefetched when the weights do not stay in memory.
+     */
     public static ModelOptions defaults() {
-        return new ModelOptions(4096, 512, Runtime.getRuntime().availableProcessors(), EngineChoice.java, KernelChoice.auto);
+        return new ModelOptions(4096, 512, Runtime.getRuntime().availableProcessors(), EngineChoice.java, KernelChoice.auto,
+                PrefetchChoice.auto);
     }
 }

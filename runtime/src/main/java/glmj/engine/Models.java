@@ -1,6 +1,7 @@
 package glmj.engine;
 
 import glmj.chat.ChatFormat;
+import glmj.gguf.ActiveWeights;
 import glmj.gguf.GGUFFile;
 import glmj.gguf.Metadata;
 import glmj.kernel.Kernels;
@@ -8,6 +9,7 @@ import glmj.kernel.VectorKernels;
 import glmj.tokenizer.Tokenizer;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ServiceLoader;
 import java.util.function.Consumer;
@@ -24,13 +26,19 @@ public final class Models {
 
     /**
      * Opens {@code path} (any shard of a split set) as {@code options} say; what is worth telling the user (such as an
-     * unusable chat template) goes to {@code notices}.
+     * unusable chat template, or weights that will not stay in memory: see {@link MemoryPlan}) goes to {@code notices}.
      *
      * @throws UnsupportedModelException for another architecture or a context larger than the model's
+     * @throws glmj.generate.CacheTooLargeException when the KV cache alone does not fit in the available memory
      * @throws glmj.gguf.GGUFFormatException for a malformed file, or a tensor missing or of the wrong shape or type
      * @throws BackendUnavailableException when the engine or kernels asked for cannot run here
      */
     public static Model open(Path path, ModelOptions options, Consumer<String> notices) throws IOException {
+        return open(path, options, notices, MachineMemory.now());
+    }
+
+    /** As {@link #open(Path, ModelOptions, Consumer)}, on a machine with {@code machine}'s memory. */
+    public static Model open(Path path, ModelOptions options, Consumer<String> notices, MachineMemory machine) throws IOException {
         GGUFFile file = GGUFFile.open(path);
         boolean engineOwnsFile = false;
         try {
@@ -41,26 +49,55 @@ public final class Models {
                 throw new UnsupportedModelException(path, "a context of " + options.contextSize()
                         + " tokens is more than the model's " + metadata.getInt(contextKey));
             }
+            MemoryPlan memory = memoryPlan(file, architecture, options.contextSize(), machine);
+            memory.checkCache();
             Tokenizer tokenizer = Tokenizer.fromGGUF(metadata);
             ChatFormat chatFormat = ChatFormat.fromMetadata(metadata, notices);
             Engine engine;
             String name;
+            PageIn pageIn = null;
             if (options.engine() == EngineChoice.java) {
                 Kernels kernels = kernels(options.kernels(), options.threads(), notices);
                 name = "java/" + (kernels instanceof VectorKernels ? KernelChoice.vector : KernelChoice.ggml);
-                engine = architecture.open(file, options.contextSize(), options.batchSize(), kernels);
+                boolean prefetch = switch (options.prefetch()) {
+                    case auto -> !memory.weightsStayResident();
+                    case on -> true;
+                    case off -> false;
+                };
+                engine = architecture.open(file, options.contextSize(), options.batchSize(), kernels, prefetch);
                 engineOwnsFile = true;
+                if (memory.residencyWarning() != null) {
+                    notices.accept(memory.residencyWarning());
+                }
+                pageIn = PageIn.start(ActiveWeights.readWhole(file, memory.weightsStayResident()));
             } else {
                 engine = provider(EngineProvider.class, options.engine().name())
                         .open(file, options.contextSize(), options.batchSize(), options.threads());
                 name = options.engine().name();
             }
-            return new Model(engine, tokenizer, chatFormat, file.path(), name);
+            return new Model(engine, tokenizer, chatFormat, file.path(), name, memory, pageIn);
         } finally {
             if (!engineOwnsFile) {
                 file.close();
             }
         }
+    }
+
+    /** What a run of the model in {@code file} with a context of {@code contextSize} tokens (0: the model's own) needs in memory. */
+    public static MemoryPlan memoryPlan(GGUFFile file, int contextSize, MachineMemory machine) throws IOException {
+        return memoryPlan(file, Architectures.of(file), contextSize, machine);
+    }
+
+    private static MemoryPlan memoryPlan(GGUFFile file, Architectures.Architecture architecture, int contextSize,
+                                         MachineMemory machine) throws IOException {
+        long fileBytes = 0;
+        for (Path shard : file.shards()) {
+            fileBytes += Files.size(shard);
+        }
+        Metadata metadata = file.metadata();
+        int context = contextSize > 0 ? contextSize : metadata.getInt(metadata.getString("general.architecture") + ".context_length");
+        return new MemoryPlan(file.path(), fileBytes, ActiveWeights.of(file), context, architecture.cacheBytes(file, context),
+                machine);
     }
 
     /**

@@ -1,5 +1,7 @@
 package glmj.kernel;
 
+import glmj.gguf.Paging;
+
 import java.util.Arrays;
 import java.util.function.IntConsumer;
 
@@ -52,6 +54,21 @@ public final class RoutedExperts {
         ups = new Weight[experts];
         downs = new Weight[experts];
         gatesAndUps = new Weight[2 * experts];
+    }
+
+    /**
+     * Asks the OS to read the weights of the experts the {@code count} tokens chose ({@code chosen[t][0..used)}) from
+     * disk now, without waiting ({@link Paging#willNeed}): each expert once, its gate, up and down projections.
+     */
+    public void willNeed(Weight[] gate, Weight[] up, Weight[] down, int count, int[][] chosen, int used) {
+        routeByExpert(count, used, gate.length, chosen);
+        for (int expert = 0; expert < gate.length; expert++) {
+            if (expertStart[expert + 1] > expertStart[expert]) {
+                Paging.willNeed(gate[expert].data());
+                Paging.willNeed(up[expert].data());
+                Paging.willNeed(down[expert].data());
+            }
+        }
     }
 
     /**

@@ -40,6 +40,8 @@ public final class GlmDsa {
     private final Rows[] gateUpRows, upRows;
     /** The position and count {@code s.ropeAngles} were computed for. */
     private int anglesFrom = -1, anglesCount;
+    /** Whether a MoE layer asks for its chosen experts' pages before the shared expert runs. */
+    private boolean prefetchExperts;
 
     /**
      * Reads every tensor glm-dsa needs from {@code file}, each checked against the shape and type it must have.
@@ -88,6 +90,15 @@ public final class GlmDsa {
 
     public GlmDsaConfig config() {
         return c;
+    }
+
+    /**
+     * With {@code prefetch}, each MoE layer asks the OS for the pages of the experts its router picked as soon as it
+     * has picked them, so that a disk reads them while the shared expert is computed: for weights that do not stay in
+     * memory. Off by default, as asking costs time when they do.
+     */
+    public void prefetchExperts(boolean prefetch) {
+        this.prefetchExperts = prefetch;
     }
 
     /** A new, empty cache of n_ctx tokens: one sequence's. */
@@ -266,6 +277,9 @@ public final class GlmDsa {
         k.matmul(l.router, s.h, s.routerLogits, count);                         // ffn_gate_inp
         for (int t = 0; t < count; t++) {
             router.route(s.routerLogits, t * c.expertCount(), l.expertBias, used, s.chosenExperts[t], s.chosenWeights[t]);
+        }
+        if (prefetchExperts) {
+            experts.willNeed(l.expertGate, l.expertUp, l.expertDown, count, s.chosenExperts, used);
         }
         ffn(il, l.ffn, s.h, s.ffnOut, count);                                   // shared expert
         experts.apply(l.expertGate, l.expertUp, l.expertDown, s.h, count, s.chosenExperts, s.chosenWeights, used, s.ffnOut);

@@ -49,14 +49,30 @@ public final class GlmDsaEngine implements Engine {
 
     /** As {@link #open}, on tensors already open, computing with {@code kernels}; the engine takes both over and closes them. */
     public static GlmDsaEngine of(TensorSource source, int contextSize, int batchSize, Kernels kernels) {
+        return of(source, contextSize, batchSize, kernels, false);
+    }
+
+    /** As {@link #of(TensorSource, int, int, Kernels)}, asking for the chosen experts' pages early with {@code prefetchExperts}. */
+    public static GlmDsaEngine of(TensorSource source, int contextSize, int batchSize, Kernels kernels, boolean prefetchExperts) {
         try {
             int context = contextSize > 0 ? contextSize
                     : source.metadata().getInt(source.metadata().getString("general.architecture") + ".context_length");
-            return new GlmDsaEngine(source, kernels, context, Math.min(batchSize, context));
+            GlmDsaEngine engine = new GlmDsaEngine(source, kernels, context, Math.min(batchSize, context));
+            engine.model.prefetchExperts(prefetchExperts);
+            return engine;
         } catch (RuntimeException e) {
             kernels.close();
             throw e;
         }
+    }
+
+    /**
+     * The bytes of one session's cache of {@code contextSize} tokens (0: the model's own context) of the model in
+     * {@code source}: {@link KvCache#bytes}.
+     */
+    public static long cacheBytes(TensorSource source, int contextSize) {
+        GlmDsaConfig c = GlmDsaConfig.from(source.metadata(), Math.toIntExact(source.tensor("token_embd.weight").dim(1)));
+        return KvCache.bytes(c, contextSize > 0 ? contextSize : c.contextLength());
     }
 
     /** The forward pass itself, for runners that drive it layer by layer. */

@@ -1,14 +1,14 @@
-package glmj.cli;
+package glmj.engine;
 
-/** Human-readable sizes and counts for command output. */
-final class Units {
+/** Human-readable sizes and counts, for the library's messages and the command's output. */
+public final class Units {
     private Units() {}
 
-    static String bytes(long bytes) {
+    public static String bytes(long bytes) {
         return bytes < 1024 ? bytes + " B" : scaled(bytes, 1024, " KiB", " MiB", " GiB", " TiB");
     }
 
-    static String count(long count) {
+    public static String count(long count) {
         return count < 1000 ? Long.toString(count) : scaled(count, 1000, "K", "M", "B", "T");
     }
 
