@@ -71,7 +71,7 @@ public final class GlmDsaEngine implements Engine {
      * {@code source}: {@link KvCache#bytes}.
      */
     public static long cacheBytes(TensorSource source, int contextSize) {
-        GlmDsaConfig c = GlmDsaConfig.from(source.metadata(), Math.toIntExact(source.tensor("token_embd.weight").dim(1)));
+        GlmDsaConfig c = GlmDsaConfig.from(source.metadata(), 0); // the vocabulary does not size the cache
         return KvCache.bytes(c, contextSize > 0 ? contextSize : c.contextLength());
     }
 

@@ -18,7 +18,8 @@ public final class KvCache {
     private final int capacity;
     private int position;
 
-    KvCache(GlmDsaConfig c, int capacity) {
+    /** An empty cache of {@code capacity} tokens of the model {@code c} describes: {@link #bytes} off the heap. */
+    public KvCache(GlmDsaConfig c, int capacity) {
         this.capacity = capacity;
         latents = new MemorySegment[c.layerCount()];
         indexerKeys = new MemorySegment[c.layerCount()];
@@ -51,6 +52,15 @@ public final class KvCache {
     /** A cached latent's length: the compressed latent (kv_lora) and the rope key. */
     private static int latentLength(GlmDsaConfig c) {
         return c.kvLoraRank() + c.ropeLength();
+    }
+
+    /** The bytes the cache holds off the heap. */
+    public long byteSize() {
+        long bytes = 0;
+        for (int il = 0; il < latents.length; il++) {
+            bytes += latents[il].byteSize() + (indexerKeys[il] == null ? 0 : indexerKeys[il].byteSize());
+        }
+        return bytes;
     }
 
     /** Tokens the cache holds at most. */

@@ -69,6 +69,15 @@ public final class FullWidthGlmDsa {
     }
 
     /**
+     * The model's metadata alone, no tensor: what can be known of a full-size model without its gigabytes (the KV cache
+     * of a context, as {@code glmj info} predicts it).
+     */
+    public static void writeMetadataOnly(Path file, Layers layers) throws IOException {
+        GlmDsaGenerator.metadataOnly(new GlmDsaGenerator.Model("glmj GLM-5 full width, " + layers.blocks() + " blocks, metadata only",
+                shape(layers), new UnslothUdQ2KXl(), GlmDsaGenerator.WeightSource.RANDOM_BLOCKS, 0)).write(file);
+    }
+
+    /**
      * The same design at test size, about 80 MB: n_embd 256, 4 heads, q_lora and expert width 256, 64 experts, one dense
      * and two MoE blocks and the MTP block; everything else as at full width (GLM-5's per-head lengths, indexer and
      * vocabulary, the mix, random blocks, no {@code indexer.types} key).

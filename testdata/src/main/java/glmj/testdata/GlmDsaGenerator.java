@@ -118,10 +118,7 @@ final class GlmDsaGenerator {
      */
     static GGUFWriter writer(Model model, Arena arena, Progress progress) throws IOException {
         GlmDsaShape shape = model.shape();
-        GlmVocabulary vocabulary = GlmVocabulary.load(TestModels.qwen2Vocabulary());
-        if (shape.vocabularySize() > 0) {
-            vocabulary = vocabulary.padded(shape.vocabularySize());
-        }
+        GlmVocabulary vocabulary = vocabulary(shape);
         GGUFWriter w = metadata(shape, model.mix(), model.name(), vocabulary);
         List<TensorSpec> specs = tensors(shape, vocabulary.size());
         GGMLType[] types = new GGMLType[specs.size()];
@@ -145,6 +142,16 @@ final class GlmDsaGenerator {
             }
         }
         return w;
+    }
+
+    /** A writer holding only {@code model}'s metadata: its geometry, vocabulary and chat template, no tensor. */
+    static GGUFWriter metadataOnly(Model model) throws IOException {
+        return metadata(model.shape(), model.mix(), model.name(), vocabulary(model.shape()));
+    }
+
+    private static GlmVocabulary vocabulary(GlmDsaShape shape) throws IOException {
+        GlmVocabulary vocabulary = GlmVocabulary.load(TestModels.qwen2Vocabulary());
+        return shape.vocabularySize() > 0 ? vocabulary.padded(shape.vocabularySize()) : vocabulary;
     }
 
     private static GGUFWriter metadata(GlmDsaShape shape, QuantMix mix, String modelName, GlmVocabulary vocabulary) {
