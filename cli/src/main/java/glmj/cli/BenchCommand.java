@@ -2,12 +2,13 @@ package glmj.cli;
 
 import glmj.engine.Units;
 import glmj.engine.Model;
+import glmj.engine.Models;
 import glmj.generate.Session;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import glmj.generate.Benchmark;
 import glmj.generate.MemoryBandwidth;
 import glmj.gguf.ActiveWeights;
-import glmj.gguf.GGUFFile;
+import glmj.gguf.TensorSource;
 import glmj.gguf.Metadata;
 import java.io.IOException;
 import java.time.Duration;
@@ -85,7 +86,7 @@ final class BenchCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         int needed = depth + Math.max(promptTokens, generatedTokens);
         long activeBytes;
-        try (GGUFFile file = GGUFFile.open(modelOptions.path())) {
+        try (TensorSource file = Models.source(modelOptions.path())) {
             activeBytes = ActiveWeights.of(file).perToken();
             if (!spec.commandLine().getParseResult().hasMatchedOption("--ctx-size")) {
                 Metadata metadata = file.metadata();
@@ -115,7 +116,7 @@ final class BenchCommand implements Callable<Integer> {
             Benchmark benchmark = new Benchmark(session, firstToken, depth, Duration.ofMillis(warmUpMillis));
             report.put("model", loaded.path().toString());
             report.put("engine", loaded.engineName());
-            report.put("threads", modelOptions.threads);
+            report.put("threads", modelOptions.engine.threads);
             report.put("repetitions", repetitions);
             report.put("n_depth", depth);
             report.put("active_bytes_per_token", activeBytes);
@@ -154,21 +155,21 @@ final class BenchCommand implements Callable<Integer> {
         if (!json) {
             String name = loaded.path().getFileName().toString();
             out.printf("%-40s  %-11s  %7d  %16s  %11.2f ± %6.2f%n", name.length() > 40 ? "..." + name.substring(name.length() - 37) : name,
-                    loaded.engineName(), modelOptions.threads, result.test(), result.mean(), result.standardDeviation());
+                    loaded.engineName(), modelOptions.engine.threads, result.test(), result.mean(), result.standardDeviation());
             out.flush();
         }
     }
 
     private int measureMemory() throws IOException {
-        modelOptions.checkThreads();
+        modelOptions.engine.checkThreads();
         if (repetitions < 1) {
             throw new UserInputException("-r must be 1 or more");
         }
         PrintWriter out = spec.commandLine().getOut();
         spec.commandLine().getErr().printf("bench: reading %s with %d threads, %d passes...%n",
-                Units.bytes(MEMORY_REGION_BYTES), modelOptions.threads, repetitions);
+                Units.bytes(MEMORY_REGION_BYTES), modelOptions.engine.threads, repetitions);
         spec.commandLine().getErr().flush();
-        MemoryBandwidth.Result result = MemoryBandwidth.measure(MEMORY_REGION_BYTES, modelOptions.threads, repetitions);
+        MemoryBandwidth.Result result = MemoryBandwidth.measure(MEMORY_REGION_BYTES, modelOptions.engine.threads, repetitions);
         if (json) {
             Map<String, Object> report = new LinkedHashMap<>();
             report.put("threads", result.threads());

@@ -1,11 +1,8 @@
 package glmj.cli;
 
-import glmj.engine.EngineChoice;
-import glmj.engine.KernelChoice;
 import glmj.engine.Model;
 import glmj.engine.Models;
 import glmj.engine.PageIn;
-import glmj.engine.PrefetchChoice;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
@@ -14,48 +11,27 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Which model to load and how: the options every command that runs a model shares, named like llama.cpp's. */
 final class ModelOptions {
 
-    @Option(names = {"-m", "--model"}, paramLabel = "FILE", description = "GGUF model, or any shard of a split set (default: the built-in tiny GLM-5).")
+    @Option(names = {"-m", "--model"}, paramLabel = "FILE", description = "GGUF model, or any shard of a split set, or a GLM-5"
+            + " Hugging Face checkpoint directory (default: the built-in tiny GLM-5).")
     Path model;
 
     @Option(names = {"-c", "--ctx-size"}, paramLabel = "N", description = "Context size in tokens; 0 takes the model's own (default: ${DEFAULT-VALUE}).")
     int contextSize = glmj.engine.ModelOptions.defaults().contextSize();
 
-    /** The cores this JVM may use: the default and the most for {@code -t}. */
-    static final int CORES = Runtime.getRuntime().availableProcessors();
-
-    @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "Threads, at most the number of cores (default: the number of cores, ${DEFAULT-VALUE}).")
-    int threads = CORES;
-
     @Option(names = {"-b", "--batch-size"}, paramLabel = "N", description = "Prompt tokens processed per batch (default: ${DEFAULT-VALUE}).")
     int batchSize = glmj.engine.ModelOptions.defaults().batchSize();
 
-    @Option(names = "--engine", paramLabel = "NAME", description = "Engine: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
-    EngineChoice engine = EngineChoice.java;
-
-    @Option(names = "--kernels", paramLabel = "NAME", description = "Matmul kernels of the java engine: ${COMPLETION-CANDIDATES} "
-            + "(vector: glmj's own, in Java; ggml: llama.cpp's CPU kernels, needs its libraries (scripts/install-llama); "
-            + "auto: ggml when its libraries load, else vector; default: ${DEFAULT-VALUE}).")
-    KernelChoice kernels = KernelChoice.auto;
-
-    @Option(names = "--prefetch", paramLabel = "WHEN", description = "Ask the OS to read the experts the router picked while "
-            + "the shared expert runs, for weights that page from disk: ${COMPLETION-CANDIDATES} (auto: when the model and its "
-            + "KV cache do not fit in the memory available; default: ${DEFAULT-VALUE}).")
-    PrefetchChoice prefetch = PrefetchChoice.auto;
+    @Mixin
+    EngineOptions engine;
 
     /** Waits for the weights shorter than this without showing progress. */
     private static final long QUIET_WAIT_MILLIS = 1000;
-
-    /** Checks {@code -t}: at least 1, at most the cores this machine has. */
-    void checkThreads() {
-        if (threads < 1 || threads > CORES) {
-            throw new UserInputException("-t must be from 1 to " + CORES + " (the cores here), not " + threads);
-        }
-    }
 
     /** The model file: the one named, or the built-in tiny GLM-5. */
     Path path() {
@@ -68,13 +44,8 @@ final class ModelOptions {
      * machine has, first, then the loader's notices such as an unusable chat template) goes to {@code notices}.
      */
     Model load(PrintWriter notices) throws IOException {
-        if (contextSize < 0 || batchSize < 1) {
-            throw new UserInputException("-c must be 0 or more, -b 1 or more (got -c " + contextSize + ", -b " + batchSize + ")");
-        }
-        checkThreads();
         List<String> openNotices = new ArrayList<>();
-        Model loaded = Models.open(path(), new glmj.engine.ModelOptions(contextSize, batchSize, threads, engine, kernels, prefetch),
-                openNotices::add);
+        Model loaded = Models.open(path(), engine.options(contextSize, batchSize, false), openNotices::add);
         if (model != null) {
             notices.println("glmj: " + loaded.memory().statement());
         }

@@ -9,7 +9,7 @@ import picocli.CommandLine.Spec;
         name = "quality",
         mixinStandardHelpOptions = true,
         description = "Measures what a quantization loses against a reference (the FP8 or BF16 checkpoint, or a GGUF).",
-        subcommands = {QualityWeightsCommand.class},
+        subcommands = {QualityWeightsCommand.class, QualityReferenceCommand.class, QualityCompareCommand.class},
         footer = {"", "Run 'glmj help quality COMMAND' for a command's options and examples."})
 final class QualityCommand implements Runnable {
 

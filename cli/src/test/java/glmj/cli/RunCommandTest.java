@@ -107,7 +107,8 @@ class RunCommandTest {
     void aDirectoryAsTheModelIsOneLineNamingIt(@TempDir Path dir) {
         Run run = glmj("run", "-m", dir.toString(), "-p", "x");
         assertEquals(2, run.exitCode());
-        assertEquals("glmj: " + dir + ": is a directory, not a GGUF file", run.err().strip());
+        assertEquals("glmj: " + dir + ": a directory glmj cannot read as a model (a Hugging Face checkpoint has config.json"
+                + " and .safetensors files; checkpoints are read by glmj's quant module)", run.err().strip());
     }
 
     @Test

@@ -29,7 +29,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * prompts (tinyBLAS for Q8_0 and float weights, the IQ panels of {@code iqp.cpp}, {@code vec_dot} loops for the
  * K-quants), with no downcall per row and token; which one each type gets is its {@link GgmlPrompt} column in
  * {@link GGMLType}. The K-quants' batches from {@link GgmlPrompt#VEC_DOT}'s tokens on take glmj's decoded panels
- * instead, which beat ggml's loops there, and a type ggml has no kernel for runs on the vector kernels. Everything else (attention, the indexer, the worker
+ * instead, which beat ggml's loops there, unless the backend is made without panels (then every matmul rounds as
+ * llama.cpp's plain CPU kernels do); a type ggml has no kernel for (FP8 with block scales) runs on the vector kernels. Everything else (attention, the indexer, the worker
  * pool and how rows are split among its threads) is glmj's, that of a {@link VectorKernels}. Weights are read straight
  * from the mapped file; a decode step allocates nothing once the native buffers have grown to the largest step. Not
  * thread-safe: one forward pass at a time.
@@ -62,6 +63,8 @@ public final class GgmlKernels implements Kernels {
     }
 
     private final VectorKernels vector;
+    /** Whether the K-quants' prompts take glmj's decoded panels rather than ggml's {@code vec_dot} loops. */
+    private final boolean promptPanels;
     private final TypeKernel[] typeKernels = new TypeKernel[GGMLType.values().length];
     private final Buffer staged = new Buffer();
     private final Buffer converted = new Buffer();
@@ -86,9 +89,18 @@ public final class GgmlKernels implements Kernels {
 
     /** A backend on {@code threads} threads, the caller's included; loads llama.cpp's libraries if need be. */
     public GgmlKernels(int threads) {
+        this(threads, true);
+    }
+
+    /**
+     * A backend on {@code threads} threads; without {@code promptPanels} every matmul of a type ggml multiplies is
+     * ggml's own, so prompts of K-quant weights round exactly as llama.cpp's plain CPU kernels do (and run slower).
+     */
+    public GgmlKernels(int threads, boolean promptPanels) {
         LlamaLibrary.load(); // first, so that a missing install is a LlamaLibraryException and not a failed class initialization
         GgmlCpu.ggml_cpu_init();
-        this.vector = new VectorKernels(threads);
+        this.promptPanels = promptPanels;
+        this.vector = new VectorKernels(threads, promptPanels);
         this.graphs = new Graph[MatmulStep.mostRanges(threads)];
         for (int i = 0; i < graphs.length; i++) {
             graphs[i] = new Graph();
@@ -97,7 +109,7 @@ public final class GgmlKernels implements Kernels {
 
     @Override
     public boolean multiplies(GGMLType type) {
-        return type.ggmlPrompt() != GgmlPrompt.NONE || type.dotKernel() != null;
+        return type.ggmlPrompt() != GgmlPrompt.NONE || type.isVectorMultiplied();
     }
 
     @Override
@@ -138,10 +150,10 @@ public final class GgmlKernels implements Kernels {
      * Whether a step of {@code tokens} tokens (per group) runs on the vector kernels: the K-quants' batches, which glmj's
      * decoded panels multiply faster than ggml's loops, and the types ggml has no kernel for but the vector kernels do.
      */
-    private static boolean runsOnVectorKernels(GGMLType type, int tokens) {
+    private boolean runsOnVectorKernels(GGMLType type, int tokens) {
         GgmlPrompt prompt = type.ggmlPrompt();
-        return prompt == GgmlPrompt.VEC_DOT ? tokens >= prompt.tokens && VectorKernels.decodesPanels(type, tokens)
-                : prompt == GgmlPrompt.NONE && type.dotKernel() != null;
+        return prompt == GgmlPrompt.VEC_DOT ? promptPanels && tokens >= prompt.tokens && VectorKernels.decodesPanels(type, tokens)
+                : prompt == GgmlPrompt.NONE && type.isVectorMultiplied();
     }
 
     /** The {@link #step} just set, whose weights are all like {@code first}, on ggml's kernels. */

@@ -12,7 +12,7 @@ public final class GgmlKernelsProvider implements KernelsProvider {
     }
 
     @Override
-    public Kernels create(int threads) {
-        return new GgmlKernels(threads);
+    public Kernels create(int threads, boolean exact) {
+        return new GgmlKernels(threads, !exact);
     }
 }

@@ -125,6 +125,10 @@ public final class Llama {
             params.set(JAVA_INT, offset(LAYOUT, "n_ubatch"), value);
         }
 
+        public static void n_seq_max(MemorySegment params, int value) {
+            params.set(JAVA_INT, offset(LAYOUT, "n_seq_max"), value);
+        }
+
         public static void n_threads(MemorySegment params, int value) {
             params.set(JAVA_INT, offset(LAYOUT, "n_threads"), value);
         }

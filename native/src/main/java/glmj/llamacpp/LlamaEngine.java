@@ -1,6 +1,7 @@
 package glmj.llamacpp;
 
 import glmj.engine.Engine;
+import glmj.generate.ChunkLogits;
 import glmj.generate.ContextFullException;
 import glmj.generate.History;
 import glmj.generate.Processing;
@@ -92,6 +93,12 @@ public final class LlamaEngine implements Engine {
     @Override
     public Session newSession() {
         return new LlamaSession();
+    }
+
+    /** Chunks as llama-perplexity batches them: batch size over chunk length chunks share each batch as sequences. */
+    @Override
+    public ChunkLogits chunkLogits(int chunkLength) {
+        return new LlamaChunkLogits(model, vocabularySize, chunkLength, batchSize, threads);
     }
 
     @Override

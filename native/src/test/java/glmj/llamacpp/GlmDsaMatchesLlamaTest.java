@@ -140,6 +140,17 @@ class GlmDsaMatchesLlamaTest {
         LayerByLayer.compare(run(TestModels.tinyQuantMix()), GgmlKernels::new, QUANT_LAYER_BOUND, QUANT_LAYER_BOUND);
     }
 
+    /** llama-quantize's fallback types (Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL), as files from it and Unsloth's mixes hold them. */
+    @Test
+    void fallbackTypesMatchLayerByLayer() throws IOException {
+        LayerByLayer.compare(run(TestModels.tinyFallbackMix()), VectorKernels::new, QUANT_LAYER_BOUND, QUANT_LAYER_BOUND);
+    }
+
+    @Test
+    void fallbackTypesMatchLayerByLayerOnGgmlKernels() throws IOException {
+        LayerByLayer.compare(run(TestModels.tinyFallbackMix()), GgmlKernels::new, QUANT_LAYER_BOUND, QUANT_LAYER_BOUND);
+    }
+
     /**
      * Past 256 cached tokens, in a context of 512, llama.cpp's single-token attention splits the cache among its threads
      * and glmj's sums in f32 ({@link glmj.kernel.TiledAttention}), while a batch of a few tokens still takes the

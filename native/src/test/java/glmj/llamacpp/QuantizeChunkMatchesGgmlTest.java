@@ -73,7 +73,7 @@ class QuantizeChunkMatchesGgmlTest {
     @Test
     void theSameTypesNeedImportanceAsInGgml() {
         Oracle.library();
-        for (GGMLType type : GGMLType.values()) {
+        for (GGMLType type : GgmlTypeTraitsTest.ggmlTypes()) {
             assertEquals(Ggml.ggml_quantize_requires_imatrix(type.id), Quantizer.requiresImportance(type), type.ggmlName);
         }
     }

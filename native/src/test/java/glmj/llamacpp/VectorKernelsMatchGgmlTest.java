@@ -48,13 +48,24 @@ class VectorKernelsMatchGgmlTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"F32", "F16", "BF16", "Q8_0", "IQ4_NL", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_XS",
+    @EnumSource(names = {"F32", "F16", "BF16", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "IQ4_NL", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_XS",
             "IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ3_XXS", "IQ3_S", "IQ1_S", "IQ1_M"})
     void matmulMatchesGgmlVecDot(GGMLType type) {
+        matchesGgmlVecDot(type, DECODE_BATCH);
+    }
+
+    /** Types with q8_1 activations keep their dots in a prompt: a panel's floats would not round q8_1's sums to f16. */
+    @ParameterizedTest
+    @EnumSource(names = {"Q4_1", "Q5_1"})
+    void promptMatmulOfQ8_1TypesMatchesGgmlVecDot(GGMLType type) {
+        matchesGgmlVecDot(type, PROMPT_BATCH);
+    }
+
+    private static void matchesGgmlVecDot(GGMLType type, int batch) {
         try (Arena arena = Arena.ofShared(); VectorKernels kernels = new VectorKernels(2)) {
-            Case c = new Case(type, DECODE_BATCH, arena);
+            Case c = new Case(type, batch, arena);
             float[] ours = c.multiply(kernels);
-            for (int b = 0; b < DECODE_BATCH; b++) {
+            for (int b = 0; b < batch; b++) {
                 c.convert(b);
                 for (int r = 0; r < ROWS; r++) {
                     float expected = c.ggmlVecDot(r);
@@ -104,7 +115,7 @@ class VectorKernelsMatchGgmlTest {
      * any vector width, each rounding by at most 2^-24 of the sum of |terms|.
      */
     @ParameterizedTest
-    @EnumSource(names = {"Q8_0", "IQ4_NL", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_XS",
+    @EnumSource(names = {"Q4_0", "Q5_0", "Q8_0", "IQ4_NL", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_XS",
             "IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ3_XXS", "IQ3_S", "IQ1_S", "IQ1_M"})
     void promptMatmulIsTheDotOfDecodedRows(GGMLType type) {
         try (Arena arena = Arena.ofShared(); VectorKernels kernels = new VectorKernels(2)) {
@@ -131,7 +142,7 @@ class VectorKernelsMatchGgmlTest {
 
     /** Decoding a row (as the prompt path and embedding lookups do) gives the scalar dequantizer's values exactly. */
     @ParameterizedTest
-    @EnumSource(names = {"F32", "F16", "BF16", "Q8_0", "IQ4_NL", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_XS",
+    @EnumSource(names = {"F32", "F16", "BF16", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "IQ4_NL", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_XS",
             "IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ3_XXS", "IQ3_S", "IQ1_S", "IQ1_M"})
     void rowsDecodeAsTheScalarDequantizer(GGMLType type) {
         try (Arena arena = Arena.ofShared(); VectorKernels kernels = new VectorKernels(1)) {
@@ -203,7 +214,14 @@ class VectorKernelsMatchGgmlTest {
             } else {
                 Ggml.ggml_to_float_t.invoke(fromFloat, row, converted, COLS);
             }
-            activationType.dequantize(converted, 0, roundedX, 0, COLS);
+            if (activationType == GGMLType.Q8_1) { // d, the scaled sum (checked by the weights' minimums), 32 quants
+                for (int i = 0; i < COLS; i++) {
+                    long block = i / 32 * activationType.typeSize;
+                    roundedX[i] = LittleEndian.f16(converted, block) * converted.get(ValueLayout.JAVA_BYTE, block + 4 + i % 32);
+                }
+            } else {
+                activationType.dequantize(converted, 0, roundedX, 0, COLS);
+            }
         }
 
         /** ggml's vec_dot of weight row r with the converted token. */

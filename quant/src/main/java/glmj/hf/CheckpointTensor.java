@@ -1,5 +1,7 @@
 package glmj.hf;
 
+import glmj.kernel.Fp8Rows;
+
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 
@@ -69,6 +71,21 @@ public final class CheckpointTensor {
         return scales != null;
     }
 
+    /** The values as stored (FP8 ones before scaling). */
+    public SafetensorsTensor stored() {
+        return values;
+    }
+
+    /** An FP8 weight's scales as stored, or null. */
+    public SafetensorsTensor storedScales() {
+        return scales;
+    }
+
+    /** An FP8 weight's scaling, or null. */
+    public Fp8Scaling scaling() {
+        return scaling;
+    }
+
     /** Values per row: the last dimension. */
     public long rowLength() {
         return rowLength;
@@ -124,7 +141,7 @@ public final class CheckpointTensor {
         while (count > 0) {
             long block = column / blockColumns;
             int n = (int) Math.min(count, (block + 1) * blockColumns - column);
-            FloatRuns.e4m3(values.data(), offset, scale(row, block), dst, at, n);
+            Fp8Rows.decode(values.data(), offset, scale(row, block), dst, at, n);
             column += n;
             offset += n;
             at += n;

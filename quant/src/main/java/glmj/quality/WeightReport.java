@@ -104,7 +104,7 @@ public record WeightReport(Path reference, List<ModelWeightErrors> models) {
     public static WeightReport readJson(Path file) throws IOException {
         JsonNode root;
         try {
-            root = JSON.readTree(Files.readString(file));
+            root = JSON.readTree(Files.readAllBytes(file));
         } catch (JsonProcessingException e) {
             throw new IOException(file + ": not valid JSON: " + e.getOriginalMessage());
         }

@@ -1,5 +1,6 @@
 package glmj.hf;
 
+import glmj.kernel.Fp8Rows;
 import glmj.tensor.blocks.FloatFormats;
 import glmj.tensor.blocks.Fp8E4M3;
 import glmj.testdata.SafetensorsWriter;
@@ -82,7 +83,7 @@ class HfCheckpointTest {
         MemorySegment data = MemorySegment.ofArray(every);
         for (int count : new int[]{0, 1, 7, 8, 15, 16, 17, 31, 64, 255, 256, 293}) {
             float[] fp8 = new float[count + 3];
-            FloatRuns.e4m3(data, 0, -1.75f, fp8, 3, count);
+            Fp8Rows.decode(data, 0, -1.75f, fp8, 3, count);
             float[] bf16 = new float[count + 3];
             FloatRuns.bf16(data, 0, bf16, 3, count / 2);
             for (int i = 0; i < count; i++) {

@@ -11,6 +11,11 @@ public interface KernelsProvider {
     /** The backend's name, as {@link KernelChoice} names it. */
     String name();
 
-    /** The backend on {@code threads} threads. @throws BackendUnavailableException when it cannot run here */
-    Kernels create(int threads);
+    /**
+     * The backend on {@code threads} threads; with {@code exact}, every matmul rounds as ggml's own kernels do (see
+     * {@link ModelOptions#exactKernels}).
+     *
+     * @throws BackendUnavailableException when it cannot run here
+     */
+    Kernels create(int threads, boolean exact);
 }

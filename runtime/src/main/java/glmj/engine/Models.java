@@ -4,6 +4,8 @@ import glmj.chat.ChatFormat;
 import glmj.gguf.ActiveWeights;
 import glmj.gguf.GGUFFile;
 import glmj.gguf.Metadata;
+import glmj.gguf.TensorInfo;
+import glmj.gguf.TensorSource;
 import glmj.kernel.Kernels;
 import glmj.kernel.VectorKernels;
 import glmj.tokenizer.Tokenizer;
@@ -15,18 +17,20 @@ import java.util.ServiceLoader;
 import java.util.function.Consumer;
 
 /**
- * Opens models: the GGUF file, its architecture from {@code general.architecture} ({@link Architectures}), every
- * tensor checked against the shape and type it must have, the tokenizer and chat format, and the engine and kernels
- * the options name. Engines and kernel backends outside this module (llama.cpp's, ggml's) are found through
- * {@link ServiceLoader} ({@link EngineProvider}, {@link KernelsProvider}).
+ * Opens models: the GGUF file (or a model of another format a {@link SourceProvider} reads, such as a Hugging Face
+ * checkpoint directory), its architecture from {@code general.architecture} ({@link Architectures}), every tensor
+ * checked against the shape and type it must have, the tokenizer and chat format, and the engine and kernels the
+ * options name. Engines, kernel backends and formats outside this module (llama.cpp's, ggml's, checkpoints) are found
+ * through {@link ServiceLoader} ({@link EngineProvider}, {@link KernelsProvider}, {@link SourceProvider}).
  */
 public final class Models {
     private Models() {
     }
 
     /**
-     * Opens {@code path} (any shard of a split set) as {@code options} say; what is worth telling the user (such as an
-     * unusable chat template, or weights that will not stay in memory: see {@link MemoryPlan}) goes to {@code notices}.
+     * Opens {@code path} (a GGUF file, any shard of a split set, or a directory a {@link SourceProvider} reads) as
+     * {@code options} say; what is worth telling the user (such as an unusable chat template, or weights that will not
+     * stay in memory: see {@link MemoryPlan}) goes to {@code notices}.
      *
      * @throws UnsupportedModelException for another architecture or a context larger than the model's
      * @throws glmj.generate.CacheTooLargeException when the KV cache alone does not fit in the available memory
@@ -39,7 +43,7 @@ public final class Models {
 
     /** As {@link #open(Path, ModelOptions, Consumer)}, on a machine with {@code machine}'s memory. */
     public static Model open(Path path, ModelOptions options, Consumer<String> notices, MachineMemory machine) throws IOException {
-        GGUFFile file = GGUFFile.open(path);
+        TensorSource file = source(path);
         boolean engineOwnsFile = false;
         try {
             Metadata metadata = file.metadata();
@@ -57,8 +61,9 @@ public final class Models {
             String name;
             PageIn pageIn = null;
             if (options.engine() == EngineChoice.java) {
-                Kernels kernels = kernels(options.kernels(), options.threads(), notices);
-                name = "java/" + (kernels instanceof VectorKernels ? KernelChoice.vector : KernelChoice.ggml);
+                Kernels kernels = kernels(options.kernels(), options.threads(), options.exactKernels(), notices);
+                name = "java/" + (kernels instanceof VectorKernels ? KernelChoice.vector : KernelChoice.ggml)
+                        + (options.exactKernels() ? "/exact" : "");
                 boolean prefetch = switch (options.prefetch()) {
                     case auto -> !memory.weightsStayResident();
                     case on -> true;
@@ -69,11 +74,17 @@ public final class Models {
                 if (memory.residencyWarning() != null) {
                     notices.accept(memory.residencyWarning());
                 }
-                pageIn = PageIn.start(ActiveWeights.readWhole(file, memory.weightsStayResident()));
-            } else {
+                // a mapped file's pages are read in ahead; a checkpoint's computed tensors are made when loaded
+                if (file instanceof GGUFFile) {
+                    pageIn = PageIn.start(ActiveWeights.readWhole(file, memory.weightsStayResident()));
+                }
+            } else if (file instanceof GGUFFile gguf) {
                 engine = provider(EngineProvider.class, options.engine().name())
-                        .open(file, options.contextSize(), options.batchSize(), options.threads());
+                        .open(gguf, options.contextSize(), options.batchSize(), options.threads());
                 name = options.engine().name();
+            } else {
+                throw new UnsupportedModelException(path, "the " + options.engine() + " engine runs GGUF files; run this"
+                        + " model on the java engine, or convert it to GGUF first");
             }
             return new Model(engine, tokenizer, chatFormat, file.path(), name, memory, pageIn);
         } finally {
@@ -83,38 +94,67 @@ public final class Models {
         }
     }
 
-    /** What a run of the model in {@code file} with a context of {@code contextSize} tokens (0: the model's own) needs in memory. */
-    public static MemoryPlan memoryPlan(GGUFFile file, int contextSize, MachineMemory machine) throws IOException {
+    /**
+     * What a run of the model in {@code file} with a context of {@code contextSize} tokens (0: the model's own) needs in
+     * memory.
+     */
+    public static MemoryPlan memoryPlan(TensorSource file, int contextSize, MachineMemory machine) throws IOException {
         return memoryPlan(file, Architectures.of(file), contextSize, machine);
     }
 
-    private static MemoryPlan memoryPlan(GGUFFile file, Architectures.Architecture architecture, int contextSize,
+    private static MemoryPlan memoryPlan(TensorSource file, Architectures.Architecture architecture, int contextSize,
                                          MachineMemory machine) throws IOException {
-        long fileBytes = 0;
-        for (Path shard : file.shards()) {
-            fileBytes += Files.size(shard);
-        }
         Metadata metadata = file.metadata();
         int context = contextSize > 0 ? contextSize : metadata.getInt(metadata.getString("general.architecture") + ".context_length");
-        return new MemoryPlan(file.path(), fileBytes, ActiveWeights.of(file), context, architecture.cacheBytes(file, context),
-                machine);
+        return new MemoryPlan(file.path(), storedBytes(file), ActiveWeights.of(file), context,
+                architecture.cacheBytes(file, context), machine);
+    }
+
+    /** The bytes of a GGUF file's shards; of another source, its tensors' data (and their scales). */
+    private static long storedBytes(TensorSource file) throws IOException {
+        long bytes = 0;
+        if (file instanceof GGUFFile gguf) {
+            for (Path shard : gguf.shards()) {
+                bytes += Files.size(shard);
+            }
+            return bytes;
+        }
+        for (TensorInfo tensor : file.tensors()) {
+            bytes += tensor.byteSize() + (tensor.scales() != null ? tensor.scales().data().byteSize() : 0);
+        }
+        return bytes;
+    }
+
+    /** The tensors at {@code path}: a directory of another format a {@link SourceProvider} reads, else a GGUF file. */
+    public static TensorSource source(Path path) throws IOException {
+        if (Files.isDirectory(path)) {
+            for (SourceProvider provider : ServiceLoader.load(SourceProvider.class)) {
+                if (provider.accepts(path)) {
+                    return provider.open(path);
+                }
+            }
+            throw new UnsupportedModelException(path, "a directory glmj cannot read as a model (a Hugging Face checkpoint"
+                    + " has config.json and .safetensors files; checkpoints are read by glmj's quant module)");
+        }
+        return GGUFFile.open(path);
     }
 
     /**
-     * The kernels {@code choice} names on {@code threads} threads: {@code auto} takes ggml's where they run, else glmj's,
-     * saying so in one line to {@code notices}.
+     * The kernels {@code choice} names on {@code threads} threads, rounding as ggml's own if {@code exact} (see
+     * {@link ModelOptions#exactKernels}): {@code auto} takes ggml's where they run, else glmj's, saying so in one line
+     * to {@code notices}.
      */
-    public static Kernels kernels(KernelChoice choice, int threads, Consumer<String> notices) {
+    public static Kernels kernels(KernelChoice choice, int threads, boolean exact, Consumer<String> notices) {
         return switch (choice) {
-            case vector -> new VectorKernels(threads);
-            case ggml -> provider(KernelsProvider.class, choice.name()).create(threads);
+            case vector -> new VectorKernels(threads, !exact);
+            case ggml -> provider(KernelsProvider.class, choice.name()).create(threads, exact);
             case auto -> {
                 try {
-                    yield provider(KernelsProvider.class, KernelChoice.ggml.name()).create(threads);
+                    yield provider(KernelsProvider.class, KernelChoice.ggml.name()).create(threads, exact);
                 } catch (BackendUnavailableException | LinkageError e) {
                     notices.accept("running on glmj's own kernels (vector), slower than ggml's, which did not load: "
                             + (e.getMessage() != null ? e.getMessage() : e));
-                    yield new VectorKernels(threads);
+                    yield new VectorKernels(threads, !exact);
                 }
             }
         };

@@ -122,6 +122,11 @@ public final class GGUFWriter {
         return values.containsKey(key);
     }
 
+    /** The metadata put so far, as a reader of the written file would see it, naming {@code file} in messages. */
+    public Metadata metadata(Path file) {
+        return new Metadata(file, new LinkedHashMap<>(values));
+    }
+
     /**
      * Adds a tensor; {@code shape} is in ggml order (shape[0] is the row length) and {@code data} must hold exactly
      * {@code type.byteSize(elements)} bytes. The segment is read when the file is written.
@@ -155,6 +160,9 @@ public final class GGUFWriter {
         if (nameBytes > GGUFShard.MAX_TENSOR_NAME_BYTES) {
             throw new IllegalArgumentException("tensor name '" + name + "' has " + nameBytes + " bytes, more than ggml's "
                     + GGUFShard.MAX_TENSOR_NAME_BYTES);
+        }
+        if (!type.hasGgufId()) {
+            throw new IllegalArgumentException("tensor '" + name + "' is " + type.ggmlName + ", which GGUF files cannot hold");
         }
         if (tensors.containsKey(name)) {
             throw new IllegalArgumentException("duplicate tensor name '" + name + "'");

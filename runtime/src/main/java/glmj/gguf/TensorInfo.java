@@ -1,5 +1,6 @@
 package glmj.gguf;
 
+import glmj.tensor.BlockScales;
 import glmj.tensor.GGMLType;
 
 import java.lang.foreign.MemorySegment;
@@ -7,14 +8,21 @@ import java.nio.file.Path;
 import java.util.Arrays;
 
 /**
- * One tensor of a GGUF file. {@code shape} is in ggml order: {@code shape[0]} (ne[0]) is the contiguous row length.
- * {@code data} is a read-only view of the mapped shard {@code shard}, starting at byte {@code fileOffset} of that file;
- * it is valid until the {@link GGUFFile} is closed.
+ * One tensor of a GGUF file, or of another {@link TensorSource}. {@code shape} is in ggml order: {@code shape[0]} (ne[0])
+ * is the contiguous row length. {@code data} is a read-only view of the mapped file {@code shard}, starting at byte
+ * {@code fileOffset} of that file; it is valid until the source is closed. A block-scaled type
+ * ({@link GGMLType#isBlockScaled}) has its {@code scales}; every other tensor has none.
  */
-public record TensorInfo(String name, GGMLType type, long[] shape, MemorySegment data, Path shard, long fileOffset) {
+public record TensorInfo(String name, GGMLType type, long[] shape, MemorySegment data, Path shard, long fileOffset,
+                         BlockScales scales) {
 
     public TensorInfo {
         shape = shape.clone();
+    }
+
+    /** A tensor of a type without block scales, as GGUF files hold them. */
+    public TensorInfo(String name, GGMLType type, long[] shape, MemorySegment data, Path shard, long fileOffset) {
+        this(name, type, shape, data, shard, fileOffset, null);
     }
 
     /** A copy of the shape, ggml order. */

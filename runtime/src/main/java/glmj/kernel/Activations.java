@@ -10,7 +10,8 @@ import java.util.Arrays;
 /**
  * Rows of activations converted once per matmul into what the weight type's dot kernel reads, as ggml converts them
  * to the type's {@code vec_dot_type}: kept f32 for f32 weights, rounded to f16 or bf16 for those, or quantized to 8
- * bits in blocks of 32 (q8_0: f16 scale amax/127) or 256 (q8_K: f32 scale -max/127, plus the sum of every 16 quants).
+ * bits in blocks of 32 (q8_0: f16 scale amax/127; q8_1 adds the f16 sum of the block's values as quantized) or 256
+ * (q8_K: f32 scale -max/127, plus the sum of every 16 quants).
  * The 8-bit quants are kept widened to 16 bits, the width the integer kernels multiply in. Buffers grow to the
  * largest batch seen and are then reused. Only the kernels of this package read them.
  */
@@ -21,13 +22,15 @@ public final class Activations {
     int cols;
     /** F32 / F16 / BF16: the values, row after row. */
     float[] values = new float[0];
-    /** Q8_0 / Q8_K: the quants, row after row. */
+    /** Q8_0 / Q8_1 / Q8_K: the quants, row after row. */
     short[] quants = new short[0];
-    /** Q8_0 / Q8_K: the scale of each block, row after row. */
+    /** Q8_0 / Q8_1 / Q8_K: the scale of each block, row after row. */
     float[] scales = new float[0];
+    /** Q8_1: each block's scale times the sum of its quants, rounded to f16, which the weights' minimums multiply. */
+    float[] scaledSums = new float[0];
     /** Q8_K: the sum of each 16 quants, row after row. */
     int[] sums16 = new int[0];
-    /** Q8_0 / Q8_K when prepared for expanding: each quant times its block's scale, the value it stands for. */
+    /** Q8_0 / Q8_1 / Q8_K when prepared for expanding: each quant times its block's scale, the value it stands for. */
     float[] expanded = new float[0];
     private boolean expanding;
 
@@ -41,7 +44,7 @@ public final class Activations {
         }
         this.format = format;
         this.cols = cols;
-        this.expanding = expanding;
+        this.expanding = expanding && format.quantized(); // float rows are their own expansion
         int n = rows * cols;
         switch (format) {
             case F32, F16, BF16 -> {
@@ -49,17 +52,23 @@ public final class Activations {
                     values = Arrays.copyOf(values, n);
                 }
             }
-            case Q8_0, Q8_K -> {
+            case Q8_0, Q8_1, Q8_K -> {
                 if (quants.length < n) {
                     quants = Arrays.copyOf(quants, n);
                     scales = Arrays.copyOf(scales, n / 32);
+                    scaledSums = Arrays.copyOf(scaledSums, n / 32);
                     sums16 = Arrays.copyOf(sums16, n / 16);
                 }
-                if (expanding && expanded.length < n) {
+                if (this.expanding && expanded.length < n) {
                     expanded = Arrays.copyOf(expanded, n);
                 }
             }
         }
+    }
+
+    /** The rows as floats, for the panels: the values, or the quants {@link #expanded}. */
+    float[] panelValues() {
+        return format.quantized() ? expanded : values;
     }
 
     /** Converts the {@link #cols} values at {@code x[from..]} into row {@code row}. */
@@ -70,6 +79,11 @@ public final class Activations {
             case Q8_0 -> {
                 for (int b = 0; b < cols; b += 32) {
                     quantizeQ8_0(x, from + b, at + b);
+                }
+            }
+            case Q8_1 -> {
+                for (int b = 0; b < cols; b += 32) {
+                    quantizeQ8_1(x, from + b, at + b);
                 }
             }
             case Q8_K -> {
@@ -123,6 +137,18 @@ public final class Activations {
         for (int i = 0; i < 32; i++) {
             quants[at + i] = (short) Math.rint(x[from + i] * id);
         }
+    }
+
+    /** ggml's x86 quantize_row_q8_1: q8_0's scale and quants, plus the f16 of the unrounded scale times their sum. */
+    private void quantizeQ8_1(float[] x, int from, int at) {
+        quantizeQ8_0(x, from, at);
+        float amax = 0;
+        int sum = 0;
+        for (int i = 0; i < 32; i++) {
+            amax = Math.max(amax, Math.abs(x[from + i]));
+            sum += quants[at + i];
+        }
+        scaledSums[at / 32] = Float.float16ToFloat(Float.floatToFloat16(amax / 127.0f * sum));
     }
 
     /** ggml's quantize_row_q8_K: scale -max/127 of the value of largest magnitude, quants rounded half to even, capped at 127. */

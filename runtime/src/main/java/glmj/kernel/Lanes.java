@@ -61,6 +61,9 @@ final class Lanes {
     static final VectorSpecies<Integer> I16 = VectorSpecies.of(int.class, VectorShape.forBitSize(16 * L16));
     static final VectorSpecies<Float> F16 = VectorSpecies.of(float.class, VectorShape.forBitSize(16 * L16));
     private static final IntVector SIXTEENS16 = IntVector.broadcast(I16, 16);
+    private static final ShortVector LANE_INDEX16 = ShortVector.zero(S16).addIndex(1);
+    private static final ShortVector ONES16 = ShortVector.broadcast(S16, (short) 1);
+    private static final ShortVector FOURS16 = ShortVector.broadcast(S16, (short) 4);
     private static final VectorSpecies<Integer> IB16 = VectorSpecies.of(int.class, VectorShape.forBitSize(8 * L16));
 
     static {
@@ -195,6 +198,16 @@ final class Lanes {
         ByteVector nibbles = p < 16 ? packed : (ByteVector) ((IntVector) packed.reinterpretShape(IB16, 0))
                 .lanewise(VectorOperators.LSHR, IntVector.broadcast(IB16, 4)).reinterpretShape(B16, 0);
         return nibbles.lanewise(VectorOperators.AND, ByteVector.broadcast(B16, (byte) 0x0F));
+    }
+
+    /**
+     * The fifth bits of weights {@code [p, p+L16)} of a 32-weight group whose fifth bits are the 32-bit {@code qh}
+     * (Q5_0, Q5_1): 16 in the lane of a weight whose bit is set, else 0.
+     */
+    static ByteVector fifthBits16(int qh, int p) {
+        return (ByteVector) ShortVector.broadcast(S16, (short) (qh >>> p)).lanewise(VectorOperators.LSHR, LANE_INDEX16)
+                .lanewise(VectorOperators.AND, ONES16).lanewise(VectorOperators.LSHL, FOURS16)
+                .convertShape(VectorOperators.S2B, B16, 0);
     }
 
     /** {@code table[index]} in each lane, {@code index} 0-15 and the table from {@link #table16}. */

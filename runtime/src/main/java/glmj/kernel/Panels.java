@@ -14,7 +14,8 @@ import static jdk.incubator.vector.VectorOperators.FMA;
 /**
  * Prompt matmuls of quantized weights: {@link #ROWS} weight rows at a time (a panel) are decoded to f32 once and
  * multiplied with every token of the batch, where the dot kernels decode each weight block again for every token. The
- * tokens are the same 8-bit activation quants the dot kernels read, as floats ({@link Activations#expanded}), so each
+ * tokens are the same 8-bit activation quants the dot kernels read, as floats ({@link Activations#expanded}; f32 as they
+ * are for block-scaled weights), so each
  * product is one that ggml's {@code vec_dot} forms too; the sums differ from its integer ones only by float rounding.
  */
 final class Panels {
@@ -86,8 +87,10 @@ final class Panels {
 
     /** Whether a matmul of {@code batch} tokens with weights of {@code type} is done in panels. */
     static boolean pay(GGMLType type, int batch) {
-        // float weights' dot kernels read the weights as they are: nothing to decode once
-        return batch >= MIN_TOKENS && type.vecDotType().quantized();
+        // float weights' dot kernels read the weights as they are: nothing to decode once; q8_1's sums are rounded to
+        // f16, which floats multiplied in a panel would not reproduce
+        return batch >= MIN_TOKENS && (type.vecDotType().quantized() && type.vecDotType() != VecDotType.Q8_1
+                || type.isBlockScaled());
     }
 
     /**

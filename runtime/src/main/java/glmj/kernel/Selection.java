@@ -1,5 +1,8 @@
 package glmj.kernel;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
 /**
  * The cache rows each token of a batch attends, as the lightning indexer chose them (its top-k): per token a list in
  * cache order (the order ggml's small-batch attention visits them), its length, and the same rows as bits, one long per
@@ -16,5 +19,32 @@ public final class Selection {
         this.keys = new int[tokens][topK];
         this.counts = new int[tokens];
         this.rows = new long[tokens][TiledAttention.tiles(capacity)];
+    }
+
+    /** Bytes {@link #save} writes for {@code tokens} tokens. */
+    public long bytes(int tokens) {
+        return (long) tokens * (Integer.BYTES * (1L + keys[0].length) + Long.BYTES * rows[0].length);
+    }
+
+    /** Writes the choice of the first {@code tokens} tokens to {@code to} from byte {@code at}, for {@link #load}. */
+    public void save(int tokens, MemorySegment to, long at) {
+        for (int t = 0; t < tokens; t++) {
+            to.set(ValueLayout.JAVA_INT_UNALIGNED, at, counts[t]);
+            MemorySegment.copy(keys[t], 0, to, ValueLayout.JAVA_INT_UNALIGNED, at + Integer.BYTES, keys[t].length);
+            at += Integer.BYTES * (1L + keys[t].length);
+            MemorySegment.copy(rows[t], 0, to, ValueLayout.JAVA_LONG_UNALIGNED, at, rows[t].length);
+            at += (long) Long.BYTES * rows[t].length;
+        }
+    }
+
+    /** Reads back what {@link #save} wrote, as the choice of the first {@code tokens} tokens. */
+    public void load(int tokens, MemorySegment from, long at) {
+        for (int t = 0; t < tokens; t++) {
+            counts[t] = from.get(ValueLayout.JAVA_INT_UNALIGNED, at);
+            MemorySegment.copy(from, ValueLayout.JAVA_INT_UNALIGNED, at + Integer.BYTES, keys[t], 0, keys[t].length);
+            at += Integer.BYTES * (1L + keys[t].length);
+            MemorySegment.copy(from, ValueLayout.JAVA_LONG_UNALIGNED, at, rows[t], 0, rows[t].length);
+            at += (long) Long.BYTES * rows[t].length;
+        }
     }
 }

@@ -16,8 +16,10 @@ import static jdk.incubator.vector.VectorOperators.FMA;
  * {@link DotKernel} of their type, against activations converted once per matmul ({@link Activations}). A matmul
  * splits the weight rows into a few contiguous ranges per thread of a fixed {@link WorkerPool} ({@link MatmulStep}), so
  * each thread streams its own rows; a batch of tokens is taken a few at a time so each weight row is read once per tile
- * from cache. Nothing is allocated per call once the buffers have grown to the largest batch. Not thread-safe: one
- * forward pass at a time.
+ * from cache. A prompt's quantized and block-scaled weights are decoded once into {@link Panels}, unless the kernels are
+ * made without them: then every product rounds as the dot kernels (ggml's {@code vec_dot}) do. Block-scaled weights
+ * (FP8) are multiplied as rows decoded with their scales, in {@link FloatDots#f32}'s order. Nothing is allocated per
+ * call once the buffers have grown to the largest batch. Not thread-safe: one forward pass at a time.
  */
 public final class VectorKernels implements Kernels {
     /** Tokens dotted with each weight row while it is in cache. */
@@ -26,6 +28,8 @@ public final class VectorKernels implements Kernels {
     private static final int PARALLEL_INPUTS = 4;
 
     private final WorkerPool pool;
+    /** Whether prompts of quantized and block-scaled weights take decoded panels. */
+    private final boolean promptPanels;
     private final Activations activations = new Activations();
     private final IntConsumer matmulRange = this::matmulRange;
     private final IntConsumer convertRange = this::convertRange;
@@ -42,16 +46,31 @@ public final class VectorKernels implements Kernels {
     /** The matmuls in flight, read by every thread of the step. */
     private final MatmulStep step = new MatmulStep();
     private DotKernel kernel;
+    /** Whether this step's weights are block-scaled: multiplied as rows decoded to f32, by the f32 dot kernel. */
+    private boolean scaled;
     private int ranges;
     /** Whether this step multiplies decoded panels ({@link Panels}) rather than dotting each row with each token. */
     private boolean panels;
     /** Each range's panel, grown to the widest rows seen, and its scratch for adding up lanes: a range runs on one thread. */
     private final float[][] panelScratch;
+    /** Each range's panel as a segment, for dotting a decoded row as the f32 dot kernel dots a mapped one. */
+    private final MemorySegment[] panelSegments;
     private final float[][] laneScratch;
 
+    /** Kernels on {@code threads} threads (the caller's included) whose prompts take decoded panels. */
     public VectorKernels(int threads) {
+        this(threads, true);
+    }
+
+    /**
+     * Kernels on {@code threads} threads; without {@code promptPanels} every weight row is dotted with every token by
+     * its type's dot kernel, rounding exactly as ggml's {@code vec_dot} does, and prompts run slower.
+     */
+    public VectorKernels(int threads, boolean promptPanels) {
         this.pool = new WorkerPool(threads);
+        this.promptPanels = promptPanels;
         this.panelScratch = new float[MatmulStep.mostRanges(threads)][0];
+        this.panelSegments = new MemorySegment[panelScratch.length];
         this.laneScratch = new float[MatmulStep.mostRanges(threads)][Panels.LANES];
     }
 
@@ -71,7 +90,7 @@ public final class VectorKernels implements Kernels {
 
     @Override
     public boolean multiplies(GGMLType type) {
-        return type.dotKernel() != null;
+        return type.isVectorMultiplied();
     }
 
     @Override
@@ -94,14 +113,16 @@ public final class VectorKernels implements Kernels {
 
     /** The {@link #step} just set, whose weights are all like {@code first}. */
     private void run(Weight first) {
-        this.kernel = first.type().dotKernel();
-        if (kernel == null) {
-            throw new IllegalArgumentException("no dot kernel for weights of type " + first.type().ggmlName);
+        GGMLType type = first.type();
+        if (!type.isVectorMultiplied()) {
+            throw new IllegalArgumentException("no dot kernel for weights of type " + type.ggmlName);
         }
-        this.panels = Panels.pay(first.type(), step.batch());
+        this.scaled = type.isBlockScaled();
+        this.kernel = scaled ? FloatDots::f32 : type.dotKernel();
+        this.panels = promptPanels && Panels.pay(type, step.batch());
 
         int inputs = step.inputs();
-        activations.prepare(first.type().vecDotType(), inputs, first.cols(), panels);
+        activations.prepare(type.vecDotType(), inputs, first.cols(), panels);
         this.ranges = Math.min(pool.threads(), inputs);
         if (inputs >= PARALLEL_INPUTS) {
             pool.run(ranges, convertRange);
@@ -110,11 +131,12 @@ public final class VectorKernels implements Kernels {
         }
 
         this.ranges = step.ranges(pool.threads());
-        if (panels) {
+        if (panels || scaled) {
             int panelSize = Panels.ROWS * first.cols();
             if (panelScratch[0].length < panelSize) {
                 for (int i = 0; i < panelScratch.length; i++) {
                     panelScratch[i] = new float[panelSize];
+                    panelSegments[i] = MemorySegment.ofArray(panelScratch[i]);
                 }
             }
         }
@@ -142,14 +164,18 @@ public final class VectorKernels implements Kernels {
         if (panels && Panels.pay(step.weight(g).type(), step.tokens(g))) {
             from = panelRows(g, from, to, panelScratch[range], laneScratch[range]);
         }
-        dotRows(g, from, to);
+        dotRows(g, from, to, panelScratch[range], panelSegments[range]);
     }
 
-    /** Rows {@code [from, to)} of group {@code g}, a few tokens at a time so each row is read once per tile from cache. */
-    private void dotRows(int g, int from, int to) {
+    /**
+     * Rows {@code [from, to)} of group {@code g}, a few tokens at a time so each row is read once per tile from cache. A
+     * block-scaled row is decoded with its scales into {@code row} ({@code rowSegment} as a segment) once per tile and
+     * dotted by the f32 dot kernel, so each product and sum is the one its f32 dequantization would give.
+     */
+    private void dotRows(int g, int from, int to, float[] row, MemorySegment rowSegment) {
         Weight w = step.weight(g);
-        MemorySegment data = w.data();
-        long rowBytes = w.rowBytes();
+        MemorySegment data = scaled ? rowSegment : w.data();
+        long rowBytes = scaled ? 0 : w.rowBytes();
         int batch = step.tokens(g);
         int activationRow = step.firstInput(g);
         int at = step.outputOffset(g);
@@ -158,6 +184,9 @@ public final class VectorKernels implements Kernels {
         for (int tile = 0; tile < batch; tile += TOKEN_TILE) {
             int tileEnd = Math.min(batch, tile + TOKEN_TILE);
             for (int r = from; r < to; r++) {
+                if (scaled) {
+                    decode(w, r, row, 0);
+                }
                 long offset = r * rowBytes;
                 for (int b = tile; b < tileEnd; b++) {
                     out[at + r + b * outStride] = kernel.dot(data, offset, activations, activationRow + b);
@@ -172,17 +201,26 @@ public final class VectorKernels implements Kernels {
      */
     private int panelRows(int g, int from, int to, float[] panel, float[] lanes) {
         Weight w = step.weight(g);
-        RowDecoder decoder = w.type().rowDecoder();
         int cols = w.cols();
         int at = step.outputOffset(g);
         int r = from;
         for (; r + Panels.ROWS <= to; r += Panels.ROWS) {
             for (int k = 0; k < Panels.ROWS; k++) {
-                decoder.decode(w.data(), (r + k) * w.rowBytes(), panel, k * cols, cols);
+                decode(w, r + k, panel, k * cols);
             }
-            Panels.multiply(panel, cols, activations.expanded, step.firstInput(g), step.tokens(g), step.out(), at + r, step.outStride(), lanes);
+            Panels.multiply(panel, cols, activations.panelValues(), step.firstInput(g), step.tokens(g), step.out(), at + r,
+                    step.outStride(), lanes);
         }
         return r;
+    }
+
+    /** Row {@code r} of {@code w} decoded to f32 into {@code dst[at..]}, with its block scales if it has them. */
+    private static void decode(Weight w, int r, float[] dst, int at) {
+        if (w.scales() != null) {
+            w.type().scaledRowDecoder().decode(w.data(), r * w.rowBytes(), w.scales(), r, dst, at, w.cols());
+        } else {
+            w.type().rowDecoder().decode(w.data(), r * w.rowBytes(), dst, at, w.cols());
+        }
     }
 
     @Override
@@ -190,7 +228,7 @@ public final class VectorKernels implements Kernels {
         if (row < 0 || row >= w.rows()) {
             throw new IllegalArgumentException("row " + row + " of " + w.name() + " which has " + w.rows() + " rows");
         }
-        w.type().rowDecoder().decode(w.data(), row * w.rowBytes(), dst, dstOffset, w.cols());
+        decode(w, row, dst, dstOffset);
     }
 
     /** In ggml_vec_dot_f32's order, as {@code FloatDots.f32}: llama.cpp's lightning indexer dots its keys so. */

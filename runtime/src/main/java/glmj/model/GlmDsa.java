@@ -106,6 +106,19 @@ public final class GlmDsa {
         return new KvCache(c, nCtx);
     }
 
+    /** A new, empty cache of {@code capacity} tokens, at most n_ctx. */
+    public KvCache newCache(int capacity) {
+        if (capacity < 1 || capacity > nCtx) {
+            throw new IllegalArgumentException("a cache of " + capacity + " tokens in a model of n_ctx " + nCtx);
+        }
+        return new KvCache(c, capacity);
+    }
+
+    /** n_ctx: tokens a cache of this model holds at most. */
+    public int contextSize() {
+        return nCtx;
+    }
+
     /** Most tokens one {@link #forward} call takes. */
     public int maxBatch() {
         return maxBatch;
@@ -145,7 +158,7 @@ public final class GlmDsa {
                 probe.residual(il, s.x, rows);
             }
             // past the last attention only the last token's row is wanted, as llama.cpp's graph selects it there
-            rows = layer(il, cache, s.x, rows, il == c.layerCount() - 1 && !allLogits);
+            rows = layer(il, cache, s.x, rows, il == c.layerCount() - 1 && !allLogits ? count - 1 : 0);
         }
         if (probe != null) {
             probe.residual(c.layerCount(), s.x, rows);
@@ -168,10 +181,14 @@ public final class GlmDsa {
     /**
      * Layer {@code il} on the residual stream {@code x} of {@code count} tokens at the cache's next positions, in place:
      * it caches their keys in the layer's part of {@code cache} (the cache's position moves on only in
-     * {@link #forward}, or by {@link KvCache#advance} when every layer has run). With {@code lastOnly}, only the last
-     * token's row goes on past attention, into row 0; returns the rows {@code x} holds then.
+     * {@link #forward}, or by {@link KvCache#advance} when the layers a runner uses have run). Past attention only the
+     * rows from {@code keepFrom} on go on (as llama.cpp's graph keeps only the rows a batch wants logits of), moved to
+     * the front of {@code x}; returns how many, {@code count - keepFrom} (none: the layer only caches).
      */
-    public int layer(int il, KvCache cache, float[] x, int count, boolean lastOnly) {
+    public int layer(int il, KvCache cache, float[] x, int count, int keepFrom) {
+        if (keepFrom < 0 || keepFrom > count) {
+            throw new IllegalArgumentException("rows from " + keepFrom + " of a batch of " + count);
+        }
         Weights.Layer l = w.layers[il];
         int e = c.embeddingLength();
         int cached = cache.position();
@@ -179,11 +196,13 @@ public final class GlmDsa {
 
         rmsnorm(x, l.attnNorm, s.h, count);                                     // attn_norm
         selfAttention(il, l, cache, cached, count);                             // s.attnOut
-        int rows = count;
-        if (lastOnly && count > 1) {
-            System.arraycopy(x, (count - 1) * e, x, 0, e);
-            System.arraycopy(s.attnOut, (count - 1) * e, s.attnOut, 0, e);
-            rows = 1;
+        int rows = count - keepFrom;
+        if (keepFrom > 0) {
+            System.arraycopy(x, keepFrom * e, x, 0, rows * e);
+            System.arraycopy(s.attnOut, keepFrom * e, s.attnOut, 0, rows * e);
+        }
+        if (rows == 0) {
+            return 0;
         }
         add(x, s.attnOut, rows * e);                                            // ffn_inp
         rmsnorm(x, l.ffnNorm, s.h, rows);                                       // ffn_norm
@@ -200,6 +219,24 @@ public final class GlmDsa {
     public void output(float[] x, int rows, float[] logits) {
         rmsnorm(x, w.outputNorm, s.h, rows);
         k.matmul(w.output, s.h, logits, rows);
+    }
+
+    /** Bytes {@link #saveSelection} writes for a batch of {@code count} tokens. */
+    public long selectionBytes(int count) {
+        return s.selection.bytes(count);
+    }
+
+    /**
+     * Saves the keys the last full indexer layer chose for the batch of {@code count} tokens it ran, for a runner that
+     * passes other batches through that layer before this one reaches the layers that reuse the choice.
+     */
+    public void saveSelection(int count, MemorySegment to, long at) {
+        s.selection.save(count, to, at);
+    }
+
+    /** Restores a choice {@link #saveSelection} saved, before the layers that reuse it run that batch. */
+    public void loadSelection(int count, MemorySegment from, long at) {
+        s.selection.load(count, from, at);
     }
 
     /** The rotary angles of positions {@code from..from+count}, unless they are those computed last. */

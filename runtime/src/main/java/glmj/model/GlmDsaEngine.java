@@ -1,17 +1,24 @@
 package glmj.model;
 
 import glmj.engine.Engine;
+import glmj.generate.ChunkLogits;
 import glmj.generate.ContextFullException;
+import glmj.generate.LayerByLayer;
 import glmj.generate.History;
 import glmj.generate.Processing;
 import glmj.generate.Session;
 import glmj.gguf.GGUFFile;
+import glmj.gguf.TensorInfo;
 import glmj.gguf.TensorSource;
 import glmj.kernel.Kernels;
 import glmj.kernel.VectorKernels;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
 import java.util.concurrent.CancellationException;
 
 /**
@@ -87,7 +94,32 @@ public final class GlmDsaEngine implements Engine {
 
     @Override
     public Session newSession() {
+        source.load(GlmDsaChunks.used(source, model.config()));
         return new GlmDsaSession();
+    }
+
+    @Override
+    public ChunkLogits chunkLogits(int chunkLength) {
+        return new GlmDsaChunks(model, source, chunkLength, batchSize, null, fingerprint());
+    }
+
+    @Override
+    public ChunkLogits chunkLogits(int chunkLength, LayerByLayer layered) {
+        return new GlmDsaChunks(model, source, chunkLength, batchSize, layered, fingerprint());
+    }
+
+    /** A hash of every tensor's name, type and shape, and the metadata's keys: which model a layer state is of. */
+    private byte[] fingerprint() {
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            for (TensorInfo t : source.tensors()) {
+                sha.update((t.name() + " " + t.type().ggmlName + " " + Arrays.toString(t.shape()) + "\n").getBytes(StandardCharsets.UTF_8));
+            }
+            sha.update(source.metadata().keys().toString().getBytes(StandardCharsets.UTF_8));
+            return sha.digest();
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     @Override

@@ -78,7 +78,7 @@ final class Weights {
                 int ff = c.expertFeedForwardLength()[il];
                 int shared = ff * c.sharedExpertCount();
                 l.router = matrix(file, b + "ffn_gate_inp.weight", c.expertCount(), c.embeddingLength());
-                l.expertBias = file.findTensor(b + "exp_probs_b.bias").map(t -> read(t, c.expertCount())).orElse(null);
+                l.expertBias = file.findTensor(b + "exp_probs_b.bias").map(t -> read(file, t, c.expertCount())).orElse(null);
                 l.expertGate = slices(file, b + "ffn_gate_exps.weight", c.expertCount(), ff, c.embeddingLength());
                 l.expertUp = slices(file, b + "ffn_up_exps.weight", c.expertCount(), ff, c.embeddingLength());
                 l.expertDown = slices(file, b + "ffn_down_exps.weight", c.expertCount(), c.embeddingLength(), ff);
@@ -118,7 +118,7 @@ final class Weights {
         }
         Weight[] out = new Weight[count];
         for (int i = 0; i < count; i++) {
-            out[i] = Weight.slice(t, i);
+            out[i] = Weight.of(file.slice(t, i));
             matrices.add(out[i]);
         }
         return out;
@@ -130,10 +130,11 @@ final class Weights {
     }
 
     private static float[] vector(TensorSource file, String name, int length) {
-        return read(file.tensor(name), length);
+        return read(file, file.tensor(name), length);
     }
 
-    private static float[] read(TensorInfo t, int length) {
+    private static float[] read(TensorSource file, TensorInfo t, int length) {
+        file.load(List.of(t));
         if (t.elementCount() != length) {
             throw new GGUFFormatException(t.shard(), "tensor " + t.name() + " has " + t.elementCount() + " values, glm-dsa needs " + length);
         }

@@ -3,11 +3,13 @@ package glmj.tensor;
 import glmj.kernel.Dequantizers;
 import glmj.kernel.DotKernel;
 import glmj.kernel.FloatDots;
+import glmj.kernel.Fp8Rows;
 import glmj.kernel.GgmlPrompt;
 import glmj.kernel.IQuantDots;
 import glmj.kernel.KQuantDots;
 import glmj.kernel.LegacyDots;
 import glmj.kernel.RowDecoder;
+import glmj.kernel.ScaledRowDecoder;
 import glmj.kernel.VecDotType;
 import glmj.tensor.blocks.FloatFormats;
 import glmj.tensor.blocks.IQ1_MBlock;
@@ -66,13 +68,17 @@ public enum GGMLType {
             .toFloat((blocks, offset, dst, i) -> dst[i] = LittleEndian.f16(blocks, offset)).fromFloat(FloatConverters::toF16)
             .vecDot(VecDotType.F16, FloatDots::f16).ggml(FLOAT_TILES)),
     Q4_0(2, "q4_0", Q4_0Block.WEIGHTS, Q4_0Block.BYTES, new Traits()
-            .toFloat(Q4_0Block::dequantize).fromFloat(LegacyQuantizers::q4_0).ggml(MUL_MAT)),
+            .toFloat(Q4_0Block::dequantize).fromFloat(LegacyQuantizers::q4_0)
+            .vecDot(VecDotType.Q8_0, LegacyDots::q4_0).ggml(MUL_MAT)),
     Q4_1(3, "q4_1", Q4_1Block.WEIGHTS, Q4_1Block.BYTES, new Traits()
-            .toFloat(Q4_1Block::dequantize).fromFloat(LegacyQuantizers::q4_1).ggml(MUL_MAT)),
+            .toFloat(Q4_1Block::dequantize).fromFloat(LegacyQuantizers::q4_1)
+            .vecDot(VecDotType.Q8_1, LegacyDots::q4_1).ggml(MUL_MAT)),
     Q5_0(6, "q5_0", Q5_0Block.WEIGHTS, Q5_0Block.BYTES, new Traits()
-            .toFloat(Q5_0Block::dequantize).fromFloat(LegacyQuantizers::q5_0).ggml(MUL_MAT)),
+            .toFloat(Q5_0Block::dequantize).fromFloat(LegacyQuantizers::q5_0)
+            .vecDot(VecDotType.Q8_0, LegacyDots::q5_0).ggml(MUL_MAT)),
     Q5_1(7, "q5_1", Q5_1Block.WEIGHTS, Q5_1Block.BYTES, new Traits()
-            .toFloat(Q5_1Block::dequantize).fromFloat(LegacyQuantizers::q5_1).ggml(MUL_MAT)),
+            .toFloat(Q5_1Block::dequantize).fromFloat(LegacyQuantizers::q5_1)
+            .vecDot(VecDotType.Q8_1, LegacyDots::q5_1).ggml(MUL_MAT)),
     Q8_0(8, "q8_0", Q8_0Block.WEIGHTS, Q8_0Block.BYTES, new Traits()
             .toFloat(Q8_0Block::dequantize).fromFloat(LegacyQuantizers::q8_0)
             .vecDot(VecDotType.Q8_0, LegacyDots::q8_0).panelRows(Dequantizers::q8_0).ggml(MUL_MAT)),
@@ -127,12 +133,24 @@ public enum GGMLType {
     MXFP4(39, "mxfp4", MXFP4Block.WEIGHTS, MXFP4Block.BYTES, new Traits().toFloat(MXFP4Block::dequantize).ggml(MUL_MAT)),
     NVFP4(40, "nvfp4", 64, 36, new Traits()),
     Q1_0(41, "q1_0", 128, 18, new Traits()),
-    Q2_0(42, "q2_0", 64, 18, new Traits());
+    Q2_0(42, "q2_0", 64, 18, new Traits()),
+    /**
+     * Not a ggml type: FP8 E4M3 weights (one byte each) with f32 scales per block of rows and columns, stored apart
+     * ({@link BlockScales}), as Hugging Face checkpoints of DeepSeek-V3 and GLM-5-FP8 hold them; glmj's engine runs
+     * such checkpoints as they are. It has no GGUF id, and ggml no kernel: the vector kernels multiply it.
+     */
+    FP8_E4M3(Ids.NONE, "fp8_e4m3", 1, 1, new Traits().scaledRows(VecDotType.F32, Fp8Rows::decodeRow));
 
     /**
      * A row's columns after the layout, named as they are set: a type without a column has none of that (no
      * dequantizer, no kernel). ggml's own kernel for a type is read from ggml's table by the ggml backend.
      */
+    /** Ids outside ggml's. */
+    private static final class Ids {
+        /** The id of a type GGUF files cannot hold. */
+        static final int NONE = -1;
+    }
+
     static final class Traits {
         private BlockDecoder toFloat;
         private RowQuantizer fromFloat;
@@ -140,6 +158,7 @@ public enum GGMLType {
         private VecDotType vecDotType;
         private DotKernel vecDot;
         private RowDecoder panelRows;
+        private ScaledRowDecoder scaledRows;
         private GgmlPrompt ggml = GgmlPrompt.NONE;
 
         /** The dequantizer, bit-exact with ggml's {@code to_float}. */
@@ -173,6 +192,16 @@ public enum GGMLType {
             return this;
         }
 
+        /**
+         * A block-scaled type's activation form and its row decoder, which applies the scales: the vector kernels
+         * multiply its rows decoded, in the activation form's order (for f32, {@code ggml_vec_dot_f32}'s).
+         */
+        Traits scaledRows(VecDotType type, ScaledRowDecoder decoder) {
+            this.vecDotType = type;
+            this.scaledRows = decoder;
+            return this;
+        }
+
         /** The kernel ggml's {@code mul_mat} gives a batch of this type. */
         Traits ggml(GgmlPrompt kernel) {
             this.ggml = kernel;
@@ -184,11 +213,13 @@ public enum GGMLType {
 
     static {
         for (GGMLType type : values()) {
-            BY_ID[type.id] = type;
+            if (type.id != Ids.NONE) {
+                BY_ID[type.id] = type;
+            }
         }
     }
 
-    /** The id stored in GGUF tensor infos and used by ggml's {@code enum ggml_type}. */
+    /** The id stored in GGUF tensor infos and used by ggml's {@code enum ggml_type}; -1 for a type neither has. */
     public final int id;
     /** ggml's own name for the type, as {@code ggml_type_name} prints it. */
     public final String ggmlName;
@@ -203,6 +234,7 @@ public enum GGMLType {
     private final DotKernel dotKernel;
     private final RowDecoder rowDecoder;
     private final boolean vectorRows;
+    private final ScaledRowDecoder scaledRowDecoder;
     private final GgmlPrompt ggmlPrompt;
 
     GGMLType(int id, String ggmlName, int blockSize, int typeSize, Traits traits) {
@@ -218,6 +250,7 @@ public enum GGMLType {
         this.vectorRows = traits.panelRows != null;
         this.rowDecoder = traits.panelRows != null ? traits.panelRows
                 : traits.toFloat != null ? (w, offset, dst, at, cols) -> dequantize(w, offset, dst, at, cols) : null;
+        this.scaledRowDecoder = traits.scaledRows;
         this.ggmlPrompt = traits.ggml;
     }
 
@@ -266,6 +299,26 @@ public enum GGMLType {
     /** Whether {@link #rowDecoder} is vector code rather than the scalar dequantizer. */
     public boolean decodesRowsInVectors() {
         return vectorRows;
+    }
+
+    /** Whether weights of this type come with {@link BlockScales} (and decode only with them, {@link #scaledRowDecoder}). */
+    public boolean isBlockScaled() {
+        return scaledRowDecoder != null;
+    }
+
+    /** The row decoder of a block-scaled type, which applies the scales; null for every other type. */
+    public ScaledRowDecoder scaledRowDecoder() {
+        return scaledRowDecoder;
+    }
+
+    /** Whether the vector kernels multiply this type: by its dot kernel, or by its rows decoded with their scales. */
+    public boolean isVectorMultiplied() {
+        return dotKernel != null || scaledRowDecoder != null;
+    }
+
+    /** Whether GGUF files can hold this type. */
+    public boolean hasGgufId() {
+        return id != Ids.NONE;
     }
 
     /** The kernel ggml's {@code mul_mat} gives a batch of this type ({@link GgmlPrompt#NONE} where ggml has none). */

@@ -19,12 +19,19 @@ class GGMLTypeTableTest {
     void everyRowAModelCanUseIsComplete() {
         List<String> incomplete = new ArrayList<>();
         for (GGMLType type : GGMLType.values()) {
-            boolean multiplied = type.dotKernel() != null || type.ggmlPrompt() != GgmlPrompt.NONE;
-            if (multiplied && (!type.isReadable() || type.rowDecoder() == null)) {
+            boolean multiplied = type.isVectorMultiplied() || type.ggmlPrompt() != GgmlPrompt.NONE;
+            boolean readable = type.isBlockScaled() || type.isReadable() && type.rowDecoder() != null;
+            if (multiplied && !readable) {
                 incomplete.add(type + ": a backend multiplies it, but it has no dequantizer");
             }
-            if ((type.dotKernel() == null) != (type.vecDotType() == null)) {
-                incomplete.add(type + ": a dot kernel needs its activation form and the form its kernel");
+            if (type.isVectorMultiplied() != (type.vecDotType() != null)) {
+                incomplete.add(type + ": a dot kernel (or a scaled row decoder) needs its activation form and the form its kernel");
+            }
+            if (type.dotKernel() != null && type.isBlockScaled()) {
+                incomplete.add(type + ": a block-scaled type is multiplied as decoded rows, not by a dot kernel without its scales");
+            }
+            if (type.isBlockScaled() && (type.hasGgufId() || type.ggmlPrompt() != GgmlPrompt.NONE || type.isReadable())) {
+                incomplete.add(type + ": a block-scaled type is no ggml type: no GGUF id, no ggml kernel, no dequantizer without its scales");
             }
             if (type.dotKernel() != null && type.vecDotType().blockSize != Math.min(type.blockSize, type.vecDotType().blockSize)) {
                 incomplete.add(type + ": its blocks of " + type.blockSize + " are not whole " + type.vecDotType() + " blocks");

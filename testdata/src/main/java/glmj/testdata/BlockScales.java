@@ -29,6 +29,7 @@ public final class BlockScales {
             switch (type) {
                 case Q2_K -> setHalves(blocks, block, half, Q2_KBlock.D_OFFSET, Q2_KBlock.DMIN_OFFSET);
                 case Q4_K, Q5_K -> setHalves(blocks, block, half, KQuantHeader.D_OFFSET, KQuantHeader.DMIN_OFFSET);
+                case Q4_1, Q5_1 -> setHalves(blocks, block, half, 0, 2); // d, then the minimum m
                 case Q3_K -> setHalves(blocks, block, half, Q3_KBlock.D_OFFSET);
                 case Q6_K -> setHalves(blocks, block, half, Q6_KBlock.D_OFFSET);
                 case IQ1_M -> {

@@ -53,6 +53,11 @@ public final class TestModels {
         return cached("tiny-glm-dsa-UD_Q2_K_XL.gguf", file -> TinyGlmDsa.write(file, TinyGlmDsa.Variant.UD_Q2_K_XL));
     }
 
+    /** The tiny GLM-5 with llama-quantize's 32-weight fallback types (Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL) in its mix. */
+    public static synchronized Path tinyFallbackMix() {
+        return cached("tiny-glm-dsa-LLAMA_QUANTIZE_FALLBACKS.gguf", file -> TinyGlmDsa.write(file, TinyGlmDsa.Variant.LLAMA_QUANTIZE_FALLBACKS));
+    }
+
     /** The all-F32 tiny GLM-5, with the same underlying weights as {@link #tinyQuantMix()}. */
     public static synchronized Path tinyF32() {
         return cached("tiny-glm-dsa-F32.gguf", file -> TinyGlmDsa.write(file, TinyGlmDsa.Variant.F32));

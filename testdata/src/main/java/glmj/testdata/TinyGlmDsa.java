@@ -76,12 +76,21 @@ public final class TinyGlmDsa {
          * are Q2_K (token embeddings) and Q3_K (output head) rather than Unsloth's Q4_K/Q6_K, keeping the file near
          * 35 MB.
          */
-        UD_Q2_K_XL;
+        UD_Q2_K_XL,
+        /**
+         * The UD_Q2_K_XL mix with the 32-weight types llama-quantize falls back to where rows are not whole 256-weight
+         * blocks (as GLM-5's 192-wide {@code attn_k_b} rows are): Q5_0 {@code attn_k_b}, Q5_1 {@code attn_v_b}, Q4_0
+         * indexer keys, Q4_1 shared-expert gate/up and IQ4_NL routed-expert down.
+         */
+        LLAMA_QUANTIZE_FALLBACKS;
 
         @Override
         public GGMLType typeOf(Role role, int block) {
             if (this == F32) {
                 return GGMLType.F32;
+            }
+            if (this == LLAMA_QUANTIZE_FALLBACKS && fallbackOf(role) != null) {
+                return fallbackOf(role);
             }
             return switch (role) {
                 case TOKEN_EMBD -> GGMLType.Q2_K;
@@ -94,6 +103,17 @@ public final class TinyGlmDsa {
                 case ATTN_OUTPUT -> GGMLType.IQ4_XS;
                 case EXPERT_GATE_UP -> GGMLType.Q2_K;
                 case EXPERT_DOWN -> GGMLType.Q3_K;
+            };
+        }
+
+        private static GGMLType fallbackOf(Role role) {
+            return switch (role) {
+                case ATTN_K_B -> GGMLType.Q5_0;
+                case ATTN_V_B -> GGMLType.Q5_1;
+                case INDEXER_K -> GGMLType.Q4_0;
+                case SHARED_GATE_UP -> GGMLType.Q4_1;
+                case EXPERT_DOWN -> GGMLType.IQ4_NL;
+                default -> null;
             };
         }
 

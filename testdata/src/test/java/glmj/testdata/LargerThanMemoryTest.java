@@ -33,7 +33,7 @@ class LargerThanMemoryTest {
     private static final long LARGE = 1L << 40;
 
     private static ModelOptions options(int context, PrefetchChoice prefetch) {
-        return new ModelOptions(context, 64, 1, EngineChoice.java, KernelChoice.vector, prefetch);
+        return new ModelOptions(context, 64, 1, EngineChoice.java, KernelChoice.vector, false, prefetch);
     }
 
     @Test

@@ -1,0 +1,48 @@
+package glmj.cli;
+
+import glmj.engine.EngineChoice;
+import glmj.engine.KernelChoice;
+import glmj.engine.PrefetchChoice;
+import picocli.CommandLine.Option;
+
+/**
+ * What runs a model, named like llama.cpp's options: the engine, the java engine's kernels and whether it prefetches
+ * experts, and the threads.
+ */
+final class EngineOptions {
+
+    /** The cores this JVM may use: the default and the most for {@code -t}. */
+    static final int CORES = Runtime.getRuntime().availableProcessors();
+
+    @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "Threads, at most the number of cores (default: the number of cores, ${DEFAULT-VALUE}).")
+    int threads = CORES;
+
+    @Option(names = "--engine", paramLabel = "NAME", description = "Engine: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+    EngineChoice engine = EngineChoice.java;
+
+    @Option(names = "--kernels", paramLabel = "NAME", description = "Matmul kernels of the java engine: ${COMPLETION-CANDIDATES} "
+            + "(vector: glmj's own, in Java; ggml: llama.cpp's CPU kernels, needs its libraries (scripts/install-llama); "
+            + "auto: ggml when its libraries load, else vector; default: ${DEFAULT-VALUE}).")
+    KernelChoice kernels = KernelChoice.auto;
+
+    @Option(names = "--prefetch", paramLabel = "WHEN", description = "Ask the OS to read the experts the router picked while "
+            + "the shared expert runs, for weights that page from disk: ${COMPLETION-CANDIDATES} (auto: when the model and its "
+            + "KV cache do not fit in the memory available; default: ${DEFAULT-VALUE}).")
+    PrefetchChoice prefetch = PrefetchChoice.auto;
+
+    /** Checks {@code -t}: at least 1, at most the cores this machine has. */
+    void checkThreads() {
+        if (threads < 1 || threads > CORES) {
+            throw new UserInputException("-t must be from 1 to " + CORES + " (the cores here), not " + threads);
+        }
+    }
+
+    /** The library's options for contexts of {@code contextSize}, batches of {@code batchSize}, exact kernels or not. */
+    glmj.engine.ModelOptions options(int contextSize, int batchSize, boolean exactKernels) {
+        if (contextSize < 0 || batchSize < 1) {
+            throw new UserInputException("-c must be 0 or more, -b 1 or more (got -c " + contextSize + ", -b " + batchSize + ")");
+        }
+        checkThreads();
+        return new glmj.engine.ModelOptions(contextSize, batchSize, threads, engine, kernels, exactKernels, prefetch);
+    }
+}
