@@ -1,5 +1,6 @@
 package glmj.cli;
 
+import glmj.engine.MachineMemory;
 import glmj.engine.Model;
 import glmj.engine.Models;
 import glmj.engine.PageIn;
@@ -7,10 +8,9 @@ import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
@@ -40,16 +40,18 @@ final class ModelOptions {
 
     /**
      * Loads the model and waits for its weights to be read into memory (with a progress bar on a terminal when that
-     * takes a while); what is worth telling the user (what a model file given with -m needs in memory against what the
-     * machine has, first, then the loader's notices such as an unusable chat template) goes to {@code notices}.
+     * takes a while); what is worth telling the user goes to {@code notices}: the loader's notices (an unusable chat
+     * template, weights that will not stay in memory) and, for a model given with -m, once it is checked and before its
+     * weights are read, what the run needs in memory against what the machine has.
      */
     Model load(PrintWriter notices) throws IOException {
-        List<String> openNotices = new ArrayList<>();
-        Model loaded = Models.open(path(), engine.options(contextSize, batchSize, false), openNotices::add);
-        if (model != null) {
-            notices.println("glmj: " + loaded.memory().statement());
-        }
-        openNotices.forEach(notice -> notices.println("glmj: " + notice));
+        Model loaded = Models.open(path(), engine.options(contextSize, batchSize, false), notice -> notices.println("glmj: " + notice),
+                MachineMemory.now(), plan -> {
+                    if (model != null) {
+                        notices.println("glmj: " + plan.statement());
+                        notices.flush();
+                    }
+                });
         notices.flush();
         try {
             awaitWeights(loaded.pageIn());
@@ -64,16 +66,22 @@ final class ModelOptions {
         return loaded;
     }
 
-    /** Waits for {@code pageIn} to finish; a progress bar with speed and ETA on a terminal if it takes a while. */
+    /** Waits for {@code pageIn} to finish; a progress bar on a terminal if it takes a while. */
     private static void awaitWeights(PageIn pageIn) throws InterruptedException {
-        if (pageIn == null || pageIn.await(QUIET_WAIT_MILLIS) || System.console() == null || !System.console().isTerminal()) {
-            if (pageIn != null) {
-                pageIn.await(Long.MAX_VALUE);
-            }
+        if (pageIn == null || pageIn.await(QUIET_WAIT_MILLIS)) {
             return;
         }
+        if (System.console() != null && System.console().isTerminal()) {
+            showProgress(pageIn, System.err);
+        } else {
+            pageIn.await(Long.MAX_VALUE);
+        }
+    }
+
+    /** Waits for {@code pageIn} to finish, showing on {@code terminal} a bar of the megabytes read in, with speed and ETA. */
+    static void showProgress(PageIn pageIn, PrintStream terminal) throws InterruptedException {
         try (ProgressBar bar = new ProgressBarBuilder().setTaskName("reading weights").setInitialMax(pageIn.total() / 1_000_000)
-                .setUnit(" MB", 1).showSpeed().setConsumer(new ConsoleProgressBarConsumer(System.err)).build()) {
+                .setUnit(" MB", 1).showSpeed().setConsumer(new ConsoleProgressBarConsumer(terminal)).build()) {
             while (!pageIn.await(200)) {
                 bar.stepTo(pageIn.done() / 1_000_000);
             }

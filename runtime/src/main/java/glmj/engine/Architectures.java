@@ -1,5 +1,6 @@
 package glmj.engine;
 
+import glmj.gguf.PageAdvice;
 import glmj.gguf.TensorSource;
 import glmj.kernel.Kernels;
 import glmj.model.GlmDsaConfig;
@@ -12,12 +13,12 @@ public final class Architectures {
 
     /**
      * One architecture: how glmj's engine opens a model of it, validating every tensor it needs first (asking the OS
-     * for the routed experts' pages as soon as they are chosen with {@code prefetchExperts}), and how many bytes one
+     * {@code expertAdvice}, unless null, of the routed experts' pages as soon as they are chosen), and how many bytes one
      * session's KV cache of a context takes (0 tokens: the model's own context).
      */
     public record Architecture(Opener opener, CacheSize cacheSize) {
-        public Engine open(TensorSource source, int contextSize, int batchSize, Kernels kernels, boolean prefetchExperts) {
-            return opener.open(source, contextSize, batchSize, kernels, prefetchExperts);
+        public Engine open(TensorSource source, int contextSize, int batchSize, Kernels kernels, PageAdvice expertAdvice) {
+            return opener.open(source, contextSize, batchSize, kernels, expertAdvice);
         }
 
         public long cacheBytes(TensorSource source, int contextSize) {
@@ -27,7 +28,7 @@ public final class Architectures {
 
     @FunctionalInterface
     public interface Opener {
-        Engine open(TensorSource source, int contextSize, int batchSize, Kernels kernels, boolean prefetchExperts);
+        Engine open(TensorSource source, int contextSize, int batchSize, Kernels kernels, PageAdvice expertAdvice);
     }
 
     @FunctionalInterface

@@ -4,6 +4,7 @@ import glmj.chat.ChatFormat;
 import glmj.gguf.ActiveWeights;
 import glmj.gguf.GGUFFile;
 import glmj.gguf.Metadata;
+import glmj.gguf.Paging;
 import glmj.gguf.TensorInfo;
 import glmj.gguf.TensorSource;
 import glmj.kernel.Kernels;
@@ -38,21 +39,21 @@ public final class Models {
      * @throws BackendUnavailableException when the engine or kernels asked for cannot run here
      */
     public static Model open(Path path, ModelOptions options, Consumer<String> notices) throws IOException {
-        return open(path, options, notices, MachineMemory.now());
+        return open(path, options, notices, MachineMemory.now(), plan -> { });
     }
 
-    /** As {@link #open(Path, ModelOptions, Consumer)}, on a machine with {@code machine}'s memory. */
-    public static Model open(Path path, ModelOptions options, Consumer<String> notices, MachineMemory machine) throws IOException {
+    /**
+     * As {@link #open(Path, ModelOptions, Consumer)}, on a machine with {@code machine}'s memory, giving
+     * {@code planned} what the run needs in memory once the model is checked and before any weight is read (the java
+     * engine's are read in after, another engine reads them as it opens).
+     */
+    public static Model open(Path path, ModelOptions options, Consumer<String> notices, MachineMemory machine,
+                             Consumer<MemoryPlan> planned) throws IOException {
         TensorSource file = source(path);
         boolean engineOwnsFile = false;
         try {
             Metadata metadata = file.metadata();
             Architectures.Architecture architecture = Architectures.of(file);
-            String contextKey = metadata.getString("general.architecture") + ".context_length";
-            if (metadata.has(contextKey) && options.contextSize() > metadata.getInt(contextKey)) {
-                throw new UnsupportedModelException(path, "a context of " + options.contextSize()
-                        + " tokens is more than the model's " + metadata.getInt(contextKey));
-            }
             MemoryPlan memory = memoryPlan(file, architecture, options.contextSize(), machine);
             memory.checkCache();
             Tokenizer tokenizer = Tokenizer.fromGGUF(metadata);
@@ -69,16 +70,15 @@ public final class Models {
                     case on -> true;
                     case off -> false;
                 };
-                engine = architecture.open(file, options.contextSize(), options.batchSize(), kernels, prefetch);
+                engine = architecture.open(file, options.contextSize(), options.batchSize(), kernels, prefetch ? Paging::willNeed : null);
                 engineOwnsFile = true;
-                if (memory.residencyWarning() != null) {
-                    notices.accept(memory.residencyWarning());
-                }
+                announce(memory, planned, notices);
                 // a mapped file's pages are read in ahead; a checkpoint's computed tensors are made when loaded
                 if (file instanceof GGUFFile) {
                     pageIn = PageIn.start(ActiveWeights.readWhole(file, memory.weightsStayResident()));
                 }
             } else if (file instanceof GGUFFile gguf) {
+                announce(memory, planned, notices);
                 engine = provider(EngineProvider.class, options.engine().name())
                         .open(gguf, options.contextSize(), options.batchSize(), options.threads());
                 name = options.engine().name();
@@ -86,7 +86,7 @@ public final class Models {
                 throw new UnsupportedModelException(path, "the " + options.engine() + " engine runs GGUF files; run this"
                         + " model on the java engine, or convert it to GGUF first");
             }
-            return new Model(engine, tokenizer, chatFormat, file.path(), name, memory, pageIn);
+            return new Model(engine, tokenizer, chatFormat, file.path(), name, pageIn);
         } finally {
             if (!engineOwnsFile) {
                 file.close();
@@ -94,9 +94,19 @@ public final class Models {
         }
     }
 
+    /** Gives {@code planned} the plan, and {@code notices} the line saying the weights will not stay in memory if they will not. */
+    private static void announce(MemoryPlan memory, Consumer<MemoryPlan> planned, Consumer<String> notices) {
+        planned.accept(memory);
+        if (memory.residencyWarning() != null) {
+            notices.accept(memory.residencyWarning());
+        }
+    }
+
     /**
      * What a run of the model in {@code file} with a context of {@code contextSize} tokens (0: the model's own) needs in
-     * memory.
+     * memory, on a machine with {@code machine}'s.
+     *
+     * @throws UnsupportedModelException for another architecture or a context larger than the model's
      */
     public static MemoryPlan memoryPlan(TensorSource file, int contextSize, MachineMemory machine) throws IOException {
         return memoryPlan(file, Architectures.of(file), contextSize, machine);
@@ -105,7 +115,12 @@ public final class Models {
     private static MemoryPlan memoryPlan(TensorSource file, Architectures.Architecture architecture, int contextSize,
                                          MachineMemory machine) throws IOException {
         Metadata metadata = file.metadata();
-        int context = contextSize > 0 ? contextSize : metadata.getInt(metadata.getString("general.architecture") + ".context_length");
+        String contextKey = metadata.getString("general.architecture") + ".context_length";
+        if (metadata.has(contextKey) && contextSize > metadata.getInt(contextKey)) {
+            throw new UnsupportedModelException(file.path(), "a context of " + contextSize + " tokens is more than the model's "
+                    + metadata.getInt(contextKey));
+        }
+        int context = contextSize > 0 ? contextSize : metadata.getInt(contextKey);
         return new MemoryPlan(file.path(), storedBytes(file), ActiveWeights.of(file), context,
                 architecture.cacheBytes(file, context), machine);
     }

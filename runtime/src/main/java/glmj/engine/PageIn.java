@@ -58,10 +58,6 @@ public final class PageIn implements AutoCloseable {
         return done;
     }
 
-    public boolean finished() {
-        return finished.getCount() == 0;
-    }
-
     /** Waits at most {@code millis} for the weights to be in; returns whether they are. */
     public boolean await(long millis) throws InterruptedException {
         boolean in = finished.await(millis, TimeUnit.MILLISECONDS);

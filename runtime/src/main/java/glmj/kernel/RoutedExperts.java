@@ -1,6 +1,6 @@
 package glmj.kernel;
 
-import glmj.gguf.Paging;
+import glmj.gguf.PageAdvice;
 
 import java.util.Arrays;
 import java.util.function.IntConsumer;
@@ -57,16 +57,16 @@ public final class RoutedExperts {
     }
 
     /**
-     * Asks the OS to read the weights of the experts the {@code count} tokens chose ({@code chosen[t][0..used)}) from
-     * disk now, without waiting ({@link Paging#willNeed}): each expert once, its gate, up and down projections.
+     * Tells {@code advice} that the weights of the experts the {@code count} tokens chose ({@code chosen[t][0..used)})
+     * will be read: each chosen expert once, in expert order, its gate, up and down projections.
      */
-    public void willNeed(Weight[] gate, Weight[] up, Weight[] down, int count, int[][] chosen, int used) {
+    public void willNeed(Weight[] gate, Weight[] up, Weight[] down, int count, int[][] chosen, int used, PageAdvice advice) {
         routeByExpert(count, used, gate.length, chosen);
         for (int expert = 0; expert < gate.length; expert++) {
             if (expertStart[expert + 1] > expertStart[expert]) {
-                Paging.willNeed(gate[expert].data());
-                Paging.willNeed(up[expert].data());
-                Paging.willNeed(down[expert].data());
+                advice.willNeed(gate[expert].data());
+                advice.willNeed(up[expert].data());
+                advice.willNeed(down[expert].data());
             }
         }
     }

@@ -2,6 +2,7 @@ package glmj.model;
 
 import glmj.generate.ContextFullException;
 import glmj.gguf.GGUFFormatException;
+import glmj.gguf.PageAdvice;
 import glmj.gguf.TensorSource;
 import glmj.kernel.Kernels;
 import glmj.kernel.LightningIndexer;
@@ -40,8 +41,8 @@ public final class GlmDsa {
     private final Rows[] gateUpRows, upRows;
     /** The position and count {@code s.ropeAngles} were computed for. */
     private int anglesFrom = -1, anglesCount;
-    /** Whether a MoE layer asks for its chosen experts' pages before the shared expert runs. */
-    private boolean prefetchExperts;
+    /** Where a MoE layer tells of its chosen experts' pages before the shared expert runs; null: nowhere. */
+    private PageAdvice expertAdvice;
 
     /**
      * Reads every tensor glm-dsa needs from {@code file}, each checked against the shape and type it must have.
@@ -93,12 +94,12 @@ public final class GlmDsa {
     }
 
     /**
-     * With {@code prefetch}, each MoE layer asks the OS for the pages of the experts its router picked as soon as it
-     * has picked them, so that a disk reads them while the shared expert is computed: for weights that do not stay in
-     * memory. Off by default, as asking costs time when they do.
+     * Each MoE layer gives {@code advice} the pages of the experts its router picked as soon as it has picked them
+     * ({@link glmj.gguf.Paging#willNeed}: the OS reads them from disk while the shared expert is computed), for weights
+     * that do not stay in memory; null (the default) gives none, as asking costs time when they do.
      */
-    public void prefetchExperts(boolean prefetch) {
-        this.prefetchExperts = prefetch;
+    public void prefetchExperts(PageAdvice advice) {
+        this.expertAdvice = advice;
     }
 
     /** A new, empty cache of n_ctx tokens: one sequence's. */
@@ -315,8 +316,8 @@ public final class GlmDsa {
         for (int t = 0; t < count; t++) {
             router.route(s.routerLogits, t * c.expertCount(), l.expertBias, used, s.chosenExperts[t], s.chosenWeights[t]);
         }
-        if (prefetchExperts) {
-            experts.willNeed(l.expertGate, l.expertUp, l.expertDown, count, s.chosenExperts, used);
+        if (expertAdvice != null) {
+            experts.willNeed(l.expertGate, l.expertUp, l.expertDown, count, s.chosenExperts, used, expertAdvice);
         }
         ffn(il, l.ffn, s.h, s.ffnOut, count);                                   // shared expert
         experts.apply(l.expertGate, l.expertUp, l.expertDown, s.h, count, s.chosenExperts, s.chosenWeights, used, s.ffnOut);

@@ -8,6 +8,7 @@ import glmj.generate.History;
 import glmj.generate.Processing;
 import glmj.generate.Session;
 import glmj.gguf.GGUFFile;
+import glmj.gguf.PageAdvice;
 import glmj.gguf.TensorInfo;
 import glmj.gguf.TensorSource;
 import glmj.kernel.Kernels;
@@ -56,16 +57,19 @@ public final class GlmDsaEngine implements Engine {
 
     /** As {@link #open}, on tensors already open, computing with {@code kernels}; the engine takes both over and closes them. */
     public static GlmDsaEngine of(TensorSource source, int contextSize, int batchSize, Kernels kernels) {
-        return of(source, contextSize, batchSize, kernels, false);
+        return of(source, contextSize, batchSize, kernels, null);
     }
 
-    /** As {@link #of(TensorSource, int, int, Kernels)}, asking for the chosen experts' pages early with {@code prefetchExperts}. */
-    public static GlmDsaEngine of(TensorSource source, int contextSize, int batchSize, Kernels kernels, boolean prefetchExperts) {
+    /**
+     * As {@link #of(TensorSource, int, int, Kernels)}, giving {@code expertAdvice} the chosen experts' pages as soon as
+     * they are chosen (see {@link GlmDsa#prefetchExperts}; null: none).
+     */
+    public static GlmDsaEngine of(TensorSource source, int contextSize, int batchSize, Kernels kernels, PageAdvice expertAdvice) {
         try {
             int context = contextSize > 0 ? contextSize
                     : source.metadata().getInt(source.metadata().getString("general.architecture") + ".context_length");
             GlmDsaEngine engine = new GlmDsaEngine(source, kernels, context, Math.min(batchSize, context));
-            engine.model.prefetchExperts(prefetchExperts);
+            engine.model.prefetchExperts(expertAdvice);
             return engine;
         } catch (RuntimeException e) {
             kernels.close();
