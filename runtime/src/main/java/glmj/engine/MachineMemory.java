@@ -9,7 +9,8 @@ import java.util.List;
 /**
  * The machine's physical memory as a run sees it: all of it (a container's limit, where there is one) and what is
  * available to new allocations without swapping, counting the file cache the kernel can drop (Linux's
- * {@code MemAvailable}; elsewhere the memory the JVM reports free).
+ * {@code MemAvailable}). Elsewhere (macOS) the JVM's free figure leaves that cache out, and on a Mac that has read a
+ * model once it is a small part of what the OS would hand over, so there all the memory counts as available.
  */
 public record MachineMemory(long total, long available) {
     private static final Path MEMINFO = Path.of("/proc/meminfo");
@@ -19,12 +20,12 @@ public record MachineMemory(long total, long available) {
         com.sun.management.OperatingSystemMXBean os =
                 (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         long total = os.getTotalMemorySize();
-        long available = os.getFreeMemorySize();
+        long available = total;
         if (Files.isReadable(MEMINFO)) {
             try {
                 available = memAvailable(Files.readAllLines(MEMINFO), available);
             } catch (IOException unreadable) {
-                // keep the JVM's figure
+                // all of it, as where there is no /proc/meminfo
             }
         }
         return new MachineMemory(total, Math.min(total, available));
