@@ -1,5 +1,6 @@
 package glmj.cli;
 
+import glmj.engine.Units;
 import glmj.engine.Model;
 import glmj.engine.Models;
 import glmj.generate.Session;
@@ -86,7 +87,7 @@ final class BenchCommand implements Callable<Integer> {
         int needed = depth + Math.max(promptTokens, generatedTokens);
         long activeBytes;
         try (TensorSource file = Models.source(modelOptions.path())) {
-            activeBytes = ActiveWeights.bytesPerToken(file);
+            activeBytes = ActiveWeights.of(file).perToken();
             if (!spec.commandLine().getParseResult().hasMatchedOption("--ctx-size")) {
                 Metadata metadata = file.metadata();
                 int modelContext = metadata.getInt(metadata.getString("general.architecture", "") + ".context_length", Integer.MAX_VALUE);
@@ -98,12 +99,20 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         Map<String, Object> report = new LinkedHashMap<>();
+        long loading = System.nanoTime();
         try (Model loaded = modelOptions.load(err); Session session = loaded.newSession()) {
             if (needed > session.contextSize()) {
                 throw new UserInputException("a test of " + (needed - depth) + " tokens" + (depth > 0 ? " at depth " + depth : "")
                         + " does not fit in a context of " + session.contextSize() + " (raise -c)");
             }
             int firstToken = loaded.tokenizer().addsBos() ? loaded.tokenizer().bosToken() : -1;
+            // on a cold file: the weights read in (load) and one token's forward pass (first token), untimed below
+            double loadSeconds = (System.nanoTime() - loading) / 1e9;
+            session.forward(new int[] {Math.max(firstToken, 0)}, 0, 1);
+            double firstTokenSeconds = (System.nanoTime() - loading) / 1e9;
+            session.truncate(0);
+            err.printf("bench: loaded in %.2f s, the first token's logits after %.2f s%n", loadSeconds, firstTokenSeconds);
+            err.flush();
             Benchmark benchmark = new Benchmark(session, firstToken, depth, Duration.ofMillis(warmUpMillis));
             report.put("model", loaded.path().toString());
             report.put("engine", loaded.engineName());
@@ -111,6 +120,8 @@ final class BenchCommand implements Callable<Integer> {
             report.put("repetitions", repetitions);
             report.put("n_depth", depth);
             report.put("active_bytes_per_token", activeBytes);
+            report.put("load_s", loadSeconds);
+            report.put("first_token_s", firstTokenSeconds);
             if (!json) {
                 out.printf("%-40s  %-11s  %7s  %16s  %20s%n", "model", "engine", "threads", "test", "tokens/s");
             }

@@ -2,9 +2,13 @@ package glmj.cli;
 
 import glmj.engine.EngineChoice;
 import glmj.engine.KernelChoice;
+import glmj.engine.PrefetchChoice;
 import picocli.CommandLine.Option;
 
-/** What runs a model, named like llama.cpp's options: the engine, the java engine's kernels, and the threads. */
+/**
+ * What runs a model, named like llama.cpp's options: the engine, the java engine's kernels and whether it prefetches
+ * experts, and the threads.
+ */
 final class EngineOptions {
 
     /** The cores this JVM may use: the default and the most for {@code -t}. */
@@ -21,6 +25,11 @@ final class EngineOptions {
             + "auto: ggml when its libraries load, else vector; default: ${DEFAULT-VALUE}).")
     KernelChoice kernels = KernelChoice.auto;
 
+    @Option(names = "--prefetch", paramLabel = "WHEN", description = "Ask the OS to read the experts the router picked while "
+            + "the shared expert runs, for weights that page from disk: ${COMPLETION-CANDIDATES} (auto: when the model and its "
+            + "KV cache do not fit in the memory available; default: ${DEFAULT-VALUE}).")
+    PrefetchChoice prefetch = PrefetchChoice.auto;
+
     /** Checks {@code -t}: at least 1, at most the cores this machine has. */
     void checkThreads() {
         if (threads < 1 || threads > CORES) {
@@ -34,6 +43,6 @@ final class EngineOptions {
             throw new UserInputException("-c must be 0 or more, -b 1 or more (got -c " + contextSize + ", -b " + batchSize + ")");
         }
         checkThreads();
-        return new glmj.engine.ModelOptions(contextSize, batchSize, threads, engine, kernels, exactKernels);
+        return new glmj.engine.ModelOptions(contextSize, batchSize, threads, engine, kernels, exactKernels, prefetch);
     }
 }

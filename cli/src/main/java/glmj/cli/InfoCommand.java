@@ -1,5 +1,6 @@
 package glmj.cli;
 
+import glmj.engine.Units;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import glmj.gguf.GGUFFile;
@@ -66,7 +67,7 @@ final class InfoCommand implements Callable<Integer> {
 
     private static ModelInfo withoutTensors(ModelInfo info) {
         return new ModelInfo(info.shards(), info.ggufVersion(), info.architecture(), info.name(), info.hyperparameters(),
-                info.tokenizer(), null, info.types(), info.total());
+                info.tokenizer(), null, info.types(), info.total(), info.memory());
     }
 
     private void printText(ModelInfo info, PrintWriter out) {
@@ -110,6 +111,11 @@ final class InfoCommand implements Callable<Integer> {
         printTotal(info.total(), out);
         out.printf("%ntotal: %d tensors, %s weights, %s%n", info.total().tensors(),
                 Units.count(info.total().weights()), Units.bytes(info.total().bytes()));
+        if (info.memory() != null) {
+            out.printf("memory: %s of weights read per token; a KV cache of %s (%,d bytes) for the model's %,d-token context%n",
+                    Units.bytes(info.memory().activeBytesPerToken()), Units.bytes(info.memory().kvCacheBytes()),
+                    info.memory().kvCacheBytes(), info.memory().contextLength());
+        }
     }
 
     private static void printTotal(ModelInfo.TypeTotal total, PrintWriter out) {

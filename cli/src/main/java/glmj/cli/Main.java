@@ -54,10 +54,15 @@ public final class Main implements Runnable {
     @CommandLine.Option(
             names = {"-v", "--verbose"},
             scope = ScopeType.INHERIT,
-            description = "Show llama.cpp's log (by default only its errors).")
+            description = "Show llama.cpp's log (by default only its errors); run also says how long loading took and when the"
+                    + " first token came.")
     void verbose(boolean on) {
+        verbose = on;
         LlamaLibrary.setLogSink(on ? Main::llamaLog : Main::llamaErrors);
     }
+
+    /** Whether -v was given. */
+    boolean verbose;
 
     public static void main(String[] args) {
         LauncherStderr.restore();

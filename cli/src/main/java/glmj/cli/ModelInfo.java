@@ -1,5 +1,8 @@
 package glmj.cli;
 
+import glmj.engine.Architectures;
+import glmj.engine.UnsupportedModelException;
+import glmj.gguf.ActiveWeights;
 import glmj.gguf.GGUFFile;
 import glmj.gguf.GGUFValueType;
 import glmj.gguf.Metadata;
@@ -23,7 +26,8 @@ record ModelInfo(
         Tokenizer tokenizer,
         List<Tensor> tensors,
         List<TypeTotal> types,
-        TypeTotal total) {
+        TypeTotal total,
+        Memory memory) {
 
     /** Arrays up to this length are shown whole; longer ones (the vocabulary) are summarized. */
     private static final int SHOWN_ARRAY_LENGTH = 128;
@@ -31,6 +35,24 @@ record ModelInfo(
     record Tokenizer(String model, String preTokenizer, int tokens, int merges, Map<String, Object> specialTokens, int chatTemplateChars) {}
 
     record Tensor(String name, String type, long[] shape, long bytes) {}
+
+    /**
+     * What a run needs in memory: weight bytes a decode step reads, and one session's KV cache of the model's own
+     * context; null for a model glmj's engine does not run.
+     */
+    record Memory(long activeBytesPerToken, int contextLength, long kvCacheBytes) {
+        static Memory of(GGUFFile file) {
+            try {
+                Architectures.Architecture architecture = Architectures.of(file);
+                Metadata metadata = file.metadata();
+                return new Memory(ActiveWeights.of(file).perToken(),
+                        metadata.getInt(metadata.getString("general.architecture") + ".context_length"),
+                        architecture.cacheBytes(file, 0));
+            } catch (UnsupportedModelException notRun) {
+                return null;
+            }
+        }
+    }
 
     record TypeTotal(String type, int tensors, long weights, long bytes, double bitsPerWeight) {
         static TypeTotal of(String type, List<TensorInfo> tensors) {
@@ -67,7 +89,8 @@ record ModelInfo(
                 tokenizer(metadata),
                 tensors,
                 types,
-                TypeTotal.of("all", file.tensors()));
+                TypeTotal.of("all", file.tensors()),
+                Memory.of(file));
     }
 
     private static Tokenizer tokenizer(Metadata metadata) {

@@ -1,5 +1,6 @@
 package glmj.cli;
 
+import glmj.engine.Units;
 import glmj.gguf.GGUFWriter;
 import glmj.gguf.Metadata;
 import glmj.model.GlmDsaConfig;
@@ -75,11 +76,11 @@ final class QuantizeCommand implements Callable<Integer> {
             description = "An importance matrix (llama-imatrix's GGUF or legacy .dat, or glmj imatrix's): needed by IQ1/IQ2/IQ3_XXS types, better for all.")
     Path imatrix;
 
-    @Option(names = "--split-max-size", paramLabel = "SIZE", converter = Units.Size.class,
+    @Option(names = "--split-max-size", paramLabel = "SIZE", converter = SizeConverter.class,
             description = "Write a split set of files of at most SIZE of tensors each, as llama-gguf-split --split-max-size does.")
     Long splitMaxSize;
 
-    @Option(names = "--target-size", paramLabel = "SIZE", converter = Units.Size.class,
+    @Option(names = "--target-size", paramLabel = "SIZE", converter = SizeConverter.class,
             description = "Choose every measured tensor's type to fit the file in SIZE with the least expected loss (needs --imatrix).")
     Long targetSize;
 
@@ -229,7 +230,7 @@ final class QuantizeCommand implements Callable<Integer> {
         int vocabulary = Math.toIntExact(plan.entries().stream().filter(e -> e.name().equals("token_embd.weight"))
                 .findFirst().orElseThrow().tensor().shape()[1]);
         GlmDsaConfig config = GlmDsaConfig.from(metadata, vocabulary);
-        long perToken = KvCache.bytesPerToken(config);
+        long perToken = KvCache.bytes(config, 1);
         long weights = plan.residentBytes();
         long mtp = plan.tensorBytes() - weights;
         int context = Math.min(DEFAULT_CONTEXT, config.contextLength());

@@ -1,6 +1,7 @@
 package glmj.cli;
 
 import glmj.engine.Model;
+import glmj.engine.Units;
 import glmj.generate.Session;
 import glmj.generate.Generation;
 import glmj.generate.Generator;
@@ -16,6 +17,7 @@ import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
@@ -58,6 +60,10 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = {"-n", "--n-predict"}, paramLabel = "N", description = "Tokens to generate at most; -1 until the model stops or the context is full (default: ${DEFAULT-VALUE}).")
     int maxTokens = -1;
 
+    /** Its -v: say on stderr how long loading took (the weights read in) and when the first token came, from the start. */
+    @ParentCommand
+    Main main;
+
     @Override
     public Integer call() throws IOException {
         PromptSetting.N_PREDICT.checkFlag(maxTokens);
@@ -65,7 +71,9 @@ final class RunCommand implements Callable<Integer> {
         SamplerSettings settings = samplingOptions.settings();
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        long loading = System.nanoTime();
         try (Model loaded = modelOptions.load(err); Session session = loaded.newSession()) {
+            long loadNanos = System.nanoTime() - loading;
             int[] tokens = promptOptions.tokens(loaded, text);
             Generator generator = new Generator(session, loaded.tokenizer(), promptOptions.showsSpecialTokens());
             Generation generation;
@@ -82,6 +90,10 @@ final class RunCommand implements Callable<Integer> {
                     generation.promptTokens(), generation.promptTokensPerSecond(),
                     generation.generatedTokens(), generation.generationTokensPerSecond(),
                     generation.stopReason().name().toLowerCase().replace('_', ' '));
+            if (main.verbose) {
+                err.printf("load: %.2f s (%s of weights read in); first token after %.2f s%n", loadNanos / 1e9,
+                        Units.bytes(loaded.pageIn() == null ? 0 : loaded.pageIn().total()), (loadNanos + generation.promptNanos()) / 1e9);
+            }
             err.flush();
         }
         return 0;

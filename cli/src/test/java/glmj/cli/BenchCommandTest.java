@@ -50,8 +50,10 @@ class BenchCommandTest {
         assertEquals(40, report.get("n_depth").asInt());
         assertTrue(report.get("pp_tps").asDouble() > 0);
         assertTrue(report.get("tg_tps").asDouble() > 0);
+        assertTrue(report.get("load_s").asDouble() > 0);
+        assertTrue(report.get("first_token_s").asDouble() > report.get("load_s").asDouble());
         try (GGUFFile model = GGUFFile.open(BuiltInModel.path())) {
-            assertEquals(ActiveWeights.bytesPerToken(model), report.get("active_bytes_per_token").asLong());
+            assertEquals(ActiveWeights.of(model).perToken(), report.get("active_bytes_per_token").asLong());
         }
     }
 

@@ -175,7 +175,8 @@ class ChatCommandTest {
     /** A key pressed just before a reply (while the conversation is rendered) stops it: it is not lost. */
     @Test
     void aKeyPressedBeforeTheReplyStopsIt() throws Exception {
-        ModelOptions options = new ModelOptions(256, 64, 2, glmj.engine.EngineChoice.java, glmj.engine.KernelChoice.vector, false);
+        ModelOptions options = new ModelOptions(256, 64, 2, glmj.engine.EngineChoice.java, glmj.engine.KernelChoice.vector, false,
+                glmj.engine.PrefetchChoice.auto);
         try (Model loaded = Models.open(BuiltInModel.path(), options, notice -> { }); Session context = loaded.newSession()) {
             Generator generator = new Generator(context, loaded.tokenizer(), true);
             ChatSession session = new ChatSession(generator, loaded.chatFormat(), SamplerSettings.greedy());

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import glmj.gguf.GGUFFile;
 import glmj.gguf.GGUFWriter;
+import glmj.testdata.FullWidthGlmDsa;
 import glmj.testdata.TestModels;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -25,6 +26,18 @@ class InfoCommandTest {
         StringWriter err = new StringWriter();
         int exitCode = Main.execute(args, new PrintWriter(out), new PrintWriter(err));
         return new Run(exitCode, out.toString(), err.toString());
+    }
+
+    @Test
+    void aFullSizeModelsKvCacheIsPredictedForItsWholeContext(@TempDir Path dir) throws Exception {
+        Path glm5 = dir.resolve("glm5-metadata.gguf");
+        FullWidthGlmDsa.writeMetadataOnly(glm5, FullWidthGlmDsa.GLM_5);
+        JsonNode memory = json(glmj("info", "--json", "--summary", glm5.toString())).get("memory");
+        assertEquals(202_752, memory.get("contextLength").asInt());
+        // per token and each of the 78 layers: the f16 latent (512), rope key (64) and indexer key (128)
+        assertEquals(2L * (512 + 64 + 128) * 78 * 202_752, memory.get("kvCacheBytes").asLong());
+        Run text = glmj("info", "--summary", glm5.toString());
+        assertTrue(text.out().contains("a KV cache of 20.74 GiB (22,267,035,648 bytes) for the model's 202,752-token context"), text.out());
     }
 
     @Test

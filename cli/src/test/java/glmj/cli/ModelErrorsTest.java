@@ -8,6 +8,7 @@ import glmj.cli.InfoCommandTest.Run;
 import glmj.gguf.GGUFFile;
 import glmj.gguf.GGUFWriter;
 import glmj.tensor.GGMLType;
+import glmj.testdata.FullWidthGlmDsa;
 import glmj.testdata.TestModels;
 import java.lang.foreign.Arena;
 import java.nio.file.Path;
@@ -47,6 +48,28 @@ class ModelErrorsTest {
                 assertTrue(lines.getFirst().startsWith("glmj: " + file + ": tensor " + name + " has shape [" + shape[0] + ", 768]"),
                         run.err());
             }
+        }
+    }
+
+    /**
+     * GLM-5's metadata with a context of 2^30 tokens: its KV cache (about 107 TiB) fits on no machine, which is one line
+     * before anything loads.
+     */
+    @Test
+    void aKvCacheLargerThanTheMemoryIsOneLine(@TempDir Path dir) throws Exception {
+        Path glm5 = dir.resolve("glm5.gguf");
+        Path file = dir.resolve("glm5-long.gguf");
+        FullWidthGlmDsa.writeMetadataOnly(glm5, FullWidthGlmDsa.GLM_5);
+        try (GGUFFile metadata = GGUFFile.open(glm5)) {
+            GGUFWriter.copyOf(metadata).putUInt32("glm-dsa.context_length", 1 << 30).write(file);
+        }
+        for (String command : new String[] {"run", "bench"}) {
+            Run run = glmj(command, "-m", file.toString(), "-c", String.valueOf(1 << 30), "-p", "1", "-n", "1");
+            assertEquals(2, run.exitCode(), run.err());
+            List<String> lines = run.err().strip().lines().toList();
+            assertEquals(1, lines.size(), run.err());
+            assertTrue(lines.getFirst().matches("glmj: the KV cache of a 1,073,741,824-token context needs [0-9.]+ TiB, more than"
+                    + " the [0-9.]+ GiB of memory available \\([0-9.]+ GiB in all\\): lower the context size with -c"), run.err());
         }
     }
 

@@ -1,5 +1,6 @@
 package glmj.cli;
 
+import glmj.engine.Units;
 import static glmj.cli.InfoCommandTest.glmj;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

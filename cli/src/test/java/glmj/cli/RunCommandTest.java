@@ -52,6 +52,19 @@ class RunCommandTest {
     }
 
     @Test
+    void aNamedModelIsWeighedAgainstTheMachineAndVerboseSaysWhenTheFirstTokenCame() {
+        Run run = glmj("run", "-m", BuiltInModel.path().toString(), "-v", "-p", "Hi", "-n", "2", "--temp", "0", "-c", "256");
+        stats(run);
+        String statement = "glmj: " + BuiltInModel.path().getFileName() + ": [0-9.]+ MiB file, [0-9.]+ MiB of weights read per token"
+                + " \\([0-9.]+ MiB in all\\), a KV cache of [0-9.]+ MiB for 256 tokens; the machine has [0-9.]+ GiB of memory,"
+                + " [0-9.]+ GiB available";
+        assertTrue(run.err().lines().findFirst().orElseThrow().matches(statement), run.err());
+        assertTrue(run.err().lines().anyMatch(line -> line.matches("load: [0-9.]+ s \\([0-9.]+ MiB of weights read in\\);"
+                + " first token after [0-9.]+ s")), run.err());
+        assertFalse(run.err().contains("do not fit"), run.err());
+    }
+
+    @Test
     void seedsRepeatSampledRuns() {
         Run a = glmj("run", "-p", "Once upon a time", "-n", "16", "--seed", "11", "--temp", "1.5", "--top-k", "0", "--top-p", "1", "--min-p", "0");
         Run b = glmj("run", "-p", "Once upon a time", "-n", "16", "--seed", "11", "--temp", "1.5", "--top-k", "0", "--top-p", "1", "--min-p", "0");

@@ -326,6 +326,11 @@ final class LlamaModel implements AutoCloseable {
         }
 
         /** The captured tensor {@code name} of the last decode; fails if the graph computed none of that name. */
+        /** Whether the last {@link #decode} computed a tensor {@code name} that the capture accepts. */
+        boolean has(String name) {
+            return captured.containsKey(name);
+        }
+
         Tensor captured(String name) {
             Tensor tensor = captured.get(name);
             if (tensor == null) {

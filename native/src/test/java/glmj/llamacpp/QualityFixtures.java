@@ -5,6 +5,7 @@ import glmj.engine.KernelChoice;
 import glmj.engine.Model;
 import glmj.engine.ModelOptions;
 import glmj.engine.Models;
+import glmj.engine.PrefetchChoice;
 import glmj.generate.ChunkLogits;
 import glmj.quality.Corpus;
 import glmj.quality.KldBaseWriter;
@@ -64,7 +65,7 @@ final class QualityFixtures {
 
     /** {@code model} opened for chunks of {@code context} tokens in batches of {@code batch}, as the quality commands open it. */
     static Model open(Path model, int context, int batch, EngineChoice engine, KernelChoice kernels, boolean exact) throws IOException {
-        return Models.open(model, new ModelOptions(context, batch, THREADS, engine, kernels, exact), notice -> { });
+        return Models.open(model, new ModelOptions(context, batch, THREADS, engine, kernels, exact, PrefetchChoice.auto), notice -> { });
     }
 
     /** The first {@code chunks} chunks of {@code context} tokens of {@code text}, as the model tokenizes it. */

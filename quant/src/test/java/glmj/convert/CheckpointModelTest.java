@@ -5,6 +5,7 @@ import glmj.engine.KernelChoice;
 import glmj.engine.Model;
 import glmj.engine.ModelOptions;
 import glmj.engine.Models;
+import glmj.engine.PrefetchChoice;
 import glmj.generate.Processing;
 import glmj.generate.Session;
 import glmj.hf.HfCheckpoint;
@@ -78,7 +79,7 @@ class CheckpointModelTest {
 
     /** Every position's logits of the prompt, run in batches of 16 on exact vector kernels. */
     static float[] logits(Path model) throws IOException {
-        ModelOptions options = new ModelOptions(CONTEXT, 16, 2, EngineChoice.java, KernelChoice.vector, true);
+        ModelOptions options = new ModelOptions(CONTEXT, 16, 2, EngineChoice.java, KernelChoice.vector, true, PrefetchChoice.auto);
         try (Model loaded = Models.open(model, options, notice -> { }); Session session = loaded.newSession()) {
             int[] tokens = loaded.tokenizer().encode(PROMPT, false, false);
             assertTrue(tokens.length > 32 && tokens.length < CONTEXT, tokens.length + " tokens");

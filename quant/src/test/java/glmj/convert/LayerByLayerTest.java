@@ -5,6 +5,7 @@ import glmj.engine.KernelChoice;
 import glmj.engine.Model;
 import glmj.engine.ModelOptions;
 import glmj.engine.Models;
+import glmj.engine.PrefetchChoice;
 import glmj.generate.ChunkLogits;
 import glmj.generate.LayerByLayer;
 import glmj.gguf.MappedMemory;
@@ -47,7 +48,7 @@ class LayerByLayerTest {
     Path scratch;
 
     private static Model open(Path model, boolean exact) throws IOException {
-        return Models.open(model, new ModelOptions(CHUNK, BATCH, 2, EngineChoice.java, KernelChoice.vector, exact), notice -> { });
+        return Models.open(model, new ModelOptions(CHUNK, BATCH, 2, EngineChoice.java, KernelChoice.vector, exact, PrefetchChoice.auto), notice -> { });
     }
 
     private static int[] tokens(int vocabulary) {

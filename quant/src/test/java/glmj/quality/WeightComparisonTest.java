@@ -11,6 +11,7 @@ import glmj.gguf.GGUFWriter;
 import glmj.gguf.TensorInfo;
 import glmj.hf.HfCheckpoint;
 import glmj.tensor.GGMLType;
+import glmj.testdata.BenchGlmDsa;
 import glmj.testdata.TestModels;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -188,6 +189,26 @@ class WeightComparisonTest {
                     "a model without its MTP layer is compared without it");
             assertEquals(q8.tensors().size() - errors.skipped().size(), errors.tensors().size());
             assertEquals(q8.byLayer().get(1).relativeRms(), errors.byLayer().get(1).relativeRms(), 1e-12);
+        }
+    }
+
+    /**
+     * The bench model's checkpoint (scripts/bench-model --checkpoint) holds the weights the bench model quantized: every
+     * tensor's error is its type's rounding, far from the relative RMS error of about 1.4 of unrelated weights.
+     */
+    @Test
+    void theBenchModelIsItsCheckpointQuantized() throws IOException {
+        try (HfCheckpoint bench = HfCheckpoint.open(TestModels.benchCheckpoint(BenchGlmDsa.Scale.SMALL));
+             GGUFFile model = GGUFFile.open(TestModels.benchModel(BenchGlmDsa.Scale.SMALL))) {
+            ModelWeightErrors errors = WeightComparison.measure(GlmDsaTensorMap.of(bench), bench.directory(), model, 2,
+                    WeightComparison.Progress.NONE);
+            assertTrue(errors.skipped().isEmpty(), errors.skipped().toString());
+            assertEquals(model.tensors().size(), errors.tensors().size());
+            for (ModelWeightErrors.TensorError t : errors.tensors()) {
+                assertTrue(t.error().relativeRms() < 0.45, t.name() + " (" + t.type() + "): relative RMS error " + t.error().relativeRms());
+            }
+            System.out.printf("bench model (small) against its checkpoint: relative RMS error %.3f in all, %.3f at most%n",
+                    errors.total().relativeRms(), errors.tensors().stream().mapToDouble(t -> t.error().relativeRms()).max().orElseThrow());
         }
     }
 

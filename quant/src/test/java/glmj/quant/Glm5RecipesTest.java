@@ -34,7 +34,7 @@ class Glm5RecipesTest {
                 Map<String, Integer> fallbacks = new TreeMap<>();
                 plan.entries().stream().filter(QuantizationPlan.Entry::fellBack)
                         .forEach(e -> fallbacks.merge(e.requested().ggmlName + "->" + e.type().ggmlName, 1, Integer::sum));
-                long perToken = KvCache.bytesPerToken(GlmDsaConfig.from(metadata, 154_880));
+                long perToken = KvCache.bytes(GlmDsaConfig.from(metadata, 154_880), 1);
                 System.out.printf(Locale.ROOT, "%-8s %7.1f GB %7.1f GiB %5.2f bpw, resident %6.1f GiB + %d KiB/token, fallbacks %s%n",
                         recipe.name(), size / 1e9, size / (double) (1L << 30), plan.bitsPerWeight(), plan.residentBytes() / (double) (1L << 30),
                         perToken >> 10, fallbacks);

@@ -10,10 +10,10 @@ import java.nio.file.Path;
 
 /**
  * A model loaded for use: its engine, tokenizer and chat format, and the sessions it hands out. {@code engineName}
- * says what runs it, with the java engine's kernels ({@code java/ggml}, {@code java/vector/exact}). Closing it closes
- * the engine.
+ * says what runs it, with the java engine's kernels ({@code java/ggml}, {@code java/vector/exact}); {@code pageIn} the java
+ * engine's weights being read in, null on an engine that reads them itself. Closing it closes the engine.
  */
-public record Model(Engine engine, Tokenizer tokenizer, ChatFormat chatFormat, Path path, String engineName) implements AutoCloseable {
+public record Model(Engine engine, Tokenizer tokenizer, ChatFormat chatFormat, Path path, String engineName, PageIn pageIn) implements AutoCloseable {
 
     /** A new session with an empty context. */
     public Session newSession() {
@@ -37,6 +37,9 @@ public record Model(Engine engine, Tokenizer tokenizer, ChatFormat chatFormat, P
 
     @Override
     public void close() {
+        if (pageIn != null) {
+            pageIn.close();
+        }
         engine.close();
     }
 }

@@ -313,6 +313,7 @@ public final class GGUFWriter {
     private static void writeShards(List<Path> files, List<Map<String, MetadataValue>> shardValues, List<List<Tensor>> parts)
             throws IOException {
         List<Path> temporaries = files.stream().map(GGUFWriter::temporaryFile).toList();
+        temporaries.forEach(temporary -> temporary.toFile().deleteOnExit()); // a write stopped by Ctrl-C leaves none behind
         try {
             for (int i = 0; i < files.size(); i++) {
                 writeFile(temporaries.get(i), shardValues.get(i), parts.get(i));

@@ -1,5 +1,7 @@
 package glmj.kernel;
 
+import glmj.gguf.PageAdvice;
+
 import java.util.Arrays;
 import java.util.function.IntConsumer;
 
@@ -52,6 +54,21 @@ public final class RoutedExperts {
         ups = new Weight[experts];
         downs = new Weight[experts];
         gatesAndUps = new Weight[2 * experts];
+    }
+
+    /**
+     * Tells {@code advice} that the weights of the experts the {@code count} tokens chose ({@code chosen[t][0..used)})
+     * will be read: each chosen expert once, in expert order, its gate, up and down projections.
+     */
+    public void willNeed(Weight[] gate, Weight[] up, Weight[] down, int count, int[][] chosen, int used, PageAdvice advice) {
+        routeByExpert(count, used, gate.length, chosen);
+        for (int expert = 0; expert < gate.length; expert++) {
+            if (expertStart[expert + 1] > expertStart[expert]) {
+                advice.willNeed(gate[expert].data());
+                advice.willNeed(up[expert].data());
+                advice.willNeed(down[expert].data());
+            }
+        }
     }
 
     /**

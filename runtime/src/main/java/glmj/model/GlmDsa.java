@@ -2,6 +2,7 @@ package glmj.model;
 
 import glmj.generate.ContextFullException;
 import glmj.gguf.GGUFFormatException;
+import glmj.gguf.PageAdvice;
 import glmj.gguf.TensorSource;
 import glmj.kernel.Kernels;
 import glmj.kernel.LightningIndexer;
@@ -40,6 +41,8 @@ public final class GlmDsa {
     private final Rows[] gateUpRows, upRows;
     /** The position and count {@code s.ropeAngles} were computed for. */
     private int anglesFrom = -1, anglesCount;
+    /** Where a MoE layer tells of its chosen experts' pages before the shared expert runs; null: nowhere. */
+    private PageAdvice expertAdvice;
 
     /**
      * Reads every tensor glm-dsa needs from {@code file}, each checked against the shape and type it must have.
@@ -88,6 +91,15 @@ public final class GlmDsa {
 
     public GlmDsaConfig config() {
         return c;
+    }
+
+    /**
+     * Each MoE layer gives {@code advice} the pages of the experts its router picked as soon as it has picked them
+     * ({@link glmj.gguf.Paging#willNeed}: the OS reads them from disk while the shared expert is computed), for weights
+     * that do not stay in memory; null (the default) gives none, as asking costs time when they do.
+     */
+    public void prefetchExperts(PageAdvice advice) {
+        this.expertAdvice = advice;
     }
 
     /** A new, empty cache of n_ctx tokens: one sequence's. */
@@ -309,6 +321,9 @@ public final class GlmDsa {
         k.matmul(l.router, s.h, s.routerLogits, count);                         // ffn_gate_inp
         for (int t = 0; t < count; t++) {
             router.route(s.routerLogits, t * c.expertCount(), l.expertBias, used, s.chosenExperts[t], s.chosenWeights[t]);
+        }
+        if (expertAdvice != null) {
+            experts.willNeed(l.expertGate, l.expertUp, l.expertDown, count, s.chosenExperts, used, expertAdvice);
         }
         ffn(il, l.ffn, s.h, s.ffnOut, count);                                   // shared expert
         experts.apply(l.expertGate, l.expertUp, l.expertDown, s.h, count, s.chosenExperts, s.chosenWeights, used, s.ffnOut);

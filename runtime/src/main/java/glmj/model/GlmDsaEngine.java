@@ -8,6 +8,7 @@ import glmj.generate.History;
 import glmj.generate.Processing;
 import glmj.generate.Session;
 import glmj.gguf.GGUFFile;
+import glmj.gguf.PageAdvice;
 import glmj.gguf.TensorInfo;
 import glmj.gguf.TensorSource;
 import glmj.kernel.Kernels;
@@ -56,14 +57,33 @@ public final class GlmDsaEngine implements Engine {
 
     /** As {@link #open}, on tensors already open, computing with {@code kernels}; the engine takes both over and closes them. */
     public static GlmDsaEngine of(TensorSource source, int contextSize, int batchSize, Kernels kernels) {
+        return of(source, contextSize, batchSize, kernels, null);
+    }
+
+    /**
+     * As {@link #of(TensorSource, int, int, Kernels)}, giving {@code expertAdvice} the chosen experts' pages as soon as
+     * they are chosen (see {@link GlmDsa#prefetchExperts}; null: none).
+     */
+    public static GlmDsaEngine of(TensorSource source, int contextSize, int batchSize, Kernels kernels, PageAdvice expertAdvice) {
         try {
             int context = contextSize > 0 ? contextSize
                     : source.metadata().getInt(source.metadata().getString("general.architecture") + ".context_length");
-            return new GlmDsaEngine(source, kernels, context, Math.min(batchSize, context));
+            GlmDsaEngine engine = new GlmDsaEngine(source, kernels, context, Math.min(batchSize, context));
+            engine.model.prefetchExperts(expertAdvice);
+            return engine;
         } catch (RuntimeException e) {
             kernels.close();
             throw e;
         }
+    }
+
+    /**
+     * The bytes of one session's cache of {@code contextSize} tokens (0: the model's own context) of the model in
+     * {@code source}: {@link KvCache#bytes}.
+     */
+    public static long cacheBytes(TensorSource source, int contextSize) {
+        GlmDsaConfig c = GlmDsaConfig.from(source.metadata(), 0); // the vocabulary does not size the cache
+        return KvCache.bytes(c, contextSize > 0 ? contextSize : c.contextLength());
     }
 
     /** The forward pass itself, for runners that drive it layer by layer. */

@@ -12,37 +12,53 @@ import java.lang.foreign.MemorySegment;
  * one layer before the next ({@link GlmDsa#layer}). Freed when unreachable.
  */
 public final class KvCache {
+    private static final long F16_BYTES = 2;
     private final MemorySegment[] latents;
     private final MemorySegment[] indexerKeys;
     private final int capacity;
     private int position;
 
-    KvCache(GlmDsaConfig c, int capacity) {
+    /** An empty cache of {@code capacity} tokens of the model {@code c} describes: {@link #bytes} off the heap. */
+    public KvCache(GlmDsaConfig c, int capacity) {
         this.capacity = capacity;
-        int latent = c.kvLoraRank() + c.ropeLength(), id = c.indexerHeadLength();
         latents = new MemorySegment[c.layerCount()];
         indexerKeys = new MemorySegment[c.layerCount()];
-        long bytes = capacity * bytesPerToken(c);
         // off the heap, so the heap stays small whatever the context
         Arena arena = Arena.ofAuto();
         try {
             for (int il = 0; il < c.layerCount(); il++) {
-                latents[il] = arena.allocate(2L * capacity * latent, 64);
+                latents[il] = arena.allocate(F16_BYTES * capacity * latentLength(c), 64);
                 if (c.indexerFull()[il]) {
-                    indexerKeys[il] = arena.allocate(2L * capacity * id, 64);
+                    indexerKeys[il] = arena.allocate(F16_BYTES * capacity * c.indexerHeadLength(), 64);
                 }
             }
         } catch (OutOfMemoryError notReserved) {
-            throw new CacheTooLargeException(capacity, bytes);
+            throw new CacheTooLargeException(capacity, bytes(c, capacity));
         }
     }
 
-    /** Bytes one token takes in a cache of a model of {@code c}: its f16 latent and rope key, and indexer key, per layer. */
-    public static long bytesPerToken(GlmDsaConfig c) {
-        int latent = c.kvLoraRank() + c.ropeLength();
-        long bytes = 0;
+    /**
+     * The bytes of a cache of {@code capacity} tokens: per token and layer the latent and the rope key, and on
+     * full-indexer layers the indexer's key, all f16 (GLM-5: 2 x (512 + 64 + 128) = 1,408 bytes per token and layer).
+     */
+    public static long bytes(GlmDsaConfig c, int capacity) {
+        long perToken = 0;
         for (int il = 0; il < c.layerCount(); il++) {
-            bytes += 2L * (latent + (c.indexerFull()[il] ? c.indexerHeadLength() : 0));
+            perToken += F16_BYTES * (latentLength(c) + (c.indexerFull()[il] ? c.indexerHeadLength() : 0));
+        }
+        return perToken * capacity;
+    }
+
+    /** A cached latent's length: the compressed latent (kv_lora) and the rope key. */
+    private static int latentLength(GlmDsaConfig c) {
+        return c.kvLoraRank() + c.ropeLength();
+    }
+
+    /** The bytes the cache holds off the heap. */
+    public long byteSize() {
+        long bytes = 0;
+        for (int il = 0; il < latents.length; il++) {
+            bytes += latents[il].byteSize() + (indexerKeys[il] == null ? 0 : indexerKeys[il].byteSize());
         }
         return bytes;
     }

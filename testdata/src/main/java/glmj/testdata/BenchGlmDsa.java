@@ -5,8 +5,6 @@ import glmj.testdata.GlmDsaGenerator.QuantMix;
 import glmj.testdata.GlmDsaGenerator.Role;
 
 import java.io.IOException;
-import java.io.PrintStream;
-import java.lang.foreign.Arena;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
@@ -56,19 +54,15 @@ public final class BenchGlmDsa {
     private BenchGlmDsa() {
     }
 
-    /**
-     * Writes the model at {@code scale} as one GGUF file, generating its tensors on every core and reporting progress
-     * on standard error.
-     */
+    /** Writes the model at {@code scale} as one GGUF file, generating its tensors on every core. */
     public static void write(Path file, Scale scale) throws IOException {
-        GlmVocabulary vocabulary = GlmVocabulary.load(TestModels.qwen2Vocabulary());
-        String size = scale.name().toLowerCase(Locale.ROOT);
-        String name = "glmj bench GLM-5 " + size + " UD_Q2_K_XL (random weights)";
-        String label = "bench model (" + size + ")";
-        try (Arena arena = Arena.ofShared()) {
-            GlmDsaGenerator.writer(shape(scale), new UnslothQ2KXl(), name, vocabulary, arena, progressOn(System.err, label))
-                    .write(file);
-        }
+        write(file, scale, GlmDsaGenerator.Progress.NONE);
+    }
+
+    static void write(Path file, Scale scale, GlmDsaGenerator.Progress progress) throws IOException {
+        String name = "glmj bench GLM-5 " + scale.name().toLowerCase(Locale.ROOT) + " UD_Q2_K_XL (random weights)";
+        GlmDsaGenerator.write(file, new GlmDsaGenerator.Model(name, shape(scale), new UnslothQ2KXl(),
+                GlmDsaGenerator.WeightSource.QUANTIZED_FLOATS, 0), progress);
     }
 
     /**
@@ -80,7 +74,7 @@ public final class BenchGlmDsa {
     public static void writeCheckpoint(Path directory, Scale scale) throws IOException {
         GlmVocabulary vocabulary = GlmVocabulary.load(TestModels.qwen2Vocabulary());
         GlmDsaCheckpoint.prepare(directory);
-        GlmDsaCheckpoint.write(directory, shape(scale), 0, vocabulary, vocabulary.size());
+        GlmDsaCheckpoint.write(directory, shape(scale), vocabulary);
     }
 
     static GlmDsaShape shape(Scale scale) {
@@ -90,7 +84,7 @@ public final class BenchGlmDsa {
         boolean[] everyIndexerFull = new boolean[scale.blockCount];
         Arrays.fill(everyIndexerFull, true);
         return new GlmDsaShape(
-                embd, LEADING_DENSE_BLOCK_COUNT, CONTEXT_LENGTH, 2 * embd,
+                embd, scale.blockCount, LEADING_DENSE_BLOCK_COUNT, 0, 0, CONTEXT_LENGTH, 2 * embd,
                 // GLM-5's kv_lora rank and its nope, rope and value head lengths
                 heads, halfWidth, 512, 192, 64, 256,
                 // one shared expert; GLM-5's routed scaling factor
@@ -119,19 +113,5 @@ public final class BenchGlmDsa {
         public int fileType() {
             return GlmDsaGenerator.FILE_TYPE_MOSTLY_Q2_K;
         }
-    }
-
-    /** Prints every tenth of the way, with the time since generation started. */
-    private static GlmDsaGenerator.Progress progressOn(PrintStream out, String label) {
-        long start = System.nanoTime();
-        int[] reportedTenths = {0};
-        return (done, total) -> {
-            int tenths = (int) (done * 10 / total);
-            if (tenths > reportedTenths[0]) {
-                reportedTenths[0] = tenths;
-                out.printf("%s: %d%% of %d MB generated, %.0f s%n", label, tenths * 10, total / 1_000_000,
-                        (System.nanoTime() - start) / 1e9);
-            }
-        };
     }
 }

@@ -16,7 +16,7 @@ public final class Glm5Shapes {
     private static final int BLOCKS = 78;
 
     static final GlmDsaShape SHAPE = new GlmDsaShape(
-            6144, 3, 202_752, 12_288,
+            6144, BLOCKS, 3, 1, VOCABULARY_SIZE, 202_752, 12_288,
             64, 2048, 512, 192, 64, 256,
             256, 8, 1, 2048, 2.5f,
             32, 128, 2048, allFull(),
@@ -34,6 +34,6 @@ public final class Glm5Shapes {
     /** Writes the checkpoint's files into {@code directory}, which is created if needed and must be empty. */
     public static void write(Path directory) throws IOException {
         GlmDsaCheckpoint.prepare(directory);
-        GlmDsaCheckpoint.write(directory, SHAPE, 1, GlmVocabulary.load(TestModels.qwen2Vocabulary()), VOCABULARY_SIZE, false);
+        GlmDsaCheckpoint.write(directory, SHAPE, GlmVocabulary.load(TestModels.qwen2Vocabulary()), false);
     }
 }

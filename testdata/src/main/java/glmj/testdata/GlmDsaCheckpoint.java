@@ -89,22 +89,21 @@ final class GlmDsaCheckpoint {
     }
 
     /**
-     * Writes the checkpoint of {@code shape} with {@code nextnLayers} MTP blocks into {@code directory}, which must
-     * exist and be empty.
+     * Writes the checkpoint of {@code shape} (its MTP blocks too, and embeddings of its vocabulary size, or of
+     * {@code vocabulary}'s when it has none) into {@code directory}, which must exist and be empty.
      */
-    static void write(Path directory, GlmDsaShape shape, int nextnLayers, GlmVocabulary vocabulary, int vocabularySize)
-            throws IOException {
-        write(directory, shape, nextnLayers, vocabulary, vocabularySize, true);
+    static void write(Path directory, GlmDsaShape shape, GlmVocabulary vocabulary) throws IOException {
+        write(directory, shape, vocabulary, true);
     }
 
     /**
-     * As {@link #write(Path, GlmDsaShape, int, GlmVocabulary, int)}; without {@code weights} the safetensors files have
-     * their headers and sizes but no data written: sparse files that take no disk space however large the shape,
-     * for what needs only the tensors' names, types and shapes.
+     * As {@link #write(Path, GlmDsaShape, GlmVocabulary)}; without {@code weights} the safetensors files have their
+     * headers and sizes but no data written: sparse files that take no disk space however large the shape, for what
+     * needs only the tensors' names, types and shapes.
      */
-    static void write(Path directory, GlmDsaShape shape, int nextnLayers, GlmVocabulary vocabulary, int vocabularySize,
-                      boolean weights) throws IOException {
-        List<Job> jobs = jobs(shape, nextnLayers, vocabularySize);
+    static void write(Path directory, GlmDsaShape shape, GlmVocabulary vocabulary, boolean weights) throws IOException {
+        int vocabularySize = shape.vocabularySize() > 0 ? shape.vocabularySize() : vocabulary.size();
+        List<Job> jobs = jobs(shape, vocabularySize);
         List<HfTensor> tensors = jobs.stream().flatMap(j -> j.outputs().stream()).toList();
         int[] shardOf = shards(jobs, tensors);
         List<SafetensorsWriter> writers = new ArrayList<>();
@@ -145,7 +144,7 @@ final class GlmDsaCheckpoint {
         ObjectNode map = index.putObject("weight_map");
         weightMap.forEach(map::put);
         JSON.writeValue(directory.resolve("model.safetensors.index.json").toFile(), index);
-        JSON.writeValue(directory.resolve("config.json").toFile(), config(shape, nextnLayers, vocabulary, vocabularySize));
+        JSON.writeValue(directory.resolve("config.json").toFile(), config(shape, vocabulary, vocabularySize));
         HfTokenizerFiles.write(directory, vocabulary, shape.contextLength());
     }
 
@@ -163,11 +162,8 @@ final class GlmDsaCheckpoint {
     }
 
     /** Every checkpoint tensor, grouped by the GGUF tensors whose values it holds, in GLM-5's layer order. */
-    static List<Job> jobs(GlmDsaShape s, int nextnLayers, int vocabularySize) {
-        List<TensorSpec> specs = new ArrayList<>(GlmDsaGenerator.tensors(s, vocabularySize));
-        for (int n = 0; n < nextnLayers; n++) {
-            specs.addAll(specs.size() - 2, GlmDsaGenerator.nextnBlockTensors(s, s.blockCount() + n));
-        }
+    static List<Job> jobs(GlmDsaShape s, int vocabularySize) {
+        List<TensorSpec> specs = GlmDsaGenerator.tensors(s, vocabularySize);
         List<Job> jobs = new ArrayList<>();
         TensorSpec keys = null;
         for (TensorSpec spec : specs) {
@@ -365,7 +361,7 @@ final class GlmDsaCheckpoint {
     }
 
     /** {@code config.json} as GLM-5's, at {@code shape}'s sizes. */
-    static ObjectNode config(GlmDsaShape s, int nextnLayers, GlmVocabulary vocabulary, int vocabularySize) {
+    static ObjectNode config(GlmDsaShape s, GlmVocabulary vocabulary, int vocabularySize) {
         ObjectNode c = JSON.createObjectNode();
         c.putArray("architectures").add("GlmMoeDsaForCausalLM");
         c.put("attention_bias", false);
@@ -383,8 +379,8 @@ final class GlmDsaCheckpoint {
         c.put("index_n_heads", s.indexerHeadCount());
         c.put("index_topk", s.indexerTopK());
         boolean everyIndexerFull = true;
-        for (boolean full : s.indexerTypes()) {
-            everyIndexerFull &= full;
+        for (int il = 0; il < s.blockCount(); il++) {
+            everyIndexerFull &= s.isIndexerFull(il);
         }
         if (!everyIndexerFull) {
             ArrayNode types = c.putArray("indexer_types");
@@ -407,7 +403,7 @@ final class GlmDsaCheckpoint {
         c.put("num_experts_per_tok", s.expertUsedCount());
         c.put("num_hidden_layers", s.blockCount());
         c.put("num_key_value_heads", s.headCount());
-        c.put("num_nextn_predict_layers", nextnLayers);
+        c.put("num_nextn_predict_layers", s.nextnBlockCount());
         c.put("pad_token_id", vocabulary.specialId("<|endoftext|>"));
         c.put("q_lora_rank", s.qLoraRank());
         c.put("qk_head_dim", s.keyLengthMla());

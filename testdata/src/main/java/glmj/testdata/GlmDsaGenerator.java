@@ -2,8 +2,8 @@ package glmj.testdata;
 
 import glmj.gguf.GGUFValueType;
 import glmj.gguf.GGUFWriter;
-import glmj.tensor.quantize.Quantizer;
 import glmj.tensor.GGMLType;
+import glmj.tensor.quantize.Quantizer;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -13,6 +13,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -24,9 +25,10 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Writes a GLM-5 ({@code glm-dsa}) with random weights from its {@link GlmDsaShape} and a {@link QuantMix}: GLM-5's
- * tensor names, metadata keys, layer kinds and tokenizer. The tiny test models and the bench model are both made
- * here. Each tensor is generated from its own random stream (see {@link Weights}), so the bytes do not depend on how
- * many threads make them.
+ * tensor names, metadata keys, layer kinds and tokenizer. The tiny test models, the bench model and the full-width
+ * models are all made here. Each tensor made from floats, and each chunk of a tensor of random blocks, draws from its
+ * own random stream (see {@link Weights}), so the bytes do not depend on how many threads make them. Tensors of random
+ * blocks are made into the file as it is written, so a model larger than memory can be made.
  */
 final class GlmDsaGenerator {
     static final String ARCHITECTURE = "glm-dsa";
@@ -40,6 +42,23 @@ final class GlmDsaGenerator {
     private static final ValueLayout.OfFloat FLOAT_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     /** Weights generated per step, bounding the heap a tensor needs while it is made. */
     private static final int CHUNK_WEIGHTS = 1 << 20;
+    /** Bytes of random blocks per task and random stream: a fixed size, so the bytes do not depend on the threads. */
+    private static final int CHUNK_BYTES = 1 << 22;
+
+    /** How a model's weights are made. */
+    enum WeightSource {
+        /**
+         * Floats from each tensor's random stream, quantized by glmj's quantizers (bit-exact with ggml's), so the F32 and
+         * quantized variants of a model hold the same underlying weights. The K- and IQ-quants' searches make this
+         * megabytes per second.
+         */
+        QUANTIZED_FLOATS,
+        /**
+         * Random valid blocks written straight in the tensor's type ({@link RandomBlocks}), gigabytes per minute; F32
+         * tensors (norms, biases, the router) still come from floats.
+         */
+        RANDOM_BLOCKS
+    }
 
     /** What a tensor does, which decides its type in a {@link QuantMix}. */
     enum Role {
@@ -79,9 +98,63 @@ final class GlmDsaGenerator {
     private GlmDsaGenerator() {
     }
 
-    /** A writer holding the whole model, its tensors generated (on every core) into {@code arena}. */
-    static GGUFWriter writer(GlmDsaShape shape, QuantMix mix, String modelName, GlmVocabulary vocabulary, Arena arena,
-            Progress progress) {
+    /**
+     * A model to generate: its name ({@code general.name}), sizes, tensor types, how its weights are made, and the seed
+     * they are drawn from (0 for the test models).
+     */
+    record Model(String name, GlmDsaShape shape, QuantMix mix, WeightSource source, long seed) {
+    }
+
+    /** Writes {@code model} as one GGUF file, generating its tensors on every core. */
+    static void write(Path file, Model model, Progress progress) throws IOException {
+        try (Arena arena = Arena.ofShared()) {
+            writer(model, arena, progress).write(file);
+        }
+    }
+
+    /**
+     * A writer holding {@code model}: the tensors made from floats generated (on every core) into {@code arena}, the
+     * tensors of random blocks made (on every core) into the file when it is written.
+     */
+    static GGUFWriter writer(Model model, Arena arena, Progress progress) throws IOException {
+        GlmDsaShape shape = model.shape();
+        GlmVocabulary vocabulary = vocabulary(shape);
+        GGUFWriter w = metadata(shape, model.mix(), model.name(), vocabulary);
+        List<TensorSpec> specs = tensors(shape, vocabulary.size());
+        GGMLType[] types = new GGMLType[specs.size()];
+        boolean[] randomBlocks = new boolean[specs.size()];
+        long total = 0;
+        for (int i = 0; i < types.length; i++) {
+            TensorSpec spec = specs.get(i);
+            types[i] = model.mix().typeOf(spec.role(), spec.block());
+            randomBlocks[i] = model.source() == WeightSource.RANDOM_BLOCKS && RandomBlocks.canWrite(types[i]);
+            total += types[i].byteSize(spec.elementCount());
+        }
+        Made made = new Made(total, progress);
+        MemorySegment[] data = generateFromFloats(specs, types, randomBlocks, model.seed(), arena, made);
+        for (int i = 0; i < specs.size(); i++) {
+            TensorSpec spec = specs.get(i);
+            GGMLType type = types[i];
+            if (randomBlocks[i]) {
+                w.addTensor(spec.name(), type, spec.shape(), target -> fillRandomBlocks(spec, type, model.seed(), target, made));
+            } else {
+                w.addTensor(spec.name(), type, spec.shape(), data[i]);
+            }
+        }
+        return w;
+    }
+
+    /** A writer holding only {@code model}'s metadata: its geometry, vocabulary and chat template, no tensor. */
+    static GGUFWriter metadataOnly(Model model) throws IOException {
+        return metadata(model.shape(), model.mix(), model.name(), vocabulary(model.shape()));
+    }
+
+    private static GlmVocabulary vocabulary(GlmDsaShape shape) throws IOException {
+        GlmVocabulary vocabulary = GlmVocabulary.load(TestModels.qwen2Vocabulary());
+        return shape.vocabularySize() > 0 ? vocabulary.padded(shape.vocabularySize()) : vocabulary;
+    }
+
+    private static GGUFWriter metadata(GlmDsaShape shape, QuantMix mix, String modelName, GlmVocabulary vocabulary) {
         GGUFWriter w = new GGUFWriter();
         String a = ARCHITECTURE + ".";
         w.putString("general.architecture", ARCHITECTURE)
@@ -92,7 +165,7 @@ final class GlmDsaGenerator {
         if (mix.fileType() != FILE_TYPE_ALL_F32) {
             w.putUInt32("general.quantization_version", 2);
         }
-        w.putUInt32(a + "block_count", shape.blockCount())
+        w.putUInt32(a + "block_count", shape.fileBlockCount())
                 .putUInt32(a + "context_length", shape.contextLength())
                 .putUInt32(a + "embedding_length", shape.embeddingLength())
                 .putUInt32(a + "feed_forward_length", shape.feedForwardLength())
@@ -116,11 +189,13 @@ final class GlmDsaGenerator {
                 .putFloat32(a + "expert_weights_scale", shape.expertWeightsScale())
                 .putBool(a + "expert_weights_norm", true)
                 .putUInt32(a + "rope.dimension_count", shape.qkRopeHeadDim())
-                .putUInt32(a + "nextn_predict_layers", 0)
+                .putUInt32(a + "nextn_predict_layers", shape.nextnBlockCount())
                 .putUInt32(a + "attention.indexer.head_count", shape.indexerHeadCount())
                 .putUInt32(a + "attention.indexer.key_length", shape.indexerKeyLength())
-                .putUInt32(a + "attention.indexer.top_k", shape.indexerTopK())
-                .putArray(a + "attention.indexer.types", GGUFValueType.BOOL, shape.indexerTypes());
+                .putUInt32(a + "attention.indexer.top_k", shape.indexerTopK());
+        if (shape.indexerTypes() != null) {
+            w.putArray(a + "attention.indexer.types", GGUFValueType.BOOL, shape.indexerTypes());
+        }
         w.putString("tokenizer.ggml.model", "gpt2")
                 .putString("tokenizer.ggml.pre", "glm4")
                 .putArray("tokenizer.ggml.tokens", GGUFValueType.STRING, vocabulary.tokens)
@@ -133,22 +208,19 @@ final class GlmDsaGenerator {
                 .putUInt32("tokenizer.ggml.unknown_token_id", vocabulary.specialId("<|endoftext|>"))
                 .putUInt32("tokenizer.ggml.eom_token_id", vocabulary.specialId("<|observation|>"))
                 .putString("tokenizer.chat_template", chatTemplate());
-        List<TensorSpec> specs = tensors(shape, vocabulary.size());
-        MemorySegment[] data = generateAll(specs, mix, arena, progress);
-        for (int i = 0; i < specs.size(); i++) {
-            TensorSpec spec = specs.get(i);
-            w.addTensor(spec.name(), mix.typeOf(spec.role(), spec.block()), spec.shape(), data[i]);
-        }
         return w;
     }
 
-    /** Every tensor, in the order llama.cpp's converter writes them: embeddings, blocks, output norm and head. */
+    /** Every tensor, in the order llama.cpp's converter writes them: embeddings, blocks, MTP blocks, output norm and head. */
     static List<TensorSpec> tensors(GlmDsaShape s, int vocabularySize) {
         int embd = s.embeddingLength();
         List<TensorSpec> t = new ArrayList<>();
         t.add(new TensorSpec("token_embd.weight", Role.TOKEN_EMBD, -1, Weights.Init.EMBEDDING, embd, vocabularySize));
         for (int il = 0; il < s.blockCount(); il++) {
             t.addAll(blockTensors(s, il, s.isIndexerFull(il)));
+        }
+        for (int il = s.blockCount(); il < s.fileBlockCount(); il++) {
+            t.addAll(nextnBlockTensors(s, il));
         }
         t.add(gain("output_norm.weight", -1, embd));
         t.add(matrix("output.weight", Role.OUTPUT, -1, embd, vocabularySize));
@@ -221,36 +293,64 @@ final class GlmDsaGenerator {
         return new TensorSpec(name, Role.NORM, block, Weights.Init.GAIN, length);
     }
 
-    /** Every tensor's data, made by as many threads as there are cores, biggest tensors first. */
-    private static MemorySegment[] generateAll(List<TensorSpec> specs, QuantMix mix, Arena arena, Progress progress) {
-        MemorySegment[] data = new MemorySegment[specs.size()];
-        long total = 0;
-        for (int i = 0; i < data.length; i++) {
-            TensorSpec spec = specs.get(i);
-            data[i] = arena.allocate(mix.typeOf(spec.role(), spec.block()).byteSize(spec.elementCount()), 64);
-            total += data[i].byteSize();
+    /** The bytes made so far against all the model's, told to the {@link Progress} one report at a time. */
+    private record Made(long total, Progress progress, AtomicLong bytes) {
+        Made(long total, Progress progress) {
+            this(total, progress, new AtomicLong());
         }
-        long totalBytes = total;
-        AtomicLong made = new AtomicLong();
-        // Biggest first, so that no thread is left with a large tensor while the others idle at the end.
+
+        void add(long made) {
+            long done = bytes.addAndGet(made);
+            synchronized (progress) {
+                progress.madeBytes(done, total);
+            }
+        }
+    }
+
+    /**
+     * The data of every tensor not made of random blocks (null for those), generated on every core into
+     * {@code arena}, biggest first, so that no thread is left with a large tensor while the others idle at the end.
+     */
+    private static MemorySegment[] generateFromFloats(List<TensorSpec> specs, GGMLType[] types, boolean[] randomBlocks,
+            long seed, Arena arena, Made made) {
+        MemorySegment[] data = new MemorySegment[specs.size()];
         List<Integer> order = new ArrayList<>(specs.size());
         for (int i = 0; i < data.length; i++) {
-            order.add(i);
+            if (!randomBlocks[i]) {
+                data[i] = arena.allocate(types[i].byteSize(specs.get(i).elementCount()), 64);
+                order.add(i);
+            }
         }
         order.sort((x, y) -> Long.compare(data[y].byteSize(), data[x].byteSize()));
         List<Runnable> tasks = new ArrayList<>();
         for (int i : order) {
-            TensorSpec spec = specs.get(i);
             tasks.add(() -> {
-                generate(spec, mix.typeOf(spec.role(), spec.block()), data[i]);
-                long done = made.addAndGet(data[i].byteSize());
-                synchronized (progress) {
-                    progress.madeBytes(done, totalBytes);
-                }
+                generate(specs.get(i), types[i], seed, data[i]);
+                made.add(data[i].byteSize());
             });
         }
         runOnEveryCore(tasks);
         return data;
+    }
+
+    /**
+     * Fills {@code target} with random blocks of {@code type} at the tensor's scale, on every core, in chunks of
+     * {@link #CHUNK_BYTES} each drawn from a stream of its own.
+     */
+    private static void fillRandomBlocks(TensorSpec spec, GGMLType type, long seed, MemorySegment target, Made made) {
+        long blocksPerChunk = CHUNK_BYTES / type.typeSize;
+        long blocks = target.byteSize() / type.typeSize;
+        double rms = Weights.standardDeviation(spec.init(), spec.shape()[0]);
+        List<Runnable> tasks = new ArrayList<>();
+        for (long first = 0, chunk = 0; first < blocks; first += blocksPerChunk, chunk++) {
+            MemorySegment part = target.asSlice(first * type.typeSize, Math.min(blocksPerChunk, blocks - first) * type.typeSize);
+            String stream = spec.name() + "#" + chunk;
+            tasks.add(() -> {
+                RandomBlocks.fill(type, part, rms, Weights.stream(stream, seed));
+                made.add(part.byteSize());
+            });
+        }
+        runOnEveryCore(tasks);
     }
 
     /** Runs {@code tasks} on as many threads as there are cores, in order as threads come free; rethrows a failure. */
@@ -272,10 +372,10 @@ final class GlmDsaGenerator {
     }
 
     /** Fills {@code data} with the tensor's weights as {@code type}, row chunk by row chunk from its own random stream. */
-    private static void generate(TensorSpec spec, GGMLType type, MemorySegment data) {
+    private static void generate(TensorSpec spec, GGMLType type, long seed, MemorySegment data) {
         long rowLength = spec.shape()[0];
         long count = spec.elementCount();
-        SplittableRandom random = Weights.stream(spec.name());
+        SplittableRandom random = Weights.stream(spec.name(), seed);
         int rowsPerChunk = (int) Math.max(1, CHUNK_WEIGHTS / rowLength);
         float[] chunk = new float[(int) Math.min(count, rowsPerChunk * rowLength)];
         for (long done = 0; done < count; ) {

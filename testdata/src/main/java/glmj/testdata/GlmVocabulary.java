@@ -17,9 +17,10 @@ final class GlmVocabulary {
     /** Classpath location of llama.cpp's {@code models/ggml-vocab-qwen2.gguf}. */
     static final String QWEN2_VOCAB_RESOURCE = "glmj/testdata/ggml-vocab-qwen2.gguf";
 
-    /** llama.cpp's {@code llama_token_type}: NORMAL and CONTROL. */
+    /** llama.cpp's {@code llama_token_type}: NORMAL, CONTROL and UNUSED. */
     static final int TOKEN_TYPE_NORMAL = 1;
     static final int TOKEN_TYPE_CONTROL = 3;
+    static final int TOKEN_TYPE_UNUSED = 5;
 
     /** GLM-5's added tokens, in id order after the BPE tokens. */
     static final List<String> SPECIAL_TOKENS = List.of(
@@ -77,6 +78,23 @@ final class GlmVocabulary {
 
     int size() {
         return tokens.length;
+    }
+
+    /**
+     * This vocabulary followed by unused tokens {@code [PAD<id>]} up to {@code size} tokens, as llama.cpp's converter
+     * pads a model whose embedding has more rows than its tokenizer has tokens (GLM-5: 154,880).
+     */
+    GlmVocabulary padded(int size) {
+        if (size < tokens.length) {
+            throw new IllegalArgumentException("cannot pad " + tokens.length + " tokens to " + size);
+        }
+        String[] paddedTokens = Arrays.copyOf(tokens, size);
+        int[] paddedTypes = Arrays.copyOf(tokenTypes, size);
+        for (int id = tokens.length; id < size; id++) {
+            paddedTokens[id] = "[PAD" + id + "]";
+            paddedTypes[id] = TOKEN_TYPE_UNUSED;
+        }
+        return new GlmVocabulary(paddedTokens, paddedTypes, merges, firstSpecialId);
     }
 
     /** The id of added token {@code text}. */

@@ -78,8 +78,12 @@ public final class TestModels {
 
     /** The bench model's weights as a Hugging Face FP8 checkpoint directory (see {@link BenchGlmDsa#writeCheckpoint}). */
     public static synchronized Path benchCheckpoint(BenchGlmDsa.Scale scale) {
-        return cachedDirectory("bench-glm-dsa-" + scale.name().toLowerCase(Locale.ROOT) + "-fp8-checkpoint",
-                directory -> BenchGlmDsa.writeCheckpoint(directory, scale));
+        return cachedDirectory(benchCheckpointName(scale), directory -> BenchGlmDsa.writeCheckpoint(directory, scale));
+    }
+
+    /** The cached directory name of {@link #benchCheckpoint}. */
+    static String benchCheckpointName(BenchGlmDsa.Scale scale) {
+        return "bench-glm-dsa-" + scale.name().toLowerCase(Locale.ROOT) + "-fp8-checkpoint";
     }
 
     /** The bench model at full size, about 1.1 GB (see {@link BenchGlmDsa}); the first call takes minutes. */
@@ -88,8 +92,32 @@ public final class TestModels {
     }
 
     /** The bench model at {@code scale}. */
-    public static synchronized Path benchModel(BenchGlmDsa.Scale scale) {
-        return cached("bench-glm-dsa-" + scale.name().toLowerCase(Locale.ROOT) + ".gguf", file -> BenchGlmDsa.write(file, scale));
+    public static Path benchModel(BenchGlmDsa.Scale scale) {
+        return benchModel(scale, GlmDsaGenerator.Progress.NONE);
+    }
+
+    static synchronized Path benchModel(BenchGlmDsa.Scale scale, GlmDsaGenerator.Progress progress) {
+        return cached("bench-glm-dsa-" + scale.name().toLowerCase(Locale.ROOT) + ".gguf",
+                file -> BenchGlmDsa.write(file, scale, progress));
+    }
+
+    /**
+     * GLM-5 at its real widths with {@code layers} (see {@link FullWidthGlmDsa}): gigabytes, so a test should rather
+     * write it where it deletes it afterwards.
+     */
+    static synchronized Path fullWidthModel(FullWidthGlmDsa.Layers layers, long seed, GlmDsaGenerator.Progress progress) {
+        return cached(fullWidthName(layers, seed), file -> FullWidthGlmDsa.write(file, layers, seed, progress));
+    }
+
+    /** {@link FullWidthGlmDsa#writeMiniature}: the full-width design at test size. */
+    public static synchronized Path fullWidthMiniature() {
+        return cached("glm5-design-small.gguf", FullWidthGlmDsa::writeMiniature);
+    }
+
+    /** The cached file name of {@link #fullWidthModel}. */
+    static String fullWidthName(FullWidthGlmDsa.Layers layers, long seed) {
+        return "glm5-" + layers.blocks() + "-blocks-" + layers.denseBlocks() + "-dense-" + layers.mtpBlocks() + "-mtp-seed-"
+                + seed + ".gguf";
     }
 
     /** Where the models are cached: one directory per generator fingerprint. */
@@ -192,6 +220,7 @@ public final class TestModels {
             Files.createDirectories(directory);
             Path partial = isDirectory ? Files.createTempDirectory(directory, name + ".partial")
                     : Files.createTempFile(directory, name + ".", ".partial");
+            partial.toFile().deleteOnExit(); // a partial file goes also when the JVM is stopped midway (Ctrl-C)
             try {
                 producer.writeTo(partial);
                 Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);

@@ -1,6 +1,5 @@
 package glmj.testdata;
 
-import glmj.gguf.GGUFWriter;
 import glmj.tensor.GGMLType;
 import glmj.testdata.GlmDsaGenerator.Role;
 
@@ -60,7 +59,7 @@ public final class TinyGlmDsa {
     public static final float RMS_NORM_EPS = 1e-5f;
 
     static final GlmDsaShape SHAPE = new GlmDsaShape(
-            EMBEDDING_LENGTH, LEADING_DENSE_BLOCK_COUNT, CONTEXT_LENGTH, FEED_FORWARD_LENGTH,
+            EMBEDDING_LENGTH, BLOCK_COUNT, LEADING_DENSE_BLOCK_COUNT, 0, 0, CONTEXT_LENGTH, FEED_FORWARD_LENGTH,
             HEAD_COUNT, Q_LORA_RANK, KV_LORA_RANK, QK_NOPE_HEAD_DIM, QK_ROPE_HEAD_DIM, VALUE_LENGTH_MLA,
             EXPERT_COUNT, EXPERT_USED_COUNT, EXPERT_SHARED_COUNT, EXPERT_FEED_FORWARD_LENGTH, EXPERT_WEIGHTS_SCALE,
             INDEXER_HEAD_COUNT, INDEXER_KEY_LENGTH, INDEXER_TOP_K, INDEXER_TYPES,
@@ -129,10 +128,7 @@ public final class TinyGlmDsa {
 
     /** Writes the model as one GGUF file. */
     public static void write(Path file, Variant variant) throws IOException {
-        GlmVocabulary vocabulary = GlmVocabulary.load(TestModels.qwen2Vocabulary());
-        try (Arena arena = Arena.ofShared()) {
-            writer(variant, vocabulary, arena).write(file);
-        }
+        GlmDsaGenerator.write(file, model(variant), GlmDsaGenerator.Progress.NONE);
     }
 
     /**
@@ -143,9 +139,9 @@ public final class TinyGlmDsa {
      */
     public static List<Path> writeSplit(Path directory, String baseName, Variant variant, int maxTensorsPerShard)
             throws IOException {
-        GlmVocabulary vocabulary = GlmVocabulary.load(TestModels.qwen2Vocabulary());
         try (Arena arena = Arena.ofShared()) {
-            return writer(variant, vocabulary, arena).writeSplit(directory, baseName, maxTensorsPerShard);
+            return GlmDsaGenerator.writer(model(variant), arena, GlmDsaGenerator.Progress.NONE)
+                    .writeSplit(directory, baseName, maxTensorsPerShard);
         }
     }
 
@@ -185,8 +181,8 @@ public final class TinyGlmDsa {
                 (System.nanoTime() - start) / 1_000_000);
     }
 
-    private static GGUFWriter writer(Variant variant, GlmVocabulary vocabulary, Arena arena) {
-        String name = "glmj tiny GLM-5 " + variant.name() + " (random weights)";
-        return GlmDsaGenerator.writer(SHAPE, variant, name, vocabulary, arena, GlmDsaGenerator.Progress.NONE);
+    private static GlmDsaGenerator.Model model(Variant variant) {
+        return new GlmDsaGenerator.Model("glmj tiny GLM-5 " + variant.name() + " (random weights)", SHAPE, variant,
+                GlmDsaGenerator.WeightSource.QUANTIZED_FLOATS, 0);
     }
 }

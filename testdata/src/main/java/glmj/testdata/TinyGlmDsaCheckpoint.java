@@ -26,7 +26,7 @@ public final class TinyGlmDsaCheckpoint {
     public static final int CONTEXT_LENGTH = 202_752;
 
     static final GlmDsaShape SHAPE = new GlmDsaShape(
-            EMBEDDING_LENGTH, LEADING_DENSE_LAYER_COUNT, CONTEXT_LENGTH, 768,
+            EMBEDDING_LENGTH, LAYER_COUNT, LEADING_DENSE_LAYER_COUNT, NEXTN_LAYERS, VOCABULARY_SIZE, CONTEXT_LENGTH, 768,
             HEAD_COUNT, Q_LORA_RANK, KV_LORA_RANK, 64, 32, 128,
             EXPERT_COUNT, 2, 1, 256, 2.5f,
             4, 64, 16, new boolean[]{true, true, true},
@@ -38,6 +38,6 @@ public final class TinyGlmDsaCheckpoint {
     /** Writes the checkpoint into {@code directory}, which is created if needed and must be empty. */
     public static void write(Path directory) throws IOException {
         GlmDsaCheckpoint.prepare(directory);
-        GlmDsaCheckpoint.write(directory, SHAPE, NEXTN_LAYERS, GlmVocabulary.load(TestModels.qwen2Vocabulary()), VOCABULARY_SIZE);
+        GlmDsaCheckpoint.write(directory, SHAPE, GlmVocabulary.load(TestModels.qwen2Vocabulary()));
     }
 }

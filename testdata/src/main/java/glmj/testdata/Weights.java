@@ -27,13 +27,28 @@ final class Weights {
     private Weights() {
     }
 
-    /** A stream for tensor {@code name}: FNV-1a over its UTF-8 bytes, mixed into a fixed seed. */
+    /** A stream for tensor {@code name} of the test models (seed 0). */
     static SplittableRandom stream(String name) {
+        return stream(name, 0);
+    }
+
+    /** A stream for {@code name} (a tensor, or a part of one) of the model with {@code seed}: FNV-1a over its UTF-8 bytes, mixed into both seeds. */
+    static SplittableRandom stream(String name, long seed) {
         long hash = 0xcbf29ce484222325L;
         for (byte b : name.getBytes(StandardCharsets.UTF_8)) {
             hash = (hash ^ (b & 0xFF)) * 0x100000001b3L;
         }
-        return new SplittableRandom(BASE_SEED ^ hash);
+        return new SplittableRandom(BASE_SEED ^ hash ^ seed);
+    }
+
+    /** The standard deviation of a tensor's values for rows of {@code rowLength}. */
+    static double standardDeviation(Init init, long rowLength) {
+        return switch (init) {
+            case MATRIX -> 1.0 / Math.sqrt(rowLength);
+            case EMBEDDING -> 1.0;
+            case GAIN -> 0.05;
+            case BIAS -> 0.02;
+        };
     }
 
     /** Fills {@code out[0..count)} with the next {@code count} values of {@code random} for a tensor with rows of {@code rowLength}. */
@@ -42,12 +57,7 @@ final class Weights {
             case GAIN -> 1.0;
             case MATRIX, EMBEDDING, BIAS -> 0.0;
         };
-        double std = switch (init) {
-            case MATRIX -> 1.0 / Math.sqrt(rowLength);
-            case EMBEDDING -> 1.0;
-            case GAIN -> 0.05;
-            case BIAS -> 0.02;
-        };
+        double std = standardDeviation(init, rowLength);
         for (int i = 0; i < count; i++) {
             out[i] = (float) (mean + std * nearNormal(random));
         }

@@ -19,19 +19,28 @@ class ActiveWeightsTest {
 
     @Test
     void tinyModelReadsOneEmbeddingRowAndTwoOfEightExperts() throws IOException {
-        long expected = 0;
+        long expected = 0, experts = 0, everyToken = 0;
         for (TensorSpec spec : GlmDsaGenerator.tensors(TinyGlmDsa.SHAPE, TinyGlmDsa.vocabularySize())) {
             GGMLType type = TinyGlmDsa.Variant.UD_Q2_K_XL.typeOf(spec.role(), spec.block());
             long elements = spec.elementCount();
-            expected += switch (spec.role()) {
+            long read = switch (spec.role()) {
                 case TOKEN_EMBD -> type.byteSize(TinyGlmDsa.EMBEDDING_LENGTH);
                 case EXPERT_GATE_UP, EXPERT_DOWN ->
                         type.byteSize(elements / TinyGlmDsa.EXPERT_COUNT) * TinyGlmDsa.EXPERT_USED_COUNT;
                 default -> type.byteSize(elements);
             };
+            expected += read;
+            switch (spec.role()) {
+                case EXPERT_GATE_UP, EXPERT_DOWN -> experts += type.byteSize(elements);
+                default -> everyToken += read;
+            }
         }
         try (GGUFFile tiny = GGUFFile.open(TestModels.tinyQuantMix())) {
-            assertEquals(expected, ActiveWeights.bytesPerToken(tiny));
+            ActiveWeights active = ActiveWeights.of(tiny);
+            assertEquals(expected, active.perToken());
+            assertEquals(everyToken, active.everyToken());
+            assertEquals(experts, active.routedExperts());
+            assertEquals(everyToken + experts, active.workingSet());
         }
     }
 
@@ -41,7 +50,7 @@ class ActiveWeightsTest {
         long whole;
         long lastBlock = 0;
         try (GGUFFile tiny = GGUFFile.open(TestModels.tinyQuantMix())) {
-            whole = ActiveWeights.bytesPerToken(tiny);
+            whole = ActiveWeights.of(tiny).perToken();
             for (TensorInfo t : tiny.tensors()) {
                 if (t.name().startsWith("blk." + (TinyGlmDsa.BLOCK_COUNT - 1) + ".")) {
                     lastBlock += t.name().contains("_exps.")
@@ -52,7 +61,7 @@ class ActiveWeightsTest {
             GGUFWriter.copyOf(tiny).putUInt32("glm-dsa.nextn_predict_layers", 1).write(withMtp);
         }
         try (GGUFFile mtp = GGUFFile.open(withMtp)) {
-            assertEquals(whole - lastBlock, ActiveWeights.bytesPerToken(mtp));
+            assertEquals(whole - lastBlock, ActiveWeights.of(mtp).perToken());
         }
     }
 }

@@ -1,28 +1,27 @@
-package glmj.cli;
+package glmj.engine;
 
 import java.math.BigDecimal;
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import picocli.CommandLine;
 
-/** Human-readable sizes and counts for command output, and sizes as users write them. */
-final class Units {
+/** Human-readable sizes and counts, for the library's messages and the command's output, and sizes as users write them. */
+public final class Units {
     /** A size: a number and an optional unit, decimal (K, M, G, T, with or without B) or binary (KiB ... TiB). */
     private static final Pattern SIZE = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*([KMGT]?)(I?B?)", Pattern.CASE_INSENSITIVE);
 
     private Units() {}
 
-    static String bytes(long bytes) {
+    public static String bytes(long bytes) {
         return bytes < 1024 ? bytes + " B" : scaled(bytes, 1024, " KiB", " MiB", " GiB", " TiB");
     }
 
     /** A size in decimal units, then binary ones: {@code 244.07 GB (227.31 GiB)}, {@code 59.81 MB (57.04 MiB)}. */
-    static String size(long bytes) {
+    public static String size(long bytes) {
         return (bytes < 1000 ? bytes + " B" : scaled(bytes, 1000, " kB", " MB", " GB", " TB")) + " (" + bytes(bytes) + ")";
     }
 
-    static String count(long count) {
+    public static String count(long count) {
         return count < 1000 ? Long.toString(count) : scaled(count, 1000, "K", "M", "B", "T");
     }
 
@@ -42,7 +41,7 @@ final class Units {
      *
      * @throws IllegalArgumentException for anything else, or a size below 1 byte
      */
-    static long parseBytes(String text) {
+    public static long parseBytes(String text) {
         Matcher m = SIZE.matcher(text.strip());
         if (!m.matches() || (m.group(3).toUpperCase(Locale.ROOT).equals("I") || (m.group(3).length() == 2 && m.group(2).isEmpty()))) {
             throw new IllegalArgumentException("'" + text + "' is not a size (such as 235G, 50GB, 200GiB or 1.5T)");
@@ -54,17 +53,5 @@ final class Units {
             throw new IllegalArgumentException("'" + text + "' is less than a byte");
         }
         return bytes;
-    }
-
-    /** picocli's converter of {@link #parseBytes}. */
-    static final class Size implements CommandLine.ITypeConverter<Long> {
-        @Override
-        public Long convert(String value) {
-            try {
-                return parseBytes(value);
-            } catch (IllegalArgumentException e) {
-                throw new CommandLine.TypeConversionException(e.getMessage());
-            }
-        }
     }
 }
