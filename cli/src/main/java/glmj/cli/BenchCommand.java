@@ -116,7 +116,7 @@ final class BenchCommand implements Callable<Integer> {
             Benchmark benchmark = new Benchmark(session, firstToken, depth, Duration.ofMillis(warmUpMillis));
             report.put("model", loaded.path().toString());
             report.put("engine", loaded.engineName());
-            report.put("threads", modelOptions.engine.threads);
+            report.put("threads", modelOptions.engine.threads.count);
             report.put("repetitions", repetitions);
             report.put("n_depth", depth);
             report.put("active_bytes_per_token", activeBytes);
@@ -155,21 +155,21 @@ final class BenchCommand implements Callable<Integer> {
         if (!json) {
             String name = loaded.path().getFileName().toString();
             out.printf("%-40s  %-11s  %7d  %16s  %11.2f ± %6.2f%n", name.length() > 40 ? "..." + name.substring(name.length() - 37) : name,
-                    loaded.engineName(), modelOptions.engine.threads, result.test(), result.mean(), result.standardDeviation());
+                    loaded.engineName(), modelOptions.engine.threads.count, result.test(), result.mean(), result.standardDeviation());
             out.flush();
         }
     }
 
     private int measureMemory() throws IOException {
-        modelOptions.engine.checkThreads();
+        modelOptions.engine.threads.checked();
         if (repetitions < 1) {
             throw new UserInputException("-r must be 1 or more");
         }
         PrintWriter out = spec.commandLine().getOut();
         spec.commandLine().getErr().printf("bench: reading %s with %d threads, %d passes...%n",
-                Units.bytes(MEMORY_REGION_BYTES), modelOptions.engine.threads, repetitions);
+                Units.bytes(MEMORY_REGION_BYTES), modelOptions.engine.threads.count, repetitions);
         spec.commandLine().getErr().flush();
-        MemoryBandwidth.Result result = MemoryBandwidth.measure(MEMORY_REGION_BYTES, modelOptions.engine.threads, repetitions);
+        MemoryBandwidth.Result result = MemoryBandwidth.measure(MEMORY_REGION_BYTES, modelOptions.engine.threads.count, repetitions);
         if (json) {
             Map<String, Object> report = new LinkedHashMap<>();
             report.put("threads", result.threads());

@@ -3,6 +3,7 @@ package glmj.cli;
 import glmj.engine.EngineChoice;
 import glmj.engine.KernelChoice;
 import glmj.engine.PrefetchChoice;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -11,11 +12,8 @@ import picocli.CommandLine.Option;
  */
 final class EngineOptions {
 
-    /** The cores this JVM may use: the default and the most for {@code -t}. */
-    static final int CORES = Runtime.getRuntime().availableProcessors();
-
-    @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "Threads, at most the number of cores (default: the number of cores, ${DEFAULT-VALUE}).")
-    int threads = CORES;
+    @Mixin
+    ThreadsOption threads;
 
     @Option(names = "--engine", paramLabel = "NAME", description = "Engine: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
     EngineChoice engine = EngineChoice.java;
@@ -30,19 +28,11 @@ final class EngineOptions {
             + "KV cache do not fit in the memory available; default: ${DEFAULT-VALUE}).")
     PrefetchChoice prefetch = PrefetchChoice.auto;
 
-    /** Checks {@code -t}: at least 1, at most the cores this machine has. */
-    void checkThreads() {
-        if (threads < 1 || threads > CORES) {
-            throw new UserInputException("-t must be from 1 to " + CORES + " (the cores here), not " + threads);
-        }
-    }
-
     /** The library's options for contexts of {@code contextSize}, batches of {@code batchSize}, exact kernels or not. */
     glmj.engine.ModelOptions options(int contextSize, int batchSize, boolean exactKernels) {
         if (contextSize < 0 || batchSize < 1) {
             throw new UserInputException("-c must be 0 or more, -b 1 or more (got -c " + contextSize + ", -b " + batchSize + ")");
         }
-        checkThreads();
-        return new glmj.engine.ModelOptions(contextSize, batchSize, threads, engine, kernels, exactKernels, prefetch);
+        return new glmj.engine.ModelOptions(contextSize, batchSize, threads.checked(), engine, kernels, exactKernels, prefetch);
     }
 }

@@ -17,6 +17,7 @@ import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -68,17 +69,18 @@ final class ImatrixCommand implements Callable<Integer> {
     @Option(names = "--force", description = "Overwrite the output if it exists.")
     boolean force;
 
-    @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "Threads (default: every core, ${DEFAULT-VALUE}).")
-    int threads = Runtime.getRuntime().availableProcessors();
+    @Mixin
+    ThreadsOption threads;
 
     @Option(names = "--kernels", paramLabel = "NAME", description = "Matmul kernels: auto (default), ggml or vector, as for glmj run.")
     KernelChoice kernels = KernelChoice.auto;
 
     @Override
     public Integer call() throws IOException {
-        if (chunkSize < 1 || threads < 1) {
-            throw new UserInputException("-c and -t must be at least 1");
+        if (chunkSize < 1) {
+            throw new UserInputException("-c must be at least 1, not " + chunkSize);
         }
+        threads.checked();
         if (!format.equals("gguf") && !format.equals("dat")) {
             throw new UserInputException("--output-format is gguf or dat, not '" + format + "'");
         }
@@ -106,7 +108,7 @@ final class ImatrixCommand implements Callable<Integer> {
             out.flush();
             PrintWriter err = spec.commandLine().getErr();
             // exact kernels: the inputs whose squares are summed are those llama-imatrix's ggml kernels compute
-            try (Kernels k = Models.kernels(kernels, threads, true, notice -> err.println("glmj: " + notice))) {
+            try (Kernels k = Models.kernels(kernels, threads.count, true, notice -> err.println("glmj: " + notice))) {
                 matrix = run(gguf, k, tokens, settings, chunkCount);
             }
         }

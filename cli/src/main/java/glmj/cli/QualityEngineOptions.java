@@ -35,6 +35,6 @@ final class QualityEngineOptions {
     }
 
     int threads() {
-        return engine.threads;
+        return engine.threads.count;
     }
 }

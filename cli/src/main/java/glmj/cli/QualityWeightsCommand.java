@@ -19,6 +19,7 @@ import me.tongfei.progressbar.ProgressBarBuilder;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -78,14 +79,12 @@ final class QualityWeightsCommand implements Callable<Integer> {
     @Option(names = "--plot", paramLabel = "FILE", description = "Also draw each layer's relative RMS error per kind and model, as FILE.png or FILE.svg.")
     Path plot;
 
-    @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "Threads (default: every core, ${DEFAULT-VALUE}).")
-    int threads = Runtime.getRuntime().availableProcessors();
+    @Mixin
+    ThreadsOption threads;
 
     @Override
     public Integer call() throws IOException {
-        if (threads < 1) {
-            throw new UserInputException("-t must be at least 1, not " + threads);
-        }
+        threads.checked();
         WeightErrorPlot.Format plotFormat = plot == null ? null : WeightErrorPlot.Format.of(plot);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
@@ -123,7 +122,7 @@ final class QualityWeightsCommand implements Callable<Integer> {
     /** One model's errors, with a progress bar and ETA when stderr is a terminal. */
     private ModelWeightErrors measure(GlmDsaTensorMap map, GGUFFile gguf) {
         if (SystemTerminal.stderrWidth() == 0) {
-            return WeightComparison.measure(map, reference, gguf, threads, WeightComparison.Progress.NONE);
+            return WeightComparison.measure(map, reference, gguf, threads.count, WeightComparison.Progress.NONE);
         }
         try (ProgressBar bar = new ProgressBarBuilder()
                 .setTaskName(gguf.shards().getFirst().getFileName().toString())
@@ -131,7 +130,7 @@ final class QualityWeightsCommand implements Callable<Integer> {
                 .showSpeed()
                 .setConsumer(new ConsoleProgressBarConsumer(System.err))
                 .build()) {
-            return WeightComparison.measure(map, reference, gguf, threads, (done, total) -> {
+            return WeightComparison.measure(map, reference, gguf, threads.count, (done, total) -> {
                 bar.maxHint(total);
                 bar.stepTo(done);
             });

@@ -29,6 +29,7 @@ import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -99,8 +100,8 @@ final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--print-recipe", paramLabel = "NAME", description = "Print a recipe's text (to copy and edit) and exit.")
     String printRecipe;
 
-    @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "Threads (default: every core, ${DEFAULT-VALUE}).")
-    int threads = Runtime.getRuntime().availableProcessors();
+    @Mixin
+    ThreadsOption threads;
 
     @Override
     public Integer call() throws IOException {
@@ -148,13 +149,13 @@ final class QuantizeCommand implements Callable<Integer> {
         SizeTarget.Choice choice;
         if (TerminalProgress.shown()) {
             try (ProgressBar bar = TerminalProgress.bar("measure", "tensors", 1, 0)) {
-                choice = SizeTarget.measure(plan, importance, threads, (done, total) -> {
+                choice = SizeTarget.measure(plan, importance, threads.count, (done, total) -> {
                     bar.maxHint(total);
                     bar.stepTo(done);
                 }).fit(overhead, targetSize);
             }
         } else {
-            choice = SizeTarget.measure(plan, importance, threads, SizeTarget.Progress.NONE).fit(overhead, targetSize);
+            choice = SizeTarget.measure(plan, importance, threads.count, SizeTarget.Progress.NONE).fit(overhead, targetSize);
         }
         out.printf(Locale.ROOT, "--target-size %s: %d measured tensors' types chosen for the least expected loss, %.4g"
                         + " (the recipe's types: %.4g, %.3gx); the others keep the recipe's%n", Units.size(targetSize),
@@ -172,9 +173,7 @@ final class QuantizeCommand implements Callable<Integer> {
         if (output == null && !dryRun) {
             throw new UserInputException("name the output with -o FILE, or look first with --dry-run");
         }
-        if (threads < 1) {
-            throw new UserInputException("-t must be at least 1, not " + threads);
-        }
+        threads.checked();
         if (targetSize != null && imatrix == null) {
             throw new UserInputException("--target-size needs --imatrix: the importance matrix says which errors matter");
         }
@@ -255,10 +254,10 @@ final class QuantizeCommand implements Callable<Integer> {
         try {
             if (TerminalProgress.shown()) {
                 try (ProgressBar bar = TerminalProgress.bar("quantize", "MB", 1_000_000, plan.tensorBytes())) {
-                    writer.write(output, maxShard, threads, (done, total) -> bar.stepTo(done));
+                    writer.write(output, maxShard, threads.count, (done, total) -> bar.stepTo(done));
                 }
             } else {
-                writer.write(output, maxShard, threads, ModelWriter.Progress.NONE);
+                writer.write(output, maxShard, threads.count, ModelWriter.Progress.NONE);
             }
         } finally {
             Runtime.getRuntime().removeShutdownHook(cleanUp);
