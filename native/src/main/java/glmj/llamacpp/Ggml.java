@@ -359,6 +359,20 @@ public final class Ggml {
         }
     }
 
+    private static final class ggml_new_tensor_3d {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG);
+        static final MethodHandle HANDLE = LlamaLibrary.downcall("ggml_new_tensor_3d", DESC);
+    }
+
+    /** {@code struct ggml_tensor * ggml_new_tensor_3d(ctx, enum ggml_type type, int64_t ne0, int64_t ne1, int64_t ne2)}, as a {@link ggml_tensor}. */
+    public static MemorySegment ggml_new_tensor_3d(MemorySegment ctx, int type, long ne0, long ne1, long ne2) {
+        try {
+            return ggml_tensor.reinterpret((MemorySegment) ggml_new_tensor_3d.HANDLE.invokeExact(ctx, type, ne0, ne1, ne2));
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
     private static final class ggml_mul_mat {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS, ADDRESS);
         static final MethodHandle HANDLE = LlamaLibrary.downcall("ggml_mul_mat", DESC);
@@ -399,6 +413,29 @@ public final class Ggml {
     public static MemorySegment ggml_sigmoid(MemorySegment ctx, MemorySegment a) {
         try {
             return ggml_tensor.reinterpret((MemorySegment) ggml_sigmoid.HANDLE.invokeExact(ctx, a));
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    private static final class ggml_rope_ext {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_INT,
+                JAVA_INT, JAVA_INT, JAVA_FLOAT, JAVA_FLOAT, JAVA_FLOAT, JAVA_FLOAT, JAVA_FLOAT, JAVA_FLOAT);
+        static final MethodHandle HANDLE = LlamaLibrary.downcall("ggml_rope_ext", DESC);
+    }
+
+    /**
+     * {@code struct ggml_tensor * ggml_rope_ext(ctx, a, b, c, int n_dims, int mode, int n_ctx_orig, float freq_base,
+     * float freq_scale, float ext_factor, float attn_factor, float beta_fast, float beta_slow)}, as a
+     * {@link ggml_tensor}: the first {@code n_dims} elements of each row of {@code a} (f32 {@code [row, heads, tokens]})
+     * rotated by the positions in {@code b} (i32, one per token); {@code c}, frequency factors, may be NULL.
+     */
+    public static MemorySegment ggml_rope_ext(MemorySegment ctx, MemorySegment a, MemorySegment b, MemorySegment c, int nDims,
+                                              int mode, int nCtxOrig, float freqBase, float freqScale, float extFactor,
+                                              float attnFactor, float betaFast, float betaSlow) {
+        try {
+            return ggml_tensor.reinterpret((MemorySegment) ggml_rope_ext.HANDLE.invokeExact(ctx, a, b, c, nDims, mode, nCtxOrig,
+                    freqBase, freqScale, extFactor, attnFactor, betaFast, betaSlow));
         } catch (Throwable t) {
             throw new AssertionError(t);
         }

@@ -38,7 +38,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * the small-batch attention ({@link glmj.kernel.SmallBatchAttention}, {@link SmallBatchAttentionMatchesGgmlTest}),
  * f32 dot products in ggml_vec_dot_f32's order for the machine's vector width ({@link VectorKernelsMatchGgmlTest}),
  * SwiGLU with ggml's vector expf and the router's sigmoid with the C library's ({@link ExponentialsMatchGgmlTest}), the
- * routed experts added in the router's rank order. The prompt goes one token at a time because a batch takes other
+ * rope with the C library's cosf and sinf and ggml's fused multiply-adds ({@link RopeMatchesGgmlTest}), the routed
+ * experts added in the router's rank order. The prompt goes one token at a time because a batch takes other
  * kernels in llama.cpp (llamafile's tinyBLAS matmuls, one vector of partial sums per output) that we do not reproduce:
  * with the prompt as one batch this continuation agreed on an AVX-512 host but parts from llama.cpp's at a near-tie
  * on an AVX2 one.

@@ -2,25 +2,13 @@ package glmj.kernel;
 
 import jdk.incubator.vector.FloatVector;
 
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.invoke.MethodHandle;
-
-import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
-
 /**
  * e^x rounded as llama.cpp's CPU backend rounds it, where a last bit decides near-ties downstream (the flash attention's
  * softmax, the router's sigmoid, SwiGLU). Neither of ggml's exponentials is correctly rounded, so
- * {@code (float) Math.exp} differs from them in the last bit: from the C library's expf where e^x lies near the midpoint
- * of two floats, from ggml's vector expf (a polynomial) often.
+ * {@code (float) Math.exp} differs from them in the last bit: from the C library's expf ({@link CMath#expf}) where e^x
+ * lies near the midpoint of two floats, from ggml's vector expf (a polynomial) often.
  */
 public final class Exponentials {
-    /** The C library's expf, found once; null where the linker's default libraries have none. */
-    private static final MethodHandle EXPF = Linker.nativeLinker().defaultLookup().find("expf")
-            .map(f -> Linker.nativeLinker().downcallHandle(f, FunctionDescriptor.of(JAVA_FLOAT, JAVA_FLOAT),
-                    Linker.Option.critical(false)))
-            .orElse(null);
-
     /**
      * Whether ggml's vector functions take their AVX-512 form: where the machine's widest float vector has 16 lanes,
      * ggml loads an AVX-512 CPU variant (as {@link SmallBatchAttention} assumes too), whatever width glmj's kernels use.
@@ -31,23 +19,8 @@ public final class Exponentials {
     }
 
     /**
-     * The C library's expf, the very function ggml's scalar code calls (ggml_silu_f32, the sigmoid op, the flash
-     * attention's softmax): glibc's rounds within 0.502 ulp, not always to the nearest float.
-     */
-    public static float expf(float x) {
-        if (EXPF == null) {
-            return (float) Math.exp(x);
-        }
-        try {
-            return (float) EXPF.invokeExact(x);
-        } catch (Throwable e) {
-            throw new IllegalStateException("expf(" + x + ")", e);
-        }
-    }
-
-    /**
      * ggml_v_silu, {@code x / (1 + ggml_v_expf(0 - x))}, lane by lane: what ggml_vec_swiglu_f32 applies to a row's
-     * elements in whole vectors (ggml_silu_f32, with {@link #expf}, takes the few past the last whole vector).
+     * elements in whole vectors (ggml_silu_f32, with {@link CMath#expf}, takes the few past the last whole vector).
      */
     public static float silu(float x) {
         return x / (1.0f + vectorExpf(0.0f - x));

@@ -30,7 +30,7 @@ import static jdk.incubator.vector.VectorOperators.FMA;
  *       {@code acc = f16(acc * expf(M_old - M))} ({@code ggml_vec_scale_f16}) and the row's weight is 1, otherwise
  *       the weight is {@code expf(s - M)}; then {@code acc = f16(fma(v, weight, acc))} ({@code ggml_vec_mad_f16});
  *       and {@code S = S * ms + weight}, multiplied and added separately (the compiler does not fuse them there);
- *       expf being the C library's ({@link Exponentials#expf});</li>
+ *       expf being the C library's ({@link CMath#expf});</li>
  *   <li>writes {@code acc * (1 / S)}.</li>
  * </ol>
  * Relative to an f32 accumulation this rounds the result by up to 2^-11 per key, enough to swap a near-tie of the
@@ -148,9 +148,9 @@ public final class SmallBatchAttention {
                 if (s > maxima[j]) {
                     float old = maxima[j];
                     maxima[j] = s;
-                    ms = Exponentials.expf(old - s);
+                    ms = CMath.expf(old - s);
                 } else {
-                    vs = Exponentials.expf(s - maxima[j]);
+                    vs = CMath.expf(s - maxima[j]);
                 }
                 scaleAndMad(accumulators, j * kvl, kvl, ms, row, vs);
                 sums[j] = sums[j] * ms + vs;

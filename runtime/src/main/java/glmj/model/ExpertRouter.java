@@ -1,6 +1,6 @@
 package glmj.model;
 
-import glmj.kernel.Exponentials;
+import glmj.kernel.CMath;
 import glmj.kernel.TopK;
 
 import java.util.Arrays;
@@ -62,7 +62,7 @@ final class ExpertRouter {
         float sum = 0;
         for (int x = 0; x < experts; x++) {
             float logit = logits[offset + x];
-            probs[x] = sigmoid ? 1.0f / (1.0f + Exponentials.expf(-logit)) : (float) Math.exp(logit - max);
+            probs[x] = sigmoid ? 1.0f / (1.0f + CMath.expf(-logit)) : (float) Math.exp(logit - max);
             sum += probs[x];
         }
         for (int x = 0; x < experts; x++) {

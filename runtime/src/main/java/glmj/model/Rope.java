@@ -1,10 +1,13 @@
 package glmj.model;
 
 import glmj.gguf.Metadata;
+import glmj.kernel.CMath;
 
 /**
  * Rotary position embedding in ggml's NORM mode (adjacent pairs {@code (x[2i], x[2i+1])} rotate together) with
- * optional YaRN, computed as ggml's CPU rope does: angles by repeated multiplication in float, then cos/sin.
+ * optional YaRN, computed as ggml's CPU rope does: angles by repeated multiplication in float, then the C library's
+ * cosf and sinf ({@link CMath}), the ratio of the angles by its powf. Without YaRN the rotated values are ggml's bit
+ * for bit; a last-bit difference there can flip the f16 rounding of a cached key or of the flash attention's query.
  */
 public final class Rope {
 
@@ -52,7 +55,7 @@ public final class Rope {
 
     public Rope(Settings settings) {
         this.s = settings;
-        this.thetaScale = (float) Math.pow(settings.freqBase(), -2.0f / settings.dims());
+        this.thetaScale = CMath.powf(settings.freqBase(), -2.0f / settings.dims());
         this.corrLow = Math.max(0, (float) Math.floor(corrDim(settings.betaFast())));
         this.corrHigh = Math.min(settings.dims() - 1, (float) Math.ceil(corrDim(settings.betaSlow())));
     }
@@ -74,21 +77,25 @@ public final class Rope {
                 angle = interpolated * (1 - rampMix) + theta * rampMix;
                 mscale *= 1.0f + 0.1f * (float) Math.log(1.0f / s.freqScale());
             }
-            cache[i0] = (float) Math.cos(angle) * mscale;
-            cache[i0 + 1] = (float) Math.sin(angle) * mscale;
+            cache[i0] = CMath.cosf(angle) * mscale;
+            cache[i0 + 1] = CMath.sinf(angle) * mscale;
             theta *= thetaScale;
         }
     }
 
-    /** Rotates {@code x[offset..offset+dims)} in place with angles from {@link #angles}. */
+    /**
+     * Rotates {@code x[offset..offset+dims)} in place with angles from {@link #angles}, rounded as GCC compiles ggml's
+     * rotate_pairs ({@code x0*cos - x1*sin}, {@code x0*sin + x1*cos}) for every x86 CPU variant with FMA: the first
+     * product fused with the sum, the second rounded on its own.
+     */
     public void rotate(float[] cache, float[] x, int offset) {
         for (int i0 = 0; i0 < s.dims(); i0 += 2) {
             float x0 = x[offset + i0];
             float x1 = x[offset + i0 + 1];
             float cos = cache[i0];
             float sin = cache[i0 + 1];
-            x[offset + i0] = x0 * cos - x1 * sin;
-            x[offset + i0 + 1] = x0 * sin + x1 * cos;
+            x[offset + i0] = Math.fma(x0, cos, -(x1 * sin));
+            x[offset + i0 + 1] = Math.fma(x0, sin, x1 * cos);
         }
     }
 }
