@@ -49,7 +49,7 @@ import java.util.concurrent.TimeUnit;
 @Measurement(iterations = 5, time = 1)
 public class KernelBench {
 
-    @Param({"F32", "F16", "BF16", "Q8_0", "Q6_K", "Q5_K", "IQ4_NL", "Q4_K", "IQ4_XS", "Q3_K", "IQ3_S", "IQ3_XXS",
+    @Param({"F32", "F16", "BF16", "Q8_0", "Q6_K", "Q5_1", "Q5_K", "Q5_0", "Q4_1", "IQ4_NL", "Q4_K", "Q4_0", "IQ4_XS", "Q3_K", "IQ3_S", "IQ3_XXS",
             "Q2_K", "IQ2_S", "IQ2_XS", "IQ2_XXS", "IQ1_M", "IQ1_S"})
     public String type;
 
