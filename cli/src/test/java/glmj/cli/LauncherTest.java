@@ -8,7 +8,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.File;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,6 +21,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.jar.Attributes;
 import java.util.jar.JarOutputStream;
@@ -71,11 +74,19 @@ class LauncherTest {
         builder.environment().keySet().removeAll(List.of("GLMJ_LLAMA_LIB", "JDK_JAVA_OPTIONS", "JAVA_TOOL_OPTIONS"));
         builder.environment().putAll(environment);
         Path out = Files.createTempFile(root, "out", ".txt");
-        Path err = Files.createTempFile(root, "err", ".txt");
         long start = System.nanoTime();
-        Process process = builder.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        Process process = builder.redirectOutput(out.toFile()).start();
+        // stderr through a pipe read to its end: the launcher's filter of the JVM's stderr holds the pipe open until it
+        // has written all, which may be after the JVM has exited
+        CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> {
+            try (InputStream in = process.getErrorStream()) {
+                return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
         assertTrue(process.waitFor(120, TimeUnit.SECONDS), "the launcher did not finish");
-        return new Launch(process.exitValue(), Files.readString(out), Files.readString(err), (System.nanoTime() - start) / 1_000_000);
+        return new Launch(process.exitValue(), Files.readString(out), err.get(10, TimeUnit.SECONDS), (System.nanoTime() - start) / 1_000_000);
     }
 
     /** With the project's llama.cpp, as a user who installed it. */
