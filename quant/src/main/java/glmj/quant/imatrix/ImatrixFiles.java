@@ -227,7 +227,7 @@ public final class ImatrixFiles {
 
     /** The legacy form, laid out as llama-imatrix's {@code save_imatrix_legacy} lays it out. */
     private static void writeLegacy(ImportanceMatrix matrix, Path file) throws IOException {
-        Path temporary = file.resolveSibling(file.getFileName() + ".tmp");
+        Path temporary = GGUFWriter.temporaryFile(file);
         try {
             try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(temporary))) {
                 ByteBuffer word = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);
