@@ -27,14 +27,14 @@ import java.nio.ByteOrder;
  * of a vector whose class is known: {@code x.add(acc)}, not {@code acc.add(x)}. Accumulators start from
  * {@code zero()}, not from a constant vector, which would keep them boxed.
  */
-final class Lanes {
+public final class Lanes {
     static final int BITS = Integer.getInteger("glmj.vector.bits", ShortVector.SPECIES_PREFERRED.vectorBitSize());
     static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(BITS));
     /** Weights (and activations) per integer step: 32 at 512 bits. */
     static final int L = S.length();
     static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(BITS / 2));
-    static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, VectorShape.forBitSize(BITS));
-    static final VectorSpecies<Float> F = VectorSpecies.of(float.class, VectorShape.forBitSize(BITS));
+    public static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, VectorShape.forBitSize(BITS));
+    public static final VectorSpecies<Float> F = VectorSpecies.of(float.class, VectorShape.forBitSize(BITS));
     /** 16-bit lanes matching {@link #F} lane for lane, for f16 and bf16 weights. */
     static final VectorSpecies<Short> HALF = VectorSpecies.of(short.class, VectorShape.forBitSize(BITS / 2));
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;

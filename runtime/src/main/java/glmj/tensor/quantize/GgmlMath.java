@@ -1,16 +1,34 @@
 package glmj.tensor.quantize;
 
+import glmj.kernel.Lanes;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
 import java.util.Arrays;
 
 /**
- * The scalar helpers of ggml's reference quantizers (ggml-quants.c), reproduced operation by operation in float
- * arithmetic so that every rounding matches: Java float math is IEEE binary32 like ggml's SSE code, which is compiled
- * without FMA contraction or reassociation.
+ * The helpers of ggml's reference quantizers (ggml-quants.c), reproduced operation by operation in float arithmetic so
+ * that every rounding matches: Java float math is IEEE binary32 like ggml's SSE code, which is compiled without FMA
+ * contraction or reassociation. The scale searches compute their candidates side by side, one per vector lane, each
+ * lane with ggml's operations in ggml's order, and choose among them in ggml's order.
  */
 final class GgmlMath {
 
     /** ggml's {@code GROUP_MAX_EPS}: a group whose largest magnitude is below this is treated as all zero. */
     static final float GROUP_MAX_EPS = 1e-15f;
+    /** The candidate scales one vector tries at once. */
+    private static final VectorSpecies<Float> STEPS = Lanes.F;
+    private static final VectorSpecies<Integer> STEPS_INT = Lanes.I;
+    private static final FloatVector IOTA = FloatVector.zero(STEPS).addIndex(1);
+    /** {@link #nearestInt}'s constants. */
+    private static final FloatVector ROUNDING = FloatVector.broadcast(STEPS, 12582912.f);
+    private static final IntVector MANTISSA = IntVector.broadcast(STEPS_INT, 0x007FFFFF);
+    private static final IntVector HALF_MANTISSA = IntVector.broadcast(STEPS_INT, 0x00400000);
+    /** {@code make_qx_quants}' candidates besides its first: is = -9..9 without 0. */
+    private static final int QX_CANDIDATES = 18;
 
     private GgmlMath() {
     }
@@ -103,27 +121,35 @@ final class GgmlMath {
         }
         float scale = suml2 != 0 ? sumlx / suml2 : 0.0f;
         float best = scale * sumlx;
-        for (int is = -9; is <= 9; is++) {
-            if (is == 0) {
-                continue;
-            }
-            iscale = -(nmax + 0.1f * is) / max;
-            sumlx = 0;
-            suml2 = 0;
+        // candidates is = -9..9 without 0, in lanes; ggml tries them in that order, each against the best so far
+        FloatVector maxes = all(max);
+        for (int first = 0; first < QX_CANDIDATES; first += STEPS.length()) {
+            FloatVector candidates = all(first).lanewise(VectorOperators.ADD, IOTA);
+            FloatVector is = candidates.lanewise(VectorOperators.SUB, all(9))
+                    .lanewise(VectorOperators.ADD, FloatVector.zero(STEPS).blend(all(1), candidates.compare(VectorOperators.GE, all(9))));
+            FloatVector iscales = is.lanewise(VectorOperators.MUL, all(0.1f)).lanewise(VectorOperators.ADD, all(nmax))
+                    .lanewise(VectorOperators.NEG).lanewise(VectorOperators.DIV, maxes);
+            FloatVector sumsLx = FloatVector.zero(STEPS);
+            FloatVector sumsL2 = FloatVector.zero(STEPS);
             for (int i = 0; i < n; i++) {
                 float xi = x[offset + i];
-                int l = clamp(nearestInt(iscale * xi), -nmax, nmax - 1);
                 float w = weights != null ? weights[weightOffset + i] : xi * xi;
-                sumlx += w * xi * l;
-                suml2 += w * l * l;
+                FloatVector l = nearestInts(iscales.lanewise(VectorOperators.MUL, all(xi)), -nmax, nmax - 1);
+                sumsLx = l.lanewise(VectorOperators.MUL, all(w * xi)).lanewise(VectorOperators.ADD, sumsLx);
+                sumsL2 = l.lanewise(VectorOperators.MUL, all(w)).lanewise(VectorOperators.MUL, l).lanewise(VectorOperators.ADD, sumsL2);
             }
-            if (suml2 > 0 && sumlx * sumlx > best * suml2) {
-                for (int i = 0; i < n; i++) {
-                    int l = clamp(nearestInt(iscale * x[offset + i]), -nmax, nmax - 1);
-                    levels[levelOffset + i] = (byte) (nmax + l);
+            for (int lane = 0; lane < STEPS.length() && first + lane < QX_CANDIDATES; lane++) {
+                float candidateLx = sumsLx.lane(lane);
+                float candidateL2 = sumsL2.lane(lane);
+                if (candidateL2 > 0 && candidateLx * candidateLx > best * candidateL2) {
+                    iscale = iscales.lane(lane);
+                    for (int i = 0; i < n; i++) {
+                        int l = clamp(nearestInt(iscale * x[offset + i]), -nmax, nmax - 1);
+                        levels[levelOffset + i] = (byte) (nmax + l);
+                    }
+                    scale = candidateLx / candidateL2;
+                    best = scale * candidateLx;
                 }
-                scale = sumlx / suml2;
-                best = scale * sumlx;
             }
         }
         return scale;
@@ -272,8 +298,8 @@ final class GgmlMath {
      * {@code min} (non-negative) in {@code mins[minIndex]}.
      */
     static float makeQkx2Quants(int n, int nmax, float[] x, int offset, float[] weights, byte[] levels, int levelOffset,
-                                float[] mins, int minIndex, byte[] levelsAux, float rmin, float rdelta, int nstep,
-                                boolean useMad) {
+                                float[] mins, int minIndex, float rmin, float rdelta, int nstep,
+                                boolean useMad, StepSearch search) {
         float min = x[offset];
         float max = x[offset];
         float sumW = weights[0];
@@ -309,44 +335,124 @@ final class GgmlMath {
             diff = useMad ? Math.abs(diff) : diff * diff;
             bestError += weights[i] * diff;
         }
-        for (int is = 0; is <= nstep; is++) {
-            iscale = (rmin + rdelta * is + nmax) / (max - min);
-            float sumL = 0;
-            float sumL2 = 0;
-            float sumXL = 0;
-            for (int i = 0; i < n; i++) {
-                float xi = x[offset + i];
-                int l = clamp(nearestInt(iscale * (xi - min)), 0, nmax);
-                levelsAux[i] = (byte) l;
-                float w = weights[i];
-                sumL += w * l;
-                sumL2 += w * l * l;
-                sumXL += w * l * xi;
+        // A step that improves the fit moves min, which the later steps quantize against, so the search resumes after it
+        int bestStep = -1;
+        float bestStepMin = min;
+        for (int from = 0; from <= nstep; ) {
+            int step = improvingStep(n, nmax, x, offset, weights, sumW, sumX, min, max, bestError, rmin, rdelta, from, nstep,
+                    useMad, search);
+            if (step < 0) {
+                break;
             }
-            float determinant = sumW * sumL2 - sumL * sumL;
-            if (determinant > 0) {
-                float thisScale = (sumW * sumXL - sumX * sumL) / determinant;
-                float thisMin = (sumL2 * sumX - sumL * sumXL) / determinant;
-                if (thisMin > 0) {
-                    thisMin = 0;
-                    thisScale = sumXL / sumL2;
-                }
-                float error = 0;
-                for (int i = 0; i < n; i++) {
-                    float diff = thisScale * levelsAux[i] + thisMin - x[offset + i];
-                    diff = useMad ? Math.abs(diff) : diff * diff;
-                    error += weights[i] * diff;
-                }
-                if (error < bestError) {
-                    System.arraycopy(levelsAux, 0, levels, levelOffset, n);
-                    bestError = error;
-                    scale = thisScale;
-                    min = thisMin;
-                }
+            bestStep = step;
+            bestStepMin = min;
+            bestError = search.error;
+            scale = search.scale;
+            min = search.min;
+            from = step + 1;
+        }
+        if (bestStep >= 0) {
+            iscale = (rmin + rdelta * bestStep + nmax) / (max - bestStepMin);
+            for (int i = 0; i < n; i++) {
+                levels[levelOffset + i] = (byte) clamp(nearestInt(iscale * (x[offset + i] - bestStepMin)), 0, nmax);
             }
         }
         mins[minIndex] = -min;
         return scale;
+    }
+
+    /**
+     * A thread's scratch for {@code make_qkx2_quants}' step search: a vector of steps' levels and fits, and the step
+     * found to improve the fit.
+     */
+    static final class StepSearch {
+        /** Step {@code lane}'s level of value {@code i} at {@code [i * lanes + lane]}, for up to 32 values. */
+        private final float[] levels = new float[32 * STEPS.length()];
+        private final float[] determinants = new float[STEPS.length()];
+        private final float[] scales = new float[STEPS.length()];
+        private final float[] mins = new float[STEPS.length()];
+        private float error;
+        private float scale;
+        private float min;
+    }
+
+    /**
+     * The first of {@code make_qkx2_quants}' steps {@code from..nstep} whose fit has less error than {@code bestError},
+     * all quantized against the same {@code min}, a vector of steps at a time; -1 if none. Its error, scale and min go
+     * to {@code search}.
+     */
+    private static int improvingStep(int n, int nmax, float[] x, int offset, float[] weights, float sumW, float sumX,
+                                     float min, float max, float bestError, float rmin, float rdelta, int from, int nstep,
+                                     boolean useMad, StepSearch search) {
+        for (int first = from; first <= nstep; first += STEPS.length()) {
+            fitSteps(n, nmax, x, offset, weights, sumW, sumX, min, max, rmin, rdelta, first, search);
+            int lane = firstImprovingLane(n, x, offset, weights, bestError, nstep - first, useMad, search);
+            if (lane < STEPS.length()) {
+                return first + lane;
+            }
+        }
+        return -1;
+    }
+
+    /** The levels, and each one's least-squares scale and min, of the vector of steps from {@code first}. */
+    private static void fitSteps(int n, int nmax, float[] x, int offset, float[] weights, float sumW, float sumX, float min,
+                                 float max, float rmin, float rdelta, int first, StepSearch search) {
+        FloatVector iscales = all(first).lanewise(VectorOperators.ADD, IOTA).lanewise(VectorOperators.MUL, all(rdelta))
+                .lanewise(VectorOperators.ADD, all(rmin)).lanewise(VectorOperators.ADD, all(nmax))
+                .lanewise(VectorOperators.DIV, all(max - min));
+        FloatVector sumsL = FloatVector.zero(STEPS);
+        FloatVector sumsL2 = FloatVector.zero(STEPS);
+        FloatVector sumsXL = FloatVector.zero(STEPS);
+        for (int i = 0; i < n; i++) {
+            float xi = x[offset + i];
+            FloatVector l = nearestInts(iscales.lanewise(VectorOperators.MUL, all(xi - min)), 0, nmax);
+            l.intoArray(search.levels, i * STEPS.length());
+            FloatVector wl = l.lanewise(VectorOperators.MUL, all(weights[i]));
+            sumsL = wl.lanewise(VectorOperators.ADD, sumsL);
+            sumsL2 = wl.lanewise(VectorOperators.MUL, l).lanewise(VectorOperators.ADD, sumsL2);
+            sumsXL = wl.lanewise(VectorOperators.MUL, all(xi)).lanewise(VectorOperators.ADD, sumsXL);
+        }
+        FloatVector sumsW = all(sumW);
+        FloatVector sumsX = all(sumX);
+        FloatVector determinants = sumsL2.lanewise(VectorOperators.MUL, sumsW)
+                .lanewise(VectorOperators.SUB, sumsL.lanewise(VectorOperators.MUL, sumsL));
+        FloatVector scales = sumsXL.lanewise(VectorOperators.MUL, sumsW)
+                .lanewise(VectorOperators.SUB, sumsL.lanewise(VectorOperators.MUL, sumsX)).lanewise(VectorOperators.DIV, determinants);
+        FloatVector mins = sumsL2.lanewise(VectorOperators.MUL, sumsX)
+                .lanewise(VectorOperators.SUB, sumsL.lanewise(VectorOperators.MUL, sumsXL)).lanewise(VectorOperators.DIV, determinants);
+        FloatVector zeros = FloatVector.zero(STEPS);
+        VectorMask<Float> positive = mins.compare(VectorOperators.GT, zeros);
+        determinants.intoArray(search.determinants, 0);
+        scales.blend(sumsXL.lanewise(VectorOperators.DIV, sumsL2), positive).intoArray(search.scales, 0);
+        mins.blend(zeros, positive).intoArray(search.mins, 0);
+    }
+
+    /**
+     * The first of the fitted steps (at most {@code lastLane + 1}) with a positive determinant and less error than
+     * {@code bestError}, as ggml tests them; the vector's length if none.
+     */
+    private static int firstImprovingLane(int n, float[] x, int offset, float[] weights, float bestError, int lastLane,
+                                          boolean useMad, StepSearch search) {
+        FloatVector scales = FloatVector.fromArray(STEPS, search.scales, 0);
+        FloatVector mins = FloatVector.fromArray(STEPS, search.mins, 0);
+        VectorMask<Float> absolute = STEPS.maskAll(useMad);
+        FloatVector errors = FloatVector.zero(STEPS);
+        for (int i = 0; i < n; i++) {
+            FloatVector l = FloatVector.fromArray(STEPS, search.levels, i * STEPS.length());
+            FloatVector diff = l.lanewise(VectorOperators.MUL, scales).lanewise(VectorOperators.ADD, mins)
+                    .lanewise(VectorOperators.SUB, all(x[offset + i]));
+            diff = diff.lanewise(VectorOperators.MUL, diff).blend(diff.lanewise(VectorOperators.ABS), absolute);
+            errors = diff.lanewise(VectorOperators.MUL, all(weights[i])).lanewise(VectorOperators.ADD, errors);
+        }
+        int lane = FloatVector.fromArray(STEPS, search.determinants, 0).compare(VectorOperators.GT, FloatVector.zero(STEPS))
+                .and(errors.compare(VectorOperators.LT, all(bestError)))
+                .and(IOTA.compare(VectorOperators.LE, all(lastLane))).firstTrue();
+        if (lane < STEPS.length()) {
+            search.error = errors.lane(lane);
+            search.scale = search.scales[lane];
+            search.min = search.mins[lane];
+        }
+        return lane;
     }
 
     /** Σ x² over {@code x[offset, offset + n)}, summed in order as ggml does. */
@@ -372,6 +478,20 @@ final class GgmlMath {
             sum += weights[l];
         }
         return sum;
+    }
+
+    /** {@link #nearestInt} of each lane, clamped to {@code [low, high]}, as floats. */
+    private static FloatVector nearestInts(FloatVector values, int low, int high) {
+        return (FloatVector) ((IntVector) values.lanewise(VectorOperators.ADD, ROUNDING).reinterpretShape(STEPS_INT, 0))
+                .lanewise(VectorOperators.AND, MANTISSA).lanewise(VectorOperators.SUB, HALF_MANTISSA)
+                .lanewise(VectorOperators.MAX, IntVector.broadcast(STEPS_INT, low))
+                .lanewise(VectorOperators.MIN, IntVector.broadcast(STEPS_INT, high))
+                .convertShape(VectorOperators.I2F, STEPS, 0);
+    }
+
+    /** {@code value} in every lane. */
+    private static FloatVector all(float value) {
+        return FloatVector.broadcast(STEPS, value);
     }
 
     static int clamp(int value, int low, int high) {

@@ -40,8 +40,8 @@ public final class KQuantizers {
 
     /** Working arrays of one thread, as ggml keeps them on its stack. */
     private static final class Scratch {
+        final GgmlMath.StepSearch steps = new GgmlMath.StepSearch();
         final byte[] levels = new byte[QK_K];
-        final byte[] levelsAux = new byte[32];
         final float[] weights = new float[32];
         final float[] scales = new float[QK_K / 16];
         final float[] mins = new float[QK_K / 16];
@@ -96,8 +96,8 @@ public final class KQuantizers {
             for (int l = 0; l < 16; l++) {
                 s.weights[l] = Math.abs(x[xo + 16 * j + l]);
             }
-            s.scales[j] = makeQkx2Quants(16, 3, x, xo + 16 * j, s.weights, s.levels, 16 * j, s.mins, j, s.levelsAux,
-                    -0.5f, 0.1f, 15, true);
+            s.scales[j] = makeQkx2Quants(16, 3, x, xo + 16 * j, s.weights, s.levels, 16 * j, s.mins, j,
+                    -0.5f, 0.1f, 15, true, s.steps);
             if (s.scales[j] > maxScale) {
                 maxScale = s.scales[j];
             }
@@ -135,8 +135,8 @@ public final class KQuantizers {
         float sigma2 = GgmlMath.sumOfSquares(x, xo, QK_K) / QK_K;
         for (int j = 0; j < QK_K / 16; j++) {
             s.sumWeights[j] = GgmlMath.importanceWeights(x, xo + 16 * j, qw, wo + 16 * j, sigma2, s.weights, 16);
-            s.scales[j] = makeQkx2Quants(16, 3, x, xo + 16 * j, s.weights, s.levels, 16 * j, s.mins, j, s.levelsAux,
-                    -0.9f, 0.05f, 36, false);
+            s.scales[j] = makeQkx2Quants(16, 3, x, xo + 16 * j, s.weights, s.levels, 16 * j, s.mins, j,
+                    -0.9f, 0.05f, 36, false, s.steps);
         }
         float dm = makeQpQuants(QK_K / 16, 15, s.scales, 0, s.scaleLevels, 0, s.sumWeights);
         float mm = makeQpQuants(QK_K / 16, 15, s.mins, 0, s.minLevels, 0, s.sumWeights);
@@ -355,8 +355,8 @@ public final class KQuantizers {
             for (int l = 0; l < 32; l++) {
                 s.weights[l] = averageMagnitude + Math.abs(x[xo + 32 * j + l]);
             }
-            s.scales[j] = makeQkx2Quants(32, nmax, x, xo + 32 * j, s.weights, s.levels, 32 * j, s.mins, j, s.levelsAux,
-                    nmax == 15 ? -1.f : -0.5f, 0.1f, nmax == 15 ? 20 : 15, false);
+            s.scales[j] = makeQkx2Quants(32, nmax, x, xo + 32 * j, s.weights, s.levels, 32 * j, s.mins, j,
+                    nmax == 15 ? -1.f : -0.5f, 0.1f, nmax == 15 ? 20 : 15, false, s.steps);
             if (s.scales[j] > maxScale) {
                 maxScale = s.scales[j];
             }
@@ -383,8 +383,8 @@ public final class KQuantizers {
         float sigma2 = 2 * GgmlMath.sumOfSquares(x, xo, QK_K) / QK_K;
         for (int j = 0; j < QK_K / 32; j++) {
             s.sumWeights[j] = GgmlMath.importanceWeights(x, xo + 32 * j, qw, wo + 32 * j, sigma2, s.weights, 32);
-            s.scales[j] = makeQkx2Quants(32, nmax, x, xo + 32 * j, s.weights, s.levels, 32 * j, s.mins, j, s.levelsAux,
-                    -0.9f, 0.05f, 36, false);
+            s.scales[j] = makeQkx2Quants(32, nmax, x, xo + 32 * j, s.weights, s.levels, 32 * j, s.mins, j,
+                    -0.9f, 0.05f, 36, false, s.steps);
         }
         float dBlock = makeQpQuants(QK_K / 32, 63, s.scales, 0, s.scaleLevels, 0, s.sumWeights);
         float mBlock = makeQpQuants(QK_K / 32, 63, s.mins, 0, s.minLevels, 0, s.sumWeights);

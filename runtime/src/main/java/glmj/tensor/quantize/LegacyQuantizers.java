@@ -31,9 +31,9 @@ public final class LegacyQuantizers {
     }
 
     private static final class Scratch {
+        final GgmlMath.StepSearch steps = new GgmlMath.StepSearch();
         final int[] quants = new int[QK];
         final byte[] levels = new byte[QK];
-        final byte[] levelsAux = new byte[QK];
         final float[] weights = new float[QK];
         final float[] min = new float[1];
     }
@@ -142,7 +142,7 @@ public final class LegacyQuantizers {
             boolean symmetric = nmax == 8 || nmax == 16;
             float d = symmetric
                     ? GgmlMath.makeQxQuants(QK, nmax, x, xo, s.levels, 0, s.weights, 0)
-                    : GgmlMath.makeQkx2Quants(QK, nmax, x, xo, s.weights, s.levels, 0, s.min, 0, s.levelsAux, -0.9f, 0.05f, 36, false);
+                    : GgmlMath.makeQkx2Quants(QK, nmax, x, xo, s.weights, s.levels, 0, s.min, 0, -0.9f, 0.05f, 36, false, s.steps);
             for (int j = 0; j < QK; j++) {
                 q[j] = s.levels[j];
             }
