@@ -131,10 +131,13 @@ final class QuantizeCommand implements Callable<Integer> {
             ModelWriter writer = new ModelWriter(source, plan, importance, imatrix == null ? null : imatrix.toString());
             if (dryRun) {
                 printTensors(plan, out);
-            }
-            printSummary(plan, writer, metadata, maxShard, out);
-            if (!dryRun) {
-                write(writer, plan, maxShard, out);
+                printSummary(plan, writer, metadata, maxShard, out);
+            } else {
+                // an output that cannot be written is refused before the plan is printed, so its answer is one line
+                List<Path> files = writer.files(output, maxShard);
+                checkOutputs(files, writer, maxShard);
+                printSummary(plan, writer, metadata, maxShard, out);
+                write(writer, plan, files, maxShard, out);
             }
         }
         return 0;
@@ -245,9 +248,7 @@ final class QuantizeCommand implements Callable<Integer> {
         out.flush();
     }
 
-    private void write(ModelWriter writer, QuantizationPlan plan, long maxShard, PrintWriter out) throws IOException {
-        List<Path> files = writer.files(output, maxShard);
-        checkOutputs(files, writer, maxShard);
+    private void write(ModelWriter writer, QuantizationPlan plan, List<Path> files, long maxShard, PrintWriter out) throws IOException {
         Thread cleanUp = new Thread(() -> files.forEach(f -> GGUFWriter.temporaryFile(f).toFile().delete()));
         Runtime.getRuntime().addShutdownHook(cleanUp);
         long start = System.nanoTime();

@@ -187,6 +187,7 @@ class QuantizeCommandTest {
     private static void assertOneLine(String expectedStart, String... args) {
         InfoCommandTest.Run run = glmj(args);
         assertEquals(2, run.exitCode(), run.err());
+        assertEquals("", run.out(), "nothing on stdout before the error");
         String firstLine = run.err().lines().findFirst().orElse("");
         assertTrue(firstLine.startsWith(expectedStart), run.err());
         assertTrue(run.err().lines().count() <= 2 && !run.err().contains("internal error"), run.err());
