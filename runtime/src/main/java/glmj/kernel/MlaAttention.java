@@ -7,9 +7,9 @@ import java.util.function.IntConsumer;
  * MLA attention in its absorbed form (one shared key/value head: the cached latent and rope key) over the rows each
  * query selected, with the kernel llama.cpp's CPU flash attention takes for the same batch and cache: where it takes
  * its one-chunk kernel ({@link SmallBatchAttention#emulates}), the f16 emulation of it; else f32 tiles
- * ({@link TiledAttention}), heads in groups of {@link #HEADS_PER_GROUP} for a batch, the cache split into
- * {@link #SPLITS} parts for a single token (as ggml splits it among its threads). Holds the scratch of every parallel
- * task and the state of the step in flight; one call at a time.
+ * ({@link TiledAttention}), heads in groups of {@link #HEADS_PER_GROUP} for a batch; for a single token with the
+ * heads in vector lanes ({@link DecodeAttention}), its rows split into {@link #SPLITS} parts (as ggml splits the cache
+ * among its threads). Holds the scratch of every parallel task and the state of the step in flight; one call at a time.
  */
 public final class MlaAttention {
     /**
@@ -36,13 +36,10 @@ public final class MlaAttention {
     private final SmallBatchAttention[] smallBatch;
     /** Per group of heads: attention summed in f32 tile by tile, for the other batches. */
     private final TiledAttention[] tiled;
-    /** Per part of the cache: a single token's attention summed in f32, every head, over that part's tiles. */
-    private final TiledAttention[] split;
-    /** A single token's latents per part of the cache, before they are combined. */
-    private final float[][] splitLatents;
+    /** A single token's attention, every head at once. */
+    private final DecodeAttention decode;
     private final IntConsumer attendGroup = this::attendGroup;
     private final IntConsumer attendTiled = this::attendTiled;
-    private final IntConsumer attendSplit = this::attendSplit;
 
     // the step in flight
     private float[] absorbed;
@@ -52,7 +49,6 @@ public final class MlaAttention {
     private float[] out;
     private int cached;
     private int tokens;
-    private int tasks;
 
     /** Attention of batches of up to {@code maxTokens} tokens. */
     public MlaAttention(Shape shape, int maxTokens, Kernels kernels) {
@@ -63,18 +59,10 @@ public final class MlaAttention {
         this.tiled = new TiledAttention[groups];
         for (int g = 0; g < groups; g++) {
             smallBatch[g] = new SmallBatchAttention(shape.kvLoraRank(), shape.ropeLength(), HEADS_PER_GROUP);
-            tiled[g] = tiledAttention(HEADS_PER_GROUP, maxTokens);
+            tiled[g] = new TiledAttention(shape.kvLoraRank(), shape.ropeLength(), shape.heads(), shape.headKeyLength(),
+                    shape.ropeFreeLength(), shape.scale(), HEADS_PER_GROUP, maxTokens);
         }
-        this.split = new TiledAttention[SPLITS];
-        for (int p = 0; p < split.length; p++) {
-            split[p] = tiledAttention(shape.heads(), 1);
-        }
-        this.splitLatents = new float[SPLITS][shape.heads() * shape.kvLoraRank()];
-    }
-
-    private TiledAttention tiledAttention(int heads, int tokens) {
-        return new TiledAttention(shape.kvLoraRank(), shape.ropeLength(), shape.heads(), shape.headKeyLength(),
-                shape.ropeFreeLength(), shape.scale(), heads, tokens);
+        this.decode = new DecodeAttention(shape, SPLITS, kernels);
     }
 
     /**
@@ -99,10 +87,7 @@ public final class MlaAttention {
         } else if (count > 1) {
             kernels.parallelFor(tiled.length, attendTiled);
         } else {
-            // one token: its selected rows split among the tasks, each row converted from f16 once for every head
-            tasks = Math.min(split.length, TiledAttention.tiles(cached + 1));
-            kernels.parallelFor(tasks, attendSplit);
-            TiledAttention.combine(split, splitLatents, tasks, shape.heads(), out);
+            decode.attend(absorbed, q, cache, selection.keys[0], selection.counts[0], out);
         }
     }
 
@@ -125,12 +110,5 @@ public final class MlaAttention {
         int first = g * HEADS_PER_GROUP;
         tiled[g].attend(tokens, first, Math.min(HEADS_PER_GROUP, shape.heads() - first), absorbed, q, cache,
                 selection.rows, cached + tokens, out);
-    }
-
-    /** Part {@code p} of a single token's attention: the cache tiles {@code [p * tiles / parts, ...)}, every head. */
-    private void attendSplit(int p) {
-        int tiles = TiledAttention.tiles(cached + 1), parts = tasks;
-        split[p].accumulate(1, 0, shape.heads(), absorbed, q, cache, selection.rows, p * tiles / parts,
-                (p + 1) * tiles / parts, splitLatents[p]);
     }
 }

@@ -12,8 +12,7 @@ import static jdk.incubator.vector.VectorOperators.FMA;
 /**
  * MLA attention of a batch of queries over the cache rows each of them selected, summed in f32 one tile of
  * {@link #TILE} cache positions at a time with an online softmax. This is what ggml's tiled flash attention computes
- * for a batch of at least {@link SmallBatchAttention#GGML_FA_TILE_Q} tokens (in its own order of additions), and what
- * glmj computes for one token where llama.cpp splits the cache among its threads (see {@link SmallBatchAttention}).
+ * for a batch of at least {@link SmallBatchAttention#GGML_FA_TILE_Q} tokens (in its own order of additions).
  *
  * <p>A tile's rows are converted from f16 once, for every query and head that selected them; a query's scores and
  * its share of the values are computed only for its selected rows, so the cost follows the selection (the indexer's
@@ -23,9 +22,6 @@ import static jdk.incubator.vector.VectorOperators.FMA;
  * are laid out as glm-dsa's heads are: for token t and head h, the absorbed query (kv_lora) at
  * {@code absorbed[(t * headCount + h) * kv_lora]}, the rope query at {@code q[(t * headCount + h) * qStride + ropeAt]},
  * the result at the absorbed query's place in {@code out}. One instance per concurrent task: it keeps scratch buffers.
- *
- * <p>A single token's rows can also be split among tasks, each accumulating a range of tiles for every head
- * ({@link #accumulate}); {@link #combine} then merges their partial softmax sums, as ggml merges its split-KV chunks.
  */
 public final class TiledAttention {
     /** Cache positions per tile: one long of selection bits. */
@@ -98,7 +94,7 @@ public final class TiledAttention {
      */
     public void attend(int tokens, int first, int heads, float[] absorbed, float[] q, MemorySegment cache,
                        long[][] selection, int rowEnd, float[] out) {
-        accumulate(tokens, first, heads, absorbed, q, cache, selection, 0, tiles(rowEnd), out);
+        accumulate(tokens, first, heads, absorbed, q, cache, selection, tiles(rowEnd), out);
         for (int t = 0; t < tokens; t++) {
             for (int j = 0; j < heads; j++) {
                 scaleRow(out, (t * headCount + first + j) * kvLoraRank, kvLoraRank, inverse(sums[t * heads + j]));
@@ -107,11 +103,11 @@ public final class TiledAttention {
     }
 
     /**
-     * {@link #attend} over tiles {@code [fromTile, toTile)} only, leaving in {@code out} each head's values summed
-     * with weights relative to its largest score here, and that score and the weights' sum in this instance.
+     * {@link #attend}'s sums over tiles {@code [0, tiles)}: leaves in {@code out} each head's values summed with weights
+     * relative to its largest score, and that score and the weights' sum in this instance.
      */
-    public void accumulate(int tokens, int first, int heads, float[] absorbed, float[] q, MemorySegment cache,
-                           long[][] selection, int fromTile, int toTile, float[] out) {
+    private void accumulate(int tokens, int first, int heads, float[] absorbed, float[] q, MemorySegment cache,
+                            long[][] selection, int tiles, float[] out) {
         if (heads > maxHeads || tokens > maxTokens) {
             throw new IllegalArgumentException(tokens + " tokens of " + heads + " heads, at most " + maxTokens + " of " + maxHeads);
         }
@@ -124,7 +120,7 @@ public final class TiledAttention {
         Arrays.fill(sums, 0, tokens * heads, 0f);
         maxima[spareState] = Float.NEGATIVE_INFINITY;
         sums[spareState] = 0f;
-        for (int word = fromTile; word < toTile; word++) {
+        for (int word = 0; word < tiles; word++) {
             long union = 0;
             for (int t = 0; t < tokens; t++) {
                 union |= selection[t][word];
@@ -151,35 +147,6 @@ public final class TiledAttention {
                     }
                 }
             }
-        }
-    }
-
-    /**
-     * One token's attention latents of heads {@code [0, heads)} into {@code out}, from the {@code count} parts that
-     * {@link #accumulate}d it over disjoint tiles into {@code partials}.
-     */
-    public static void combine(TiledAttention[] parts, float[][] partials, int count, int heads, float[] out) {
-        int kvl = parts[0].kvLoraRank;
-        for (int h = 0; h < heads; h++) {
-            float max = Float.NEGATIVE_INFINITY;
-            for (int p = 0; p < count; p++) {
-                max = Math.max(max, parts[p].maxima[h]);
-            }
-            int at = h * kvl;
-            Arrays.fill(out, at, at + kvl, 0f);
-            float sum = 0;
-            for (int p = 0; p < count; p++) {
-                if (parts[p].sums[h] == 0f) {
-                    continue;
-                }
-                float weight = (float) Math.exp(parts[p].maxima[h] - max);
-                sum += parts[p].sums[h] * weight;
-                float[] partial = partials[p];
-                for (int d = at; d < at + kvl; d++) {
-                    out[d] = Math.fma(partial[d], weight, out[d]);
-                }
-            }
-            scaleRow(out, at, kvl, inverse(sum));
         }
     }
 

@@ -83,24 +83,6 @@ class TiledAttentionTest {
         assertArrayEquals(Arrays.copyOfRange(batch, 2 * HEADS * KV_LORA, batch.length), alone);
     }
 
-    /** A single token accumulated in parts over disjoint tiles, then combined, is the whole attention. */
-    @Test
-    void partsCombineIntoTheWhole() {
-        int tiles = selection[0].length;
-        int[] bounds = {0, 1, 1, 3, tiles};
-        TiledAttention[] parts = new TiledAttention[bounds.length - 1];
-        float[][] partials = new float[parts.length][HEADS * KV_LORA];
-        for (int p = 0; p < parts.length; p++) {
-            parts[p] = attention(HEADS, 1);
-            parts[p].accumulate(1, 0, HEADS, absorbed, q, cache, selection, bounds[p], bounds[p + 1], partials[p]);
-        }
-        float[] out = new float[HEADS * KV_LORA];
-        TiledAttention.combine(parts, partials, parts.length, HEADS, out);
-        for (int h = 0; h < HEADS; h++) {
-            assertClose(reference(0, h), out, h * KV_LORA, "head " + h);
-        }
-    }
-
     private static TiledAttention attention(int maxHeads, int maxTokens) {
         return new TiledAttention(KV_LORA, ROPE, HEADS, Q_STRIDE, ROPE_AT, SCALE, maxHeads, maxTokens);
     }

@@ -1,0 +1,74 @@
+package glmj.kernel;
+
+import glmj.tensor.blocks.LittleEndian;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * The lightning indexer's scores bit for bit as ggml's indexer computes them, each head's dot product by
+ * {@link Kernels#dot} (ggml_vec_dot_f32's order) and the heads summed in order, ReLU and weight fused; and its top-k
+ * as {@link TopK} picks from those scores. GLM-5's indexer heads, and head counts and lengths that leave padded heads
+ * and a tail past the dot product's last whole step; a batch of tokens and a single one.
+ */
+class LightningIndexerTest {
+    private static final VectorKernels KERNELS = new VectorKernels(2);
+
+    @AfterAll
+    static void closeKernels() {
+        KERNELS.close();
+    }
+
+    @ParameterizedTest
+    @CsvSource({"32, 128, 1, 300", "32, 128, 5, 300", "5, 72, 3, 200", "3, 20, 2, 70"})
+    void scoresAsGgmlAddsThemUp(int heads, int headLength, int tokens, int cached) {
+        SplittableRandom random = new SplittableRandom(heads * 1000L + headLength);
+        int capacity = cached + tokens, topK = 64;
+        MemorySegment keys = Arena.ofAuto().allocate(2L * capacity * headLength);
+        float[] key = new float[capacity * headLength];
+        for (int i = 0; i < key.length; i++) {
+            short half = Float.floatToFloat16((float) random.nextGaussian());
+            keys.set(LittleEndian.SHORT, 2L * i, half);
+            key[i] = Float.float16ToFloat(half);
+        }
+        float[] queries = new float[tokens * heads * headLength];
+        float[] weights = new float[tokens * heads];
+        for (int i = 0; i < queries.length; i++) {
+            queries[i] = (float) random.nextGaussian();
+        }
+        for (int i = 0; i < weights.length; i++) {
+            weights[i] = (float) random.nextGaussian();
+        }
+        LightningIndexer indexer = new LightningIndexer(new LightningIndexer.Shape(heads, headLength, topK), tokens, capacity, KERNELS);
+        Selection selection = new Selection(tokens, topK, capacity);
+        indexer.select(queries, weights, keys, cached, tokens, selection);
+        for (int t = 0; t < tokens; t++) {
+            int visible = cached + t + 1;
+            float[] expected = new float[capacity];
+            for (int j = 0; j < visible; j++) {
+                float sum = 0;
+                for (int h = 0; h < heads; h++) {
+                    float qk = KERNELS.dot(queries, (t * heads + h) * headLength, key, j * headLength, headLength);
+                    sum = Math.fma(Math.max(qk, 0f), weights[t * heads + h], sum);
+                }
+                expected[j] = sum;
+                assertEquals(Float.floatToRawIntBits(sum), Float.floatToRawIntBits(indexer.score(t, j)),
+                        "token " + t + ", key " + j + ": " + indexer.score(t, j) + " against " + sum);
+            }
+            int[] chosen = new int[topK];
+            int n = TopK.select(expected, 0, visible, topK, chosen, new int[capacity]);
+            int[] sorted = Arrays.copyOf(chosen, n);
+            Arrays.sort(sorted);
+            assertEquals(n, selection.counts[t]);
+            assertArrayEquals(sorted, Arrays.copyOf(selection.keys[t], n), "token " + t);
+        }
+    }
+}
