@@ -1,14 +1,8 @@
 package glmj.kernel;
 
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorSpecies;
-
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.function.IntConsumer;
-
-import static jdk.incubator.vector.VectorOperators.ADD;
-import static jdk.incubator.vector.VectorOperators.FMA;
 
 /**
  * The scoring and top-k of DSA's lightning indexer, as ggml's lightning indexer computes them: every visible cached key
@@ -16,11 +10,6 @@ import static jdk.incubator.vector.VectorOperators.FMA;
  * {@link #SCORED_TOKENS} tokens at a time against tiles of {@link TiledAttention#TILE} keys, each key converted from
  * f16 once for all of them, the tiles shared among parallel tasks; the top-k selections run in parallel. Holds its
  * scratch and the state of the step in flight, read by the kernels' threads; one call at a time.
- *
- * <p>A key's dot products with every head are computed with the heads in vector lanes (each key element, broadcast,
- * multiplies a vector of heads' query elements), in exactly the order of additions of ggml_vec_dot_f32 as
- * {@link Kernels#dot} computes one: its four accumulators, their sums, its reduction across lanes
- * ({@link Lanes#vecReduce}), its tail.
  */
 public final class LightningIndexer {
     /**
@@ -30,8 +19,6 @@ public final class LightningIndexer {
     private static final int SCORED_TOKENS = 16;
     /** Parallel tasks sharing the scan of the cache: enough to keep the cores of a large machine busy. */
     private static final int SCORING_TASKS = 32;
-    private static final VectorSpecies<Float> F = Lanes.F;
-    private static final int LANES = F.length();
 
     /** The indexer's size: {@code heads} query heads of {@code headLength}, keeping the {@code topK} best keys. */
     public record Shape(int heads, int headLength, int topK) {
@@ -44,12 +31,6 @@ public final class LightningIndexer {
     private final int[][] heaps;
     /** Keys converted from f16, one tile per parallel scoring task. */
     private final float[][] keys;
-    /** Heads rounded up to whole vectors. */
-    private final int paddedHeads;
-    /** Per token in flight, its queries transposed: element d of head h at {@code d * paddedHeads + h}. */
-    private final float[][] transposed;
-    /** Per parallel scoring task, a key's partial dot products: a row of heads per vector lane. */
-    private final float[][] partials;
     private final IntConsumer scoreKeys = this::scoreKeys;
     private final IntConsumer selectKeys = this::selectKeys;
 
@@ -72,9 +53,6 @@ public final class LightningIndexer {
         this.scores = new float[scored][capacity];
         this.heaps = new int[scored][capacity];
         this.keys = new float[SCORING_TASKS][TiledAttention.TILE * shape.headLength()];
-        this.paddedHeads = (shape.heads() + LANES - 1) / LANES * LANES;
-        this.transposed = new float[scored][shape.headLength() * paddedHeads];
-        this.partials = new float[SCORING_TASKS][LANES * paddedHeads];
     }
 
     /**
@@ -92,25 +70,10 @@ public final class LightningIndexer {
         for (int from = 0; from < count; from += scores.length) {
             this.first = from;
             this.tokens = Math.min(scores.length, count - from);
-            transposeQueries();
             int tiles = TiledAttention.tiles(cached + from + tokens);
             this.tasks = Math.min(keys.length, tiles);
             kernels.parallelFor(tasks, scoreKeys);
             kernels.parallelFor(tokens, selectKeys);
-        }
-    }
-
-    /** The queries of the tokens in flight, transposed to rows of heads. */
-    private void transposeQueries() {
-        int ih = shape.heads(), id = shape.headLength();
-        for (int r = 0; r < tokens; r++) {
-            float[] into = transposed[r];
-            int at = (first + r) * ih * id;
-            for (int h = 0; h < ih; h++) {
-                for (int d = 0; d < id; d++) {
-                    into[d * paddedHeads + h] = queries[at + h * id + d];
-                }
-            }
         }
     }
 
@@ -129,69 +92,16 @@ public final class LightningIndexer {
                 int t = first + r;
                 float[] score = scores[r];
                 for (int j = from; j < Math.min(to, cached + t + 1); j++) {
-                    score[j] = score(transposed[r], tile, (j - from) * id, partials[task], t * ih);
+                    float sum = 0;
+                    for (int h = 0; h < ih; h++) {
+                        // ggml_vec_dot_f32 of the query and the key converted to f32, as ggml's lightning indexer
+                        float qk = kernels.dot(queries, (t * ih + h) * id, tile, (j - from) * id, id);
+                        // fused, as GCC compiles it (score += MAX(qk, 0) * w)
+                        sum = Math.fma(Math.max(qk, 0f), weights[t * ih + h], sum);
+                    }
+                    score[j] = sum;
                 }
             }
-        }
-    }
-
-    /**
-     * One key's score for one token: every head's dot product of its query ({@code queries}, transposed) with the
-     * key at {@code key[at]}, as ggml_vec_dot_f32 adds it up, then the sum over heads of ReLU(dot) times the head's
-     * weight, in head order and fused, as GCC compiles ggml's loop ({@code score += MAX(qk, 0) * w}).
-     */
-    private float score(float[] queries, float[] key, int at, float[] partial, int weightsAt) {
-        int id = shape.headLength(), ph = paddedHeads, step = 4 * LANES, whole = id / step * step;
-        for (int h = 0; h < ph; h += LANES) {
-            // lane l of ggml's four accumulators, for a vector of heads; then (0 + 2) + (1 + 3), as Kernels.dot adds them
-            for (int l = 0; l < LANES; l++) {
-                FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
-                for (int d = l; d < whole; d += step) {
-                    a0 = FloatVector.fromArray(F, queries, d * ph + h).lanewise(FMA, FloatVector.broadcast(F, key[at + d]), a0);
-                    a1 = FloatVector.fromArray(F, queries, (d + LANES) * ph + h)
-                            .lanewise(FMA, FloatVector.broadcast(F, key[at + d + LANES]), a1);
-                    a2 = FloatVector.fromArray(F, queries, (d + 2 * LANES) * ph + h)
-                            .lanewise(FMA, FloatVector.broadcast(F, key[at + d + 2 * LANES]), a2);
-                    a3 = FloatVector.fromArray(F, queries, (d + 3 * LANES) * ph + h)
-                            .lanewise(FMA, FloatVector.broadcast(F, key[at + d + 3 * LANES]), a3);
-                }
-                a0.lanewise(ADD, a2).lanewise(ADD, a1.lanewise(ADD, a3)).intoArray(partial, l * ph + h);
-            }
-        }
-        // across the lanes, in Lanes.vecReduce's order: halves added (16 to 8 to 4 lanes), then the last four
-        int width = LANES;
-        for (; width > 4; width /= 2) {
-            for (int l = 0; l < width / 2; l++) {
-                addRows(partial, l * ph, (l + width / 2) * ph, ph);
-            }
-        }
-        if (LANES == 8) {
-            addRows(partial, 0, ph, ph);
-            addRows(partial, 2 * ph, 3 * ph, ph);
-            addRows(partial, 0, 2 * ph, ph);
-        } else {
-            addRows(partial, 0, 2 * ph, ph);
-            addRows(partial, ph, 3 * ph, ph);
-            addRows(partial, 0, ph, ph);
-        }
-        // row 0 now holds each head's dot product but for the tail past the last whole step, added in order as Kernels.dot adds it
-        for (int d = whole; d < id; d++) {
-            float k = key[at + d];
-            for (int h = 0; h < ph; h++) {
-                partial[h] += queries[d * ph + h] * k;
-            }
-        }
-        float sum = 0;
-        for (int h = 0; h < shape.heads(); h++) {
-            sum = Math.fma(Math.max(partial[h], 0f), weights[weightsAt + h], sum);
-        }
-        return sum;
-    }
-
-    /** {@code rows[to..to + n) += rows[from..from + n)}, n a multiple of the lanes. */
-    private static void addRows(float[] rows, int to, int from, int n) {
-        for (int i = 0; i < n; i += LANES) {
-            FloatVector.fromArray(F, rows, to + i).lanewise(ADD, FloatVector.fromArray(F, rows, from + i)).intoArray(rows, to + i);
         }
     }
 

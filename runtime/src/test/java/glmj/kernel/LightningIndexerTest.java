@@ -15,9 +15,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * The lightning indexer's scores bit for bit as ggml's indexer computes them, each head's dot product by
- * {@link Kernels#dot} (ggml_vec_dot_f32's order) and the heads summed in order, ReLU and weight fused; and its top-k
- * as {@link TopK} picks from those scores. GLM-5's indexer heads, and head counts and lengths that leave padded heads
- * and a tail past the dot product's last whole step; a batch of tokens and a single one.
+ * {@link Kernels#dot} (ggml_vec_dot_f32's order) and the heads summed in order, ReLU and weight fused, for every key a
+ * token sees and none past it; and its top-k as {@link TopK} picks from those scores. GLM-5's indexer heads and odd
+ * sizes; a batch of tokens (scored against shared tiles) and a single one.
  */
 class LightningIndexerTest {
     private static final VectorKernels KERNELS = new VectorKernels(2);
