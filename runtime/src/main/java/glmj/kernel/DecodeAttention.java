@@ -45,6 +45,7 @@ final class DecodeAttention {
     private MemorySegment cache;
     private int[] keys;
     private int count;
+    private int chunks;
     private int tasks;
 
     /** Attention of one token of {@code shape}, its selected rows shared among up to {@code parallelParts} tasks. */
@@ -83,14 +84,14 @@ final class DecodeAttention {
         this.cache = cache;
         this.keys = keys;
         this.count = count;
-        this.tasks = Math.min(parts.length, (count + CHUNK - 1) / CHUNK);
+        this.chunks = (count + CHUNK - 1) / CHUNK;
+        this.tasks = Math.min(parts.length, chunks);
         kernels.parallelFor(tasks, attendPart);
         combine(out);
     }
 
     /** Part {@code p}: chunks {@code [p * chunks / tasks, ...)} of the selected rows. */
     private void attendPart(int p) {
-        int chunks = (count + CHUNK - 1) / CHUNK;
         parts[p].accumulate(p * chunks / tasks, (p + 1) * chunks / tasks);
     }
 
@@ -259,19 +260,21 @@ final class DecodeAttention {
             }
             Exponentials.expInPlace(factors, 0, heads);
             Exponentials.expInPlace(scores, 0, n * heads);
+            // a head's latent rescaled where its maximum rose; one with nothing summed yet (sum 0) is still all zeros
+            for (int h = 0; h < heads; h++) {
+                if (factors[h] != 1f && sums[h] != 0f) {
+                    FloatVector factor = FloatVector.broadcast(F, factors[h]);
+                    for (int d = h * latent; d < (h + 1) * latent; d += LANES) {
+                        FloatVector.fromArray(F, latents, d).lanewise(VectorOperators.MUL, factor).intoArray(latents, d);
+                    }
+                }
+            }
             for (int h = 0; h < heads; h += LANES) {
                 FloatVector sum = FloatVector.fromArray(F, sums, h).lanewise(VectorOperators.MUL, FloatVector.fromArray(F, factors, h));
                 for (int s = h; s < n * heads; s += heads) {
                     sum = FloatVector.fromArray(F, scores, s).lanewise(VectorOperators.ADD, sum);
                 }
                 sum.intoArray(sums, h);
-            }
-            for (int h = 0; h < heads; h++) {
-                if (factors[h] != 1f) {
-                    for (int d = h * latent; d < (h + 1) * latent; d++) {
-                        latents[d] *= factors[h];
-                    }
-                }
             }
         }
 

@@ -17,17 +17,7 @@ public final class Exponentials {
      */
     private static final boolean AVX512 = FloatVector.SPECIES_PREFERRED.length() >= 16;
 
-    private Exponentials() {
-    }
-
-    /**
-     * ggml_v_silu, {@code x / (1 + ggml_v_expf(0 - x))}, lane by lane: what ggml_vec_swiglu_f32 applies to a row's
-     * elements in whole vectors (ggml_silu_f32, with {@link CMath#expf}, takes the few past the last whole vector).
-     */
-    public static float silu(float x) {
-        return x / (1.0f + vectorExpf(0.0f - x));
-    }
-
+    /** ggml_v_expf's constants. */
     private static final float SHIFT = 0x1.8p23f;
     private static final float LOG2_E = 0x1.715476p+0f;
     /** ln 2 in two parts, high and low, for b = x - n ln 2 without rounding away its low bits. */
@@ -39,6 +29,34 @@ public final class Exponentials {
     private static final float C3 = 0x1.555e66p-3f;
     private static final float C4 = 0x1.573e2ep-5f;
     private static final float C5 = 0x1.0e4020p-7f;
+
+    /** {@link #expInPlace}'s constants in vectors: lanewise with a scalar would dispatch on a shared type profile. */
+    private static final FloatVector LOWEST = FloatVector.broadcast(Lanes.F, -104f);
+    private static final FloatVector SHIFTS = FloatVector.broadcast(Lanes.F, SHIFT);
+    private static final FloatVector LOG2_ES = FloatVector.broadcast(Lanes.F, LOG2_E);
+    private static final FloatVector LN2_HIGHS = FloatVector.broadcast(Lanes.F, LN2_HIGH);
+    private static final FloatVector LN2_LOWS = FloatVector.broadcast(Lanes.F, LN2_LOW);
+    private static final FloatVector ONES = FloatVector.broadcast(Lanes.F, 1f);
+    private static final FloatVector C1S = FloatVector.broadcast(Lanes.F, C1);
+    private static final FloatVector C2S = FloatVector.broadcast(Lanes.F, C2);
+    private static final FloatVector C3S = FloatVector.broadcast(Lanes.F, C3);
+    private static final FloatVector C4S = FloatVector.broadcast(Lanes.F, C4);
+    private static final FloatVector C5S = FloatVector.broadcast(Lanes.F, C5);
+    /** -127: the exponent whose biased bits are those of 0. */
+    private static final FloatVector ZERO_EXPONENT = FloatVector.broadcast(Lanes.F, -127f);
+    private static final IntVector BIAS = IntVector.broadcast(Lanes.I, 127);
+    private static final IntVector MANTISSA_BITS = IntVector.broadcast(Lanes.I, 23);
+
+    private Exponentials() {
+    }
+
+    /**
+     * ggml_v_silu, {@code x / (1 + ggml_v_expf(0 - x))}, lane by lane: what ggml_vec_swiglu_f32 applies to a row's
+     * elements in whole vectors (ggml_silu_f32, with {@link CMath#expf}, takes the few past the last whole vector).
+     */
+    public static float silu(float x) {
+        return x / (1.0f + vectorExpf(0.0f - x));
+    }
 
     /**
      * ggml_v_expf ("adapted from arm limited optimized routine"): e^x = 2^n * e^b with n = round(x / ln 2), e^b by a
@@ -70,23 +88,6 @@ public final class Exponentials {
         float s2 = Float.intBitsToFloat(e - g);
         return Math.abs(n) > 192 ? s1 * s1 : Math.fma(s2, j, s2) * s1;
     }
-
-    /** {@link #expInPlace}'s constants in vectors: lanewise with a scalar would dispatch on a shared type profile. */
-    private static final FloatVector LOWEST = FloatVector.broadcast(Lanes.F, -104f);
-    private static final FloatVector SHIFTS = FloatVector.broadcast(Lanes.F, SHIFT);
-    private static final FloatVector LOG2_ES = FloatVector.broadcast(Lanes.F, LOG2_E);
-    private static final FloatVector LN2_HIGHS = FloatVector.broadcast(Lanes.F, LN2_HIGH);
-    private static final FloatVector LN2_LOWS = FloatVector.broadcast(Lanes.F, LN2_LOW);
-    private static final FloatVector ONES = FloatVector.broadcast(Lanes.F, 1f);
-    private static final FloatVector C1S = FloatVector.broadcast(Lanes.F, C1);
-    private static final FloatVector C2S = FloatVector.broadcast(Lanes.F, C2);
-    private static final FloatVector C3S = FloatVector.broadcast(Lanes.F, C3);
-    private static final FloatVector C4S = FloatVector.broadcast(Lanes.F, C4);
-    private static final FloatVector C5S = FloatVector.broadcast(Lanes.F, C5);
-    /** -127: the exponent whose biased bits are those of 0. */
-    private static final FloatVector ZERO_EXPONENT = FloatVector.broadcast(Lanes.F, -127f);
-    private static final IntVector BIAS = IntVector.broadcast(Lanes.I, 127);
-    private static final IntVector MANTISSA_BITS = IntVector.broadcast(Lanes.I, 23);
 
     /**
      * {@code values[from..to) = e^values[from..to)} for values at most 0 (a softmax's shifted scores, -infinity
