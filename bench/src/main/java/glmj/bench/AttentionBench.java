@@ -63,7 +63,7 @@ public class AttentionBench {
     public void setUp() {
         kernels = new VectorKernels(KernelBench.threadCount(threads));
         int capacity = depth + 1;
-        attention = kernels.attention(ATTENTION, 1);
+        attention = kernels.attention(ATTENTION);
         indexer = kernels.indexer(INDEXER, 1, capacity);
         selection = new Selection(1, INDEXER.topK(), capacity);
         arena = Arena.ofShared();

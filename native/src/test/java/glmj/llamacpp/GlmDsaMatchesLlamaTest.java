@@ -153,7 +153,7 @@ class GlmDsaMatchesLlamaTest {
 
     /**
      * Past 256 cached tokens, in a context of 512, llama.cpp's single-token attention splits the cache among its threads
-     * and glmj's sums in f32 ({@link glmj.kernel.TiledAttention}), while a batch of a few tokens still takes the
+     * and glmj's sums in f32 ({@link glmj.kernel.MlaAttention}), while a batch of a few tokens still takes the
      * small-batch kernel on both sides. After a 320-token prompt, a batch of 5 tokens and then 8 single tokens, free
      * running, agree within the bounds of the short context's test. The prompt's own positions are not compared: over
      * 320 keys the indexer meets near-ties that float noise decides (positions 144 and 280 of this prompt, with the

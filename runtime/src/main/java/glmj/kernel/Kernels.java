@@ -56,9 +56,9 @@ public interface Kernels extends AutoCloseable {
      */
     void cancelWhen(BooleanSupplier condition);
 
-    /** MLA attention of a model of {@code shape}, for batches of up to {@code maxTokens}, on these kernels. */
-    default MlaAttention attention(MlaAttention.Shape shape, int maxTokens) {
-        return new MlaAttention(shape, maxTokens, this);
+    /** MLA attention of a model of {@code shape}, on these kernels. */
+    default MlaAttention attention(MlaAttention.Shape shape) {
+        return new MlaAttention(shape, this);
     }
 
     /** The lightning indexer's scoring and top-k, for batches of up to {@code maxTokens} over caches of {@code capacity}. */

@@ -7,7 +7,7 @@ import java.util.function.IntConsumer;
 /**
  * The scoring and top-k of DSA's lightning indexer, as ggml's lightning indexer computes them: every visible cached key
  * scored by the sum over heads of ReLU(q_h . k) * w_h, and the {@code topK} best kept per token. A batch is scored
- * {@link #SCORED_TOKENS} tokens at a time against tiles of {@link TiledAttention#TILE} keys, each key converted from
+ * {@link #SCORED_TOKENS} tokens at a time against tiles of {@link Selection#TILE} keys, each key converted from
  * f16 once for all of them, the tiles shared among parallel tasks; the top-k selections run in parallel. Holds its
  * scratch and the state of the step in flight, read by the kernels' threads; one call at a time.
  */
@@ -52,7 +52,7 @@ public final class LightningIndexer {
         int scored = Math.min(maxTokens, SCORED_TOKENS);
         this.scores = new float[scored][capacity];
         this.heaps = new int[scored][capacity];
-        this.keys = new float[SCORING_TASKS][TiledAttention.TILE * shape.headLength()];
+        this.keys = new float[SCORING_TASKS][Selection.TILE * shape.headLength()];
     }
 
     /**
@@ -70,7 +70,7 @@ public final class LightningIndexer {
         for (int from = 0; from < count; from += scores.length) {
             this.first = from;
             this.tokens = Math.min(scores.length, count - from);
-            int tiles = TiledAttention.tiles(cached + from + tokens);
+            int tiles = Selection.tiles(cached + from + tokens);
             this.tasks = Math.min(keys.length, tiles);
             kernels.parallelFor(tasks, scoreKeys);
             kernels.parallelFor(tokens, selectKeys);
@@ -83,10 +83,10 @@ public final class LightningIndexer {
      */
     private void scoreKeys(int task) {
         int ih = shape.heads(), id = shape.headLength();
-        int last = cached + first + tokens, tiles = TiledAttention.tiles(last);
+        int last = cached + first + tokens, tiles = Selection.tiles(last);
         float[] tile = keys[task];
         for (int t0 = task * tiles / tasks; t0 < (task + 1) * tiles / tasks; t0++) {
-            int from = t0 * TiledAttention.TILE, to = Math.min(last, from + TiledAttention.TILE);
+            int from = t0 * Selection.TILE, to = Math.min(last, from + Selection.TILE);
             Halves.toFloats(cache, 2L * from * id, tile, 0, (to - from) * id);
             for (int r = 0; r < tokens; r++) {
                 int t = first + r;
@@ -116,14 +116,14 @@ public final class LightningIndexer {
         int[] chosen = selection.keys[t];
         int n = TopK.select(scores[r], 0, visible, shape.topK(), chosen, heaps[r]);
         long[] rows = selection.rows[t];
-        Arrays.fill(rows, 0, TiledAttention.tiles(end), 0L);
+        Arrays.fill(rows, 0, Selection.tiles(end), 0L);
         for (int i = 0; i < n; i++) {
-            rows[chosen[i] / TiledAttention.TILE] |= 1L << chosen[i];
+            rows[chosen[i] / Selection.TILE] |= 1L << chosen[i];
         }
         int i = 0;
         for (int word = 0; i < n; word++) {
             for (long bits = rows[word]; bits != 0; bits &= bits - 1) {
-                chosen[i++] = word * TiledAttention.TILE + Long.numberOfTrailingZeros(bits);
+                chosen[i++] = word * Selection.TILE + Long.numberOfTrailingZeros(bits);
             }
         }
         selection.counts[t] = n;

@@ -5,19 +5,19 @@ import java.util.function.IntConsumer;
 
 /**
  * MLA attention in its absorbed form (one shared key/value head: the cached latent and rope key) over the rows each
- * query selected, with the kernel llama.cpp's CPU flash attention takes for the same batch and cache: where it takes
- * its one-chunk kernel ({@link SmallBatchAttention#emulates}), the f16 emulation of it; else f32 tiles
- * ({@link TiledAttention}), heads in groups of {@link #HEADS_PER_GROUP} for a batch; for a single token with the
- * heads in vector lanes ({@link DecodeAttention}), its rows split into {@link #SPLITS} parts (as ggml splits the cache
- * among its threads). Holds the scratch of every parallel task and the state of the step in flight; one call at a time.
+ * query selected: where llama.cpp's CPU flash attention takes its one-chunk kernel ({@link SmallBatchAttention#emulates}),
+ * the f16 emulation of it, heads in groups of {@link #HEADS_PER_GROUP}; else summed in f32 token after token with the
+ * heads in vector lanes ({@link TokenAttention}), each token's rows split into {@link #SPLITS} parts (as ggml splits
+ * the cache among its threads), so a token's result is the same in any batch and alone. Holds the scratch of every
+ * parallel task and the state of the step in flight; one call at a time.
  */
 public final class MlaAttention {
     /**
-     * Heads a batch attends as one parallel task: they share each cache row's conversion from f16, and the groups
-     * stay many enough (16 of GLM-5's 64 heads, 4 of the bench model's 16) to keep every core busy.
+     * Heads a small batch attends as one parallel task: they share each cache row's conversion from f16, and the
+     * groups stay many enough (16 of GLM-5's 64 heads, 4 of the bench model's 16) to keep every core busy.
      */
     private static final int HEADS_PER_GROUP = 4;
-    /** Parts a single token's attention is split into, for as many tasks. */
+    /** Parts a token's attention is split into, for as many tasks. */
     private static final int SPLITS = 8;
 
     /**
@@ -34,12 +34,9 @@ public final class MlaAttention {
     private final Kernels kernels;
     /** Per group of heads: ggml's small-batch flash attention, where llama.cpp takes it. */
     private final SmallBatchAttention[] smallBatch;
-    /** Per group of heads: attention summed in f32 tile by tile, for the other batches. */
-    private final TiledAttention[] tiled;
-    /** A single token's attention, every head at once. */
-    private final DecodeAttention decode;
+    /** A token's attention, every head at once, for the other batches. */
+    private final TokenAttention token;
     private final IntConsumer attendGroup = this::attendGroup;
-    private final IntConsumer attendTiled = this::attendTiled;
 
     // the step in flight
     private float[] absorbed;
@@ -47,22 +44,18 @@ public final class MlaAttention {
     private MemorySegment cache;
     private Selection selection;
     private float[] out;
-    private int cached;
     private int tokens;
 
-    /** Attention of batches of up to {@code maxTokens} tokens. */
-    public MlaAttention(Shape shape, int maxTokens, Kernels kernels) {
+    /** Attention of batches of tokens of {@code shape}. */
+    public MlaAttention(Shape shape, Kernels kernels) {
         this.shape = shape;
         this.kernels = kernels;
         int groups = (shape.heads() + HEADS_PER_GROUP - 1) / HEADS_PER_GROUP;
         this.smallBatch = new SmallBatchAttention[groups];
-        this.tiled = new TiledAttention[groups];
         for (int g = 0; g < groups; g++) {
             smallBatch[g] = new SmallBatchAttention(shape.kvLoraRank(), shape.ropeLength(), HEADS_PER_GROUP);
-            tiled[g] = new TiledAttention(shape.kvLoraRank(), shape.ropeLength(), shape.heads(), shape.headKeyLength(),
-                    shape.ropeFreeLength(), shape.scale(), HEADS_PER_GROUP, maxTokens);
         }
-        this.decode = new DecodeAttention(shape, SPLITS, kernels);
+        this.token = new TokenAttention(shape, SPLITS, kernels);
     }
 
     /**
@@ -79,15 +72,14 @@ public final class MlaAttention {
         this.cache = cache;
         this.selection = selection;
         this.out = out;
-        this.cached = cached;
         this.tokens = count;
         // llama.cpp's CPU flash attention rounds differently below its query tile (see SmallBatchAttention)
         if (SmallBatchAttention.emulates(count, cached + count, capacity)) {
             kernels.parallelFor(smallBatch.length, attendGroup);
-        } else if (count > 1) {
-            kernels.parallelFor(tiled.length, attendTiled);
         } else {
-            decode.attend(absorbed, q, cache, selection.keys[0], selection.counts[0], out);
+            for (int t = 0; t < count; t++) {
+                token.attend(t, absorbed, q, cache, selection.keys[t], selection.counts[t], out);
+            }
         }
     }
 
@@ -103,12 +95,5 @@ public final class MlaAttention {
             smallBatch[g].attend(group, absorbed, qRow, kvl, q, (t * heads + first) * qk + shape.ropeFreeLength(), qk,
                     cache, selection.keys[t], selection.counts[t], shape.scale(), out, qRow);
         }
-    }
-
-    /** Heads {@code [g * HEADS_PER_GROUP, ...)} of every token of the batch, summed in f32. */
-    private void attendTiled(int g) {
-        int first = g * HEADS_PER_GROUP;
-        tiled[g].attend(tokens, first, Math.min(HEADS_PER_GROUP, shape.heads() - first), absorbed, q, cache,
-                selection.rows, cached + tokens, out);
     }
 }

@@ -6,10 +6,13 @@ import java.lang.foreign.ValueLayout;
 /**
  * The cache rows each token of a batch attends, as the lightning indexer chose them (its top-k): per token a list in
  * cache order (the order ggml's small-batch attention visits them), its length, and the same rows as bits, one long per
- * {@link TiledAttention#TILE} rows. Written by {@link LightningIndexer}, read by {@link MlaAttention}; a layer that
+ * {@link #TILE} rows. Written by {@link LightningIndexer}, read by {@link MlaAttention}; a layer that
  * reuses an earlier layer's choice reads it again.
  */
 public final class Selection {
+    /** Cache rows per long of selection bits; also the tiles the lightning indexer scans the keys in. */
+    public static final int TILE = 64;
+
     final int[][] keys;
     final int[] counts;
     final long[][] rows;
@@ -18,7 +21,12 @@ public final class Selection {
     public Selection(int tokens, int topK, int capacity) {
         this.keys = new int[tokens][topK];
         this.counts = new int[tokens];
-        this.rows = new long[tokens][TiledAttention.tiles(capacity)];
+        this.rows = new long[tokens][tiles(capacity)];
+    }
+
+    /** The tiles that cover cache rows {@code [0, rows)}: the words of a selection over them. */
+    public static int tiles(int rows) {
+        return (rows + TILE - 1) / TILE;
     }
 
     /** Bytes {@link #save} writes for {@code tokens} tokens. */

@@ -41,7 +41,7 @@ import static jdk.incubator.vector.VectorOperators.FMA;
  * runs this kernel on per-thread chunks of the cache and merges their partial sums in f32, so that its result depends
  * on llama.cpp's thread count. llama.cpp's view is its used cells rounded up to 256, capped by its context (itself
  * rounded up to 256): a context of at most 256 tokens, or at most 256 cached tokens, stays on this path. Past that,
- * glmj sums in f32 ({@link TiledAttention}), within this kernel's f16 roundings of llama.cpp's result and faster.
+ * glmj sums in f32 ({@link TokenAttention}), within this kernel's f16 roundings of llama.cpp's result and faster.
  *
  * <p>Several heads are computed together: they share the cache rows (MLA attends as one shared key/value head), so each
  * row is converted from f16 once per group and not once per head; the results do not depend on the grouping. One

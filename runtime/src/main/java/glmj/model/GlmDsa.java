@@ -73,7 +73,7 @@ public final class GlmDsa {
         this.maxBatch = maxBatch;
         this.s = new State(c, nCtx, maxBatch);
         this.attention = kernels.attention(new MlaAttention.Shape(c.headCount(), c.kvLoraRank(), c.ropeLength(),
-                c.headKeyLength(), c.attentionScale()), maxBatch);
+                c.headKeyLength(), c.attentionScale()));
         this.indexer = kernels.indexer(new LightningIndexer.Shape(c.indexerHeadCount(), c.indexerHeadLength(), c.indexerTopK()),
                 maxBatch, nCtx);
         int maxUsed = 0, maxFf = 0;

@@ -8,6 +8,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.stream.IntStream;
 
@@ -16,11 +17,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * DecodeAttention against attention computed in double from the same f16 cache: shapes that fill its blocks exactly and
+ * TokenAttention against attention computed in double from the same f16 cache: shapes that fill its blocks exactly and
  * shapes it pads, selections within one chunk and across many shared among parallel parts, scores whose maximum keeps
- * rising (each chunk rescales the sums before it), and no selected row at all. Also its exponential.
+ * rising (each chunk rescales the sums before it), a batch of tokens each over its own rows, and no selected row at
+ * all. Also its exponential.
  */
-class DecodeAttentionTest {
+class TokenAttentionTest {
     private static final int ROWS = 700;
     /** Where each head's rope query starts in its q row, after the rest. */
     private static final int ROPE_AT = 16;
@@ -58,6 +60,36 @@ class DecodeAttentionTest {
         for (int h = 0; h < 64; h++) {
             // logits of standard deviation 8, each an f32 sum of 576 products, round to about 1e-5 of their size
             c.assertClose(c.reference(keys, 500, h), out, h * 512, 1e-4, "head " + h);
+        }
+    }
+
+    /**
+     * A prompt's batch through {@link MlaAttention}, past the small-batch kernel: each token over its own rows, equal
+     * bit for bit to that token attended alone, and to attention in double.
+     */
+    @Test
+    void batchAttendsEachTokenAsAlone() {
+        int heads = 6, kvLora = 80, rope = 24, tokens = SmallBatchAttention.GGML_FA_TILE_Q;
+        Case c = new Case(heads, kvLora, rope, 1f);
+        int absorbedLength = heads * kvLora, qLength = heads * c.shape.headKeyLength();
+        float[] absorbed = randoms(tokens * absorbedLength, 1f), q = randoms(tokens * qLength, 1f);
+        Selection selection = new Selection(tokens, ROWS, ROWS);
+        for (int t = 0; t < tokens; t++) {
+            selection.counts[t] = 1 + random.nextInt(ROWS);
+            System.arraycopy(c.select(selection.counts[t]), 0, selection.keys[t], 0, selection.counts[t]);
+        }
+        float[] out = new float[tokens * absorbedLength];
+        new MlaAttention(c.shape, KERNELS).attend(absorbed, q, c.cache, ROWS, selection, ROWS - tokens, tokens, out);
+        for (int t = 0; t < tokens; t++) {
+            System.arraycopy(absorbed, t * absorbedLength, c.absorbed, 0, absorbedLength);
+            System.arraycopy(q, t * qLength, c.q, 0, qLength);
+            int[] keys = selection.keys[t];
+            int count = selection.counts[t];
+            assertArrayEquals(c.attend(keys, count), Arrays.copyOfRange(out, t * absorbedLength, (t + 1) * absorbedLength),
+                    "token " + t);
+            for (int h = 0; h < heads; h++) {
+                c.assertClose(c.reference(keys, count, h), out, t * absorbedLength + h * kvLora, 2e-5, "token " + t + ", head " + h);
+            }
         }
     }
 
@@ -138,7 +170,7 @@ class DecodeAttentionTest {
 
         float[] attend(int[] keys, int count, int parts) {
             float[] out = new float[heads * kvLora];
-            new DecodeAttention(shape, parts, KERNELS).attend(absorbed, q, cache, keys, count, out);
+            new TokenAttention(shape, parts, KERNELS).attend(0, absorbed, q, cache, keys, count, out);
             return out;
         }
 

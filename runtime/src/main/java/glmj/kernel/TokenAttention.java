@@ -11,18 +11,18 @@ import java.util.function.IntConsumer;
 import static jdk.incubator.vector.VectorOperators.FMA;
 
 /**
- * One decoding token's MLA attention over its selected cache rows, with the heads in the vector lanes: every head
- * attends the same rows, so a row's element, broadcast, multiplies a vector of heads' queries, and scores, softmax and
- * weights come out as vectors of heads, with no sums across lanes. Scores take four rows by four vectors of heads per
- * pass over the width, values four heads by four vectors of the latent per pass over the rows: each load serves
- * several multiply-adds.
+ * One token's MLA attention over its selected cache rows (a decoding token, or a token of a prompt's batch), with
+ * the heads in the vector lanes: every head attends the same rows, so a row's element, broadcast, multiplies a vector
+ * of heads' queries, and scores, softmax and weights come out as vectors of heads, with no sums across lanes. Scores
+ * take four rows by four vectors of heads per pass over the width, values four heads by four vectors of the latent per
+ * pass over the rows: each load serves several multiply-adds.
  *
  * <p>The selected rows are taken {@link #CHUNK} at a time, each converted from f16 once for every head; the chunks are
  * shared among parallel parts, whose partial softmax sums are then merged, as ggml merges its split-KV chunks.
  * Queries and results are laid out as {@link MlaAttention} lays them out. Heads and latent are padded to whole blocks
  * with zero queries, whose results are dropped.
  */
-final class DecodeAttention {
+final class TokenAttention {
     /** Selected rows converted and attended together. */
     private static final int CHUNK = 64;
     /** Rows, or heads, or vectors, that a pass of a kernel takes four of. */
@@ -49,7 +49,7 @@ final class DecodeAttention {
     private int tasks;
 
     /** Attention of one token of {@code shape}, its selected rows shared among up to {@code parallelParts} tasks. */
-    DecodeAttention(MlaAttention.Shape shape, int parallelParts, Kernels kernels) {
+    TokenAttention(MlaAttention.Shape shape, int parallelParts, Kernels kernels) {
         this.shape = shape;
         this.width = shape.kvLoraRank() + shape.ropeLength();
         this.heads = roundUp(shape.heads(), Math.max(LANES, BLOCK));
@@ -67,18 +67,20 @@ final class DecodeAttention {
     }
 
     /**
-     * Attends the token over the {@code count} rows {@code keys} lists of {@code cache}: its absorbed queries (every
-     * head, kv_lora each) in {@code absorbed}, its rope queries within {@code q} (heads of headKeyLength, the rope
-     * part last); every head's latent into {@code out}, laid out as the absorbed queries.
+     * Attends token {@code token} of a batch over the {@code count} rows {@code keys} lists of {@code cache}: its
+     * absorbed queries (every head, kv_lora each) at {@code absorbed[token * heads * kv_lora ..]}, its rope queries
+     * within {@code q[token * heads * headKeyLength ..]} (heads of headKeyLength, the rope part last); every head's
+     * latent into {@code out}, laid out as the absorbed queries.
      */
-    void attend(float[] absorbed, float[] q, MemorySegment cache, int[] keys, int count, float[] out) {
+    void attend(int token, float[] absorbed, float[] q, MemorySegment cache, int[] keys, int count, float[] out) {
         int kvl = shape.kvLoraRank(), rope = shape.ropeLength(), qk = shape.headKeyLength(), ropeAt = shape.ropeFreeLength();
+        int first = token * shape.heads();
         for (int h = 0; h < shape.heads(); h++) {
             for (int d = 0; d < kvl; d++) {
-                queries[d * heads + h] = absorbed[h * kvl + d];
+                queries[d * heads + h] = absorbed[(first + h) * kvl + d];
             }
             for (int d = 0; d < rope; d++) {
-                queries[(kvl + d) * heads + h] = q[h * qk + ropeAt + d];
+                queries[(kvl + d) * heads + h] = q[(first + h) * qk + ropeAt + d];
             }
         }
         this.cache = cache;
@@ -87,7 +89,7 @@ final class DecodeAttention {
         this.chunks = (count + CHUNK - 1) / CHUNK;
         this.tasks = Math.min(parts.length, chunks);
         kernels.parallelFor(tasks, attendPart);
-        combine(out);
+        combine(out, first * kvl);
     }
 
     /** Part {@code p}: chunks {@code [p * chunks / tasks, ...)} of the selected rows. */
@@ -95,15 +97,18 @@ final class DecodeAttention {
         parts[p].accumulate(p * chunks / tasks, (p + 1) * chunks / tasks);
     }
 
-    /** Every head's latent into {@code out}: the parts' sums, each rescaled to the largest score of all, normalized. */
-    private void combine(float[] out) {
+    /**
+     * Every head's latent into {@code out} from {@code base}: the parts' sums, each rescaled to the largest score of
+     * all, normalized.
+     */
+    private void combine(float[] out, int base) {
         int kvl = shape.kvLoraRank();
         for (int h = 0; h < shape.heads(); h++) {
             float max = Float.NEGATIVE_INFINITY;
             for (int p = 0; p < tasks; p++) {
                 max = Math.max(max, parts[p].maxima[h]);
             }
-            int at = h * kvl;
+            int at = base + h * kvl;
             Arrays.fill(out, at, at + kvl, 0f);
             float sum = 0;
             for (int p = 0; p < tasks; p++) {
