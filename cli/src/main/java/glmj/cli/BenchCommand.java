@@ -22,6 +22,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
+import me.tongfei.progressbar.ProgressBar;
 
 @Command(
         name = "bench",
@@ -128,6 +129,13 @@ final class BenchCommand implements Callable<Integer> {
             if (depth > 0) {
                 err.printf("bench: filling the context with %d tokens (untimed)...%n", depth);
                 err.flush();
+                if (TerminalProgress.shown()) {
+                    try (ProgressBar bar = TerminalProgress.bar("fill", "tokens", 1, depth)) {
+                        benchmark.fillDepth(bar::stepTo);
+                    }
+                } else {
+                    benchmark.fillDepth(done -> { });
+                }
             }
             if (promptTokens > 0) {
                 err.printf("bench: pp%d, %d repetitions...%n", promptTokens, repetitions);

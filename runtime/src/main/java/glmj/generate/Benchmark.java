@@ -3,6 +3,7 @@ package glmj.generate;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.SplittableRandom;
+import java.util.function.IntConsumer;
 
 /**
  * Prompt-processing and generation speed of a {@link Session}, measured as llama-bench measures them: one
@@ -91,12 +92,20 @@ public final class Benchmark {
         return kind + tokens + (depth > 0 ? " @ d" + depth : "");
     }
 
-    private void fillDepth() {
+    /**
+     * Processes the depth tokens now, untimed, telling {@code progress} how many are done after each batch, instead of
+     * before the first test; does nothing at depth 0 or once they are in.
+     */
+    public void fillDepth(IntConsumer progress) {
         if (depth > 0 && !depthFilled) {
             model.truncate(0);
-            model.forward(randomTokens(depth), 0, depth);
+            model.forward(randomTokens(depth), 0, depth, Processing.of(() -> false, progress));
             depthFilled = true;
         }
+    }
+
+    private void fillDepth() {
+        fillDepth(done -> { });
     }
 
     private void runPrompt(int[] prompt) {

@@ -34,6 +34,7 @@ class BenchmarkTest {
         public float[] forward(int[] tokens, int offset, int count, Processing how) {
             calls.add("forward " + count + " at " + position);
             position += count;
+            how.progress().accept(count);
             return new float[vocabularySize()];
         }
 
@@ -70,6 +71,22 @@ class BenchmarkTest {
                 "truncate 300", "forward 16 at 300",
                 "truncate 300", "forward 1 at 300", "forward 1 at 301",          // tg warm-up
                 "truncate 300", "forward 1 at 300", "forward 1 at 301"), model.calls);
+    }
+
+    @Test
+    void depthFilledAheadReportsProgressAndIsNotFilledAgain() {
+        RecordingModel model = new RecordingModel();
+        Benchmark benchmark = new Benchmark(model, 1, 300, Duration.ZERO);
+        List<Integer> done = new ArrayList<>();
+
+        benchmark.fillDepth(done::add);
+        benchmark.generation(1, 1);
+
+        assertEquals(List.of(300), done);
+        assertEquals(List.of(
+                "truncate 0", "forward 300 at 0",
+                "truncate 300", "forward 1 at 300",
+                "truncate 300", "forward 1 at 300"), model.calls);
     }
 
     @Test
