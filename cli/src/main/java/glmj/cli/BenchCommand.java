@@ -13,6 +13,7 @@ import glmj.gguf.Metadata;
 import java.io.IOException;
 import java.time.Duration;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -37,6 +38,7 @@ import me.tongfei.progressbar.ProgressBar;
         footer = {"", "Examples:",
             "  glmj bench -m model.gguf -p 128 -n 32 -t 2",
             "  glmj bench -m model.gguf -p 0 -n 32 -d 4096   # tg after 4096 tokens",
+            "  glmj bench -m glm5.gguf -p 0 -n 8 -d 131072 --fill-model twin.gguf   # the depth filled in minutes",
             "  glmj bench -m model.gguf --json | jq .tg_tps",
             "  glmj bench --memory -t 2"})
 final class BenchCommand implements Callable<Integer> {
@@ -57,6 +59,11 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = {"-d", "--n-depth"}, paramLabel = "N", description = "Tokens already in the context when each run starts, processed once untimed (default: ${DEFAULT-VALUE}).")
     int depth = 0;
+
+    @Option(names = "--fill-model", paramLabel = "FILE", description = {
+            "Fill the -d tokens with this model instead, then move its context into the measured model's: a model with the same KV cache layout (layers, latent and indexer key widths) but far cheaper per token, such as 'scripts/bench-model --geometry glm5 --cache-twin' writes.",
+            "A depth of 131072 takes a full-width model hours to fill. The tests then run over the filler's cached keys: they measure the depth's speed, not the model's outputs."})
+    Path fillModel;
 
     @Option(names = {"-r", "--repetitions"}, paramLabel = "N", description = "Repetitions of each test, or read passes with --memory (default: ${DEFAULT-VALUE}).")
     int repetitions = 5;
@@ -82,6 +89,9 @@ final class BenchCommand implements Callable<Integer> {
         }
         if (promptTokens < 0 || generatedTokens < 0 || depth < 0 || repetitions < 1 || promptTokens + generatedTokens == 0) {
             throw new UserInputException("-p, -n and -d must be 0 or more, -p and -n not both 0, -r 1 or more");
+        }
+        if (fillModel != null && depth == 0) {
+            throw new UserInputException("--fill-model fills the depth: give -d too");
         }
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
@@ -120,6 +130,9 @@ final class BenchCommand implements Callable<Integer> {
             report.put("threads", modelOptions.engine.threads.count);
             report.put("repetitions", repetitions);
             report.put("n_depth", depth);
+            if (fillModel != null) {
+                report.put("depth_filled_by", fillModel.toString());
+            }
             report.put("active_bytes_per_token", activeBytes);
             report.put("load_s", loadSeconds);
             report.put("first_token_s", firstTokenSeconds);
@@ -127,15 +140,7 @@ final class BenchCommand implements Callable<Integer> {
                 out.printf("%-40s  %-11s  %7s  %16s  %20s%n", "model", "engine", "threads", "test", "tokens/s");
             }
             if (depth > 0) {
-                err.printf("bench: filling the context with %d tokens (untimed)...%n", depth);
-                err.flush();
-                if (TerminalProgress.shown()) {
-                    try (ProgressBar bar = TerminalProgress.bar("fill", "tokens", 1, depth)) {
-                        benchmark.fillDepth(bar::stepTo);
-                    }
-                } else {
-                    benchmark.fillDepth(done -> { });
-                }
+                fillDepth(benchmark, session, err);
             }
             if (promptTokens > 0) {
                 err.printf("bench: pp%d, %d repetitions...%n", promptTokens, repetitions);
@@ -153,6 +158,31 @@ final class BenchCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
+    }
+
+    /** The depth tokens, by the model or by --fill-model's, with a progress bar on a terminal. */
+    private void fillDepth(Benchmark benchmark, Session session, PrintWriter err) throws IOException {
+        if (fillModel == null) {
+            fillDepth(benchmark, session, "", err);
+            return;
+        }
+        try (Model filler = modelOptions.loadAlso(fillModel, err); Session fillerSession = filler.newSession()) {
+            fillDepth(benchmark, fillerSession, " by " + fillModel, err);
+        } catch (IllegalArgumentException otherLayout) {
+            throw new UserInputException(fillModel + ": " + otherLayout.getMessage());
+        }
+    }
+
+    private void fillDepth(Benchmark benchmark, Session filler, String by, PrintWriter err) {
+        err.printf("bench: filling the context with %d tokens%s (untimed)...%n", depth, by);
+        err.flush();
+        if (TerminalProgress.shown()) {
+            try (ProgressBar bar = TerminalProgress.bar("fill", "tokens", 1, depth)) {
+                benchmark.fillDepth(filler, bar::stepTo);
+            }
+        } else {
+            benchmark.fillDepth(filler, done -> { });
+        }
     }
 
     private void record(Benchmark.Result result, String key, Model loaded, Map<String, Object> report, PrintWriter out) {

@@ -45,9 +45,18 @@ final class ModelOptions {
      * weights are read, what the run needs in memory against what the machine has.
      */
     Model load(PrintWriter notices) throws IOException {
-        Model loaded = Models.open(path(), engine.options(contextSize, batchSize, false), notice -> notices.println("glmj: " + notice),
+        return load(path(), model != null, notices);
+    }
+
+    /** Another model, {@code file}, loaded as {@link #load} loads the chosen one: the same engine, context and batches. */
+    Model loadAlso(Path file, PrintWriter notices) throws IOException {
+        return load(file, false, notices);
+    }
+
+    private Model load(Path file, boolean statePlan, PrintWriter notices) throws IOException {
+        Model loaded = Models.open(file, engine.options(contextSize, batchSize, false), notice -> notices.println("glmj: " + notice),
                 MachineMemory.now(), plan -> {
-                    if (model != null) {
+                    if (statePlan) {
                         notices.println("glmj: " + plan.statement());
                         notices.flush();
                     }

@@ -9,6 +9,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import glmj.cli.InfoCommandTest.Run;
 import glmj.gguf.ActiveWeights;
 import glmj.gguf.GGUFFile;
+import glmj.testdata.TestModels;
+import java.nio.file.Path;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
@@ -55,6 +57,38 @@ class BenchCommandTest {
         try (GGUFFile model = GGUFFile.open(BuiltInModel.path())) {
             assertEquals(ActiveWeights.of(model).perToken(), report.get("active_bytes_per_token").asLong());
         }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"java", "llama"})
+    void aFillModelFillsTheDepthOfAModelWithItsCacheLayout(String engine) throws Exception {
+        String twin = TestModels.fullWidthMiniatureCacheTwin().toString();
+        Run run = glmj("bench", "--engine", engine, "-m", TestModels.fullWidthMiniature().toString(), "-p", "0", "-n", "2",
+                "-d", "300", "-r", "1", "--warm-up", "0", "--fill-model", twin, "--json");
+        assertEquals(0, run.exitCode(), run.err());
+        JsonNode report = new ObjectMapper().readTree(run.out());
+        assertEquals(300, report.get("n_depth").asInt());
+        assertEquals(twin, report.get("depth_filled_by").asText());
+        assertTrue(report.get("tg_tps").asDouble() > 0);
+        assertTrue(run.err().contains("filling the context with 300 tokens by " + twin), run.err());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"java", "llama"})
+    void aFillModelOfAnotherCacheLayoutIsRefused(String engine) {
+        Path tiny = BuiltInModel.path();
+        Run run = glmj("bench", "--engine", engine, "-m", TestModels.fullWidthMiniature().toString(), "-p", "0", "-n", "2",
+                "-d", "30", "-r", "1", "--warm-up", "0", "--fill-model", tiny.toString());
+        assertEquals(2, run.exitCode(), run.err());
+        String last = run.err().lines().reduce((first, second) -> second).orElse("");
+        assertTrue(last.startsWith("glmj: " + tiny + ": ") && last.contains("layout"), run.err());
+    }
+
+    @Test
+    void aFillModelNeedsADepth() {
+        Run run = glmj("bench", "-p", "0", "-n", "2", "--fill-model", BuiltInModel.path().toString());
+        assertEquals(2, run.exitCode());
+        assertTrue(run.err().contains("--fill-model fills the depth: give -d too"), run.err());
     }
 
     @Test

@@ -826,6 +826,48 @@ public final class Llama {
         }
     }
 
+    private static final class llama_state_seq_get_size {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(JAVA_LONG, ADDRESS, JAVA_INT);
+        static final MethodHandle HANDLE = LlamaLibrary.downcall("llama_state_seq_get_size", DESC);
+    }
+
+    /** {@code size_t llama_state_seq_get_size(struct llama_context * ctx, llama_seq_id seq_id)}. */
+    public static long llama_state_seq_get_size(MemorySegment ctx, int seqId) {
+        try {
+            return (long) llama_state_seq_get_size.HANDLE.invokeExact(ctx, seqId);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    private static final class llama_state_seq_get_data {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT);
+        static final MethodHandle HANDLE = LlamaLibrary.downcall("llama_state_seq_get_data", DESC);
+    }
+
+    /** {@code size_t llama_state_seq_get_data(struct llama_context * ctx, uint8_t * dst, size_t size, llama_seq_id seq_id)}. */
+    public static long llama_state_seq_get_data(MemorySegment ctx, MemorySegment dst, long size, int seqId) {
+        try {
+            return (long) llama_state_seq_get_data.HANDLE.invokeExact(ctx, dst, size, seqId);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    private static final class llama_state_seq_set_data {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT);
+        static final MethodHandle HANDLE = LlamaLibrary.downcall("llama_state_seq_set_data", DESC);
+    }
+
+    /** {@code size_t llama_state_seq_set_data(struct llama_context * ctx, const uint8_t * src, size_t size, llama_seq_id dest_seq_id)}. */
+    public static long llama_state_seq_set_data(MemorySegment ctx, MemorySegment src, long size, int destSeqId) {
+        try {
+            return (long) llama_state_seq_set_data.HANDLE.invokeExact(ctx, src, size, destSeqId);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
     private static final class llama_n_batch {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(JAVA_INT, ADDRESS);
         static final MethodHandle HANDLE = LlamaLibrary.downcall("llama_n_batch", DESC);

@@ -251,6 +251,29 @@ public final class LlamaEngine implements Engine {
             position = newPosition;
         }
 
+        /** Through llama.cpp's sequence state, which checks the layout (layers, types and widths of the cache's rows). */
+        @Override
+        public void copyContextFrom(Session source) {
+            if (!(source instanceof LlamaSession other)) {
+                throw new IllegalArgumentException("llama.cpp cannot take the context of " + source.getClass().getSimpleName());
+            }
+            if (other.position > sessionContext) {
+                throw new IllegalArgumentException("a context of " + other.position + " tokens does not fit in one of " + sessionContext);
+            }
+            try (Arena scratch = Arena.ofConfined()) {
+                long size = Llama.llama_state_seq_get_size(other.context, 0);
+                MemorySegment state = scratch.allocate(size);
+                long written = Llama.llama_state_seq_get_data(other.context, state, size, 0);
+                truncate(0);
+                if (written != size || Llama.llama_state_seq_set_data(context, state, size, 0) == 0) {
+                    throw new IllegalArgumentException("llama.cpp could not move the context of " + other.position
+                            + " tokens into this model's (its log above says why: a cache of another layout)");
+                }
+            }
+            position = other.position;
+            history.recordUnknown(position, 0);
+        }
+
         @Override
         public int keepCommonPrefix(int[] tokens) {
             int kept = history.commonPrefix(tokens, position);

@@ -3,12 +3,14 @@ package glmj.llamacpp;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import glmj.engine.Engine;
 import glmj.generate.Processing;
 import glmj.generate.Session;
 import glmj.model.GlmDsaEngine;
 import glmj.testdata.TestModels;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CancellationException;
@@ -17,13 +19,19 @@ import java.util.stream.IntStream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** What every engine's sessions promise: every position's logits, cancellation between batches, progress, prefix reuse, own caches. */
+/**
+ * What every engine's sessions promise: every position's logits, cancellation between batches, progress, prefix reuse,
+ * own caches, and contexts copied between sessions of models with one cache layout.
+ */
 class SessionTest {
     private static final int[] PROMPT = IntStream.range(0, 20).map(i -> 300 + 77 * i).toArray();
 
     private static Engine engine(String name) throws Exception {
-        return name.equals("java") ? GlmDsaEngine.open(TestModels.tinyF32(), 64, 8, 2)
-                : new LlamaEngine(List.of(TestModels.tinyF32()), 64, 8, 2);
+        return engine(name, TestModels.tinyF32());
+    }
+
+    private static Engine engine(String name, Path model) throws Exception {
+        return name.equals("java") ? GlmDsaEngine.open(model, 64, 8, 2) : new LlamaEngine(List.of(model), 64, 8, 2);
     }
 
     @ParameterizedTest
@@ -64,6 +72,40 @@ class SessionTest {
             assertEquals(5, session.position());
             session.forward(PROMPT, 5, PROMPT.length - 5);
             assertEquals(PROMPT.length - 1, session.keepCommonPrefix(PROMPT), "all but the last token, which gives the logits");
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"java", "llama"})
+    void aCopiedContextContinuesAsTheOriginalButSharesNoPrefix(String name) throws Exception {
+        Oracle.library();
+        try (Engine engine = engine(name); Session original = engine.newSession(); Session copy = engine.newSession()) {
+            original.forward(PROMPT, 0, PROMPT.length - 1);
+            copy.forward(PROMPT, 0, 3);
+            copy.copyContextFrom(original);
+            assertEquals(PROMPT.length - 1, copy.position());
+            float[] expected = original.forward(PROMPT, PROMPT.length - 1, 1).clone();
+            assertArrayEquals(expected, copy.forward(PROMPT, PROMPT.length - 1, 1), name);
+            assertEquals(0, copy.keepCommonPrefix(PROMPT), "the copied tokens are not known");
+        }
+    }
+
+    /** The cache twin's context, filled through one head, moves into the full-width design's: the same cache layout. */
+    @ParameterizedTest
+    @ValueSource(strings = {"java", "llama"})
+    void aNarrowModelFillsTheContextOfAWideOneOfTheSameCacheLayoutOnly(String name) throws Exception {
+        Oracle.library();
+        try (Engine twin = engine(name, TestModels.fullWidthMiniatureCacheTwin()); Engine wide = engine(name, TestModels.fullWidthMiniature());
+             Engine tiny = engine(name); Session filler = twin.newSession(); Session measured = wide.newSession();
+             Session other = tiny.newSession()) {
+            filler.forward(PROMPT, 0, PROMPT.length);
+            measured.copyContextFrom(filler);
+            assertEquals(PROMPT.length, measured.position());
+            float[] logits = measured.forward(PROMPT, 0, 1);
+            assertTrue(IntStream.range(0, logits.length).allMatch(i -> Float.isFinite(logits[i])), name + ": logits after the copied context");
+            assertEquals(PROMPT.length + 1, measured.position());
+            assertThrows(IllegalArgumentException.class, () -> other.copyContextFrom(filler), name + ": the tiny model's cache is narrower");
+            assertEquals(0, other.position());
         }
     }
 }

@@ -97,9 +97,22 @@ public final class Benchmark {
      * before the first test; does nothing at depth 0 or once they are in.
      */
     public void fillDepth(IntConsumer progress) {
+        fillDepth(model, progress);
+    }
+
+    /**
+     * {@link #fillDepth(IntConsumer)} by {@code filler}, a session of the same engine on a model with the measured one's
+     * cache layout but far cheaper per token, whose context then moves into the measured session
+     * ({@link Session#copyContextFrom}): a great depth at the filler's speed. The tests then run over the filler's cached
+     * keys, at the speed of the depth, not to the measured model's outputs.
+     */
+    public void fillDepth(Session filler, IntConsumer progress) {
         if (depth > 0 && !depthFilled) {
-            model.truncate(0);
-            model.forward(randomTokens(depth), 0, depth, Processing.of(() -> false, progress));
+            filler.truncate(0);
+            filler.forward(randomTokens(depth, filler.vocabularySize()), 0, depth, Processing.of(() -> false, progress));
+            if (filler != model) {
+                model.copyContextFrom(filler);
+            }
             depthFilled = true;
         }
     }
@@ -121,9 +134,13 @@ public final class Benchmark {
     }
 
     private int[] randomTokens(int count) {
+        return randomTokens(count, model.vocabularySize());
+    }
+
+    private int[] randomTokens(int count, int vocabularySize) {
         int[] tokens = new int[count];
         for (int i = 0; i < count; i++) {
-            tokens[i] = i == 0 && firstToken >= 0 ? firstToken : random.nextInt(model.vocabularySize());
+            tokens[i] = i == 0 && firstToken >= 0 ? firstToken : random.nextInt(vocabularySize);
         }
         return tokens;
     }

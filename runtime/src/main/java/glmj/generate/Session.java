@@ -38,6 +38,15 @@ public interface Session extends AutoCloseable {
      */
     float[] forward(int[] tokens, int offset, int count, Processing how);
 
+    /**
+     * Replaces this context with a copy of {@code source}'s: its positions and cache. {@code source} is a session of the
+     * same engine on a model whose cache has the same layout, possibly a far narrower one, as {@code glmj bench
+     * --fill-model} fills a great depth with. Which tokens it holds is not copied: no later prompt shares a prefix with them.
+     *
+     * @throws IllegalArgumentException when {@code source} is another engine's or its model's cache has another layout
+     */
+    void copyContextFrom(Session source);
+
     /** Forgets every token from {@code position} on; {@code 0} empties the context. */
     void truncate(int position);
 

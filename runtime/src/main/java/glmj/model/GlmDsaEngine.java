@@ -188,6 +188,15 @@ public final class GlmDsaEngine implements Engine {
             cache.truncate(position);
         }
 
+        @Override
+        public void copyContextFrom(Session source) {
+            if (!(source instanceof GlmDsaSession other)) {
+                throw new IllegalArgumentException("glmj's engine cannot take the context of " + source.getClass().getSimpleName());
+            }
+            cache.copyFrom(other.cache);
+            history.recordUnknown(cache.position(), 0);
+        }
+
         /** Within a batch, the tokens done with its layers done counted in proportion, after each layer but the last. */
         private final class LayerProgress implements LayerProbe {
             private Processing how;

@@ -4,6 +4,7 @@ import glmj.generate.CacheTooLargeException;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 
 /**
  * One sequence's cache of a {@link GlmDsa} model, f16 off the heap as llama.cpp's default cache: per token and layer
@@ -15,6 +16,9 @@ public final class KvCache {
     private static final long F16_BYTES = 2;
     private final MemorySegment[] latents;
     private final MemorySegment[] indexerKeys;
+    /** Per token: the bytes of a layer's latent, and of its indexer key (0 on layers without). */
+    private final long latentBytes;
+    private final long[] indexerKeyBytes;
     private final int capacity;
     private int position;
 
@@ -23,13 +27,16 @@ public final class KvCache {
         this.capacity = capacity;
         latents = new MemorySegment[c.layerCount()];
         indexerKeys = new MemorySegment[c.layerCount()];
+        latentBytes = F16_BYTES * latentLength(c);
+        indexerKeyBytes = new long[c.layerCount()];
         // off the heap, so the heap stays small whatever the context
         Arena arena = Arena.ofAuto();
         try {
             for (int il = 0; il < c.layerCount(); il++) {
-                latents[il] = arena.allocate(F16_BYTES * capacity * latentLength(c), 64);
+                latents[il] = arena.allocate(capacity * latentBytes, 64);
                 if (c.indexerFull()[il]) {
-                    indexerKeys[il] = arena.allocate(F16_BYTES * capacity * c.indexerHeadLength(), 64);
+                    indexerKeyBytes[il] = F16_BYTES * c.indexerHeadLength();
+                    indexerKeys[il] = arena.allocate(capacity * indexerKeyBytes[il], 64);
                 }
             }
         } catch (OutOfMemoryError notReserved) {
@@ -87,6 +94,37 @@ public final class KvCache {
             throw new IllegalArgumentException("cannot advance a cache of " + position + " of " + capacity + " tokens by " + count);
         }
         position += count;
+    }
+
+    /**
+     * Replaces this cache's tokens with copies of {@code source}'s. The source may be another model's if its cache has
+     * the same layout (layers, latent and indexer key widths), as a narrow model's filling the context of a wide one
+     * for a benchmark at depth.
+     *
+     * @throws IllegalArgumentException when the layouts differ or the source holds more tokens than this cache can
+     */
+    public void copyFrom(KvCache source) {
+        if (source.latents.length != latents.length || source.latentBytes != latentBytes
+                || !Arrays.equals(source.indexerKeyBytes, indexerKeyBytes)) {
+            throw new IllegalArgumentException("the caches' layouts differ: " + source.layout() + " against " + layout());
+        }
+        if (source.position > capacity) {
+            throw new IllegalArgumentException("a cache of " + source.position + " tokens does not fit in one of " + capacity);
+        }
+        for (int il = 0; il < latents.length; il++) {
+            MemorySegment.copy(source.latents[il], 0, latents[il], 0, source.position * latentBytes);
+            if (indexerKeys[il] != null) {
+                MemorySegment.copy(source.indexerKeys[il], 0, indexerKeys[il], 0, source.position * indexerKeyBytes[il]);
+            }
+        }
+        position = source.position;
+    }
+
+    /** The layout {@link #copyFrom} compares, in words. */
+    private String layout() {
+        long keyed = Arrays.stream(indexerKeyBytes).filter(bytes -> bytes > 0).count();
+        long keyBytes = Arrays.stream(indexerKeyBytes).max().orElse(0);
+        return latents.length + " layers of " + latentBytes + "-byte latents, " + keyed + " with " + keyBytes + "-byte indexer keys";
     }
 
     /** Layer {@code layer}'s latents and rope keys. */

@@ -7,17 +7,28 @@ import java.time.Duration;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class BenchmarkTest {
 
-    /** Records every call, as "truncate P" or "forward N at P". */
+    /** Records every call, as "truncate P", "forward N at P" or "copy P": the tokens forwarded in {@code tokens}. */
     private static final class RecordingModel implements Session {
         final List<String> calls = new ArrayList<>();
+        final List<Integer> tokens = new ArrayList<>();
+        private final int vocabularySize;
         private int position;
+
+        RecordingModel() {
+            this(100);
+        }
+
+        RecordingModel(int vocabularySize) {
+            this.vocabularySize = vocabularySize;
+        }
 
         @Override
         public int vocabularySize() {
-            return 100;
+            return vocabularySize;
         }
 
         @Override
@@ -33,6 +44,9 @@ class BenchmarkTest {
         @Override
         public float[] forward(int[] tokens, int offset, int count, Processing how) {
             calls.add("forward " + count + " at " + position);
+            for (int i = offset; i < offset + count; i++) {
+                this.tokens.add(tokens[i]);
+            }
             position += count;
             how.progress().accept(count);
             return new float[vocabularySize()];
@@ -42,6 +56,12 @@ class BenchmarkTest {
         public void truncate(int newPosition) {
             calls.add("truncate " + newPosition);
             position = newPosition;
+        }
+
+        @Override
+        public void copyContextFrom(Session source) {
+            calls.add("copy " + source.position());
+            position = source.position();
         }
 
         @Override
@@ -85,6 +105,26 @@ class BenchmarkTest {
         assertEquals(List.of(300), done);
         assertEquals(List.of(
                 "truncate 0", "forward 300 at 0",
+                "truncate 300", "forward 1 at 300",
+                "truncate 300", "forward 1 at 300"), model.calls);
+    }
+
+    @Test
+    void aFillerFillsTheDepthWithItsOwnTokensAndTheModelTakesItsContext() {
+        RecordingModel model = new RecordingModel();
+        RecordingModel filler = new RecordingModel(7);
+        Benchmark benchmark = new Benchmark(model, 1, 300, Duration.ZERO);
+        List<Integer> done = new ArrayList<>();
+
+        benchmark.fillDepth(filler, done::add);
+        benchmark.generation(1, 1);
+
+        assertEquals(List.of("truncate 0", "forward 300 at 0"), filler.calls);
+        assertEquals(1, filler.tokens.getFirst());
+        assertTrue(filler.tokens.stream().allMatch(token -> token >= 0 && token < 7), "tokens of the filler's vocabulary");
+        assertEquals(List.of(300), done);
+        assertEquals(List.of(
+                "copy 300",
                 "truncate 300", "forward 1 at 300",
                 "truncate 300", "forward 1 at 300"), model.calls);
     }

@@ -33,8 +33,11 @@ public final class FullWidthGlmDsa {
     public static final int EXPERT_COUNT = 256;
     public static final int EXPERT_USED_COUNT = 8;
     public static final int HEAD_COUNT = 64;
+    public static final int INDEXER_HEAD_COUNT = 32;
     /** GLM-5's 78 trunk blocks, 3 of them dense, and one MTP block. */
     public static final Layers GLM_5 = new Layers(78, 3, 1);
+    /** The blocks of {@link #writeMiniature}: one dense, two MoE and the MTP block. */
+    public static final Layers MINIATURE_LAYERS = new Layers(3, 1, 1);
 
     /**
      * How many blocks: {@code blocks} in the trunk, the first {@code denseBlocks} of them dense (the others MoE), then
@@ -83,16 +86,34 @@ public final class FullWidthGlmDsa {
      * vocabulary, the mix, random blocks, no {@code indexer.types} key).
      */
     public static void writeMiniature(Path file) throws IOException {
-        GlmDsaShape full = shape(new Layers(3, 1, 1));
-        GlmDsaShape small = new GlmDsaShape(
+        GlmDsaGenerator.write(file, new GlmDsaGenerator.Model("glmj GLM-5 full-width design at test size (random weights)",
+                narrowed(MINIATURE_LAYERS, 4, INDEXER_HEAD_COUNT), new UnslothUdQ2KXl(),
+                GlmDsaGenerator.WeightSource.RANDOM_BLOCKS, 0), GlmDsaGenerator.Progress.NONE);
+    }
+
+    /**
+     * The model {@code layers} make with the KV cache of the full-width one and little else: the same blocks, each
+     * caching per token the 512 + 64 latent and the indexer's 128-wide key, but one attention head, one indexer head and
+     * the test-size widths of {@link #writeMiniature}. A context it fills moves into the full-width model's context
+     * ({@code glmj bench --fill-model}): a depth of 131072 tokens in minutes where the full widths take hours. The cached
+     * values are this model's, so the full-width model then decodes at the depth's speed, not to its outputs.
+     */
+    public static void writeCacheTwin(Path file, Layers layers, GlmDsaGenerator.Progress progress) throws IOException {
+        String name = "glmj GLM-5 cache twin, " + layers.blocks() + " blocks (one head, random weights)";
+        GlmDsaGenerator.write(file, new GlmDsaGenerator.Model(name, narrowed(layers, 1, 1), new UnslothUdQ2KXl(),
+                GlmDsaGenerator.WeightSource.RANDOM_BLOCKS, 0), progress);
+    }
+
+    /** The full-width shape of {@code layers} at n_embd 256, with {@code heads} attention and {@code indexerHeads} indexer heads. */
+    private static GlmDsaShape narrowed(Layers layers, int heads, int indexerHeads) {
+        GlmDsaShape full = shape(layers);
+        return new GlmDsaShape(
                 256, full.blockCount(), full.leadingDenseBlockCount(), full.nextnBlockCount(), VOCABULARY_SIZE,
                 full.contextLength(), 512,
-                4, 256, full.kvLoraRank(), full.qkNopeHeadDim(), full.qkRopeHeadDim(), full.valueLengthMla(),
+                heads, 256, full.kvLoraRank(), full.qkNopeHeadDim(), full.qkRopeHeadDim(), full.valueLengthMla(),
                 64, EXPERT_USED_COUNT, 1, 256, full.expertWeightsScale(),
-                full.indexerHeadCount(), full.indexerKeyLength(), full.indexerTopK(), null,
+                indexerHeads, full.indexerKeyLength(), full.indexerTopK(), null,
                 full.ropeFreqBase(), full.rmsNormEps());
-        GlmDsaGenerator.write(file, new GlmDsaGenerator.Model("glmj GLM-5 full-width design at test size (random weights)",
-                small, new UnslothUdQ2KXl(), GlmDsaGenerator.WeightSource.RANDOM_BLOCKS, 0), GlmDsaGenerator.Progress.NONE);
     }
 
     /** The bytes of the model's tensors: nearly its file size (the header adds about 5 MB). */
@@ -112,7 +133,7 @@ public final class FullWidthGlmDsa {
                 HEAD_COUNT, 2048, 512, 192, 64, 256,
                 EXPERT_COUNT, EXPERT_USED_COUNT, 1, 2048, 2.5f,
                 // every indexer full, with no indexer.types key, as in GLM-5's files
-                32, 128, 2048, null,
+                INDEXER_HEAD_COUNT, 128, 2048, null,
                 1_000_000f, 1e-5f);
     }
 

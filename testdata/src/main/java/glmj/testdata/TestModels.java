@@ -109,6 +109,17 @@ public final class TestModels {
         return cached(fullWidthName(layers, seed), file -> FullWidthGlmDsa.write(file, layers, seed, progress));
     }
 
+    /** {@link FullWidthGlmDsa#writeCacheTwin}: the narrow model with the KV cache of the full-width model of {@code layers}. */
+    static synchronized Path cacheTwin(FullWidthGlmDsa.Layers layers, GlmDsaGenerator.Progress progress) {
+        return cached("glm5-cache-twin-" + layers.blocks() + "-blocks-" + layers.denseBlocks() + "-dense-" + layers.mtpBlocks()
+                + "-mtp.gguf", file -> FullWidthGlmDsa.writeCacheTwin(file, layers, progress));
+    }
+
+    /** The cache twin of {@link #fullWidthMiniature}: its blocks, one head. */
+    public static Path fullWidthMiniatureCacheTwin() {
+        return cacheTwin(FullWidthGlmDsa.MINIATURE_LAYERS, GlmDsaGenerator.Progress.NONE);
+    }
+
     /** {@link FullWidthGlmDsa#writeMiniature}: the full-width design at test size. */
     public static synchronized Path fullWidthMiniature() {
         return cached("glm5-design-small.gguf", FullWidthGlmDsa::writeMiniature);

@@ -3,6 +3,9 @@ package glmj.testdata;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import glmj.gguf.GGUFFile;
+
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -40,6 +43,19 @@ class BenchModelsTest {
     }
 
     @Test
+    void writesTheCacheTwinOfTheGlm5ModelOfTheLayersAsked(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("twin.gguf");
+        Result r = run("--geometry", "glm5", "--layers", "2", "--dense", "1", "--mtp", "0", "--cache-twin", "--no-progress",
+                "-o", file.toString());
+        assertEquals(0, r.code(), r.err());
+        assertEquals(file + System.lineSeparator(), r.out());
+        try (GGUFFile twin = GGUFFile.open(file)) {
+            assertEquals(2, twin.metadata().getInt("glm-dsa.block_count"));
+            assertEquals(1, twin.metadata().getInt("glm-dsa.attention.head_count"));
+        }
+    }
+
+    @Test
     void badOptionsAreOneLineWithExitCodeTwo(@TempDir Path dir) {
         String[][] cases = {
             {"--geometry", "glm6"},
@@ -48,6 +64,8 @@ class BenchModelsTest {
             {"--geometry", "glm5", "--layers", "2", "--dense", "3"},
             {"--geometry", "glm5", "--mtp", "2"},
             {"--geometry", "glm5", "--checkpoint"},
+            {"--cache-twin"},
+            {"--geometry", "glm5", "--cache-twin", "--seed", "3"},
             {"--checkpoint", "-o", dir.toString()},
             {"--geometry", "glm5", "--layers", "4000", "-o", dir.resolve("huge.gguf").toString()},
             {"-o", dir.resolve("missing/model.gguf").toString()},
