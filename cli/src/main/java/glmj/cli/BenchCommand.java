@@ -136,11 +136,11 @@ final class BenchCommand implements Callable<Integer> {
             report.put("active_bytes_per_token", activeBytes);
             report.put("load_s", loadSeconds);
             report.put("first_token_s", firstTokenSeconds);
-            if (!json) {
-                out.printf("%-40s  %-11s  %7s  %16s  %20s%n", "model", "engine", "threads", "test", "tokens/s");
-            }
             if (depth > 0) {
                 fillDepth(benchmark, session, err);
+            }
+            if (!json) {
+                out.printf("%-40s  %-11s  %7s  %16s  %20s%n", "model", "engine", "threads", "test", "tokens/s");
             }
             if (promptTokens > 0) {
                 err.printf("bench: pp%d, %d repetitions...%n", promptTokens, repetitions);

@@ -82,6 +82,7 @@ class BenchCommandTest {
         assertEquals(2, run.exitCode(), run.err());
         String last = run.err().lines().reduce((first, second) -> second).orElse("");
         assertTrue(last.startsWith("glmj: " + tiny + ": ") && last.contains("layout"), run.err());
+        assertEquals("", run.out(), "no table begun");
     }
 
     @Test
