@@ -146,11 +146,11 @@ public final class BenchModels implements Callable<Integer> {
             long start = System.nanoTime();
             Path model;
             long chosenSeed = seed == null ? 0 : seed;
-            if (cacheTwin) {
-                model = target == null ? TestModels.cacheTwin(blocks, bar) : target;
-                if (target != null) {
-                    FullWidthGlmDsa.writeCacheTwin(target, blocks, bar);
-                }
+            if (cacheTwin && target == null) {
+                model = TestModels.cacheTwin(blocks, bar);
+            } else if (cacheTwin) {
+                FullWidthGlmDsa.writeCacheTwin(target, blocks, bar);
+                model = target;
             } else if (target == null) {
                 model = glm5 ? TestModels.fullWidthModel(blocks, chosenSeed, bar) : TestModels.benchModel(scale, bar);
             } else if (glm5) {

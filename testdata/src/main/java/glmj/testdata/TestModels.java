@@ -111,8 +111,7 @@ public final class TestModels {
 
     /** {@link FullWidthGlmDsa#writeCacheTwin}: the narrow model with the KV cache of the full-width model of {@code layers}. */
     static synchronized Path cacheTwin(FullWidthGlmDsa.Layers layers, GlmDsaGenerator.Progress progress) {
-        return cached("glm5-cache-twin-" + layers.blocks() + "-blocks-" + layers.denseBlocks() + "-dense-" + layers.mtpBlocks()
-                + "-mtp.gguf", file -> FullWidthGlmDsa.writeCacheTwin(file, layers, progress));
+        return cached("glm5-cache-twin-" + blocksName(layers) + ".gguf", file -> FullWidthGlmDsa.writeCacheTwin(file, layers, progress));
     }
 
     /** The cache twin of {@link #fullWidthMiniature}: its blocks, one head. */
@@ -127,8 +126,12 @@ public final class TestModels {
 
     /** The cached file name of {@link #fullWidthModel}. */
     static String fullWidthName(FullWidthGlmDsa.Layers layers, long seed) {
-        return "glm5-" + layers.blocks() + "-blocks-" + layers.denseBlocks() + "-dense-" + layers.mtpBlocks() + "-mtp-seed-"
-                + seed + ".gguf";
+        return "glm5-" + blocksName(layers) + "-seed-" + seed + ".gguf";
+    }
+
+    /** {@code layers} in a cached file's name, as {@code 4-blocks-2-dense-1-mtp}. */
+    private static String blocksName(FullWidthGlmDsa.Layers layers) {
+        return layers.blocks() + "-blocks-" + layers.denseBlocks() + "-dense-" + layers.mtpBlocks() + "-mtp";
     }
 
     /** Where the models are cached: one directory per generator fingerprint. */
