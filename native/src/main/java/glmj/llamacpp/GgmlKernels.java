@@ -313,10 +313,6 @@ public final class GgmlKernels implements Kernels {
         vector.row(w, row, dst, dstOffset);
     }
 
-    @Override
-    public float dot(float[] a, int aOffset, float[] b, int bOffset, int n) {
-        return vector.dot(a, aOffset, b, bOffset, n);
-    }
 
     @Override
     public void swiGlu(float[] a, int n, int upOffset) {

@@ -195,10 +195,6 @@ class CancellationTest {
             kernels.row(w, row, dst, dstOffset);
         }
 
-        @Override
-        public float dot(float[] a, int aOffset, float[] b, int bOffset, int n) {
-            return kernels.dot(a, aOffset, b, bOffset, n);
-        }
 
         @Override
         public void swiGlu(float[] a, int n, int upOffset) {

@@ -53,6 +53,26 @@ public final class FloatDots {
         return sum;
     }
 
+    /** {@link #f32(MemorySegment, long, Activations, int)}'s order for two float arrays: the indexer's query and key. */
+    public static float f32(float[] a, int aOffset, float[] b, int bOffset, int n) {
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+        int i = 0;
+        for (; i + 4 * N <= n; i += 4 * N) {
+            acc0 = FloatVector.fromArray(F, a, aOffset + i).lanewise(FMA, FloatVector.fromArray(F, b, bOffset + i), acc0);
+            acc1 = FloatVector.fromArray(F, a, aOffset + i + N).lanewise(FMA, FloatVector.fromArray(F, b, bOffset + i + N), acc1);
+            acc2 = FloatVector.fromArray(F, a, aOffset + i + 2 * N)
+                    .lanewise(FMA, FloatVector.fromArray(F, b, bOffset + i + 2 * N), acc2);
+            acc3 = FloatVector.fromArray(F, a, aOffset + i + 3 * N)
+                    .lanewise(FMA, FloatVector.fromArray(F, b, bOffset + i + 3 * N), acc3);
+        }
+        FloatVector pairs = acc0.lanewise(VectorOperators.ADD, acc2);
+        float sum = Lanes.vecReduce(pairs.lanewise(VectorOperators.ADD, acc1.lanewise(VectorOperators.ADD, acc3)));
+        for (; i < n; i++) {
+            sum += a[aOffset + i] * b[bOffset + i];
+        }
+        return sum;
+    }
+
     public static float f16(MemorySegment w, long offset, Activations a, int row) {
         return halves(w, offset, a, row, false);
     }

@@ -40,9 +40,6 @@ public interface Kernels extends AutoCloseable {
     /** Decodes row {@code row} of {@code w} into {@code dst[dstOffset..dstOffset + w.cols())}. */
     void row(Weight w, int row, float[] dst, int dstOffset);
 
-    /** The dot product of {@code a[aOffset..aOffset+n)} and {@code b[bOffset..bOffset+n)}, in ggml_vec_dot_f32's order. */
-    float dot(float[] a, int aOffset, float[] b, int bOffset, int n);
-
     /** SwiGLU in place: {@code a[i] = silu(a[i]) * a[upOffset + i]} for {@code i < n}. */
     void swiGlu(float[] a, int n, int upOffset);
 

@@ -293,6 +293,19 @@ public final class Lanes {
     }
 
     /**
+     * {@link #vecReduce(FloatVector)} of a vector stored at {@code lanes[at]}, in the same order, as
+     * {@link #sum(float[], int)} is to {@link #sum(FloatVector)}; it may change the stored lanes.
+     */
+    static float vecReduce(float[] lanes, int at) {
+        if (F.length() != 8) {
+            return sum(lanes, at);
+        }
+        float t0 = lanes[at] + lanes[at + 4], t1 = lanes[at + 1] + lanes[at + 5];
+        float t2 = lanes[at + 2] + lanes[at + 6], t3 = lanes[at + 3] + lanes[at + 7];
+        return (t0 + t1) + (t2 + t3);
+    }
+
+    /**
      * {@link #sum(FloatVector)} of a vector stored at {@code lanes[at]}, in the same order: for kernels with more
      * accumulators than C2's inlining budget allows {@code sum} calls, which spill them to an array instead.
      */

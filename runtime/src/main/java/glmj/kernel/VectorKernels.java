@@ -1,16 +1,12 @@
 package glmj.kernel;
 
 import glmj.tensor.GGMLType;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 
 import java.util.function.BooleanSupplier;
 import java.util.function.IntConsumer;
 
-import static glmj.kernel.Lanes.F;
-import static jdk.incubator.vector.VectorOperators.FMA;
 
 /**
  * The Panama Vector API kernels: weights are read in their stored form straight from the mapped file by the
@@ -230,29 +226,6 @@ public final class VectorKernels implements Kernels {
             throw new IllegalArgumentException("row " + row + " of " + w.name() + " which has " + w.rows() + " rows");
         }
         decode(w, row, dst, dstOffset);
-    }
-
-    /** In ggml_vec_dot_f32's order, as {@code FloatDots.f32}: llama.cpp's lightning indexer dots its keys so. */
-    @Override
-    public float dot(float[] a, int aOffset, float[] b, int bOffset, int n) {
-        int lanes = F.length();
-        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, acc2 = acc0, acc3 = acc0;
-        int i = 0;
-        for (; i + 4 * lanes <= n; i += 4 * lanes) {
-            acc0 = FloatVector.fromArray(F, a, aOffset + i).lanewise(FMA, FloatVector.fromArray(F, b, bOffset + i), acc0);
-            acc1 = FloatVector.fromArray(F, a, aOffset + i + lanes)
-                    .lanewise(FMA, FloatVector.fromArray(F, b, bOffset + i + lanes), acc1);
-            acc2 = FloatVector.fromArray(F, a, aOffset + i + 2 * lanes)
-                    .lanewise(FMA, FloatVector.fromArray(F, b, bOffset + i + 2 * lanes), acc2);
-            acc3 = FloatVector.fromArray(F, a, aOffset + i + 3 * lanes)
-                    .lanewise(FMA, FloatVector.fromArray(F, b, bOffset + i + 3 * lanes), acc3);
-        }
-        FloatVector pairs = acc0.lanewise(VectorOperators.ADD, acc2);
-        float sum = Lanes.vecReduce(pairs.lanewise(VectorOperators.ADD, acc1.lanewise(VectorOperators.ADD, acc3)));
-        for (; i < n; i++) {
-            sum += a[aOffset + i] * b[bOffset + i];
-        }
-        return sum;
     }
 
     @Override

@@ -15,9 +15,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * The lightning indexer's scores bit for bit as ggml's indexer computes them, each head's dot product by
- * {@link Kernels#dot} (ggml_vec_dot_f32's order) and the heads summed in order, ReLU and weight fused, for every key a
- * token sees and none past it; and its top-k as {@link TopK} picks from those scores. GLM-5's indexer heads and odd
- * sizes; a batch of tokens (scored against shared tiles) and a single one.
+ * {@link FloatDots#f32(float[], int, float[], int, int)} (ggml_vec_dot_f32's order) and the heads summed in order,
+ * ReLU and weight fused, for every key a token sees and none past it; and its top-k as {@link TopK} picks from those
+ * scores. GLM-5's indexer heads and odd sizes (a tail past the last four vectors, an odd number of keys after the
+ * kernel's pairs); a batch of tokens (scored against shared tiles) and a single one.
  */
 class LightningIndexerTest {
     private static final VectorKernels KERNELS = new VectorKernels(2);
@@ -56,7 +57,7 @@ class LightningIndexerTest {
             for (int j = 0; j < visible; j++) {
                 float sum = 0;
                 for (int h = 0; h < heads; h++) {
-                    float qk = KERNELS.dot(queries, (t * heads + h) * headLength, key, j * headLength, headLength);
+                    float qk = FloatDots.f32(queries, (t * heads + h) * headLength, key, j * headLength, headLength);
                     sum = Math.fma(Math.max(qk, 0f), weights[t * heads + h], sum);
                 }
                 expected[j] = sum;
