@@ -22,7 +22,8 @@ final class QualityEngineOptions {
             + " 'run' and 'bench' do: faster, but rounded otherwise than llama.cpp's kernels. By default every matmul rounds"
             + " as ggml's own kernels (llama.cpp's plain CPU kernels) do, so that what a comparison measures is the"
             + " quantization and not glmj's rounding: on a K-quant model the panels alone move the logits about as far"
-            + " as llama.cpp's repacked kernels move its own (see README, Quality).")
+            + " as llama.cpp's repacked kernels move its own (see README, Quality). On the llama engine: llama.cpp's"
+            + " defaults, its weights repacked, instead of its plain kernels.")
     boolean panels;
 
     @Option(names = {"-b", "--batch-size"}, paramLabel = "N", description = "Tokens per batch; on the llama engine N/c chunks "

@@ -36,11 +36,12 @@ public final class LlamaEngine implements Engine {
 
     /**
      * Loads {@code shards} (one file, or every shard of a split set in order) for contexts of {@code contextSize}
-     * tokens (0: the model's own), processing prompts in batches of {@code batchSize} on {@code threads} threads.
+     * tokens (0: the model's own), processing prompts in batches of {@code batchSize} on {@code threads} threads; with
+     * {@code plainKernels} every matmul takes ggml's plain kernels, else llama.cpp's defaults ({@link #modelParams}).
      */
-    public LlamaEngine(List<Path> shards, int contextSize, int batchSize, int threads) {
+    public LlamaEngine(List<Path> shards, int contextSize, int batchSize, int threads, boolean plainKernels) {
         LlamaLibrary.load();
-        MemorySegment modelParams = modelParams(arena);
+        MemorySegment modelParams = modelParams(arena, plainKernels);
         Llama.llama_model_params.n_gpu_layers(modelParams, 999);
         model = loadModel(arena, shards, modelParams);
         if (model.equals(MemorySegment.NULL)) {
@@ -55,14 +56,14 @@ public final class LlamaEngine implements Engine {
     }
 
     /**
-     * Model parameters as glmj loads models into llama.cpp: its defaults, without the CPU "extra buffer types" that
-     * repack weights for AMX and other kernels. On an AMX machine (Sapphire Rapids) v0.5.0 repacks glm-dsa's q4_K,
-     * q5_K, q6_K, q8_0 and iq4_xs attention weights for AMX and then aborts building the decode graph; without the
-     * repacking every CPU matmul takes ggml's plain {@code vec_dot} path on any machine.
+     * Model parameters as glmj loads models into llama.cpp: its defaults, whose CPU "extra buffer types" repack weights
+     * for its prompt kernels (which round otherwise), unless {@code plainKernels} asks for ggml's plain {@code vec_dot}
+     * path, the one glmj's exact kernels equal. Not on AMX CPUs (Sapphire Rapids) either: there v0.5.0 repacks
+     * glm-dsa's q4_K, q5_K, q6_K, q8_0 and iq4_xs attention weights for AMX and then aborts building the decode graph.
      */
-    static MemorySegment modelParams(Arena arena) {
+    static MemorySegment modelParams(Arena arena, boolean plainKernels) {
         MemorySegment params = Llama.llama_model_default_params(arena);
-        Llama.llama_model_params.use_extra_bufts(params, false);
+        Llama.llama_model_params.use_extra_bufts(params, !plainKernels && !GgmlCpu.ggml_cpu_has_amx_int8());
         return params;
     }
 

@@ -13,7 +13,7 @@ public final class LlamaEngineProvider implements EngineProvider {
     }
 
     @Override
-    public Engine open(GGUFFile file, int contextSize, int batchSize, int threads) {
-        return new LlamaEngine(file.shards(), contextSize, batchSize, threads);
+    public Engine open(GGUFFile file, int contextSize, int batchSize, int threads, boolean exactKernels) {
+        return new LlamaEngine(file.shards(), contextSize, batchSize, threads, exactKernels);
     }
 }

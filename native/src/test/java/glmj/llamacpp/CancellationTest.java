@@ -66,7 +66,7 @@ class CancellationTest {
     @Test
     void llamaCppsDecodeStopsAfterTheOperationUnderWay() {
         Oracle.library();
-        try (LlamaEngine engine = new LlamaEngine(List.of(TestModels.tinyQuantMix()), 128, PROMPT.length, 2);
+        try (LlamaEngine engine = new LlamaEngine(List.of(TestModels.tinyQuantMix()), 128, PROMPT.length, 2, false);
              Session session = engine.newSession(); Session fresh = engine.newSession()) {
             float[] expected = fresh.forward(PROMPT, 0, PROMPT.length).clone();
             AtomicInteger asked = new AtomicInteger();

@@ -93,7 +93,7 @@ class FullSizeMatchesLlamaTest extends QuantizedLayerByLayerTests {
         }
         float[] llamaFirst;
         int[] expected;
-        try (LlamaEngine llamaEngine = new LlamaEngine(List.of(file), N_CTX, PROMPT, THREADS);
+        try (LlamaEngine llamaEngine = new LlamaEngine(List.of(file), N_CTX, PROMPT, THREADS, true);
              Session llama = llamaEngine.newSession()) {
             llamaFirst = llama.forward(prompt, 0, prompt.length).clone();
             expected = greedy(llama, llamaFirst);

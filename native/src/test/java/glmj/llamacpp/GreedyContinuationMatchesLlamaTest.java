@@ -104,7 +104,7 @@ class GreedyContinuationMatchesLlamaTest {
         }
         assertTrue(prompt.length + STEPS <= N_CTX, "prompt of " + prompt.length + " tokens");
         int[] expected, expectedLogits = new int[STEPS];
-        try (LlamaEngine llamaEngine = new LlamaEngine(List.of(file), N_CTX, BATCH, THREADS); Session llama = llamaEngine.newSession()) {
+        try (LlamaEngine llamaEngine = new LlamaEngine(List.of(file), N_CTX, BATCH, THREADS, true); Session llama = llamaEngine.newSession()) {
             expected = greedy(llama, prompt, expectedLogits);
         }
         int[] actual, actualLogits = new int[STEPS];

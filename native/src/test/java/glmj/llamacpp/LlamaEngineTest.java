@@ -3,13 +3,16 @@ package glmj.llamacpp;
 import glmj.generate.Session;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import glmj.generate.ContextFullException;
 import glmj.testdata.TestModels;
+import java.util.Arrays;
 import java.util.List;
 import java.util.stream.IntStream;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 class LlamaEngineTest {
@@ -18,7 +21,7 @@ class LlamaEngineTest {
     void truncatingAndFeedingTheSameTokensAgainGivesTheSameLogits() {
         Oracle.library();
         int[] prompt = IntStream.range(0, 40).map(i -> 1000 + 37 * i).toArray();
-        try (LlamaEngine model = new LlamaEngine(List.of(TestModels.tinyQuantMix()), 64, 16, 2); Session engine = model.newSession()) {
+        try (LlamaEngine model = new LlamaEngine(List.of(TestModels.tinyQuantMix()), 64, 16, 2, false); Session engine = model.newSession()) {
             assertEquals(151_679, engine.vocabularySize());
             assertEquals(64, engine.contextSize());
             float[] first = engine.forward(prompt, 0, prompt.length).clone();
@@ -32,6 +35,27 @@ class LlamaEngineTest {
 
             ContextFullException full = assertThrows(ContextFullException.class, () -> engine.forward(prompt, 0, 25));
             assertTrue(full.getMessage().contains("40 tokens held + 25 new > 64"), full.getMessage());
+        }
+    }
+
+    @Test
+    void byDefaultLlamaCppRepacksThePromptKernelsWeightsWhichPlainKernelsDoNot() {
+        Oracle.library();
+        Assumptions.assumeFalse(GgmlCpu.ggml_cpu_has_amx_int8(), "on AMX CPUs glmj keeps llama.cpp's weights plain");
+        int[] prompt = IntStream.range(0, 40).map(i -> 1000 + 37 * i).toArray();
+        float[] defaults = lastLogits(false, prompt);
+        float[] plain = lastLogits(true, prompt);
+        assertArrayEquals(defaults, lastLogits(false, prompt), "the repacked kernels are deterministic");
+        assertArrayEquals(plain, lastLogits(true, prompt), "the plain kernels are deterministic");
+        assertTrue(IntStream.range(0, defaults.length).allMatch(i -> Float.isFinite(defaults[i])));
+        // how far apart they end up is JavaLogitsMatchLlamaTest's measure (random weights magnify a rounding's flips)
+        assertFalse(Arrays.equals(defaults, plain), "the repacked kernels round a 40-token prompt otherwise");
+    }
+
+    private static float[] lastLogits(boolean plainKernels, int[] prompt) {
+        try (LlamaEngine model = new LlamaEngine(List.of(TestModels.tinyQuantMix()), 64, 64, 2, plainKernels);
+             Session engine = model.newSession()) {
+            return engine.forward(prompt, 0, prompt.length).clone();
         }
     }
 }

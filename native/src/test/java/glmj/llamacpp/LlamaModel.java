@@ -41,7 +41,7 @@ final class LlamaModel implements AutoCloseable {
 
     private LlamaModel(List<Path> files, boolean vocabOnly) {
         name = files.getFirst().toString();
-        MemorySegment params = LlamaEngine.modelParams(arena);
+        MemorySegment params = LlamaEngine.modelParams(arena, true);
         Llama.llama_model_params.vocab_only(params, vocabOnly);
         MemorySegment loaded;
         if (files.size() == 1) {

@@ -159,7 +159,7 @@ class QuantizeMatchesLlamaTest {
         }
         assertTrue(prompt.length > 16, "more tokens than the indexer's top-k: " + prompt.length);
         List<float[]> expected = new ArrayList<>();
-        try (LlamaEngine llama = new LlamaEngine(List.of(file), 128, 64, THREADS); Session s = llama.newSession()) {
+        try (LlamaEngine llama = new LlamaEngine(List.of(file), 128, 64, THREADS, true); Session s = llama.newSession()) {
             for (int i = 0; i < prompt.length; i++) {
                 expected.add(s.forward(prompt, i, 1).clone());
             }

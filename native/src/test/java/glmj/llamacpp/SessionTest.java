@@ -31,7 +31,7 @@ class SessionTest {
     }
 
     private static Engine engine(String name, Path model) throws Exception {
-        return name.equals("java") ? GlmDsaEngine.open(model, 64, 8, 2) : new LlamaEngine(List.of(model), 64, 8, 2);
+        return name.equals("java") ? GlmDsaEngine.open(model, 64, 8, 2) : new LlamaEngine(List.of(model), 64, 8, 2, true);
     }
 
     @ParameterizedTest

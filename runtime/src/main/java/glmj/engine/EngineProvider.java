@@ -10,9 +10,10 @@ public interface EngineProvider {
 
     /**
      * Loads {@code file}'s model with contexts of {@code contextSize} tokens (0: the model's own), batches of
-     * {@code batchSize} and {@code threads} threads; the engine may read the file again itself, and does not keep it.
+     * {@code batchSize} and {@code threads} threads, every matmul rounding as ggml's plain kernels if
+     * {@code exactKernels} ({@link ModelOptions}); the engine may read the file again itself, and does not keep it.
      *
      * @throws BackendUnavailableException when the engine cannot run here
      */
-    Engine open(GGUFFile file, int contextSize, int batchSize, int threads);
+    Engine open(GGUFFile file, int contextSize, int batchSize, int threads, boolean exactKernels);
 }

@@ -5,7 +5,8 @@ package glmj.engine;
  * {@code batchSize}, {@code threads} threads, the engine, the java engine's kernels and whether it prefetches experts.
  * With {@code exactKernels} every matmul rounds as ggml's own CPU kernels do (its {@code vec_dot} and {@code mul_mat},
  * llama.cpp's plain kernels), instead of multiplying a prompt's quantized weights as glmj's decoded panels of floats,
- * which are faster but round otherwise: quality measurements want that, chat and benchmarks the speed.
+ * which are faster but round otherwise: quality measurements want that, chat and benchmarks the speed. The llama engine
+ * then loads its weights plain too, not repacked for its prompt kernels as llama.cpp does by default.
  */
 public record ModelOptions(int contextSize, int batchSize, int threads, EngineChoice engine, KernelChoice kernels,
                            boolean exactKernels, PrefetchChoice prefetch) {

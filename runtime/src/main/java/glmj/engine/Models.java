@@ -80,7 +80,7 @@ public final class Models {
             } else if (file instanceof GGUFFile gguf) {
                 announce(memory, planned, notices);
                 engine = provider(EngineProvider.class, options.engine().name())
-                        .open(gguf, options.contextSize(), options.batchSize(), options.threads());
+                        .open(gguf, options.contextSize(), options.batchSize(), options.threads(), options.exactKernels());
                 name = options.engine().name();
             } else {
                 throw new UnsupportedModelException(path, "the " + options.engine() + " engine runs GGUF files; run this"
