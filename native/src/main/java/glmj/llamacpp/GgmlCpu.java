@@ -137,6 +137,19 @@ public final class GgmlCpu {
         }
     }
 
+    private static final class ggml_cpu_has_avx2 {
+        static final MethodHandle HANDLE = Variant.downcall("ggml_cpu_has_avx2", FunctionDescriptor.of(JAVA_INT));
+    }
+
+    /** {@code int ggml_cpu_has_avx2(void)}: whether this variant was built for AVX2 (and so runs on a CPU with it). */
+    public static boolean ggml_cpu_has_avx2() {
+        try {
+            return (int) ggml_cpu_has_avx2.HANDLE.invokeExact() != 0;
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
     private static final class ggml_cpu_has_amx_int8 {
         static final MethodHandle HANDLE = Variant.downcall("ggml_cpu_has_amx_int8", FunctionDescriptor.of(JAVA_INT));
     }

@@ -42,6 +42,9 @@ class LlamaEngineTest {
     void byDefaultLlamaCppRepacksThePromptKernelsWeightsWhichPlainKernelsDoNot() {
         Oracle.library();
         Assumptions.assumeFalse(GgmlCpu.ggml_cpu_has_amx_int8(), "on AMX CPUs glmj keeps llama.cpp's weights plain");
+        // the tiny mix's q4_K weights are what llama.cpp repacks, with AVX2 on x86 and always on 64-bit ARM
+        Assumptions.assumeTrue(GgmlCpu.ggml_cpu_has_avx2() || System.getProperty("os.arch").equals("aarch64"),
+                "llama.cpp repacks no weight of the tiny mix on this CPU");
         int[] prompt = IntStream.range(0, 40).map(i -> 1000 + 37 * i).toArray();
         float[] defaults = lastLogits(false, prompt);
         float[] plain = lastLogits(true, prompt);
