@@ -150,19 +150,6 @@ public final class GgmlCpu {
         }
     }
 
-    private static final class ggml_cpu_has_amx_int8 {
-        static final MethodHandle HANDLE = Variant.downcall("ggml_cpu_has_amx_int8", FunctionDescriptor.of(JAVA_INT));
-    }
-
-    /** {@code int ggml_cpu_has_amx_int8(void)}: whether this variant runs AMX's int8 tiles on this CPU. */
-    public static boolean ggml_cpu_has_amx_int8() {
-        try {
-            return (int) ggml_cpu_has_amx_int8.HANDLE.invokeExact() != 0;
-        } catch (Throwable t) {
-            throw new AssertionError(t);
-        }
-    }
-
     private static final class ggml_get_type_traits_cpu {
         static final MethodHandle HANDLE = Variant.downcall("ggml_get_type_traits_cpu", FunctionDescriptor.of(ADDRESS, JAVA_INT));
     }

@@ -6,9 +6,11 @@ import glmj.generate.ContextFullException;
 import glmj.generate.History;
 import glmj.generate.Processing;
 import glmj.generate.Session;
+import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CancellationException;
@@ -27,6 +29,7 @@ public final class LlamaEngine implements Engine {
     /** llama_decode's status when its abort callback stopped it. */
     private static final int DECODE_ABORTED = 2;
     private static final BooleanSupplier NEVER = () -> false;
+    private static final boolean CPU_HAS_AMX = cpuHasAmx();
     private final Arena arena = Arena.ofShared();
     private final MemorySegment model;
     private final int contextSize;
@@ -63,8 +66,22 @@ public final class LlamaEngine implements Engine {
      */
     static MemorySegment modelParams(Arena arena, boolean plainKernels) {
         MemorySegment params = Llama.llama_model_default_params(arena);
-        Llama.llama_model_params.use_extra_bufts(params, !plainKernels && !GgmlCpu.ggml_cpu_has_amx_int8());
+        Llama.llama_model_params.use_extra_bufts(params, !plainKernels && !CPU_HAS_AMX);
         return params;
+    }
+
+    /**
+     * Whether this CPU has AMX tiles ({@code amx_tile} in Linux's {@code /proc/cpuinfo}), for which llama.cpp's CPU
+     * backend repacks weights; read from the OS, so that the engine does not depend on finding a {@code libggml-cpu}
+     * variant ({@link GgmlCpu}). False where the file cannot be read.
+     */
+    static boolean cpuHasAmx() {
+        Path cpuinfo = Path.of("/proc/cpuinfo");
+        try {
+            return Files.isReadable(cpuinfo) && Files.readString(cpuinfo).contains(" amx_tile");
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     /** {@code shards} (one file, or every shard of a split set in order) loaded with {@code modelParams}; NULL if llama.cpp refuses. */

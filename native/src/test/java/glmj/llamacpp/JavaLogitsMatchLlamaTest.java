@@ -17,7 +17,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -127,17 +126,12 @@ class JavaLogitsMatchLlamaTest {
     private static Estimate repackedKld(Path model, Path base, int context) throws Exception {
         LlamaTool.Output run = LlamaTool.output("llama-perplexity", "-m", model.toString(), "-c", "" + context, "-b",
                 "" + context, "-t", "" + THREADS, "--kl-divergence-base", base.toString(), "--kl-divergence");
-        if (run.exitCode() != 0 && hasAmx()) {
+        if (run.exitCode() != 0 && LlamaEngine.cpuHasAmx()) {
             // llama.cpp v0.5.0 aborts building glm-dsa's graph with AMX buffers (see LlamaEngine.modelParams)
             Assumptions.abort("llama.cpp's repacked kernels abort on this AMX CPU:\n" + run.text());
         }
         Matcher mean = MEAN_KLD.matcher(run.succeeded().text());
         assertTrue(mean.find(), run.text());
         return new Estimate(Double.parseDouble(mean.group(1)), Double.parseDouble(mean.group(2)));
-    }
-
-    private static boolean hasAmx() throws IOException {
-        Path cpuinfo = Path.of("/proc/cpuinfo");
-        return Files.isReadable(cpuinfo) && Files.readString(cpuinfo).contains(" amx_tile");
     }
 }

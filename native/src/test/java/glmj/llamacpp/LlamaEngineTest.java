@@ -41,7 +41,7 @@ class LlamaEngineTest {
     @Test
     void byDefaultLlamaCppRepacksThePromptKernelsWeightsWhichPlainKernelsDoNot() {
         Oracle.library();
-        Assumptions.assumeFalse(GgmlCpu.ggml_cpu_has_amx_int8(), "on AMX CPUs glmj keeps llama.cpp's weights plain");
+        Assumptions.assumeFalse(LlamaEngine.cpuHasAmx(), "on AMX CPUs glmj keeps llama.cpp's weights plain");
         // the tiny mix's q4_K weights are what llama.cpp repacks, with AVX2 on x86 and always on 64-bit ARM
         Assumptions.assumeTrue(GgmlCpu.ggml_cpu_has_avx2() || System.getProperty("os.arch").equals("aarch64"),
                 "llama.cpp repacks no weight of the tiny mix on this CPU");
