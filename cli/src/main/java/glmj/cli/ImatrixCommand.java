@@ -84,13 +84,7 @@ final class ImatrixCommand implements Callable<Integer> {
         if (!format.equals("gguf") && !format.equals("dat")) {
             throw new UserInputException("--output-format is gguf or dat, not '" + format + "'");
         }
-        if (Files.exists(output) && !force) {
-            throw new UserInputException(output + " exists: choose another -o, or overwrite it with --force");
-        }
-        Path directory = output.toAbsolutePath().getParent();
-        if (!Files.isDirectory(directory) || !Files.isWritable(directory)) {
-            throw new UserInputException(directory + ": no writable directory for the output");
-        }
+        OutputFile.check(output, force);
         PrintWriter out = spec.commandLine().getOut();
         String corpus = Files.readString(text);
         ImportanceRun.Settings settings = new ImportanceRun.Settings(chunkSize, chunks, parseSpecial, outputHead);

@@ -87,6 +87,7 @@ final class QualityReferenceCommand implements Callable<Integer> {
         if (contextSize < 4 || chunks == 0 || chunks < -1) {
             throw new UserInputException("-c must be 4 or more and --chunks 1 or more (got -c " + contextSize + ", --chunks " + chunks + ")");
         }
+        OutputFile.check(output, true);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         try (Model reference = engineOptions.open(model, contextSize, err)) {

@@ -271,21 +271,13 @@ final class QuantizeCommand implements Callable<Integer> {
 
     /** The outputs may be written: not the input, not there already (unless --force), room enough on their disk. */
     private void checkOutputs(List<Path> files, ModelWriter writer, long maxShard) throws IOException {
-        Path directory = output.toAbsolutePath().getParent();
-        if (!Files.isDirectory(directory)) {
-            throw new UserInputException(directory + ": no such directory for the output");
-        }
-        if (!Files.isWritable(directory)) {
-            throw new UserInputException(directory + ": the output's directory is not writable");
-        }
         for (Path file : files) {
             if (Files.exists(file) && Files.isSameFile(file, from)) {
                 throw new UserInputException(file + " is the input: write the output to another file");
             }
-            if (Files.exists(file) && !force) {
-                throw new UserInputException(file + " exists: choose another -o, or overwrite it with --force");
-            }
+            OutputFile.check(file, force);
         }
+        Path directory = output.toAbsolutePath().getParent();
         long size = maxShard > 0 ? writer.gguf().shardSizes(maxShard).stream().mapToLong(Long::longValue).sum() : writer.gguf().fileSize();
         long free = Files.getFileStore(directory).getUsableSpace();
         if (free < size) {

@@ -70,6 +70,11 @@ class ImatrixCommandTest {
         run = glmj("imatrix", "-m", TestModels.tinyF32().toString(), "--text", text(400).toString(), "-o",
                 nowhere.resolve("x.gguf").toString());
         assertEquals(2, run.exitCode());
-        assertEquals("glmj: " + nowhere + ": no writable directory for the output\n", run.err(), "before any chunk runs");
+        assertEquals("glmj: " + nowhere + ": no such directory for the output\n", run.err(), "before any chunk runs");
+        Path directory = Files.createDirectory(dir.resolve("a-directory"));
+        run = glmj("imatrix", "-m", TestModels.tinyF32().toString(), "--text", text(400).toString(), "-o", directory.toString(),
+                "--force");
+        assertEquals("glmj: " + directory + " is not a regular file: name a file to write\n", run.err());
+        assertTrue(Files.isDirectory(directory), "not renamed over");
     }
 }

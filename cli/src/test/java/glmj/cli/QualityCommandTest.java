@@ -228,5 +228,13 @@ class QualityCommandTest {
         Run notABase = glmj("quality", "compare", "--reference", text.toString(), "-m", mix);
         assertEquals(2, notABase.exitCode());
         assertTrue(notABase.err().contains("not a KL-divergence base"), notABase.err());
+
+        Path directory = Files.createDirectory(dir.resolve("empty"));
+        Run intoADirectory = glmj("quality", "reference", "-m", mix, "-f", text.toString(), "-c", "64", "--chunks", "1",
+                "-o", directory.toString());
+        assertEquals(2, intoADirectory.exitCode());
+        assertEquals("glmj: " + directory + " is not a regular file: name a file to write\n", intoADirectory.err());
+        assertTrue(Files.isDirectory(directory), "the empty directory is not replaced by the base");
+        assertFalse(Files.exists(KldBaseWriter.partialOf(directory)));
     }
 }

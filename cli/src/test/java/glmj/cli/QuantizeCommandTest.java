@@ -181,6 +181,10 @@ class QuantizeCommandTest {
         assertOneLine("glmj: " + TestModels.tinyF32().getParent().resolve("nodir") + ": no such directory for the output", "quantize",
                 "--from", checkpoint.toString(), "--recipe", "Q8_0", "-o",
                 TestModels.tinyF32().getParent().resolve("nodir/x.gguf").toString());
+        Path directory = Files.createDirectories(dir.resolve("a-directory"));
+        assertOneLine("glmj: " + directory + " is not a regular file: name a file to write", "quantize", "--from",
+                checkpoint.toString(), "--recipe", "Q8_0", "-o", directory.toString(), "--force");
+        assertTrue(Files.isDirectory(directory), "not renamed over");
         assertTrue(!Files.exists(out));
     }
 

@@ -5,6 +5,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -46,7 +47,7 @@ public final class KldBaseWriter implements AutoCloseable {
         FileChannel channel = FileChannel.open(partialOf(target), StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING);
         try {
-            writeFully(channel, header(layout, tokens));
+            writeFully(partialOf(target), channel, header(layout, tokens));
             return new KldBaseWriter(target, layout, channel, 0);
         } catch (IOException | RuntimeException e) {
             channel.close();
@@ -145,10 +146,14 @@ public final class KldBaseWriter implements AutoCloseable {
         if (records == layout.scoredTokens()) {
             throw new IllegalStateException("all " + layout.chunkCount() + " chunks are written");
         }
-        writeFully(channel, record.asByteBuffer());
+        writeFully(partial, channel, record.asByteBuffer());
         records++;
         if (records % layout.scoredPerChunk() == 0) {
-            channel.force(false);
+            try {
+                channel.force(false);
+            } catch (IOException e) {
+                throw naming(partial, e);
+            }
         }
     }
 
@@ -169,9 +174,18 @@ public final class KldBaseWriter implements AutoCloseable {
         channel.close();
     }
 
-    private static void writeFully(FileChannel channel, ByteBuffer bytes) throws IOException {
-        while (bytes.hasRemaining()) {
-            channel.write(bytes);
+    private static void writeFully(Path file, FileChannel channel, ByteBuffer bytes) throws IOException {
+        try {
+            while (bytes.hasRemaining()) {
+                channel.write(bytes);
+            }
+        } catch (IOException e) {
+            throw naming(file, e);
         }
+    }
+
+    /** The error with the file it concerns: a failed write says only why ("No space left on device"). */
+    private static IOException naming(Path file, IOException e) {
+        return e instanceof FileSystemException ? e : new IOException(file + ": " + e.getMessage(), e);
     }
 }

@@ -1,6 +1,7 @@
 package glmj.quality;
 
 import glmj.tensor.blocks.LittleEndian;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -109,6 +110,19 @@ class KldBaseFileTest {
             assertArrayEquals(expected, Files.readAllBytes(target), "cut at byte " + cut);
             assertFalse(Files.exists(partial));
         }
+    }
+
+    @Test
+    void aFullDiskIsReportedWithTheFileBeingWritten() throws IOException {
+        Path full = Path.of("/dev/full");
+        Assumptions.assumeTrue(Files.exists(full), "Linux's /dev/full, whose writes fail with ENOSPC");
+        Path target = scratch.resolve("full.kld");
+        Path partial = Files.createSymbolicLink(KldBaseWriter.partialOf(target), full);
+        IOException refused = assertThrows(IOException.class,
+                () -> KldBaseWriter.create(target, new KldLayout(CONTEXT, VOCAB, CHUNKS), tokens(5)).close());
+        assertTrue(refused.getMessage().startsWith(partial + ": "), refused.getMessage());
+        assertFalse(Files.exists(target));
+        Files.delete(partial);
     }
 
     @Test
