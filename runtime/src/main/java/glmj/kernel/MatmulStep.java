@@ -24,6 +24,11 @@ public final class MatmulStep {
      */
     private static final int RANGES_PER_THREAD = 4;
     /**
+     * Ranges per thread of a batch's step, which runs long enough that its last range, which one thread finishes while
+     * the others wait, costs more than handing out finer ranges does.
+     */
+    private static final int BATCH_RANGES_PER_THREAD = 16;
+    /**
      * Ranges begin on a multiple of this many rows within a group: whole panels of {@link Panels#ROWS} and of ggml's
      * prompt kernels ({@link GgmlPrompt#rows}), so a row's kernel does not depend on the split.
      */
@@ -195,12 +200,12 @@ public final class MatmulStep {
 
     /** How many ranges {@link #rangeRows} splits the step into on {@code threads} threads. */
     public int ranges(int threads) {
-        return (int) Math.min(mostRanges(threads), totalRows());
+        return (int) Math.min((long) (batch > 1 ? BATCH_RANGES_PER_THREAD : RANGES_PER_THREAD) * threads, totalRows());
     }
 
     /** The most ranges of any step on {@code threads} threads. */
     public static int mostRanges(int threads) {
-        return RANGES_PER_THREAD * threads;
+        return Math.max(RANGES_PER_THREAD, BATCH_RANGES_PER_THREAD) * threads;
     }
 
     /** Rows of all the groups together. */
