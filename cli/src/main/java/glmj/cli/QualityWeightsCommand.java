@@ -34,9 +34,10 @@ import picocli.CommandLine.Spec;
                 + " per layer, and in all, every value weighing alike.",
             "The reference is a GLM-5 Hugging Face checkpoint directory (config.json, model.safetensors or shards with"
                 + " model.safetensors.index.json), read straight from the mapped files, the model a GGUF or any shard of a"
-                + " split set. Tensors are streamed on every core (-t); the GB/s read from both is printed, to compare with"
-                + " 'glmj bench --memory'. A model lacking the reference's MTP layer is compared without it; any other"
-                + " mismatch of tensors or shapes is an error.",
+                + " split set. Tensors are streamed on every core (-t), each chunk of the reference's rows read once and"
+                + " compared with every model's, so several models cost one pass over the checkpoint; the GB/s read from"
+                + " all files is printed, to compare with 'glmj bench --memory'. A model lacking the reference's MTP layer"
+                + " is compared without it; any other mismatch of tensors or shapes is an error.",
             "Output: a table per model (or --json, --csv), and with --plot a picture of each layer's error per kind and model."
         },
         footer = {"", "JSON fields (--json, the form other glmj commands read):",
@@ -46,7 +47,7 @@ import picocli.CommandLine.Spec;
             "             tensors: [{name, type, kind, layer, STATS..., sums: {reference_squares, test_squares, products,",
             "                        difference_squares}}], skipped: [reference tensors the model lacks]}]}",
             "  STATS = values, rel_rms, cosine, snr_db (null when identical), max_abs; layer -1 is the tensors outside the",
-            "  blocks (embeddings, output norm and head).",
+            "  blocks (embeddings, output norm and head); bytes_read, seconds and gb_per_s are the whole pass's.",
             "",
             "Examples:",
             "  glmj quality weights --reference GLM-5-FP8 -m GLM-5-UD-Q2_K_XL-00001-of-00006.gguf -m GLM-5-Q4_K_M-00001-of-00010.gguf",
@@ -88,19 +89,25 @@ final class QualityWeightsCommand implements Callable<Integer> {
         WeightErrorPlot.Format plotFormat = plot == null ? null : WeightErrorPlot.Format.of(plot);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        List<ModelWeightErrors> results = new ArrayList<>();
+        List<ModelWeightErrors> results;
+        List<GGUFFile> files = new ArrayList<>();
         try (HfCheckpoint checkpoint = HfCheckpoint.open(reference)) {
             GlmDsaTensorMap map = GlmDsaTensorMap.of(checkpoint);
             for (Path model : models) {
-                try (GGUFFile gguf = GGUFFile.open(model)) {
-                    ModelWeightErrors errors = measure(map, gguf);
-                    results.add(errors);
-                    err.printf(Locale.ROOT, "%s: %d tensors compared, %.1f MB read in %.2f s, %.2f GB/s%n", model,
-                            errors.tensors().size(), errors.bytesRead() / 1e6, errors.seconds(), errors.bytesPerSecond() / 1e9);
-                    err.flush();
-                }
+                files.add(GGUFFile.open(model));
+            }
+            results = measure(map, files);
+        } finally {
+            for (GGUFFile file : files) {
+                file.close();
             }
         }
+        ModelWeightErrors pass = results.getFirst();
+        int tensors = results.stream().mapToInt(r -> r.tensors().size()).sum();
+        err.printf(Locale.ROOT, "%s: %d tensors compared, %.1f MB read in %.2f s, %.2f GB/s%n",
+                models.size() == 1 ? models.getFirst() : models.size() + " models in one pass", tensors, pass.bytesRead() / 1e6,
+                pass.seconds(), pass.bytesPerSecond() / 1e9);
+        err.flush();
         WeightReport report = new WeightReport(reference, results);
         if (format != null && format.json) {
             report.writeJson(out);
@@ -119,18 +126,19 @@ final class QualityWeightsCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** One model's errors, with a progress bar and ETA when stderr is a terminal. */
-    private ModelWeightErrors measure(GlmDsaTensorMap map, GGUFFile gguf) {
+    /** The models' errors, with a progress bar and ETA when stderr is a terminal. */
+    private List<ModelWeightErrors> measure(GlmDsaTensorMap map, List<GGUFFile> files) {
         if (SystemTerminal.stderrWidth() == 0) {
-            return WeightComparison.measure(map, reference, gguf, threads.count, WeightComparison.Progress.NONE);
+            return WeightComparison.measure(map, reference, files, threads.count, WeightComparison.Progress.NONE);
         }
+        String task = files.size() == 1 ? files.getFirst().shards().getFirst().getFileName().toString() : files.size() + " models";
         try (ProgressBar bar = new ProgressBarBuilder()
-                .setTaskName(gguf.shards().getFirst().getFileName().toString())
+                .setTaskName(task)
                 .setUnit(" MB", 1_000_000)
                 .showSpeed()
                 .setConsumer(new ConsoleProgressBarConsumer(System.err))
                 .build()) {
-            return WeightComparison.measure(map, reference, gguf, threads.count, (done, total) -> {
+            return WeightComparison.measure(map, reference, files, threads.count, (done, total) -> {
                 bar.maxHint(total);
                 bar.stepTo(done);
             });

@@ -48,6 +48,7 @@ class QualityWeightsCommandTest {
         assertTrue(run.out().contains("relative RMS error per layer"), run.out());
         assertTrue(run.out().contains("GB/s"), run.out());
         assertTrue(run.err().contains("GB/s"), "the speed reached, for comparing with glmj bench --memory: " + run.err());
+        assertTrue(run.err().startsWith("2 models in one pass: "), run.err());
     }
 
     @Test

@@ -13,8 +13,9 @@ import java.util.TreeMap;
  *
  * @param model      the model file (its first shard)
  * @param modelBytes bytes of the model's tensors
- * @param bytesRead  bytes read from model and reference
- * @param seconds    the measurement's wall time
+ * @param bytesRead  bytes read from the models and the reference by the pass that measured this model (with others,
+ *                   the reference once for all)
+ * @param seconds    that pass's wall time
  * @param skipped    reference tensors the model lacks (whole MTP layers)
  */
 public record ModelWeightErrors(Path model, long modelBytes, long bytesRead, double seconds, List<TensorError> tensors,
@@ -29,7 +30,7 @@ public record ModelWeightErrors(Path model, long modelBytes, long bytesRead, dou
         skipped = List.copyOf(skipped);
     }
 
-    /** Bytes per second read from model and reference together. */
+    /** Bytes per second read by the pass, from the models and the reference together. */
     public double bytesPerSecond() {
         return seconds > 0 ? bytesRead / seconds : Double.NaN;
     }

@@ -24,11 +24,12 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Measures how far a GGUF's weights are from a reference checkpoint's: every tensor of the model is dequantized (as
+ * Measures how far GGUFs' weights are from a reference checkpoint's: every tensor of each model is dequantized (as
  * ggml dequantizes it) and compared, value for value, with the reference's f32 values (see {@link GlmDsaTensorMap}),
  * giving a {@link WeightError} per tensor. The tensors are streamed in file order in chunks of rows that every core
- * takes in turn, each thread reusing its two buffers, so the whole run reads each file once at the speed the storage
- * delivers and holds a few hundred kilobytes per core.
+ * takes in turn, each thread reusing its two buffers: the reference's rows are read once and compared with every
+ * model's, so a run over several quant levels reads the checkpoint (GLM-5-FP8's 750 GB) once, each file at the speed
+ * the storage delivers, holding a few hundred kilobytes per core.
  */
 public final class WeightComparison {
     /** Values per chunk: both buffers of a thread stay in its cache. */
@@ -47,39 +48,69 @@ public final class WeightComparison {
 
     /** One model tensor and its reference. */
     private record Pair(TensorInfo test, ConvertedTensor reference, RowDecoder decoder, WeightError error) {
+    }
+
+    /** A reference tensor and the models' tensors compared with it, from the same rows. */
+    private record Job(ConvertedTensor reference, List<Pair> tests) {
         long bytes() {
-            return test.byteSize() + reference.sourceBytes();
+            long bytes = reference.sourceBytes();
+            for (Pair p : tests) {
+                bytes += p.test.byteSize();
+            }
+            return bytes;
         }
     }
 
     private WeightComparison() {
     }
 
-    /**
-     * The error of each tensor of {@code model} against {@code reference}, on {@code threads} threads.
-     *
-     * @throws GGUFFormatException when the model is not glm-dsa or its tensors do not match the reference's (a tensor
-     *                             without counterpart, a different shape, a missing tensor outside the MTP layers)
-     */
+    /** The error of each tensor of {@code model} against {@code reference}, on {@code threads} threads. */
     public static ModelWeightErrors measure(GlmDsaTensorMap reference, Path referenceDirectory, GGUFFile model, int threads,
             Progress progress) {
-        List<Pair> pairs = pairs(reference, referenceDirectory, model);
-        List<String> skipped = skipped(reference, model);
-        long total = pairs.stream().mapToLong(Pair::bytes).sum();
+        return measure(reference, referenceDirectory, List.of(model), threads, progress).getFirst();
+    }
+
+    /**
+     * The error of each tensor of each of {@code models} against {@code reference}, in one pass over the reference on
+     * {@code threads} threads; each result's bytes read and seconds are the whole pass's.
+     *
+     * @throws GGUFFormatException when a model is not glm-dsa or its tensors do not match the reference's (a tensor
+     *                             without counterpart, a different shape, a missing tensor outside the MTP layers)
+     */
+    public static List<ModelWeightErrors> measure(GlmDsaTensorMap reference, Path referenceDirectory, List<GGUFFile> models,
+            int threads, Progress progress) {
+        List<List<Pair>> pairs = new ArrayList<>();
+        List<List<String>> skipped = new ArrayList<>();
+        Map<String, Job> jobs = new LinkedHashMap<>();
+        for (GGUFFile model : models) {
+            List<Pair> modelPairs = pairs(reference, referenceDirectory, model);
+            pairs.add(modelPairs);
+            skipped.add(skipped(reference, model));
+            for (Pair p : modelPairs) {
+                jobs.computeIfAbsent(p.test.name(), name -> new Job(p.reference, new ArrayList<>())).tests.add(p);
+            }
+        }
+        long total = jobs.values().stream().mapToLong(Job::bytes).sum();
         long start = System.nanoTime();
-        Cursor cursor = new Cursor(pairs);
+        Cursor cursor = new Cursor(List.copyOf(jobs.values()));
         AtomicLong done = new AtomicLong();
         try (WorkerThreads workers = new WorkerThreads(threads)) {
             workers.runAll(Collections.<Runnable>nCopies(threads, () -> work(cursor, done, total, progress)));
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        List<ModelWeightErrors.TensorError> tensors = new ArrayList<>();
-        for (Pair p : pairs) {
-            String name = p.test.name();
-            tensors.add(new ModelWeightErrors.TensorError(name, p.test.type().ggmlName, TensorKind.of(name), TensorKind.layerOf(name),
-                    p.error));
+        List<ModelWeightErrors> results = new ArrayList<>();
+        for (int m = 0; m < models.size(); m++) {
+            List<ModelWeightErrors.TensorError> tensors = new ArrayList<>();
+            for (Pair p : pairs.get(m)) {
+                String name = p.test.name();
+                tensors.add(new ModelWeightErrors.TensorError(name, p.test.type().ggmlName, TensorKind.of(name),
+                        TensorKind.layerOf(name), p.error));
+            }
+            GGUFFile model = models.get(m);
+            results.add(new ModelWeightErrors(model.shards().getFirst(), model.totalTensorBytes(), total, seconds, tensors,
+                    skipped.get(m)));
         }
-        return new ModelWeightErrors(model.shards().getFirst(), model.totalTensorBytes(), total, seconds, tensors, skipped);
+        return results;
     }
 
     /** The model's tensors in file order, each with its reference, checked to match. */
@@ -127,28 +158,28 @@ public final class WeightComparison {
 
     /** Hands out chunks of rows, tensor after tensor in file order. */
     private static final class Cursor {
-        private final List<Pair> pairs;
-        private int tensor;
+        private final List<Job> jobs;
+        private int job;
         private long row;
 
-        Cursor(List<Pair> pairs) {
-            this.pairs = pairs;
+        Cursor(List<Job> jobs) {
+            this.jobs = jobs;
         }
 
         /** The next chunk into {@code chunk}; false when there is none. */
         synchronized boolean next(Chunk chunk) {
-            while (tensor < pairs.size() && row >= pairs.get(tensor).reference.rowCount()) {
-                tensor++;
+            while (job < jobs.size() && row >= jobs.get(job).reference.rowCount()) {
+                job++;
                 row = 0;
             }
-            if (tensor == pairs.size()) {
+            if (job == jobs.size()) {
                 return false;
             }
-            Pair p = pairs.get(tensor);
-            int rowsPerChunk = Math.max(1, CHUNK_VALUES / p.reference.rowLength());
-            chunk.pair = p;
+            Job j = jobs.get(job);
+            int rowsPerChunk = Math.max(1, CHUNK_VALUES / j.reference.rowLength());
+            chunk.job = j;
             chunk.firstRow = row;
-            chunk.rows = (int) Math.min(rowsPerChunk, p.reference.rowCount() - row);
+            chunk.rows = (int) Math.min(rowsPerChunk, j.reference.rowCount() - row);
             row += chunk.rows;
             return true;
         }
@@ -156,7 +187,7 @@ public final class WeightComparison {
 
     /** A thread's current chunk. */
     private static final class Chunk {
-        Pair pair;
+        Job job;
         long firstRow;
         int rows;
     }
@@ -167,28 +198,28 @@ public final class WeightComparison {
         float[] test = new float[0];
         double[] sums = new double[5];
         while (cursor.next(chunk)) {
-            Pair p = chunk.pair;
-            int length = p.reference.rowLength();
+            Job job = chunk.job;
+            int length = job.reference.rowLength();
             int count = chunk.rows * length;
             if (reference.length < count) {
                 reference = new float[Math.max(count, CHUNK_VALUES)];
                 test = new float[reference.length];
             }
-            p.reference.readRows(chunk.firstRow, chunk.rows, reference, 0);
-            decode(p, chunk.firstRow, chunk.rows, test);
-            compare(reference, test, count, sums);
-            synchronized (p.error) {
-                p.error.add(count, sums[0], sums[1], sums[2], sums[3], sums[4]);
+            job.reference.readRows(chunk.firstRow, chunk.rows, reference, 0);
+            for (Pair p : job.tests) {
+                decode(p.test, p.decoder, length, chunk.firstRow, chunk.rows, test);
+                compare(reference, test, count, sums);
+                synchronized (p.error) {
+                    p.error.add(count, sums[0], sums[1], sums[2], sums[3], sums[4]);
+                }
             }
-            long rowCount = p.reference.rowCount();
-            progress.read(done.addAndGet(Math.round((double) p.bytes() * chunk.rows / rowCount)), total);
+            long rowCount = job.reference.rowCount();
+            progress.read(done.addAndGet(Math.round((double) job.bytes() * chunk.rows / rowCount)), total);
         }
     }
 
-    /** Rows of the model's tensor as f32, as ggml dequantizes them. */
-    private static void decode(Pair p, long firstRow, int rows, float[] dst) {
-        TensorInfo t = p.test;
-        int length = p.reference.rowLength();
+    /** Rows of the model's tensor, of {@code length} values, as f32, as ggml dequantizes them. */
+    private static void decode(TensorInfo t, RowDecoder decoder, int length, long firstRow, int rows, float[] dst) {
         long rowBytes = t.rowByteSize();
         MemorySegment data = t.data();
         if (t.type() == GGMLType.F32) {
@@ -196,7 +227,7 @@ public final class WeightComparison {
             return;
         }
         for (int r = 0; r < rows; r++) {
-            p.decoder.decode(data, (firstRow + r) * rowBytes, dst, r * length, length);
+            decoder.decode(data, (firstRow + r) * rowBytes, dst, r * length, length);
         }
     }
 

@@ -33,7 +33,8 @@ import java.util.Set;
  * STATS: "values", "rel_rms" (||t - r|| / ||r||), "cosine", "snr_db" (null when identical), "max_abs"
  * SUMS:  "reference_squares", "test_squares", "products", "difference_squares" (exact sums the measures come from)
  * </pre>
- * {@code layer} is -1 for the tensors outside the blocks; KIND is a {@link TensorKind#label}.
+ * {@code layer} is -1 for the tensors outside the blocks; KIND is a {@link TensorKind#label}. "bytes_read", "seconds"
+ * and "gb_per_s" are those of the pass that measured the model, which reads the reference once for all its models.
  */
 public record WeightReport(Path reference, List<ModelWeightErrors> models) {
     public static final String FORMAT = "glmj-quality-weights";

@@ -70,13 +70,48 @@ class WeightComparisonTest {
     }
 
     private static ModelWeightErrors measure(TensorTypes types) throws IOException {
+        try (GGUFFile model = GGUFFile.open(converted(types))) {
+            return WeightComparison.measure(reference, checkpoint.directory(), model, 2, WeightComparison.Progress.NONE);
+        }
+    }
+
+    /** The tiny checkpoint converted to {@code types}, once. */
+    private static Path converted(TensorTypes types) throws IOException {
         Path file = dir.resolve((types instanceof AllMatrices all ? all.type() : types) + ".gguf");
         if (!Files.exists(file)) {
             CheckpointConverter.convert(checkpoint, file, types, "tiny", CheckpointConverter.Progress.NONE);
         }
-        try (GGUFFile model = GGUFFile.open(file)) {
-            return WeightComparison.measure(reference, checkpoint.directory(), model, 2, WeightComparison.Progress.NONE);
+        return file;
+    }
+
+    @Test
+    void modelsMeasuredInOnePassReadTheReferenceOnceAndGetTheirOwnErrors() throws IOException {
+        ModelWeightErrors q4 = measure(new AllMatrices(GGMLType.Q4_K));
+        ModelWeightErrors q2 = measure(new AllMatrices(GGMLType.Q2_K));
+        List<ModelWeightErrors> both;
+        try (GGUFFile a = GGUFFile.open(converted(new AllMatrices(GGMLType.Q4_K)));
+             GGUFFile b = GGUFFile.open(converted(new AllMatrices(GGMLType.Q2_K)))) {
+            both = WeightComparison.measure(reference, checkpoint.directory(), List.of(a, b), 2, WeightComparison.Progress.NONE);
         }
+        long referenceBytes = reference.tensors().stream().mapToLong(ConvertedTensor::sourceBytes).sum();
+        assertEquals(q4.bytesRead() + q2.bytesRead() - referenceBytes, both.get(0).bytesRead(), "the reference read once");
+        assertEquals(both.get(0).bytesRead(), both.get(1).bytesRead());
+        List<ModelWeightErrors> alone = List.of(q4, q2);
+        for (int m = 0; m < 2; m++) {
+            assertEquals(alone.get(m).model(), both.get(m).model());
+            assertEquals(alone.get(m).tensors().size(), both.get(m).tensors().size());
+            for (int t = 0; t < alone.get(m).tensors().size(); t++) {
+                WeightError expected = alone.get(m).tensors().get(t).error(), actual = both.get(m).tensors().get(t).error();
+                String name = alone.get(m).tensors().get(t).name();
+                assertEquals(name, both.get(m).tensors().get(t).name());
+                assertEquals(expected.count(), actual.count(), name);
+                assertEquals(expected.maxAbs(), actual.maxAbs(), name);
+                // the same chunk sums, added in whatever order the threads finished them
+                assertEquals(expected.differenceSquares(), actual.differenceSquares(), 1e-12 * expected.differenceSquares(), name);
+                assertEquals(expected.products(), actual.products(), 1e-12 * Math.abs(expected.products()), name);
+            }
+        }
+        assertTrue(both.get(1).total().relativeRms() > both.get(0).total().relativeRms());
     }
 
     @Test
