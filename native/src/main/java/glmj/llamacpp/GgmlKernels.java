@@ -30,8 +30,9 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * small graph per row range computed on the thread that runs the range: it takes the same kernels as llama.cpp's
  * prompts (tinyBLAS for Q8_0 and float weights, the IQ panels of {@code iqp.cpp}, {@code vec_dot} loops for the
  * K-quants), with no downcall per row and token; which one each type gets is its {@link GgmlPrompt} column in
- * {@link GGMLType}. The K-quants' batches from {@link GgmlPrompt#VEC_DOT}'s tokens on take glmj's decoded panels
- * instead, which beat ggml's loops there, unless the backend is made without panels (then every matmul rounds as
+ * {@link GGMLType}. With 512-bit vectors the K-quants' batches from {@link GgmlPrompt#VEC_DOT}'s tokens on take glmj's
+ * decoded panels instead, which beat ggml's loops there ({@link VectorKernels#PANELS_BEAT_GGML_LOOPS}), unless the
+ * backend is made without panels (then every matmul rounds as
  * llama.cpp's plain CPU kernels do); a type ggml has no kernel for (FP8 with block scales) runs on the vector kernels. Everything else (attention, the indexer, the worker
  * pool and how rows are split among its threads) is glmj's, that of a {@link VectorKernels}. Weights are read straight
  * from the mapped file; a decode step allocates nothing once the native buffers have grown to the largest step. Not
@@ -154,12 +155,13 @@ public final class GgmlKernels implements Kernels {
     }
 
     /**
-     * Whether a step of {@code tokens} tokens (per group) runs on the vector kernels: the K-quants' batches, which glmj's
-     * decoded panels multiply faster than ggml's loops, and the types ggml has no kernel for but the vector kernels do.
+     * Whether a step of {@code tokens} tokens (per group) runs on the vector kernels: the K-quants' batches where glmj's
+     * decoded panels multiply them faster than ggml's loops, and the types ggml has no kernel for but the vector kernels do.
      */
     private boolean runsOnVectorKernels(GGMLType type, int tokens) {
         GgmlPrompt prompt = type.ggmlPrompt();
-        return prompt == GgmlPrompt.VEC_DOT ? promptPanels && tokens >= prompt.tokens && VectorKernels.decodesPanels(type, tokens)
+        return prompt == GgmlPrompt.VEC_DOT ? promptPanels && VectorKernels.PANELS_BEAT_GGML_LOOPS && tokens >= prompt.tokens
+                && VectorKernels.decodesPanels(type, tokens)
                 : prompt == GgmlPrompt.NONE && type.isVectorMultiplied();
     }
 

@@ -1,6 +1,8 @@
 package glmj.llamacpp;
 
+import glmj.kernel.GgmlPrompt;
 import glmj.kernel.Rows;
+import glmj.kernel.VectorKernels;
 import glmj.kernel.Weight;
 import glmj.tensor.GGMLType;
 import org.junit.jupiter.api.BeforeAll;
@@ -15,6 +17,7 @@ import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
@@ -93,6 +96,39 @@ class GgmlKernelsTest {
                 if (!written) {
                     assertEquals(0f, out[i], "out[" + i + "] lies outside every result and must stay untouched");
                 }
+            }
+        }
+    }
+
+    /**
+     * A K-quant prompt batch from {@link GgmlPrompt#VEC_DOT}'s tokens on takes glmj's panels, rounded in float, only
+     * where they beat ggml's loops (512-bit vectors); elsewhere it is ggml's own products, bit for bit.
+     */
+    @Test
+    void kQuantPromptsTakeThePanelsOnlyWhereTheyBeatGgmlsLoops() {
+        GGMLType type = GGMLType.Q4_K;
+        int rows = 40, batch = GgmlPrompt.VEC_DOT.tokens;
+        Random random = new Random(0x88_0000L);
+        try (Arena arena = Arena.ofShared(); GgmlKernels kernels = new GgmlKernels(2)) {
+            MemorySegment data = arena.allocate(rows * type.byteSize(COLS), 64);
+            VectorKernelsMatchGgmlTest.fillRandomBlocks(type, data, random);
+            Weight w = new Weight("q4_K", data, type, rows, COLS);
+            float[] x = new float[batch * COLS];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) random.nextGaussian();
+            }
+            float[] out = new float[batch * rows];
+            kernels.matmuls(new Weight[] {w}, new Rows(x, 0, 0, COLS), new Rows(out, 0, rows, rows), batch);
+            float[] expected = mulMat(w, x, 0, COLS, batch, arena);
+            int differing = 0;
+            for (int i = 0; i < out.length; i++) {
+                assertEquals(expected[i], out[i], 1e-3f * (1 + Math.abs(expected[i])), "product " + i);
+                differing += Float.floatToIntBits(expected[i]) != Float.floatToIntBits(out[i]) ? 1 : 0;
+            }
+            if (VectorKernels.PANELS_BEAT_GGML_LOOPS) {
+                assertTrue(differing > 0, "the panels round in float, not as ggml's integer sums");
+            } else {
+                assertEquals(0, differing, "ggml's own loops of vec_dot");
             }
         }
     }

@@ -72,6 +72,13 @@ public final class VectorKernels implements Kernels {
     }
 
     /**
+     * Whether decoded panels multiply a K-quant batch faster than ggml's loops of integer {@code vec_dot}: only with
+     * 512-bit vectors, whose 32 registers hold the panels' tile of sixteen accumulators; with 256-bit ones the tile
+     * spills and ggml's loops were faster, with 128-bit ones an FMA is four products (docs/performance.md).
+     */
+    public static final boolean PANELS_BEAT_GGML_LOOPS = Lanes.F.length() >= 16;
+
+    /**
      * Whether a matmul of {@code batch} tokens with weights of {@code type} decodes the weights once into panels of
      * floats with vector code (the prompt path, see {@link Panels}) rather than dotting each token with the stored
      * blocks.
