@@ -44,10 +44,11 @@ public final class KldBaseWriter implements AutoCloseable {
     /** Starts a new base for {@code tokens} ({@code layout.chunkCount() * layout.contextSize()} of them). */
     public static KldBaseWriter create(Path target, KldLayout layout, int[] tokens) throws IOException {
         checkTokens(layout, tokens);
-        FileChannel channel = FileChannel.open(partialOf(target), StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+        Path partial = partialOf(target);
+        FileChannel channel = FileChannel.open(partial, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING);
         try {
-            writeFully(partialOf(target), channel, header(layout, tokens));
+            writeFully(partial, channel, header(layout, tokens));
             return new KldBaseWriter(target, layout, channel, 0);
         } catch (IOException | RuntimeException e) {
             channel.close();
@@ -149,11 +150,7 @@ public final class KldBaseWriter implements AutoCloseable {
         writeFully(partial, channel, record.asByteBuffer());
         records++;
         if (records % layout.scoredPerChunk() == 0) {
-            try {
-                channel.force(false);
-            } catch (IOException e) {
-                throw naming(partial, e);
-            }
+            force(false);
         }
     }
 
@@ -162,7 +159,7 @@ public final class KldBaseWriter implements AutoCloseable {
         if (records != layout.scoredTokens()) {
             throw new IllegalStateException("only " + chunksDone() + " of " + layout.chunkCount() + " chunks are written");
         }
-        channel.force(true);
+        force(true);
         channel.close();
         Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         return target;
@@ -172,6 +169,15 @@ public final class KldBaseWriter implements AutoCloseable {
     @Override
     public void close() throws IOException {
         channel.close();
+    }
+
+    /** Forces what is written to disk; an error names the file. */
+    private void force(boolean metadata) throws IOException {
+        try {
+            channel.force(metadata);
+        } catch (IOException e) {
+            throw naming(partial, e);
+        }
     }
 
     private static void writeFully(Path file, FileChannel channel, ByteBuffer bytes) throws IOException {
