@@ -19,8 +19,8 @@ final class QualityEngineOptions {
     EngineOptions engine;
 
     @Option(names = "--panels", description = "Multiply prompts of quantized (and FP8) weights with glmj's decoded panels where"
-            + " they are faster (the K-quants' only with 512-bit vectors), as 'run' and 'bench' do: rounded otherwise than"
-            + " llama.cpp's kernels. By default every matmul rounds"
+            + " they are faster (the K-quants' only with vectors of 256 bits or more), as 'run' and 'bench' do: rounded"
+            + " otherwise than llama.cpp's kernels. By default every matmul rounds"
             + " as ggml's own kernels (llama.cpp's plain CPU kernels) do, so that what a comparison measures is the"
             + " quantization and not glmj's rounding: on a K-quant model the panels alone move the logits about as far"
             + " as llama.cpp's repacked kernels move its own (see README, Quality). On the llama engine: llama.cpp's"

@@ -30,11 +30,11 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * small graph per row range computed on the thread that runs the range: it takes the same kernels as llama.cpp's
  * prompts (tinyBLAS for Q8_0 and float weights, the IQ panels of {@code iqp.cpp}, {@code vec_dot} loops for the
  * K-quants), with no downcall per row and token; which one each type gets is its {@link GgmlPrompt} column in
- * {@link GGMLType}. With 512-bit vectors the K-quants' batches from {@link GgmlPrompt#VEC_DOT}'s tokens on take glmj's
- * decoded panels instead, which beat ggml's loops there ({@link VectorKernels#PANELS_BEAT_GGML_LOOPS}), unless the
- * backend is made without panels (then every matmul rounds as
- * llama.cpp's plain CPU kernels do); a type ggml has no kernel for (FP8 with block scales) runs on the vector kernels. Everything else (attention, the indexer, the worker
- * pool and how rows are split among its threads) is glmj's, that of a {@link VectorKernels}. Weights are read straight
+ * {@link GGMLType}. With vectors of 256 bits or more the K-quants' batches from {@link GgmlPrompt#VEC_DOT}'s tokens on
+ * take glmj's decoded panels instead, which beat ggml's loops there ({@link VectorKernels#PANELS_BEAT_GGML_LOOPS}),
+ * unless the backend is made without panels (then every matmul rounds as llama.cpp's plain CPU kernels do); a type
+ * ggml has no kernel for (FP8 with block scales) runs on the vector kernels. Everything else (attention, the indexer,
+ * the worker pool and how rows are split among its threads) is glmj's, that of a {@link VectorKernels}. Weights are read straight
  * from the mapped file; a decode step allocates nothing once the native buffers have grown to the largest step. Not
  * thread-safe: one forward pass at a time.
  */

@@ -102,7 +102,7 @@ class GgmlKernelsTest {
 
     /**
      * A K-quant prompt batch from {@link GgmlPrompt#VEC_DOT}'s tokens on takes glmj's panels, rounded in float, only
-     * where they beat ggml's loops (512-bit vectors); elsewhere it is ggml's own products, bit for bit.
+     * where they beat ggml's loops (vectors of 256 bits or more); elsewhere it is ggml's own products, bit for bit.
      */
     @Test
     void kQuantPromptsTakeThePanelsOnlyWhereTheyBeatGgmlsLoops() {

@@ -18,8 +18,8 @@ public enum GgmlPrompt {
      */
     IQ_PANELS(8, 8),
     /**
-     * Loops of {@code vec_dot}, decoding every block again for each token: with 512-bit vectors glmj's decoded panels
-     * beat them from 32 tokens (see docs/performance.md), so those batches run on the panels.
+     * Loops of {@code vec_dot}, decoding every block again for each token: with vectors of 256 bits or more glmj's
+     * decoded panels beat them from 32 tokens (see docs/performance.md), so those batches run on the panels.
      */
     VEC_DOT(1, 32);
 

@@ -48,11 +48,31 @@ public final class VectorKernels implements Kernels {
     private int ranges;
     /** Whether this step multiplies decoded panels ({@link Panels}) rather than dotting each row with each token. */
     private boolean panels;
-    /** Each range's panel, grown to the widest rows seen, and its scratch for adding up lanes: a range runs on one thread. */
-    private final float[][] panelScratch;
-    /** Each range's panel as a segment, for dotting a decoded row as the f32 dot kernel dots a mapped one. */
-    private final MemorySegment[] panelSegments;
-    private final float[][] laneScratch;
+    /** Each thread's decoded weights. */
+    private final ThreadLocal<Decoded> decoded = ThreadLocal.withInitial(Decoded::new);
+
+    /** A thread's panel and single decoded row, grown to the widest rows seen. */
+    private static final class Decoded {
+        float[] panel = new float[0];
+        float[] row = new float[0];
+        /** {@link #row} as a segment, for dotting a decoded row as the f32 dot kernel dots a mapped one. */
+        MemorySegment rowSegment = MemorySegment.ofArray(row);
+
+        float[] panel(int cols) {
+            if (panel.length < Panels.ROWS * cols) {
+                panel = new float[Panels.ROWS * cols];
+            }
+            return panel;
+        }
+
+        float[] row(int cols) {
+            if (row.length < cols) {
+                row = new float[cols];
+                rowSegment = MemorySegment.ofArray(row);
+            }
+            return row;
+        }
+    }
 
     /** Kernels on {@code threads} threads (the caller's included) whose prompts take decoded panels. */
     public VectorKernels(int threads) {
@@ -66,17 +86,14 @@ public final class VectorKernels implements Kernels {
     public VectorKernels(int threads, boolean promptPanels) {
         this.pool = new WorkerPool(threads);
         this.promptPanels = promptPanels;
-        this.panelScratch = new float[MatmulStep.mostRanges(threads)][0];
-        this.panelSegments = new MemorySegment[panelScratch.length];
-        this.laneScratch = new float[MatmulStep.mostRanges(threads)][Panels.LANES];
     }
 
     /**
      * Whether decoded panels multiply a K-quant batch faster than ggml's loops of integer {@code vec_dot}: only with
-     * 512-bit vectors, whose 32 registers hold the panels' tile of sixteen accumulators; with 256-bit ones the tile
-     * spills and ggml's loops were faster, with 128-bit ones an FMA is four products (docs/performance.md).
+     * vectors of 256 bits or more; with 128-bit ones an FMA is four products against ggml's dot-product instructions'
+     * sixteen (docs/performance.md).
      */
-    public static final boolean PANELS_BEAT_GGML_LOOPS = Lanes.F.length() >= 16;
+    public static final boolean PANELS_BEAT_GGML_LOOPS = Lanes.F.length() >= 8;
 
     /**
      * Whether a matmul of {@code batch} tokens with weights of {@code type} decodes the weights once into panels of
@@ -135,15 +152,6 @@ public final class VectorKernels implements Kernels {
         }
 
         this.ranges = step.ranges(pool.threads());
-        if (panels || scaled) {
-            int panelSize = Panels.ROWS * first.cols();
-            if (panelScratch[0].length < panelSize) {
-                for (int i = 0; i < panelScratch.length; i++) {
-                    panelScratch[i] = new float[panelSize];
-                    panelSegments[i] = MemorySegment.ofArray(panelScratch[i]);
-                }
-            }
-        }
         pool.run(ranges, matmulRange);
     }
 
@@ -165,20 +173,24 @@ public final class VectorKernels implements Kernels {
     }
 
     private void multiplyRows(int range, int g, int from, int to) {
+        Decoded scratch = decoded.get();
         if (panels && Panels.pay(step.weight(g).type(), step.tokens(g))) {
-            from = panelRows(g, from, to, panelScratch[range], laneScratch[range]);
+            from = panelRows(g, from, to, scratch);
         }
-        dotRows(g, from, to, panelScratch[range], panelSegments[range]);
+        if (from < to) {
+            dotRows(g, from, to, scratch);
+        }
     }
 
     /**
      * Rows {@code [from, to)} of group {@code g}, a few tokens at a time so each row is read once per tile from cache. A
-     * block-scaled row is decoded with its scales into {@code row} ({@code rowSegment} as a segment) once per tile and
-     * dotted by the f32 dot kernel, so each product and sum is the one its f32 dequantization would give.
+     * block-scaled row is decoded with its scales into the thread's {@code scratch} row once per tile and dotted by the
+     * f32 dot kernel, so each product and sum is the one its f32 dequantization would give.
      */
-    private void dotRows(int g, int from, int to, float[] row, MemorySegment rowSegment) {
+    private void dotRows(int g, int from, int to, Decoded scratch) {
         Weight w = step.weight(g);
-        MemorySegment data = scaled ? rowSegment : w.data();
+        float[] row = scaled ? scratch.row(w.cols()) : null;
+        MemorySegment data = scaled ? scratch.rowSegment : w.data();
         long rowBytes = scaled ? 0 : w.rowBytes();
         int batch = step.tokens(g);
         int activationRow = step.firstInput(g);
@@ -200,20 +212,23 @@ public final class VectorKernels implements Kernels {
     }
 
     /**
-     * The whole {@link Panels#ROWS}-row panels of rows {@code [from, to)} of group {@code g}, decoded into
-     * {@code panel}; returns the first row left for {@link #dotRows}.
+     * The whole {@link Panels#ROWS}-row panels of rows {@code [from, to)} of group {@code g}, each row decoded into the
+     * thread's {@code scratch} row and put in its panel; returns the first row left for {@link #dotRows}.
      */
-    private int panelRows(int g, int from, int to, float[] panel, float[] lanes) {
+    private int panelRows(int g, int from, int to, Decoded scratch) {
         Weight w = step.weight(g);
         int cols = w.cols();
+        float[] row = scratch.row(cols);
+        float[] panel = scratch.panel(cols);
         int at = step.outputOffset(g);
         int r = from;
         for (; r + Panels.ROWS <= to; r += Panels.ROWS) {
             for (int k = 0; k < Panels.ROWS; k++) {
-                decode(w, r + k, panel, k * cols);
+                decode(w, r + k, row, 0);
+                Panels.put(row, cols, panel, k);
             }
             Panels.multiply(panel, cols, activations.panelValues(), step.firstInput(g), step.tokens(g), step.out(), at + r,
-                    step.outStride(), lanes);
+                    step.outStride());
         }
         return r;
     }

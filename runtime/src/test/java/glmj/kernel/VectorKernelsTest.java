@@ -32,7 +32,7 @@ class VectorKernelsTest {
         try (Arena arena = Arena.ofShared(); VectorKernels kernels = new VectorKernels(2)) {
             Weight[] weights = new Weight[groups];
             for (int g = 0; g < groups; g++) {
-                weights[g] = new Weight("w" + g, randomWeights(type, arena, random), type, ROWS, COLS);
+                weights[g] = new Weight("w" + g, randomWeights(type, arena, random, ROWS, COLS), type, ROWS, COLS);
             }
             float[] x = new float[inputs * COLS];
             for (int i = 0; i < x.length; i++) {
@@ -53,11 +53,12 @@ class VectorKernelsTest {
         }
     }
 
-    private static MemorySegment randomWeights(GGMLType type, Arena arena, SplittableRandom random) {
-        MemorySegment data = arena.allocate(ROWS * type.byteSize(COLS), 64);
+    /** {@code rows} rows of {@code cols} random weights of {@code type} (F32 or Q8_0). */
+    static MemorySegment randomWeights(GGMLType type, Arena arena, SplittableRandom random, int rows, int cols) {
+        MemorySegment data = arena.allocate(rows * type.byteSize(cols), 64);
         switch (type) {
             case F32 -> {
-                for (long i = 0; i < (long) ROWS * COLS; i++) {
+                for (long i = 0; i < (long) rows * cols; i++) {
                     data.set(LittleEndian.FLOAT, 4 * i, (float) random.nextGaussian());
                 }
             }
