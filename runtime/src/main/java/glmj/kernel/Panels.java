@@ -92,27 +92,27 @@ final class Panels {
             lo5 = lo.lanewise(FMA, t, lo5);
             hi5 = hi.lanewise(FMA, t, hi5);
         }
-        lo0.intoArray(out, out0);
-        hi0.intoArray(out, out0 + n);
+        store(lo0, hi0, out, out0);
         if (tokens > 1) {
-            lo1.intoArray(out, out0 + outStride);
-            hi1.intoArray(out, out0 + outStride + n);
+            store(lo1, hi1, out, out0 + outStride);
         }
         if (tokens > 2) {
-            lo2.intoArray(out, out0 + 2 * outStride);
-            hi2.intoArray(out, out0 + 2 * outStride + n);
+            store(lo2, hi2, out, out0 + 2 * outStride);
         }
         if (tokens > 3) {
-            lo3.intoArray(out, out0 + 3 * outStride);
-            hi3.intoArray(out, out0 + 3 * outStride + n);
+            store(lo3, hi3, out, out0 + 3 * outStride);
         }
         if (tokens > 4) {
-            lo4.intoArray(out, out0 + 4 * outStride);
-            hi4.intoArray(out, out0 + 4 * outStride + n);
+            store(lo4, hi4, out, out0 + 4 * outStride);
         }
         if (tokens > 5) {
-            lo5.intoArray(out, out0 + 5 * outStride);
-            hi5.intoArray(out, out0 + 5 * outStride + n);
+            store(lo5, hi5, out, out0 + 5 * outStride);
         }
+    }
+
+    /** One token's results for the panel's rows: its two accumulators, the low rows' and the high rows'. */
+    private static void store(FloatVector lo, FloatVector hi, float[] out, int at) {
+        lo.intoArray(out, at);
+        hi.intoArray(out, at + F.length());
     }
 }
