@@ -34,9 +34,9 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * take glmj's decoded panels instead, which beat ggml's loops there ({@link VectorKernels#PANELS_BEAT_GGML_LOOPS}),
  * unless the backend is made without panels (then every matmul rounds as llama.cpp's plain CPU kernels do); a type
  * ggml has no kernel for (FP8 with block scales) runs on the vector kernels. Everything else (attention, the indexer,
- * the worker pool and how rows are split among its threads) is glmj's, that of a {@link VectorKernels}. Weights are read straight
- * from the mapped file; a decode step allocates nothing once the native buffers have grown to the largest step. Not
- * thread-safe: one forward pass at a time.
+ * the worker pool and how rows are split among its threads) is glmj's, that of a {@link VectorKernels}. Weights are
+ * read straight from the mapped file; a decode step allocates nothing once the native buffers have grown to the largest
+ * step. Not thread-safe: one forward pass at a time.
  */
 public final class GgmlKernels implements Kernels {
     /** Tokens dotted with each weight row while it is in cache, as in {@link VectorKernels}. */

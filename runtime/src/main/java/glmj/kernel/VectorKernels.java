@@ -173,22 +173,20 @@ public final class VectorKernels implements Kernels {
     }
 
     private void multiplyRows(int range, int g, int from, int to) {
-        Decoded scratch = decoded.get();
         if (panels && Panels.pay(step.weight(g).type(), step.tokens(g))) {
-            from = panelRows(g, from, to, scratch);
+            from = panelRows(g, from, to, decoded.get());
         }
-        if (from < to) {
-            dotRows(g, from, to, scratch);
-        }
+        dotRows(g, from, to);
     }
 
     /**
      * Rows {@code [from, to)} of group {@code g}, a few tokens at a time so each row is read once per tile from cache. A
-     * block-scaled row is decoded with its scales into the thread's {@code scratch} row once per tile and dotted by the
-     * f32 dot kernel, so each product and sum is the one its f32 dequantization would give.
+     * block-scaled row is decoded with its scales into the thread's decoded row once per tile and dotted by the f32 dot
+     * kernel, so each product and sum is the one its f32 dequantization would give.
      */
-    private void dotRows(int g, int from, int to, Decoded scratch) {
+    private void dotRows(int g, int from, int to) {
         Weight w = step.weight(g);
+        Decoded scratch = scaled ? decoded.get() : null;
         float[] row = scaled ? scratch.row(w.cols()) : null;
         MemorySegment data = scaled ? scratch.rowSegment : w.data();
         long rowBytes = scaled ? 0 : w.rowBytes();
