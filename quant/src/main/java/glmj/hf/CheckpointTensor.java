@@ -134,10 +134,18 @@ public final class CheckpointTensor {
         return scales == null ? value : value * scale(row, column / blockColumns());
     }
 
-    /** An FP8 row piece, one block of columns at a time. */
+    /**
+     * An FP8 row piece: with f32 block scales (as GLM-5-FP8 and DeepSeek-V3 store them) in one pass over the row's
+     * scales; otherwise, or where the scales must be checked to be powers of two, one block of columns at a time.
+     */
     private void readFp8(long row, long column, float[] dst, int at, int count) {
-        long blockColumns = blockColumns();
         long offset = row * rowLength + column;
+        if (scales.dtype() == SafetensorsDtype.F32 && !scaling.perTensor() && !scaling.powerOfTwoScales()) {
+            long scaleOffset = row / scaling.blockRows() * scaleColumns * Float.BYTES;
+            Fp8Rows.decode(values.data(), offset, scales.data(), scaleOffset, scaling.blockColumns(), column, dst, at, count);
+            return;
+        }
+        long blockColumns = blockColumns();
         while (count > 0) {
             long block = column / blockColumns;
             int n = (int) Math.min(count, (block + 1) * blockColumns - column);

@@ -10,6 +10,7 @@ import glmj.kernel.RowDecoder;
 import glmj.tensor.GGMLType;
 import glmj.tensor.blocks.LittleEndian;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -37,6 +38,9 @@ public final class WeightComparison {
     /** Values summed in float lanes before the sums move to double. */
     private static final int FLOAT_RUN = 4096;
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
+    /** A float's magnitude bits: as ints, non-negative floats order as their values, NaN above infinity. */
+    private static final int MAGNITUDE = 0x7FFF_FFFF;
 
     /** Told the bytes read so far, from any thread. */
     @FunctionalInterface
@@ -233,7 +237,8 @@ public final class WeightComparison {
 
     /**
      * {@code sums} = sum r^2, sum t^2, sum r t, sum (t - r)^2 and max |t - r| over the first {@code count} values, in
-     * float lanes for runs of {@link #FLOAT_RUN} values, then in double.
+     * float lanes for runs of {@link #FLOAT_RUN} values, then in double. The largest |t - r| is kept as the integer
+     * maximum of its bits (one cycle), not as FloatVector.max, whose NaN and -0 rules cost a chain of blends.
      */
     static void compare(float[] reference, float[] test, int count, double[] sums) {
         Arrays.fill(sums, 0);
@@ -243,7 +248,7 @@ public final class WeightComparison {
             FloatVector tt = FloatVector.zero(F);
             FloatVector rt = FloatVector.zero(F);
             FloatVector dd = FloatVector.zero(F);
-            FloatVector max = FloatVector.zero(F);
+            IntVector max = IntVector.zero(I);
             int i = start;
             for (int last = end - F.length(); i <= last; i += F.length()) {
                 FloatVector r = FloatVector.fromArray(F, reference, i);
@@ -253,13 +258,13 @@ public final class WeightComparison {
                 tt = t.fma(t, tt);
                 rt = r.fma(t, rt);
                 dd = d.fma(d, dd);
-                max = max.max(d.abs());
+                max = max.max(((IntVector) d.reinterpretShape(I, 0)).and(MAGNITUDE));
             }
             double sumRr = rr.reduceLanes(VectorOperators.ADD);
             double sumTt = tt.reduceLanes(VectorOperators.ADD);
             double sumRt = rt.reduceLanes(VectorOperators.ADD);
             double sumDd = dd.reduceLanes(VectorOperators.ADD);
-            double maxAbs = max.reduceLanes(VectorOperators.MAX);
+            double maxAbs = Float.intBitsToFloat(max.reduceLanes(VectorOperators.MAX));
             for (; i < end; i++) {
                 double r = reference[i];
                 double t = test[i];

@@ -65,11 +65,15 @@ class HfCheckpointTest {
                     assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(t.get(r, col)));
                 }
             }
-            // a piece of a row across a block edge, into the middle of an array
-            float[] piece = new float[100];
-            t.read(299, 120, piece, 30, 70);
-            for (int i = 0; i < 70; i++) {
-                assertEquals(Float.floatToRawIntBits(t.get(299, 120 + i)), Float.floatToRawIntBits(piece[30 + i]));
+            // pieces of rows across a block edge, into the middle of an array: starting within a vector's width
+            // (decoded block by block) and on one (in one pass)
+            for (int[] piece : new int[][]{{299, 120, 70}, {299, 112, 88}, {130, 16, 175}}) {
+                float[] values = new float[30 + piece[2]];
+                t.read(piece[0], piece[1], values, 30, piece[2]);
+                for (int i = 0; i < piece[2]; i++) {
+                    assertEquals(Float.floatToRawIntBits(t.get(piece[0], piece[1] + i)), Float.floatToRawIntBits(values[30 + i]),
+                            "row " + piece[0] + " column " + (piece[1] + i));
+                }
             }
         }
     }

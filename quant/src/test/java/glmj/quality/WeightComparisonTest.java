@@ -24,6 +24,7 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -269,6 +270,25 @@ class WeightComparisonTest {
                 assertEquals(expected[k], sums[k], 1e-5 * Math.abs(expected[k]) + 1e-9, count + " values, sum " + k);
             }
             assertEquals(expected[4], sums[4], 0, "the largest difference is exact");
+        }
+    }
+
+    @Test
+    void theLargestDifferenceIsNanOrInfiniteWhereAValueIs() {
+        for (int at : new int[]{0, 7, 4095, 4100}) {
+            float[] r = new float[4103];
+            float[] t = new float[r.length];
+            Arrays.fill(r, -2);
+            Arrays.fill(t, 3);
+            double[] sums = new double[5];
+            WeightComparison.compare(r, t, r.length, sums);
+            assertEquals(5, sums[4], "every difference is 5 at " + at);
+            t[at] = Float.NEGATIVE_INFINITY;
+            WeightComparison.compare(r, t, r.length, sums);
+            assertEquals(Double.POSITIVE_INFINITY, sums[4], "an infinite value at " + at);
+            t[at] = Float.NaN;
+            WeightComparison.compare(r, t, r.length, sums);
+            assertTrue(Double.isNaN(sums[4]), "a NaN at " + at + " gave " + sums[4]);
         }
     }
 

@@ -31,9 +31,9 @@ public final class Fp8Rows {
     private static final FloatVector RESCALE = FloatVector.broadcast(F, 0x1p120f);
     /** E4M3's magnitude bits; all of them set are NaN. */
     private static final IntVector LOW_SEVEN = IntVector.broadcast(I, Fp8E4M3.NAN_BITS);
-    private static final IntVector SIGN = IntVector.broadcast(I, 0x80);
+    /** A float's sign bit: that of the E4M3 byte once widened with its sign. */
+    private static final IntVector SIGN = IntVector.broadcast(I, 0x8000_0000);
     private static final IntVector TWENTIES = IntVector.broadcast(I, 20);
-    private static final IntVector TWENTY_FOURS = IntVector.broadcast(I, 24);
     private static final IntVector NAN = IntVector.broadcast(I, Float.floatToRawIntBits(Fp8E4M3.toFloat(Fp8E4M3.NAN_BITS)));
 
     private Fp8Rows() {
@@ -41,11 +41,34 @@ public final class Fp8Rows {
 
     /** The type table's {@link ScaledRowDecoder}: row {@code row}'s blocks, each run times its scale. */
     public static void decodeRow(MemorySegment w, long offset, BlockScales scales, int row, float[] dst, int at, int cols) {
-        long scaleOffset = scales.rowOffset(row);
-        int blockColumns = scales.blockColumns();
-        for (int column = 0, block = 0; column < cols; column += blockColumns, block++) {
-            float scale = LittleEndian.f32(scales.data(), scaleOffset + (long) block * Float.BYTES);
-            decode(w, offset + column, scale, dst, at + column, Math.min(blockColumns, cols - column));
+        decode(w, offset, scales.data(), scales.rowOffset(row), scales.blockColumns(), 0, dst, at, cols);
+    }
+
+    /**
+     * {@code dst[at..at+count) = } the E4M3 values at byte {@code offset} of {@code data}, columns {@code column} on of a
+     * row whose blocks of {@code blockColumns} columns each have an f32 scale, the row's first at byte
+     * {@code scaleOffset} of {@code scales}. One loop over the whole piece, its scale fetched per vector, where the
+     * vectors fall within blocks; else block by block.
+     */
+    public static void decode(MemorySegment data, long offset, MemorySegment scales, long scaleOffset, int blockColumns,
+                              long column, float[] dst, int at, int count) {
+        if (blockColumns % F.length() != 0 || column % F.length() != 0) {
+            for (int i = 0; i < count; ) {
+                long block = (column + i) / blockColumns;
+                int n = (int) Math.min(count - i, (block + 1) * blockColumns - column - i);
+                decode(data, offset + i, LittleEndian.f32(scales, scaleOffset + block * Float.BYTES), dst, at + i, n);
+                i += n;
+            }
+            return;
+        }
+        int i = 0;
+        for (int end = count - F.length(); i <= end; i += F.length()) {
+            float scale = LittleEndian.f32(scales, scaleOffset + (column + i) / blockColumns * Float.BYTES);
+            unscaled(data, offset + i).lanewise(VectorOperators.MUL, scale).intoArray(dst, at + i);
+        }
+        for (; i < count; i++) {
+            float scale = LittleEndian.f32(scales, scaleOffset + (column + i) / blockColumns * Float.BYTES);
+            dst[at + i] = Fp8E4M3.toFloat(LittleEndian.u8(data, offset + i)) * scale;
         }
     }
 
@@ -54,17 +77,22 @@ public final class Fp8Rows {
         FloatVector scales = FloatVector.broadcast(F, scale);
         int i = 0;
         for (int end = count - F.length(); i <= end; i += F.length()) {
-            IntVector bytes = (IntVector) ByteVector.fromMemorySegment(B, data, offset + i, LE).convertShape(VectorOperators.B2I, I, 0);
-            IntVector magnitude = bytes.lanewise(VectorOperators.AND, LOW_SEVEN);
-            FloatVector unsigned = ((FloatVector) magnitude.lanewise(VectorOperators.LSHL, TWENTIES).reinterpretShape(F, 0))
-                    .lanewise(VectorOperators.MUL, RESCALE);
-            VectorMask<Integer> nan = magnitude.compare(VectorOperators.EQ, LOW_SEVEN);
-            IntVector bits = ((IntVector) unsigned.reinterpretShape(I, 0)).blend(NAN, nan)
-                    .lanewise(VectorOperators.OR, bytes.lanewise(VectorOperators.AND, SIGN).lanewise(VectorOperators.LSHL, TWENTY_FOURS));
-            ((FloatVector) bits.reinterpretShape(F, 0)).lanewise(VectorOperators.MUL, scales).intoArray(dst, at + i);
+            unscaled(data, offset + i).lanewise(VectorOperators.MUL, scales).intoArray(dst, at + i);
         }
         for (; i < count; i++) {
             dst[at + i] = Fp8E4M3.toFloat(LittleEndian.u8(data, offset + i)) * scale;
         }
+    }
+
+    /** The E4M3 values of a vector's worth of bytes at {@code offset}, exactly. */
+    private static FloatVector unscaled(MemorySegment data, long offset) {
+        IntVector bytes = (IntVector) ByteVector.fromMemorySegment(B, data, offset, LE).convertShape(VectorOperators.B2I, I, 0);
+        IntVector magnitude = bytes.lanewise(VectorOperators.AND, LOW_SEVEN);
+        FloatVector unsigned = ((FloatVector) magnitude.lanewise(VectorOperators.LSHL, TWENTIES).reinterpretShape(F, 0))
+                .lanewise(VectorOperators.MUL, RESCALE);
+        VectorMask<Integer> nan = magnitude.compare(VectorOperators.EQ, LOW_SEVEN);
+        IntVector bits = ((IntVector) unsigned.reinterpretShape(I, 0)).blend(NAN, nan)
+                .lanewise(VectorOperators.OR, bytes.lanewise(VectorOperators.AND, SIGN));
+        return (FloatVector) bits.reinterpretShape(F, 0);
     }
 }
