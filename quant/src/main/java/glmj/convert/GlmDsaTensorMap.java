@@ -241,6 +241,9 @@ public final class GlmDsaTensorMap {
      * {@code c + kv_lora * h} is column {@code c} of head {@code h}'s nope rows.
      */
     record HeadKeys(String name, CheckpointTensor kvB, int heads, int nope, int v) implements ConvertedTensor {
+        /** A thread's piece of one source row, read in a run before it is spread across the transposed rows. */
+        private static final ThreadLocal<float[]> PIECE = ThreadLocal.withInitial(() -> new float[0]);
+
         @Override
         public long[] shape() {
             return new long[]{nope, kvB.rowLength(), heads};
@@ -256,16 +259,27 @@ public final class GlmDsaTensorMap {
             return kvB.storedBytes() * nope / (nope + v);
         }
 
+        /** Head by head: each of its nope rows' columns for these rows, read in one run, then spread with stride nope. */
         @Override
         public void readRows(long firstRow, int rows, float[] dst, int at) {
             long kvLora = kvB.rowLength();
-            for (int i = 0; i < rows; i++) {
+            float[] piece = PIECE.get();
+            if (piece.length < Math.min(rows, kvLora)) {
+                piece = new float[(int) Math.min(rows, kvLora)];
+                PIECE.set(piece);
+            }
+            for (int i = 0; i < rows; ) {
                 long row = firstRow + i;
                 long head = row / kvLora;
                 long column = row % kvLora;
+                int columns = (int) Math.min(rows - i, kvLora - column);
                 for (int n = 0; n < nope; n++) {
-                    dst[at + i * nope + n] = kvB.get(head * (nope + v) + n, column);
+                    kvB.read(head * (nope + v) + n, column, piece, 0, columns);
+                    for (int c = 0; c < columns; c++) {
+                        dst[at + (i + c) * nope + n] = piece[c];
+                    }
                 }
+                i += columns;
             }
         }
     }

@@ -55,6 +55,16 @@ class GlmDsaTensorMapTest {
             for (int n = 0; n < 64; n++) {
                 assertEquals(kvB.get(2 * (64 + 128) + n, 3), row[n]);
             }
+            // runs of rows across heads' edges, into the middle of an array, as the weight comparison reads chunks
+            for (int[] run : new int[][]{{500, 40}, {0, 2048}, {1023, 1025}}) {
+                float[] rows = new float[7 + run[1] * 64];
+                byName.get("blk.2.attn_k_b.weight").readRows(run[0], run[1], rows, 7);
+                for (int r = run[0]; r < run[0] + run[1]; r++) {
+                    for (int n = 0; n < 64; n++) {
+                        assertEquals(kvB.get(r / 512 * (64 + 128) + n, r % 512), rows[7 + (r - run[0]) * 64 + n], "row " + r + " value " + n);
+                    }
+                }
+            }
             // attn_v_b row j + 128 h is kv_b row h * 192 + 64 + j
             float[] expected = new float[512];
             byName.get("blk.2.attn_v_b.weight").readRows(5 + 128 * 3, 1, row, 0);
