@@ -5,7 +5,9 @@ import glmj.convert.GlmDsaTensorMap;
 import glmj.convert.WorkerThreads;
 import glmj.gguf.GGUFFile;
 import glmj.gguf.GGUFFormatException;
+import glmj.gguf.Paging;
 import glmj.gguf.TensorInfo;
+import glmj.hf.CheckpointTensor;
 import glmj.kernel.RowDecoder;
 import glmj.tensor.GGMLType;
 import glmj.tensor.blocks.LittleEndian;
@@ -62,6 +64,19 @@ public final class WeightComparison {
                 bytes += p.test.byteSize();
             }
             return bytes;
+        }
+
+        /** Asks the OS to start reading every byte the job compares from disk, and returns at once. */
+        void prefetch() {
+            for (CheckpointTensor source : reference.sources()) {
+                Paging.willNeed(source.stored().data());
+                if (source.isFp8()) {
+                    Paging.willNeed(source.storedScales().data());
+                }
+            }
+            for (Pair p : tests) {
+                Paging.willNeed(p.test.data());
+            }
         }
     }
 
@@ -160,7 +175,10 @@ public final class WeightComparison {
         return skipped;
     }
 
-    /** Hands out chunks of rows, tensor after tensor in file order. */
+    /**
+     * Hands out chunks of rows, tensor after tensor in file order, asking the OS for the next tensor's bytes as the
+     * threads start on one: a cold checkpoint then streams from disk while the cores compare.
+     */
     private static final class Cursor {
         private final List<Job> jobs;
         private int job;
@@ -168,6 +186,14 @@ public final class WeightComparison {
 
         Cursor(List<Job> jobs) {
             this.jobs = jobs;
+            prefetch(0);
+            prefetch(1);
+        }
+
+        private void prefetch(int j) {
+            if (j < jobs.size()) {
+                jobs.get(j).prefetch();
+            }
         }
 
         /** The next chunk into {@code chunk}; false when there is none. */
@@ -175,6 +201,7 @@ public final class WeightComparison {
             while (job < jobs.size() && row >= jobs.get(job).reference.rowCount()) {
                 job++;
                 row = 0;
+                prefetch(job + 1);
             }
             if (job == jobs.size()) {
                 return false;
