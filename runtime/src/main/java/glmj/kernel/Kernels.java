@@ -53,6 +53,15 @@ public interface Kernels extends AutoCloseable {
      */
     void cancelWhen(BooleanSupplier condition);
 
+    /**
+     * Whether the model must run every matmul, even one whose result it can tell it does not need: true for a
+     * decorator that collects each weight's inputs (llama-imatrix's statistics cover every weight llama.cpp's graph
+     * multiplies).
+     */
+    default boolean watchesEveryMatmul() {
+        return false;
+    }
+
     /** MLA attention of a model of {@code shape}, on these kernels. */
     default MlaAttention attention(MlaAttention.Shape shape) {
         return new MlaAttention(shape, this);

@@ -2,6 +2,7 @@ package glmj.kernel;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 
 /**
  * The cache rows each token of a batch attends, as the lightning indexer chose them (its top-k): per token a list in
@@ -27,6 +28,28 @@ public final class Selection {
     /** The tiles that cover cache rows {@code [0, rows)}: the words of a selection over them. */
     public static int tiles(int rows) {
         return (rows + TILE - 1) / TILE;
+    }
+
+    /**
+     * Token t of a batch of {@code count} at positions {@code cached..} attends every row it sees, {@code [0, cached + t]}:
+     * the indexer's choice while no more rows than its top-k are visible.
+     */
+    public void everyVisible(int cached, int count) {
+        int words = tiles(cached + count);
+        for (int t = 0; t < count; t++) {
+            int visible = cached + t + 1;
+            int[] chosen = keys[t];
+            for (int i = 0; i < visible; i++) {
+                chosen[i] = i;
+            }
+            long[] bits = rows[t];
+            Arrays.fill(bits, 0, visible / TILE, -1L);
+            Arrays.fill(bits, visible / TILE, words, 0L);
+            if (visible % TILE != 0) {
+                bits[visible / TILE] = (1L << (visible % TILE)) - 1;
+            }
+            counts[t] = visible;
+        }
     }
 
     /** Bytes {@link #save} writes for {@code tokens} tokens. */

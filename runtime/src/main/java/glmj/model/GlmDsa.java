@@ -290,12 +290,23 @@ public final class GlmDsa {
     /**
      * The DSA lightning indexer: rotated, Hadamard-transformed queries and keys, the keys cached as f16, the head
      * weights pre-scaled by 1/sqrt(head length * heads); then every visible key scored and the top-k kept per token
-     * in {@code s.selection}.
+     * in {@code s.selection}. While no token of the batch sees more keys than the top-k, each keeps all it sees
+     * whatever their scores, so only the keys are computed (unless the kernels watch every matmul's input).
      */
     private void lightningIndexer(Weights.Layer l, MemorySegment keys, int cached, int count) {
         int ih = c.indexerHeadCount(), id = c.indexerHeadLength();
-        k.matmul(l.indexerQB, s.qLatent, s.indexerQ, count);                    // indexer_q
         k.matmul(l.indexerK, s.h, s.indexerK, count);                           // indexer_k
+        for (int t = 0; t < count; t++) {
+            layerNorm(s.indexerK, t * id, id, l.indexerKNorm, l.indexerKNormBias);
+            rope.rotate(s.ropeAngles[t], s.indexerK, t * id);
+            hadamard(s.indexerK, t * id, id);
+            storeF16(s.indexerK, t * id, keys, (long) (cached + t) * id, id);
+        }
+        if (cached + count <= c.indexerTopK() && !k.watchesEveryMatmul()) {
+            s.selection.everyVisible(cached, count);                           // top_k of at most k keys: all
+            return;
+        }
+        k.matmul(l.indexerQB, s.qLatent, s.indexerQ, count);                    // indexer_q
         k.matmul(l.indexerProj, s.h, s.indexerWeights, count);                  // indexer_weights
         float weightScale = 1.0f / (float) Math.sqrt((float) (id * ih));
         for (int t = 0; t < count; t++) {
@@ -304,10 +315,6 @@ public final class GlmDsa {
                 rope.rotate(s.ropeAngles[t], s.indexerQ, row);
                 hadamard(s.indexerQ, row, id);
             }
-            layerNorm(s.indexerK, t * id, id, l.indexerKNorm, l.indexerKNormBias);
-            rope.rotate(s.ropeAngles[t], s.indexerK, t * id);
-            hadamard(s.indexerK, t * id, id);
-            storeF16(s.indexerK, t * id, keys, (long) (cached + t) * id, id);
             for (int h = 0; h < ih; h++) {
                 s.indexerWeights[t * ih + h] *= weightScale;
             }

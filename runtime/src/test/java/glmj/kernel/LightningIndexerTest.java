@@ -28,6 +28,44 @@ class LightningIndexerTest {
         KERNELS.close();
     }
 
+    /**
+     * Where no token sees more keys than the top-k, {@link Selection#everyVisible} is the indexer's choice whatever the
+     * scores: the same lists, counts and bits, written over an earlier, larger choice.
+     */
+    @ParameterizedTest
+    @CsvSource({"0, 1", "0, 64", "60, 10", "63, 1", "63, 2", "127, 1", "128, 1", "200, 56"})
+    void everyVisibleKeyIsTheChoiceOfAnIndexerThatSeesNoMoreThanItsTopK(int cached, int tokens) {
+        int heads = 4, headLength = 16, capacity = 512, topK = cached + tokens;
+        SplittableRandom random = new SplittableRandom(cached * 100L + tokens);
+        MemorySegment keys = Arena.ofAuto().allocate(2L * capacity * headLength);
+        for (int i = 0; i < capacity * headLength; i++) {
+            keys.set(LittleEndian.SHORT, 2L * i, Float.floatToFloat16((float) random.nextGaussian()));
+        }
+        float[] queries = new float[tokens * heads * headLength];
+        float[] weights = new float[tokens * heads];
+        for (int i = 0; i < queries.length; i++) {
+            queries[i] = (float) random.nextGaussian();
+        }
+        for (int i = 0; i < weights.length; i++) {
+            weights[i] = (float) random.nextGaussian();
+        }
+        LightningIndexer indexer = new LightningIndexer(new LightningIndexer.Shape(heads, headLength, topK), tokens, capacity, KERNELS);
+        Selection chosen = new Selection(tokens, topK, capacity);
+        indexer.select(queries, weights, keys, cached, tokens, chosen);
+        Selection every = new Selection(tokens, topK, capacity);
+        for (int t = 0; t < tokens; t++) {
+            Arrays.fill(every.keys[t], -1);
+            Arrays.fill(every.rows[t], -1L);
+        }
+        every.everyVisible(cached, tokens);
+        int words = Selection.tiles(cached + tokens);
+        for (int t = 0; t < tokens; t++) {
+            assertEquals(chosen.counts[t], every.counts[t], "token " + t);
+            assertArrayEquals(Arrays.copyOf(chosen.keys[t], chosen.counts[t]), Arrays.copyOf(every.keys[t], every.counts[t]), "token " + t);
+            assertArrayEquals(Arrays.copyOf(chosen.rows[t], words), Arrays.copyOf(every.rows[t], words), "token " + t);
+        }
+    }
+
     @ParameterizedTest
     @CsvSource({"32, 128, 1, 300", "32, 128, 5, 300", "5, 72, 3, 200", "3, 20, 2, 70"})
     void scoresAsGgmlAddsThemUp(int heads, int headLength, int tokens, int cached) {

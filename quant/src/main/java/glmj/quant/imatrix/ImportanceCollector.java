@@ -151,6 +151,12 @@ public final class ImportanceCollector implements Kernels {
         return kernels.multiplies(type);
     }
 
+    /** Every weight's inputs are collected, as llama.cpp's graph multiplies them all. */
+    @Override
+    public boolean watchesEveryMatmul() {
+        return true;
+    }
+
     @Override
     public void row(Weight w, int row, float[] dst, int dstOffset) {
         kernels.row(w, row, dst, dstOffset);
