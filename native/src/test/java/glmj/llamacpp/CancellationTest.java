@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import glmj.generate.Processing;
 import glmj.generate.Session;
 import glmj.gguf.GGUFFile;
+import glmj.kernel.ForwardingKernels;
 import glmj.kernel.Kernels;
 import glmj.kernel.Rows;
 import glmj.kernel.VectorKernels;
@@ -22,7 +23,6 @@ import java.util.Random;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
 import java.util.function.IntConsumer;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
@@ -127,15 +127,14 @@ class CancellationTest {
      * {@link #parallelFor} within its first task, once the step is under way), counting the steps begun after the key
      * that complete.
      */
-    private static final class KeyAtStep implements Kernels {
-        private final Kernels kernels;
+    private static final class KeyAtStep extends ForwardingKernels {
         final AtomicBoolean key = new AtomicBoolean();
         int steps;
         int completedAfterKey;
         private int pressAt = -1;
 
         KeyAtStep(Kernels kernels) {
-            this.kernels = kernels;
+            super(kernels);
         }
 
         void pressAt(int step) {
@@ -164,11 +163,6 @@ class CancellationTest {
         }
 
         @Override
-        public boolean multiplies(GGMLType type) {
-            return kernels.multiplies(type);
-        }
-
-        @Override
         public void matmul(Weight w, float[] x, float[] out, int batch) {
             boolean afterKey = press(begin());
             kernels.matmul(w, x, out, batch);
@@ -191,12 +185,6 @@ class CancellationTest {
         }
 
         @Override
-        public void row(Weight w, int row, float[] dst, int dstOffset) {
-            kernels.row(w, row, dst, dstOffset);
-        }
-
-
-        @Override
         public void swiGlu(float[] a, int n, int upOffset) {
             boolean afterKey = press(begin());
             kernels.swiGlu(a, n, upOffset);
@@ -212,16 +200,6 @@ class CancellationTest {
                 task.accept(i);
             } : task);
             complete(afterKey);
-        }
-
-        @Override
-        public void cancelWhen(BooleanSupplier condition) {
-            kernels.cancelWhen(condition);
-        }
-
-        @Override
-        public void close() {
-            kernels.close();
         }
     }
 }

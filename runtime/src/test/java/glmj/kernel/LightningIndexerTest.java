@@ -36,22 +36,10 @@ class LightningIndexerTest {
     @CsvSource({"0, 1", "0, 64", "60, 10", "63, 1", "63, 2", "127, 1", "128, 1", "200, 56"})
     void everyVisibleKeyIsTheChoiceOfAnIndexerThatSeesNoMoreThanItsTopK(int cached, int tokens) {
         int heads = 4, headLength = 16, capacity = 512, topK = cached + tokens;
-        SplittableRandom random = new SplittableRandom(cached * 100L + tokens);
-        MemorySegment keys = Arena.ofAuto().allocate(2L * capacity * headLength);
-        for (int i = 0; i < capacity * headLength; i++) {
-            keys.set(LittleEndian.SHORT, 2L * i, Float.floatToFloat16((float) random.nextGaussian()));
-        }
-        float[] queries = new float[tokens * heads * headLength];
-        float[] weights = new float[tokens * heads];
-        for (int i = 0; i < queries.length; i++) {
-            queries[i] = (float) random.nextGaussian();
-        }
-        for (int i = 0; i < weights.length; i++) {
-            weights[i] = (float) random.nextGaussian();
-        }
+        Inputs in = Inputs.random(new SplittableRandom(cached * 100L + tokens), heads, headLength, tokens, capacity);
         LightningIndexer indexer = new LightningIndexer(new LightningIndexer.Shape(heads, headLength, topK), tokens, capacity, KERNELS);
         Selection chosen = new Selection(tokens, topK, capacity);
-        indexer.select(queries, weights, keys, cached, tokens, chosen);
+        indexer.select(in.queries, in.weights, in.keys, cached, tokens, chosen);
         Selection every = new Selection(tokens, topK, capacity);
         for (int t = 0; t < tokens; t++) {
             Arrays.fill(every.keys[t], -1);
@@ -69,26 +57,12 @@ class LightningIndexerTest {
     @ParameterizedTest
     @CsvSource({"32, 128, 1, 300", "32, 128, 5, 300", "5, 72, 3, 200", "3, 20, 2, 70"})
     void scoresAsGgmlAddsThemUp(int heads, int headLength, int tokens, int cached) {
-        SplittableRandom random = new SplittableRandom(heads * 1000L + headLength);
         int capacity = cached + tokens, topK = 64;
-        MemorySegment keys = Arena.ofAuto().allocate(2L * capacity * headLength);
-        float[] key = new float[capacity * headLength];
-        for (int i = 0; i < key.length; i++) {
-            short half = Float.floatToFloat16((float) random.nextGaussian());
-            keys.set(LittleEndian.SHORT, 2L * i, half);
-            key[i] = Float.float16ToFloat(half);
-        }
-        float[] queries = new float[tokens * heads * headLength];
-        float[] weights = new float[tokens * heads];
-        for (int i = 0; i < queries.length; i++) {
-            queries[i] = (float) random.nextGaussian();
-        }
-        for (int i = 0; i < weights.length; i++) {
-            weights[i] = (float) random.nextGaussian();
-        }
+        Inputs in = Inputs.random(new SplittableRandom(heads * 1000L + headLength), heads, headLength, tokens, capacity);
+        float[] key = in.key, queries = in.queries, weights = in.weights;
         LightningIndexer indexer = new LightningIndexer(new LightningIndexer.Shape(heads, headLength, topK), tokens, capacity, KERNELS);
         Selection selection = new Selection(tokens, topK, capacity);
-        indexer.select(queries, weights, keys, cached, tokens, selection);
+        indexer.select(queries, weights, in.keys, cached, tokens, selection);
         for (int t = 0; t < tokens; t++) {
             int visible = cached + t + 1;
             float[] expected = new float[capacity];
@@ -108,6 +82,28 @@ class LightningIndexerTest {
             Arrays.sort(sorted);
             assertEquals(n, selection.counts[t]);
             assertArrayEquals(sorted, Arrays.copyOf(selection.keys[t], n), "token " + t);
+        }
+    }
+
+    /** A cache of f16 keys ({@code key}: the same as floats), and each token's queries and head weights, all Gaussian. */
+    private record Inputs(MemorySegment keys, float[] key, float[] queries, float[] weights) {
+        static Inputs random(SplittableRandom random, int heads, int headLength, int tokens, int capacity) {
+            MemorySegment keys = Arena.ofAuto().allocate(2L * capacity * headLength);
+            float[] key = new float[capacity * headLength];
+            for (int i = 0; i < key.length; i++) {
+                short half = Float.floatToFloat16((float) random.nextGaussian());
+                keys.set(LittleEndian.SHORT, 2L * i, half);
+                key[i] = Float.float16ToFloat(half);
+            }
+            float[] queries = new float[tokens * heads * headLength];
+            float[] weights = new float[tokens * heads];
+            for (int i = 0; i < queries.length; i++) {
+                queries[i] = (float) random.nextGaussian();
+            }
+            for (int i = 0; i < weights.length; i++) {
+                weights[i] = (float) random.nextGaussian();
+            }
+            return new Inputs(keys, key, queries, weights);
         }
     }
 }

@@ -1,11 +1,11 @@
 package glmj.model;
 
 import glmj.gguf.GGUFFile;
+import glmj.kernel.ForwardingKernels;
 import glmj.kernel.Kernels;
 import glmj.kernel.Rows;
 import glmj.kernel.VectorKernels;
 import glmj.kernel.Weight;
-import glmj.tensor.GGMLType;
 import glmj.testdata.TestModels;
 import glmj.testdata.TinyGlmDsa;
 import org.junit.jupiter.api.Test;
@@ -15,8 +15,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.function.BooleanSupplier;
-import java.util.function.IntConsumer;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -74,14 +72,13 @@ class ShallowIndexerTest {
         return new Run(logits, queried);
     }
 
-    /** Vector kernels that note the weights they multiply and say whether they watch every matmul. */
-    private static final class Recording implements Kernels {
-        private final Kernels kernels;
+    /** Kernels that note the weights they multiply and say whether they watch every matmul. */
+    private static final class Recording extends ForwardingKernels {
         private final boolean watchesEveryMatmul;
         final Set<String> multiplied = new HashSet<>();
 
         Recording(Kernels kernels, boolean watchesEveryMatmul) {
-            this.kernels = kernels;
+            super(kernels);
             this.watchesEveryMatmul = watchesEveryMatmul;
         }
 
@@ -91,14 +88,9 @@ class ShallowIndexerTest {
         }
 
         @Override
-        public boolean multiplies(GGMLType type) {
-            return kernels.multiplies(type);
-        }
-
-        @Override
         public void matmul(Weight w, float[] x, float[] out, int batch) {
             multiplied.add(w.name());
-            kernels.matmul(w, x, out, batch);
+            super.matmul(w, x, out, batch);
         }
 
         @Override
@@ -106,7 +98,7 @@ class ShallowIndexerTest {
             for (Weight w : weights) {
                 multiplied.add(w.name());
             }
-            kernels.matmuls(weights, x, out, batch);
+            super.matmuls(weights, x, out, batch);
         }
 
         @Override
@@ -115,32 +107,7 @@ class ShallowIndexerTest {
             for (int g = 0; g < groups; g++) {
                 multiplied.add(weights[g].name());
             }
-            kernels.raggedMatmuls(weights, groups, x, inputs, firstInput, tokens, out, firstOutput);
-        }
-
-        @Override
-        public void row(Weight w, int row, float[] dst, int dstOffset) {
-            kernels.row(w, row, dst, dstOffset);
-        }
-
-        @Override
-        public void swiGlu(float[] a, int n, int upOffset) {
-            kernels.swiGlu(a, n, upOffset);
-        }
-
-        @Override
-        public void parallelFor(int count, IntConsumer task) {
-            kernels.parallelFor(count, task);
-        }
-
-        @Override
-        public void cancelWhen(BooleanSupplier condition) {
-            kernels.cancelWhen(condition);
-        }
-
-        @Override
-        public void close() {
-            kernels.close();
+            super.raggedMatmuls(weights, groups, x, inputs, firstInput, tokens, out, firstOutput);
         }
     }
 }

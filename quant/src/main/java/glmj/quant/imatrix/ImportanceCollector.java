@@ -1,18 +1,16 @@
 package glmj.quant.imatrix;
 
 import glmj.gguf.TensorSource;
+import glmj.kernel.ForwardingKernels;
 import glmj.kernel.Kernels;
 import glmj.kernel.Rows;
 import glmj.kernel.Weight;
-import glmj.tensor.GGMLType;
 
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
-import java.util.function.BooleanSupplier;
-import java.util.function.IntConsumer;
 
 /**
  * Kernels that collect an importance matrix while they compute, as llama-imatrix's eval callback collects one
@@ -23,14 +21,13 @@ import java.util.function.IntConsumer;
  * have a slice and a count per expert, experts no token chose keeping 0. Every call then goes to the kernels it wraps.
  * One forward pass at a time, on the thread that drives it.
  */
-public final class ImportanceCollector implements Kernels {
+public final class ImportanceCollector extends ForwardingKernels {
     private static final String OUTPUT_HEAD = "output.weight";
 
     /** A weight's sums and counts, as llama-imatrix's {@code Stats}. */
     private record Stats(float[] sums, long[] counts) {
     }
 
-    private final Kernels kernels;
     private final TensorSource model;
     private final boolean outputHead;
     private final Map<String, Stats> stats = new HashMap<>();
@@ -40,7 +37,7 @@ public final class ImportanceCollector implements Kernels {
      * {@code outputHead} (llama-imatrix's {@code --process-output}).
      */
     public ImportanceCollector(Kernels kernels, TensorSource model, boolean outputHead) {
-        this.kernels = kernels;
+        super(kernels);
         this.model = model;
         this.outputHead = outputHead;
     }
@@ -146,40 +143,9 @@ public final class ImportanceCollector implements Kernels {
         kernels.raggedMatmuls(weights, groups, x, inputs, firstInput, tokens, out, firstOutput);
     }
 
-    @Override
-    public boolean multiplies(GGMLType type) {
-        return kernels.multiplies(type);
-    }
-
     /** Every weight's inputs are collected, as llama.cpp's graph multiplies them all. */
     @Override
     public boolean watchesEveryMatmul() {
         return true;
-    }
-
-    @Override
-    public void row(Weight w, int row, float[] dst, int dstOffset) {
-        kernels.row(w, row, dst, dstOffset);
-    }
-
-
-    @Override
-    public void swiGlu(float[] a, int n, int upOffset) {
-        kernels.swiGlu(a, n, upOffset);
-    }
-
-    @Override
-    public void parallelFor(int count, IntConsumer task) {
-        kernels.parallelFor(count, task);
-    }
-
-    @Override
-    public void cancelWhen(BooleanSupplier condition) {
-        kernels.cancelWhen(condition);
-    }
-
-    @Override
-    public void close() {
-        kernels.close();
     }
 }
