@@ -103,6 +103,10 @@ class QualityWeightsCommandTest {
         assertEquals(2, run.exitCode());
         assertEquals("glmj: " + dir.resolve("missing") + ": no such file\n", run.err());
 
+        run = glmj("quality", "weights", "--reference", dir.toString(), "-m", q8.toString());
+        assertEquals(2, run.exitCode());
+        assertEquals("glmj: " + dir + ": not a Hugging Face checkpoint: it has no config.json\n", run.err());
+
         run = glmj("quality", "weights", "--reference", q8.toString(), "-m", q8.toString());
         assertEquals(2, run.exitCode());
         assertEquals(1, run.err().lines().count(), run.err());

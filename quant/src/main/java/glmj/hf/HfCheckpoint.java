@@ -55,8 +55,8 @@ public final class HfCheckpoint implements AutoCloseable {
     /**
      * Opens the checkpoint in {@code directory}.
      *
-     * @throws CheckpointFormatException when a file is malformed or the files disagree
-     * @throws NoSuchFileException when the directory, its config or a weight file is missing
+     * @throws CheckpointFormatException when a file is malformed, the files disagree or the directory has no config
+     * @throws NoSuchFileException when the directory or a weight file is missing
      */
     public static HfCheckpoint open(Path directory) throws IOException {
         if (!Files.isDirectory(directory)) {
@@ -67,6 +67,9 @@ public final class HfCheckpoint implements AutoCloseable {
             throw new NoSuchFileException(directory.toString());
         }
         Path configFile = directory.resolve(CONFIG);
+        if (!Files.isRegularFile(configFile)) {
+            throw new CheckpointFormatException(directory, "not a Hugging Face checkpoint: it has no " + CONFIG);
+        }
         JsonNode config = readJson(configFile);
         if (!config.isObject()) {
             throw new CheckpointFormatException(configFile, "not a JSON object");

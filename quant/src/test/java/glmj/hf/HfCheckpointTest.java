@@ -243,7 +243,8 @@ class HfCheckpointTest {
         writeConfig("{\"model_type\": ");
         assertTrue(message().startsWith(dir.resolve("config.json") + ": not valid JSON: "), message());
         Files.delete(dir.resolve("config.json"));
-        assertThrows(NoSuchFileException.class, () -> HfCheckpoint.open(dir).close());
+        assertEquals(dir + ": not a Hugging Face checkpoint: it has no config.json",
+                assertThrows(CheckpointFormatException.class, () -> HfCheckpoint.open(dir).close()).getMessage());
         assertThrows(NoSuchFileException.class, () -> HfCheckpoint.open(dir.resolve("nowhere")).close());
         assertEquals(file + ": not a directory; a Hugging Face checkpoint is the directory holding config.json and the "
                 + ".safetensors files", assertThrows(CheckpointFormatException.class, () -> HfCheckpoint.open(file).close()).getMessage());
