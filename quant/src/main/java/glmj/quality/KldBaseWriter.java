@@ -1,6 +1,7 @@
 package glmj.quality;
 
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -11,13 +12,18 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 /**
  * Writes a KL-divergence base record by record, into {@code FILE.partial} beside the target, which gets its name only
  * when every chunk is in: a file under the target's name is always complete, whatever byte a crash stops at. Each
- * chunk is forced to disk when its last record is written, so an interrupted run loses at most the chunk in progress;
- * {@link #resume} checks that a partial file was begun with the same header, cuts it back to its whole chunks, and
- * goes on from there.
+ * chunk is forced to disk once its last record is written, on a thread of its own while the run computes the next
+ * chunk, so an interrupted run loses at most the chunk in progress (and, if the machine itself goes down, the one
+ * being forced); {@link #resume} checks that a partial file was begun with the same header, cuts it back to its whole
+ * chunks, and goes on from there.
  */
 public final class KldBaseWriter implements AutoCloseable {
     private final Path target;
@@ -26,6 +32,11 @@ public final class KldBaseWriter implements AutoCloseable {
     private final FileChannel channel;
     private final int chunksBefore;
     private long records;
+    /** Forces whole chunks to disk, one at a time, while the caller goes on. */
+    private final ExecutorService forcer = Executors.newSingleThreadExecutor(
+            Thread.ofPlatform().daemon().name("glmj-kld-force").factory());
+    /** The force of the last whole chunk, until it is known to be done; or null. */
+    private Future<?> forcing;
 
     private KldBaseWriter(Path target, KldLayout layout, FileChannel channel, int chunksBefore) {
         this.target = target;
@@ -150,7 +161,11 @@ public final class KldBaseWriter implements AutoCloseable {
         writeFully(partial, channel, record.asByteBuffer());
         records++;
         if (records % layout.scoredPerChunk() == 0) {
-            force(false);
+            awaitForce();
+            forcing = forcer.submit(() -> {
+                force(false);
+                return null;
+            });
         }
     }
 
@@ -159,8 +174,9 @@ public final class KldBaseWriter implements AutoCloseable {
         if (records != layout.scoredTokens()) {
             throw new IllegalStateException("only " + chunksDone() + " of " + layout.chunkCount() + " chunks are written");
         }
+        awaitForce();
         force(true);
-        channel.close();
+        close();
         Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         return target;
     }
@@ -168,7 +184,32 @@ public final class KldBaseWriter implements AutoCloseable {
     /** Closes the file; unless {@link #finish} was called, it stays as {@code FILE.partial} for a resume. */
     @Override
     public void close() throws IOException {
-        channel.close();
+        try {
+            awaitForce();
+        } finally {
+            forcer.shutdown();
+            channel.close();
+        }
+    }
+
+    /** Waits for the last chunk's force, if one is under way; its error is this call's. */
+    private void awaitForce() throws IOException {
+        if (forcing == null) {
+            return;
+        }
+        try {
+            forcing.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            throw new IllegalStateException(partial + ": forcing it to disk failed", e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException(partial + ": interrupted while it was forced to disk");
+        } finally {
+            forcing = null;
+        }
     }
 
     /** Forces what is written to disk; an error names the file. */
