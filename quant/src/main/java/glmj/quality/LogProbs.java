@@ -1,6 +1,7 @@
 package glmj.quality;
 
 import glmj.tensor.blocks.LittleEndian;
+import glmj.tensor.quantize.GgmlMath;
 
 import java.lang.foreign.MemorySegment;
 
@@ -12,7 +13,8 @@ import java.lang.foreign.MemorySegment;
  * <p>A record holds {@code scale} and {@code min_log_prob} as two floats, then per token
  * {@code q = round((logit - min) / scale)} as uint16, where {@code min} is the smallest logit but no lower than the
  * largest minus {@link #RANGE} and {@code scale = (max - min) / 65535}; token i's log-probability is then
- * {@code scale * q + min_log_prob}. Logits at or below {@code min} are stored as 0.
+ * {@code scale * q + min_log_prob}. Logits at or below {@code min} are stored as 0; q is rounded by
+ * {@code nearest_int} ({@link GgmlMath#nearestInt}), ties to even.
  */
 final class LogProbs {
     /** How far below the most likely token log-probabilities are kept (in nats), and the KLD's cut-off. */
@@ -44,7 +46,7 @@ final class LogProbs {
             float inverse = 1 / scale;
             for (int i = 0; i < n; i++) {
                 float logit = logits[offset + i];
-                int q = logit > min ? (int) Math.rint(inverse * (logit - min)) : 0;
+                int q = logit > min ? GgmlMath.nearestInt(inverse * (logit - min)) : 0;
                 record.set(LittleEndian.SHORT, valueOffset(i), (short) q);
             }
         } else {

@@ -55,6 +55,56 @@ class KldBaseFileTest {
         assertEquals(0, LittleEndian.u16(record, LogProbs.valueOffset(logits.length)), "padding to even");
     }
 
+    /**
+     * Every stored q is perplexity.cpp's {@code logits[i] > min_logit ? nearest_int(inv_scale * (logits[i] - min_logit))
+     * : 0}, written out here as it is there, for rows of every length around the vector width and a long one, from an
+     * offset, with logits at and just above the floor and signed zeros.
+     */
+    @Test
+    void everyValueIsRoundedAsLlamaPerplexityRoundsIt() {
+        SplittableRandom random = new SplittableRandom(7);
+        int offset = 3;
+        for (int n : new int[]{1, 2, 7, 15, 16, 17, 31, 33, 47, 64, 1001, 4099}) {
+            float[] logits = new float[offset + n];
+            for (int i = 0; i < n; i++) {
+                logits[offset + i] = (float) (random.nextGaussian() * 6);
+            }
+            float top = Float.NEGATIVE_INFINITY;
+            for (int i = 0; i < n; i++) {
+                top = Math.max(top, logits[offset + i]);
+            }
+            float floor = top - LogProbs.RANGE;
+            for (int i = 0; i < n; i += 5) {
+                logits[offset + i] = switch (random.nextInt(4)) {
+                    case 0 -> floor;
+                    case 1 -> Math.nextUp(floor);
+                    case 2 -> -0.0f;
+                    default -> 0.0f;
+                };
+            }
+            MemorySegment record = MemorySegment.ofArray(new byte[(int) new KldLayout(CONTEXT, n, 1).recordBytes()]);
+            record.fill((byte) 0x5A);
+            LogProbs.encode(logits, offset, n, 0, record);
+            float max = logits[offset];
+            float min = logits[offset];
+            for (int i = 1; i < n; i++) {
+                max = Math.max(max, logits[offset + i]);
+                min = Math.min(min, logits[offset + i]);
+            }
+            min = Math.max(min, max - LogProbs.RANGE);
+            float inverse = 1 / ((max - min) / 65535f);
+            for (int i = 0; i < n; i++) {
+                float logit = logits[offset + i];
+                int expected = 0;
+                if (logit > min) {
+                    int bits = Float.floatToRawIntBits(inverse * (logit - min) + 12582912.f);
+                    expected = ((bits & 0x007fffff) - 0x00400000) & 0xFFFF;
+                }
+                assertEquals(expected, LittleEndian.u16(record, LogProbs.valueOffset(i)), "n " + n + ", token " + i + ", logit " + logit);
+            }
+        }
+    }
+
     @Test
     void equalLogitsStoreAZeroScale() {
         float[] logits = new float[4];

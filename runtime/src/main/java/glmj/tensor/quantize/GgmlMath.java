@@ -13,9 +13,10 @@ import java.util.Arrays;
  * The helpers of ggml's reference quantizers (ggml-quants.c), reproduced operation by operation in float arithmetic so
  * that every rounding matches: Java float math is IEEE binary32 like ggml's SSE code, which is compiled without FMA
  * contraction or reassociation. The scale searches compute their candidates side by side, one per vector lane, each
- * lane with ggml's operations in ggml's order, and choose among them in ggml's order.
+ * lane with ggml's operations in ggml's order, and choose among them in ggml's order. {@link #nearestInt} is public:
+ * llama-perplexity rounds its stored log-probabilities with the same function.
  */
-final class GgmlMath {
+public final class GgmlMath {
 
     /** ggml's {@code GROUP_MAX_EPS}: a group whose largest magnitude is below this is treated as all zero. */
     static final float GROUP_MAX_EPS = 1e-15f;
@@ -37,7 +38,7 @@ final class GgmlMath {
      * ggml's {@code nearest_int}: rounds to nearest, ties to even, by adding 1.5 * 2^23 and reading the mantissa.
      * Meaningful for |value| <= 4194303; beyond that it returns the same wrapped value ggml does.
      */
-    static int nearestInt(float value) {
+    public static int nearestInt(float value) {
         int bits = Float.floatToRawIntBits(value + 12582912.f);
         return (bits & 0x007FFFFF) - 0x00400000;
     }
