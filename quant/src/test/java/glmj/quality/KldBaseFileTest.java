@@ -57,8 +57,8 @@ class KldBaseFileTest {
 
     /**
      * Every stored q is perplexity.cpp's {@code logits[i] > min_logit ? nearest_int(inv_scale * (logits[i] - min_logit))
-     * : 0}, written out here as it is there, for rows of every length around the vector width and a long one, from an
-     * offset, with logits at and just above the floor and signed zeros.
+     * : 0}, written out here as it is there, for rows of several lengths read from an offset, with logits at and just
+     * above the floor and signed zeros.
      */
     @Test
     void everyValueIsRoundedAsLlamaPerplexityRoundsIt() {
