@@ -12,9 +12,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Reads a model's weights into memory ahead of their first use, on a thread of its own: the tensors decoding reads, in
- * the file's order, each chunk asked of the kernel ahead ({@link Paging#willNeed}) and then touched page by page, so
- * the disk reads long runs at its full speed and the pages end up mapped, where the first prompt's faults would read
- * them scattered. On a file already in memory it costs a fraction of a second.
+ * the file's order, touched page by page, so the disk reads long runs at its full speed and the pages end up mapped,
+ * where the first prompt's faults would read them scattered. On Linux the tensors are read in as huge pages
+ * ({@link Paging#hugePages}), for which the kernel reads ahead by itself; elsewhere each chunk is asked of the kernel
+ * ahead ({@link Paging#willNeed}). On a file already in memory it costs a fraction of a second.
  */
 public final class PageIn implements AutoCloseable {
     /** Bytes touched between progress updates and asked ahead of them. */
@@ -70,9 +71,14 @@ public final class PageIn implements AutoCloseable {
     private void run() {
         try {
             long page = Paging.pageSize();
+            boolean hugePages = true;
+            for (MemorySegment chunk : chunks) {
+                hugePages &= Paging.hugePages(chunk);
+            }
             for (int c = 0; c < chunks.size() && !stopped; c++) {
-                // the kernel reads CHUNKS_AHEAD chunks ahead of the one being touched
-                for (int ahead = c == 0 ? 0 : CHUNKS_AHEAD; ahead <= CHUNKS_AHEAD && c + ahead < chunks.size(); ahead++) {
+                // without huge pages the kernel is asked to read CHUNKS_AHEAD chunks ahead of the one being touched
+                // (asked with them, it reads many in small pages and is slower)
+                for (int ahead = c == 0 ? 0 : CHUNKS_AHEAD; !hugePages && ahead <= CHUNKS_AHEAD && c + ahead < chunks.size(); ahead++) {
                     Paging.willNeed(chunks.get(c + ahead));
                 }
                 MemorySegment chunk = chunks.get(c);

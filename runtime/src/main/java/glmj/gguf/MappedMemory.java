@@ -5,7 +5,6 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
-import java.util.Locale;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -19,13 +18,12 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * a model larger than memory releases each layer when done with it, so that each weight is read from disk once.
  */
 public final class MappedMemory {
-    private static final boolean LINUX = System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux");
     private static final int PROT_READ_WRITE = 0x1 | 0x2;
     private static final int MAP_PRIVATE = 0x02;
     private static final int MAP_FIXED = 0x10;
-    private static final int MAP_ANONYMOUS = LINUX ? 0x20 : 0x1000;
+    private static final int MAP_ANONYMOUS = Paging.LINUX ? 0x20 : 0x1000;
     /** Linux: reserve no swap for memory that is only address space until written. */
-    private static final int MAP_NORESERVE = LINUX ? 0x4000 : 0;
+    private static final int MAP_NORESERVE = Paging.LINUX ? 0x4000 : 0;
     /** Linux 5.4 and later: reclaim the pages (clean file pages leave the page cache when no one else maps them). */
     private static final int MADV_PAGEOUT = 21;
     private static final long PAGE = 4096;
@@ -51,7 +49,7 @@ public final class MappedMemory {
         }
         long start = segment.address() & -PAGE;
         long end = (segment.address() + segment.byteSize() + PAGE - 1) & -PAGE;
-        if (!LINUX || madvise(start, end - start, MADV_PAGEOUT) != 0) {
+        if (!Paging.LINUX || madvise(start, end - start, MADV_PAGEOUT) != 0) {
             segment.unload();
         }
     }
