@@ -18,6 +18,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * {@code Paging::willNeed} is the {@link PageAdvice} runs give.
  */
 public final class Paging {
+    /** Whether this is Linux, whose madvise takes advice (MADV_HUGEPAGE, MADV_PAGEOUT) that macOS has not. */
     static final boolean LINUX = System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux");
     /** MADV_WILLNEED on Linux and macOS alike. */
     private static final int MADV_WILLNEED = 3;
