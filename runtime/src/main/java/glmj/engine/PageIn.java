@@ -78,8 +78,10 @@ public final class PageIn implements AutoCloseable {
             for (int c = 0; c < chunks.size() && !stopped; c++) {
                 // without huge pages the kernel is asked to read CHUNKS_AHEAD chunks ahead of the one being touched
                 // (asked with them, it reads many in small pages and is slower)
-                for (int ahead = c == 0 ? 0 : CHUNKS_AHEAD; !hugePages && ahead <= CHUNKS_AHEAD && c + ahead < chunks.size(); ahead++) {
-                    Paging.willNeed(chunks.get(c + ahead));
+                if (!hugePages) {
+                    for (int ahead = c == 0 ? 0 : CHUNKS_AHEAD; ahead <= CHUNKS_AHEAD && c + ahead < chunks.size(); ahead++) {
+                        Paging.willNeed(chunks.get(c + ahead));
+                    }
                 }
                 MemorySegment chunk = chunks.get(c);
                 for (long at = 0; at < chunk.byteSize(); at += page) {

@@ -33,8 +33,6 @@ public final class MappedMemory {
             FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG));
     private static final MethodHandle MUNMAP = LINKER.downcallHandle(LINKER.defaultLookup().find("munmap").orElseThrow(),
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
-    private static final MethodHandle MADVISE = LINKER.downcallHandle(LINKER.defaultLookup().find("madvise").orElseThrow(),
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
 
     private MappedMemory() {
     }
@@ -47,9 +45,7 @@ public final class MappedMemory {
         if (!segment.isMapped() || segment.byteSize() == 0) {
             return;
         }
-        long start = segment.address() & -PAGE;
-        long end = (segment.address() + segment.byteSize() + PAGE - 1) & -PAGE;
-        if (!Paging.LINUX || madvise(start, end - start, MADV_PAGEOUT) != 0) {
+        if (!Paging.LINUX || !Paging.advise(segment, MADV_PAGEOUT)) {
             segment.unload();
         }
     }
@@ -102,14 +98,6 @@ public final class MappedMemory {
         try {
             int status = (int) MUNMAP.invokeExact(MemorySegment.ofAddress(address), size);
             assert status == 0;
-        } catch (Throwable t) {
-            throw new AssertionError(t);
-        }
-    }
-
-    private static int madvise(long address, long size, int advice) {
-        try {
-            return (int) MADVISE.invokeExact(MemorySegment.ofAddress(address), size, advice);
         } catch (Throwable t) {
             throw new AssertionError(t);
         }

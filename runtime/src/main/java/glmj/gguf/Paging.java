@@ -63,7 +63,7 @@ public final class Paging {
     }
 
     /** madvise on the pages under {@code data}; returns whether the kernel took the advice. */
-    private static boolean advise(MemorySegment data, int advice) {
+    static boolean advise(MemorySegment data, int advice) {
         if (MADVISE == null || data.byteSize() == 0) {
             return false;
         }
